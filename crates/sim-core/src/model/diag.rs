@@ -1,0 +1,232 @@
+//! Diagnostics: errors and design warnings that point into the model text.
+
+use serde::Serialize;
+use std::fmt;
+use std::ops::Range;
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One message about the model, located in its source text.
+///
+/// `line` and `column` are 1-based; the column counts characters, not bytes,
+/// so it matches what an editor shows. `snippet` is the offending text itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub message: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// Byte range of the offending text in the source.
+    pub span: Range<usize>,
+    pub snippet: String,
+    /// The whole source line, for rendering.
+    pub source_line: String,
+    /// A hint on how to fix it.
+    pub help: Option<String>,
+    /// For warnings: the rule behind it, with its source.
+    pub rule: Option<String>,
+}
+
+/// A source text with a name to report it by.
+#[derive(Debug, Clone)]
+pub struct Source<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
+impl Source<'_> {
+    /// Builds a diagnostic for the byte range `span` of this source.
+    pub fn diagnostic(
+        &self,
+        severity: Severity,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let text = self.text;
+        let start = floor_char_boundary(text, span.start.min(text.len()));
+        let end = floor_char_boundary(text, span.end.clamp(start, text.len()));
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let line = text[..start].matches('\n').count() + 1;
+        let column = text[line_start..start].chars().count() + 1;
+        Diagnostic {
+            severity,
+            message: message.into(),
+            file: self.name.to_string(),
+            line,
+            column,
+            span: start..end,
+            snippet: text[start..end].to_string(),
+            source_line: text[line_start..line_end]
+                .trim_end_matches('\r')
+                .to_string(),
+            help: None,
+            rule: None,
+        }
+    }
+
+    pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
+        self.diagnostic(Severity::Error, span, message)
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl Diagnostic {
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_rule(mut self, rule: impl Into<String>) -> Self {
+        self.rule = Some(rule.into());
+        self
+    }
+}
+
+/// Renders like rustc: the message, `--> file:line:col`, the source line and
+/// a caret under the offending text. The browser playground shows the same
+/// text, so both say exactly the same thing.
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let label = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        writeln!(f, "{label}: {}", self.message)?;
+        let gutter = self.line.to_string().len();
+        writeln!(
+            f,
+            "{:gutter$}--> {}:{}:{}",
+            "", self.file, self.line, self.column
+        )?;
+        writeln!(f, "{:gutter$} |", "")?;
+        writeln!(f, "{} | {}", self.line, self.source_line)?;
+        let width = self
+            .snippet
+            .lines()
+            .next()
+            .map_or(0, |l| l.chars().count())
+            .max(1);
+        let width = width.min(
+            self.source_line
+                .chars()
+                .count()
+                .saturating_sub(self.column - 1)
+                .max(1),
+        );
+        write!(
+            f,
+            "{:gutter$} | {:pad$}{}",
+            "",
+            "",
+            "^".repeat(width),
+            pad = self.column - 1
+        )?;
+        if let Some(help) = &self.help {
+            write!(f, "\n{:gutter$} = help: {help}", "")?;
+        }
+        if let Some(rule) = &self.rule {
+            write!(f, "\n{:gutter$} = rule: {rule}", "")?;
+        }
+        Ok(())
+    }
+}
+
+/// The error returned when a model cannot be loaded: one or more diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModelError {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl From<Diagnostic> for ModelError {
+    fn from(d: Diagnostic) -> Self {
+        ModelError {
+            diagnostics: vec![d],
+        }
+    }
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ModelError {}
+
+/// Suggests the closest known name for a misspelt one (edit distance at most
+/// a third of the name's length), for "did you mean" hints.
+pub fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut best: Option<(usize, &str)> = None;
+    for k in known {
+        let d = edit_distance(name, k);
+        if d <= (name.len().max(3)) / 3 && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, k));
+        }
+    }
+    best.map(|(_, k)| format!("did you mean `{k}`?"))
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_line_column_and_caret() {
+        let src = Source {
+            name: "m.toml",
+            text: "[hosts.a]\nrequires = \"pwr & zz\"\n",
+        };
+        let at = src.text.find("zz").unwrap();
+        let d = src
+            .error(at..at + 2, "unknown reference `zz`")
+            .with_help("did you mean `a`?");
+        assert_eq!((d.line, d.column), (2, 19));
+        let text = d.to_string();
+        assert!(text.contains("--> m.toml:2:19"), "{text}");
+        assert!(text.contains("                  ^^"), "{text}");
+    }
+
+    #[test]
+    fn suggests_close_names() {
+        assert_eq!(
+            did_you_mean("proxmox-4", ["proxmox-1", "power-a"]).as_deref(),
+            Some("did you mean `proxmox-1`?")
+        );
+        assert_eq!(did_you_mean("zzz", ["proxmox-1"]), None);
+    }
+}
