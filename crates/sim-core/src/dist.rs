@@ -171,7 +171,7 @@ impl Dist {
                 .map(|value| Dist::Fixed { value })
                 .map_err(|e| shift(e, body_start))
                 .map_err(|mut e| {
-                    if !body.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+                    if !body.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.') {
                         e.message = format!(
                             "`{body}` is neither a duration nor a distribution (expected for example `8h`, `exp(2y)`, `weibull(1.2, 3y)`, `lognormal(8h, 1.0)`, `uniform(1s, 5s)`, `empirical(1h, 2h)`)"
                         );

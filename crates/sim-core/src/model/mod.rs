@@ -1,2 +1,10 @@
+//! The model format: parsing, validation and compilation.
+pub mod compile;
 pub mod diag;
+pub mod expr;
+pub mod fields;
+pub mod presets;
 pub mod tree;
+
+pub use compile::{load, Model};
+pub use diag::{Diagnostic, ModelError, Severity, Source};

@@ -1,0 +1,353 @@
+//! The interface that cluster-software models plug into, and two generic
+//! built-in kinds.
+//!
+//! A cluster (an etcd group, a VRRP pair, a Patroni cluster...) reads the
+//! up/down state of its members from the layer below and drives one or more
+//! named boolean outputs (`quorum`, `up`, `vip`...) that services and other
+//! clusters reference as `name.output`. It sleeps while nothing changes:
+//! the simulation calls [`ClusterState::on_inputs`] only when a member's state
+//! changed, and [`ClusterState::on_timer`] only for timers the model itself
+//! scheduled. A model plays out a transient (an election, a VIP takeover) with
+//! a few timers at the level of its real configuration and then goes quiet
+//! again (DESIGN.md principle 1).
+//!
+//! Protocol models (etcd/Raft, VRRP, HAProxy, Patroni, Longhorn, Kubernetes,
+//! Proxmox HA) implement [`ClusterKind`] and register in [`build_kind`].
+
+use crate::dist::Dist;
+use crate::engine::{Engine, EventId};
+use crate::model::diag::Diagnostic;
+use crate::model::fields::Fields;
+use crate::rng::SimRng;
+use crate::sim::{Cause, Ev, Trace};
+use crate::time::{Human, Nanos};
+use std::fmt;
+use std::sync::Arc;
+
+/// A compiled cluster configuration: immutable, shared by all replications.
+pub trait ClusterKind: fmt::Debug + Send + Sync {
+    /// The kind name as written in the model (`quorum`, `failover`...).
+    fn kind(&self) -> &'static str;
+    /// The names of the outputs. The first is the default, used when a model
+    /// references the cluster by its bare name.
+    fn outputs(&self) -> &'static [&'static str];
+    /// Fresh per-replication state, with every member up.
+    fn new_state(&self) -> Box<dyn ClusterState>;
+    /// Outputs whose down time is reported as "time without quorum".
+    fn quorum_output(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// The per-replication state of a cluster.
+pub trait ClusterState: Send {
+    /// Called at time 0 and whenever one or more members changed state.
+    fn on_inputs(&mut self, cx: &mut ClusterCx<'_>);
+    /// Called when a timer this model scheduled fires.
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: u64);
+}
+
+/// What a cluster model sees and can do during one callback.
+pub struct ClusterCx<'a> {
+    pub(crate) now: Nanos,
+    pub(crate) cluster: u32,
+    pub(crate) cause: Cause,
+    pub(crate) cause_planned: bool,
+    pub(crate) inputs: &'a [bool],
+    pub(crate) outputs: &'a mut [bool],
+    pub(crate) rng: &'a mut SimRng,
+    pub(crate) engine: &'a mut Engine<Ev>,
+    pub(crate) data_loss: &'a mut u32,
+    pub(crate) trace: Option<&'a mut Trace>,
+    pub(crate) name: &'a str,
+}
+
+impl ClusterCx<'_> {
+    /// The current simulated time.
+    pub fn now(&self) -> Nanos {
+        self.now
+    }
+    /// Whether member `i` (in the order of `members`) is up.
+    pub fn member_up(&self, i: usize) -> bool {
+        self.inputs[i]
+    }
+    pub fn n_members(&self) -> usize {
+        self.inputs.len()
+    }
+    /// True when the change being handled is planned (maintenance, a
+    /// graceful stop) rather than a crash: protocols hand over faster then.
+    pub fn planned(&self) -> bool {
+        self.cause_planned
+    }
+    pub fn output(&self, i: usize) -> bool {
+        self.outputs[i]
+    }
+    /// Sets output `i`; the simulation propagates a change to everything that
+    /// references it after the callback returns.
+    pub fn set_output(&mut self, i: usize, up: bool) {
+        self.outputs[i] = up;
+    }
+    pub fn rng(&mut self) -> &mut SimRng {
+        self.rng
+    }
+    pub fn sample(&mut self, d: &Dist) -> Nanos {
+        d.sample(self.rng)
+    }
+    /// Schedules `on_timer(tag)` after `delay`. The timer remembers the fault
+    /// that caused the current transient, so downtime it causes is attributed
+    /// to that fault.
+    pub fn schedule(&mut self, delay: Nanos, tag: u64) -> EventId {
+        self.engine.schedule_in(
+            delay,
+            Ev::Timer {
+                cluster: self.cluster,
+                tag,
+                cause: self.cause,
+                planned: self.cause_planned,
+            },
+        )
+    }
+    pub fn cancel(&mut self, id: EventId) {
+        self.engine.cancel(id);
+    }
+    /// Records that committed data was lost (an asynchronous failover, all
+    /// replicas gone...). Counted per year for every service that depends on
+    /// this cluster.
+    pub fn data_loss(&mut self) {
+        *self.data_loss += 1;
+    }
+    /// Whether a timeline is being recorded; build trace text only then.
+    pub fn tracing(&self) -> bool {
+        self.trace.is_some()
+    }
+    /// Adds a line to the timeline (only recorded by `scenario` and `--trace`).
+    pub fn trace(&mut self, what: impl FnOnce() -> String) {
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.push(self.now, self.name, what());
+        }
+    }
+}
+
+/// Builds a cluster kind from its parameters. `n_members` is the length of
+/// the `members` list, already resolved by the compiler.
+pub fn build_kind(
+    kind: &str,
+    f: &mut Fields<'_, '_>,
+    n_members: usize,
+) -> Result<Option<Arc<dyn ClusterKind>>, Diagnostic> {
+    Ok(Some(match kind {
+        "quorum" => Arc::new(Quorum::from_fields(f, n_members)?),
+        "failover" => Arc::new(Failover::from_fields(f)?),
+        _ => return Ok(None),
+    }))
+}
+
+/// The kind names [`build_kind`] accepts, for "did you mean" hints.
+pub const KINDS: &[&str] = &["quorum", "failover"];
+
+/// Keys every cluster has, handled by the compiler.
+pub const COMMON_KEYS: &[&str] = &["kind", "members", "description"];
+
+// ---------------------------------------------------------------------------
+// quorum: a majority of votes, without protocol timing.
+
+/// A voting group that has quorum while the up members hold a strict
+/// majority of the votes: floor(total/2) + 1 (the Raft and corosync rule).
+/// It has no election timing; the etcd model adds that.
+#[derive(Debug)]
+pub struct Quorum {
+    votes: Vec<u32>,
+}
+
+impl Quorum {
+    fn from_fields(f: &mut Fields<'_, '_>, n: usize) -> Result<Self, Diagnostic> {
+        let votes = match f.raw("votes") {
+            None => vec![1; n],
+            Some(v) => {
+                let crate::model::tree::Kind::Array(items) = &v.kind else {
+                    return Err(f.src.error(
+                        v.span.clone(),
+                        "`votes` should be a list of integers, one per member",
+                    ));
+                };
+                if items.len() != n {
+                    return Err(f.src.error(
+                        v.span.clone(),
+                        format!(
+                            "`votes` has {} entries but there are {n} members",
+                            items.len()
+                        ),
+                    ));
+                }
+                items
+                    .iter()
+                    .map(|i| match i.kind {
+                        crate::model::tree::Kind::Int(x) if (0..=1000).contains(&x) => Ok(x as u32),
+                        _ => Err(f
+                            .src
+                            .error(i.span.clone(), "a vote count is an integer from 0 to 1000")),
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+        };
+        Ok(Quorum { votes })
+    }
+
+    /// The number of votes needed: floor(total/2) + 1.
+    pub fn needed(&self) -> u32 {
+        self.votes.iter().sum::<u32>() / 2 + 1
+    }
+}
+
+impl ClusterKind for Quorum {
+    fn kind(&self) -> &'static str {
+        "quorum"
+    }
+    fn outputs(&self) -> &'static [&'static str] {
+        &["quorum"]
+    }
+    fn quorum_output(&self) -> Option<usize> {
+        Some(0)
+    }
+    fn new_state(&self) -> Box<dyn ClusterState> {
+        Box::new(QuorumState {
+            votes: self.votes.clone(),
+            needed: self.needed(),
+        })
+    }
+}
+
+struct QuorumState {
+    votes: Vec<u32>,
+    needed: u32,
+}
+
+impl ClusterState for QuorumState {
+    fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
+        let up: u32 = self
+            .votes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| cx.member_up(*i))
+            .map(|(_, v)| v)
+            .sum();
+        let has = up >= self.needed;
+        if has != cx.output(0) {
+            let needed = self.needed;
+            let total: u32 = self.votes.iter().sum();
+            cx.trace(|| {
+                format!(
+                    "{up} of {total} votes up, {needed} needed: quorum {}",
+                    if has { "regained" } else { "lost" }
+                )
+            });
+        }
+        cx.set_output(0, has);
+    }
+    fn on_timer(&mut self, _cx: &mut ClusterCx<'_>, _tag: u64) {}
+}
+
+// ---------------------------------------------------------------------------
+// failover: active/passive with detection and switchover delays.
+
+/// An active/passive group: the first member in `members` order that is up
+/// serves. When the active member fails, the service is down for a detection
+/// delay plus a switchover delay, then the next member up takes over. A
+/// planned stop skips detection (the member hands over on its way down).
+/// With `failback = true` a recovered higher-priority member takes over
+/// again, costing one more switchover.
+#[derive(Debug)]
+pub struct Failover {
+    detection: Dist,
+    switchover: Dist,
+    failback: bool,
+}
+
+impl Failover {
+    fn from_fields(f: &mut Fields<'_, '_>) -> Result<Self, Diagnostic> {
+        Ok(Failover {
+            detection: f.dist("detection")?.unwrap_or(Dist::Fixed { value: 0 }),
+            switchover: f.dist("switchover")?.unwrap_or(Dist::Fixed { value: 0 }),
+            failback: f.bool("failback")?.unwrap_or(false),
+        })
+    }
+}
+
+impl ClusterKind for Failover {
+    fn kind(&self) -> &'static str {
+        "failover"
+    }
+    fn outputs(&self) -> &'static [&'static str] {
+        &["up"]
+    }
+    fn new_state(&self) -> Box<dyn ClusterState> {
+        Box::new(FailoverState {
+            detection: self.detection.clone(),
+            switchover: self.switchover.clone(),
+            failback: self.failback,
+            active: None,
+            pending: None,
+            started: false,
+        })
+    }
+}
+
+struct FailoverState {
+    detection: Dist,
+    switchover: Dist,
+    failback: bool,
+    active: Option<usize>,
+    pending: Option<EventId>,
+    started: bool,
+}
+
+const TAKEOVER: u64 = 1;
+
+impl ClusterState for FailoverState {
+    fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
+        if !self.started {
+            // Time 0: the first member up is active with no transient.
+            self.started = true;
+            self.active = (0..cx.n_members()).find(|i| cx.member_up(*i));
+            cx.set_output(0, self.active.is_some());
+            return;
+        }
+        match self.active {
+            Some(a) if !cx.member_up(a) => {
+                self.active = None;
+                cx.set_output(0, false);
+                let delay = if cx.planned() {
+                    0
+                } else {
+                    cx.sample(&self.detection)
+                } + cx.sample(&self.switchover);
+                cx.trace(|| format!("active member {a} lost; takeover in {}", Human(delay)));
+                self.pending = Some(cx.schedule(delay, TAKEOVER));
+            }
+            Some(a)
+                if self.failback && self.pending.is_none() && (0..a).any(|i| cx.member_up(i)) =>
+            {
+                // A preferred member is back: hand over, with one switchover of downtime.
+                self.active = None;
+                cx.set_output(0, false);
+                let delay = cx.sample(&self.switchover);
+                cx.trace(|| format!("preferred member back; failing back in {}", Human(delay)));
+                self.pending = Some(cx.schedule(delay, TAKEOVER));
+            }
+            None if self.pending.is_none() && (0..cx.n_members()).any(|i| cx.member_up(i)) => {
+                let delay = cx.sample(&self.switchover);
+                self.pending = Some(cx.schedule(delay, TAKEOVER));
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, _tag: u64) {
+        self.pending = None;
+        self.active = (0..cx.n_members()).find(|i| cx.member_up(*i));
+        if let Some(a) = self.active {
+            cx.trace(|| format!("member {a} took over"));
+        }
+        cx.set_output(0, self.active.is_some());
+    }
+}

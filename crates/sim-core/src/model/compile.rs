@@ -1,0 +1,961 @@
+//! From the spanned tree to a validated, compiled [`Model`].
+//!
+//! The compiler resolves every name, builds the dependency graph with petgraph
+//! (an edge from what is required to what requires it), rejects unknown
+//! references and cycles with located errors, and numbers the graph's nodes in
+//! topological order so the simulation can re-evaluate a changed node's
+//! dependents in one forward sweep.
+
+use super::diag::{did_you_mean, Diagnostic, ModelError, Source};
+use super::expr::{self, Expr};
+use super::fields::{inline_error, Fields};
+use super::presets;
+use super::tree::{self, Format, Kind, Span, Value};
+use crate::component::{self, ClusterKind};
+use crate::dist::Dist;
+use crate::time::Nanos;
+use indexmap::IndexMap;
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::sync::Arc;
+
+/// The sections that hold physical and virtual elements. They share one
+/// namespace: a name identifies one thing in the whole model.
+pub const ELEMENT_SECTIONS: &[(&str, &str)] = &[
+    ("sites", "site"),
+    ("power", "power feed"),
+    ("switches", "switch"),
+    ("domains", "failure domain"),
+    ("hosts", "host"),
+    ("disks", "disk"),
+    ("vms", "vm"),
+    ("components", "component"),
+];
+const TOP_SECTIONS: &[&str] = &[
+    "model",
+    "crews",
+    "sites",
+    "power",
+    "switches",
+    "domains",
+    "hosts",
+    "disks",
+    "vms",
+    "components",
+    "clusters",
+    "services",
+];
+const ELEMENT_KEYS: &[&str] = &["description", "requires", "failures", "maintenance", "host"];
+const FAILURE_KEYS: &[&str] = &["preset", "mode", "every", "repair", "crew", "description"];
+const MAINTENANCE_KEYS: &[&str] = &["mode", "every", "duration", "offset", "description"];
+
+/// A compiled model, ready to simulate. Immutable and shareable across threads.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub name: String,
+    pub description: Option<String>,
+    /// FNV-1a 64-bit hash of the model text (hex). It identifies the model in
+    /// results so `hasim merge` can refuse shards of different models; it is a
+    /// fingerprint, not a security measure.
+    pub text_hash: String,
+    pub elements: Vec<Element>,
+    pub clusters: Vec<Cluster>,
+    pub services: Vec<Service>,
+    pub crews: Vec<Crew>,
+    /// Graph nodes in topological order: every node comes after all it depends on.
+    pub nodes: Vec<Node>,
+    /// Every failure mode in the model, numbered; downtime is attributed to these.
+    pub causes: Vec<CauseInfo>,
+    /// Notes on presets that are assumptions, to show the user.
+    pub assumptions: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Element {
+    pub name: String,
+    /// What the section says it is: "host", "vm", "power feed"...
+    pub kind: &'static str,
+    pub node: usize,
+    pub modes: Vec<FailureMode>,
+    /// For a VM, the host it runs on.
+    pub host: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FailureMode {
+    pub name: String,
+    /// Time to failure (or, for maintenance, time between window starts).
+    pub every: Dist,
+    /// Time to repair (or the window's duration).
+    pub repair: Dist,
+    /// Planned maintenance rather than a failure.
+    pub planned: bool,
+    /// For maintenance: when the first window starts. `None` draws a uniform
+    /// phase in [0, mean interval) per replication, so windows do not line up
+    /// across elements by accident.
+    pub offset: Option<Nanos>,
+    pub crew: Option<usize>,
+    /// Index into [`Model::causes`].
+    pub cause: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct CauseInfo {
+    pub element: usize,
+    pub mode: String,
+    pub planned: bool,
+    /// `element mode`, as shown to users.
+    pub label: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Crew {
+    pub name: String,
+    pub size: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub name: String,
+    pub kind: Arc<dyn ClusterKind>,
+    /// Graph nodes of the members, in the order written.
+    pub members: Vec<usize>,
+    pub member_names: Vec<String>,
+    /// The cluster's own node (evaluated after its members).
+    pub node: usize,
+    /// One node per output, in the order of `kind.outputs()`.
+    pub outputs: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: String,
+    pub description: Option<String>,
+    pub node: usize,
+    /// Clusters this service depends on, directly or not: their data-loss
+    /// events count for the service.
+    pub upstream_clusters: Vec<usize>,
+}
+
+/// A node of the dependency graph.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: String,
+    pub kind: NodeKind,
+    /// Nodes that read this one, as indices (all larger than this node's).
+    pub dependents: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub enum NodeKind {
+    /// Up while none of its failure modes is active and `requires` holds.
+    Element {
+        element: usize,
+        requires: Option<CExpr>,
+    },
+    /// Evaluating it runs the cluster model's `on_inputs`.
+    Cluster {
+        cluster: usize,
+    },
+    /// Set by the cluster model.
+    Output {
+        cluster: usize,
+        index: usize,
+    },
+    Service {
+        service: usize,
+        requires: CExpr,
+    },
+}
+
+/// A compiled `requires` expression over node indices.
+#[derive(Debug, Clone)]
+pub enum CExpr {
+    Ref(usize),
+    All(Vec<CExpr>),
+    Any(Vec<CExpr>),
+    AtLeast(u32, Vec<CExpr>),
+}
+
+impl CExpr {
+    #[inline]
+    pub fn eval(&self, up: &[bool]) -> bool {
+        match self {
+            CExpr::Ref(n) => up[*n],
+            CExpr::All(v) => v.iter().all(|e| e.eval(up)),
+            CExpr::Any(v) => v.iter().any(|e| e.eval(up)),
+            CExpr::AtLeast(k, v) => v.iter().filter(|e| e.eval(up)).count() >= *k as usize,
+        }
+    }
+
+    fn remap(&mut self, map: &[usize]) {
+        match self {
+            CExpr::Ref(n) => *n = map[*n],
+            CExpr::All(v) | CExpr::Any(v) | CExpr::AtLeast(_, v) => {
+                v.iter_mut().for_each(|e| e.remap(map))
+            }
+        }
+    }
+}
+
+/// Loads a model from text. `name` is used in error messages (a file path).
+pub fn load(name: &str, text: &str) -> Result<Model, ModelError> {
+    let format = Format::detect(name, text);
+    let src = Source { name, text };
+    let tree = tree::parse(&src, format)?;
+    compile(&src, &tree)
+}
+
+/// Compiles an already parsed (and possibly edited) tree.
+pub fn compile(src: &Source<'_>, root: &Value) -> Result<Model, ModelError> {
+    Compiler::new(src).run(root).map_err(ModelError::from)
+}
+
+#[derive(Clone, Copy)]
+enum Entity {
+    Element(usize),
+    Cluster(usize),
+    Service(usize),
+}
+
+struct Compiler<'s> {
+    src: &'s Source<'s>,
+    names: IndexMap<String, (Entity, Span)>,
+    /// Graph nodes before topological sorting.
+    nodes: Vec<Node>,
+    node_spans: Vec<Span>,
+    edges: Vec<(usize, usize, Span)>,
+    elements: Vec<Element>,
+    clusters: Vec<Cluster>,
+    services: Vec<Service>,
+    crews: Vec<Crew>,
+    causes: Vec<CauseInfo>,
+    assumptions: Vec<String>,
+}
+
+fn fnv1a(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+impl<'s> Compiler<'s> {
+    fn new(src: &'s Source<'s>) -> Self {
+        Compiler {
+            src,
+            names: IndexMap::new(),
+            nodes: Vec::new(),
+            node_spans: Vec::new(),
+            edges: Vec::new(),
+            elements: Vec::new(),
+            clusters: Vec::new(),
+            services: Vec::new(),
+            crews: Vec::new(),
+            causes: Vec::new(),
+            assumptions: Vec::new(),
+        }
+    }
+
+    fn add_node(&mut self, name: String, kind: NodeKind, span: Span) -> usize {
+        self.nodes.push(Node {
+            name,
+            kind,
+            dependents: Vec::new(),
+        });
+        self.node_spans.push(span);
+        self.nodes.len() - 1
+    }
+
+    fn register(&mut self, name: &str, span: Span, entity: Entity) -> Result<(), Diagnostic> {
+        if let Some((_, first)) = self.names.get(name) {
+            let first = self.src.error(first.clone(), "");
+            return Err(self
+                .src
+                .error(span, format!("`{name}` is defined twice"))
+                .with_help(format!(
+                    "names are shared by all sections; the first `{name}` is at line {}",
+                    first.line
+                )));
+        }
+        if !name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+            || name.is_empty()
+        {
+            return Err(self
+                .src
+                .error(span, format!("`{name}` is not a valid name"))
+                .with_help("names use letters, digits, `-` and `_`, so they can be referenced in `requires`"));
+        }
+        self.names.insert(name.to_string(), (entity, span));
+        Ok(())
+    }
+
+    fn run(mut self, root: &Value) -> Result<Model, Diagnostic> {
+        let mut top = Fields::new(self.src, root, "the model")?;
+        let (mut name, mut description) = (None, None);
+        if let Some(m) = top.raw("model") {
+            let mut f = Fields::new(self.src, m, "model")?;
+            name = f.string("name")?.map(|(s, _)| s.to_string());
+            description = f.string("description")?.map(|(s, _)| s.to_string());
+            f.finish(&["name", "description"])?;
+        }
+        let name = name.unwrap_or_else(|| {
+            let base = self
+                .src
+                .name
+                .rsplit(['/', '\\'])
+                .next()
+                .unwrap_or(self.src.name);
+            base.trim_end_matches(".toml")
+                .trim_end_matches(".json")
+                .to_string()
+        });
+
+        if let Some(crews) = top.raw("crews") {
+            let crews = section_table(self.src, crews, "crews")?;
+            for (k, v) in &crews.entries {
+                let mut f = Fields::new(self.src, v, format!("crews.{}", k.name))?;
+                let size = f.int("size", 1, 1000)?.unwrap_or(1) as u32;
+                f.finish(&["size", "description"])?;
+                self.crews.push(Crew {
+                    name: k.name.clone(),
+                    size,
+                });
+            }
+        }
+
+        // Pass 1: register every name so references can point forward.
+        let mut element_tables = Vec::new();
+        for (section, kind) in ELEMENT_SECTIONS {
+            if let Some(sec) = top.raw(section) {
+                for (k, v) in &section_table(self.src, sec, section)?.entries {
+                    let id = self.elements.len();
+                    self.register(&k.name, k.span.clone(), Entity::Element(id))?;
+                    let node = self.add_node(
+                        k.name.clone(),
+                        NodeKind::Element {
+                            element: id,
+                            requires: None,
+                        },
+                        k.span.clone(),
+                    );
+                    self.elements.push(Element {
+                        name: k.name.clone(),
+                        kind,
+                        node,
+                        modes: Vec::new(),
+                        host: None,
+                    });
+                    element_tables.push((id, format!("{section}.{}", k.name), v));
+                }
+            }
+        }
+        let mut cluster_tables = Vec::new();
+        if let Some(sec) = top.raw("clusters") {
+            for (k, v) in &section_table(self.src, sec, "clusters")?.entries {
+                let id = self.clusters.len();
+                self.register(&k.name, k.span.clone(), Entity::Cluster(id))?;
+                cluster_tables.push((id, k, v));
+                // Placeholder until the kind (and so the outputs) is known.
+                self.clusters.push(Cluster {
+                    name: k.name.clone(),
+                    kind: Arc::new(PendingKind),
+                    members: Vec::new(),
+                    member_names: Vec::new(),
+                    node: usize::MAX,
+                    outputs: Vec::new(),
+                });
+            }
+        }
+        let mut service_tables = Vec::new();
+        if let Some(sec) = top.raw("services") {
+            for (k, v) in &section_table(self.src, sec, "services")?.entries {
+                let id = self.services.len();
+                self.register(&k.name, k.span.clone(), Entity::Service(id))?;
+                let node = self.add_node(
+                    k.name.clone(),
+                    NodeKind::Service {
+                        service: id,
+                        requires: CExpr::All(vec![]),
+                    },
+                    k.span.clone(),
+                );
+                self.services.push(Service {
+                    name: k.name.clone(),
+                    description: None,
+                    node,
+                    upstream_clusters: Vec::new(),
+                });
+                service_tables.push((id, k, v));
+            }
+        }
+        top.finish(TOP_SECTIONS)?;
+
+        // Cluster kinds first: element and service expressions may reference
+        // their outputs.
+        let mut cluster_members = Vec::new();
+        for (id, key, v) in &cluster_tables {
+            let mut f = Fields::new(self.src, v, format!("clusters.{}", key.name))?;
+            let (kind_name, kind_value) = f
+                .string("kind")?
+                .ok_or_else(|| f.missing("kind", "\"quorum\""))?;
+            let members = f
+                .strings("members")?
+                .ok_or_else(|| f.missing("members", "[\"a\", \"b\", \"c\"]"))?;
+            if members.is_empty() {
+                return Err(self.src.error(
+                    f.raw("members").expect("read above").span.clone(),
+                    "a cluster needs at least one member",
+                ));
+            }
+            f.string("description")?;
+            let kind =
+                component::build_kind(kind_name, &mut f, members.len())?.ok_or_else(|| {
+                    let d = self.src.error(
+                        kind_value.span.clone(),
+                        format!("unknown cluster kind `{kind_name}`"),
+                    );
+                    match did_you_mean(kind_name, component::KINDS.iter().copied()) {
+                        Some(h) => d.with_help(h),
+                        None => {
+                            d.with_help(format!("known kinds: {}", component::KINDS.join(", ")))
+                        }
+                    }
+                })?;
+            let known: Vec<&str> = component::COMMON_KEYS.to_vec();
+            f.finish(&known)?;
+            let node = self.add_node(
+                key.name.clone(),
+                NodeKind::Cluster { cluster: *id },
+                key.span.clone(),
+            );
+            let outputs = (0..kind.outputs().len())
+                .map(|i| {
+                    let label = format!("{}.{}", key.name, kind.outputs()[i]);
+                    self.add_node(
+                        label,
+                        NodeKind::Output {
+                            cluster: *id,
+                            index: i,
+                        },
+                        key.span.clone(),
+                    )
+                })
+                .collect::<Vec<_>>();
+            for o in &outputs {
+                self.edges.push((node, *o, key.span.clone()));
+            }
+            let c = &mut self.clusters[*id];
+            c.kind = kind;
+            c.node = node;
+            c.outputs = outputs;
+            c.member_names = members.iter().map(|(m, _)| m.to_string()).collect();
+            cluster_members.push((*id, members));
+        }
+        for (id, members) in cluster_members {
+            let node = self.clusters[id].node;
+            let mut resolved = Vec::new();
+            for (m, v) in members {
+                let quote =
+                    usize::from(self.src.text.get(v.span.start..v.span.start + 1) == Some("\""));
+                let e = expr::parse(m).map_err(|e| inline_error(self.src, v, e))?;
+                let Expr::Ref { name, state, .. } = &e else {
+                    return Err(self.src.error(
+                        v.span.clone(),
+                        "a member is one name (or `cluster.output`), not an expression",
+                    ));
+                };
+                let n = self.resolve(
+                    name,
+                    state.as_deref(),
+                    v.span.start + quote,
+                    v.span.end - quote,
+                )?;
+                self.edges.push((n, node, v.span.clone()));
+                resolved.push(n);
+            }
+            self.clusters[id].members = resolved;
+        }
+
+        for (id, path, v) in element_tables {
+            self.element(id, &path, v)?;
+        }
+        for (id, key, v) in service_tables {
+            let mut f = Fields::new(self.src, v, format!("services.{}", key.name))?;
+            let (text, value) = f
+                .string("requires")?
+                .ok_or_else(|| f.missing("requires", "\"etcd.quorum & vip.up\""))?;
+            let node = self.services[id].node;
+            let requires = self.expression(text, value, node)?;
+            self.services[id].description = f.string("description")?.map(|(s, _)| s.to_string());
+            f.finish(&["requires", "description"])?;
+            self.nodes[node].kind = NodeKind::Service {
+                service: id,
+                requires,
+            };
+        }
+        if self.services.is_empty() {
+            return Err(self
+                .src
+                .error(0..0, "the model defines no services")
+                .with_help("add a `[services.NAME]` table with `requires = \"...\"`: services are what hasim reports on"));
+        }
+
+        self.finish(name, description)
+    }
+
+    fn element(&mut self, id: usize, path: &str, v: &Value) -> Result<(), Diagnostic> {
+        let mut f = Fields::new(self.src, v, path.to_string())?;
+        f.string("description")?;
+        let node = self.elements[id].node;
+        let mut parts = Vec::new();
+        if let Some((host, hv)) = f.string("host")? {
+            if self.elements[id].kind != "vm" {
+                return Err(self.src.error(
+                    hv.span.clone(),
+                    "only `vms` have a `host`; other elements use `requires`",
+                ));
+            }
+            let quote = 1;
+            let n = self.resolve(host, None, hv.span.start + quote, hv.span.end - quote)?;
+            match self.names.get(host) {
+                Some((Entity::Element(h), _)) => self.elements[id].host = Some(*h),
+                _ => {
+                    return Err(self.src.error(
+                        hv.span.clone(),
+                        format!("`{host}` is not a host or element a VM can run on"),
+                    ))
+                }
+            }
+            self.edges.push((n, node, hv.span.clone()));
+            parts.push(CExpr::Ref(n));
+        } else if self.elements[id].kind == "vm" {
+            return Err(f.missing("host", "\"proxmox-1\""));
+        }
+        if let Some((text, value)) = f.string("requires")? {
+            parts.push(self.expression(text, value, node)?);
+        }
+        let requires = match parts.len() {
+            0 => None,
+            1 => parts.pop(),
+            _ => Some(CExpr::All(parts)),
+        };
+        self.nodes[node].kind = NodeKind::Element {
+            element: id,
+            requires,
+        };
+
+        let element_name = self.elements[id].name.clone();
+        for (i, t) in f
+            .tables("failures")?
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            let mut ff = Fields::new(self.src, t, format!("{path}.failures[{i}]"))?;
+            let preset = match ff.string("preset")? {
+                None => None,
+                Some((p, pv)) => Some(presets::find(p).ok_or_else(|| {
+                    let d = self
+                        .src
+                        .error(pv.span.clone(), format!("unknown preset `{p}`"));
+                    let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
+                    match did_you_mean(p, names.iter().copied()) {
+                        Some(h) => d.with_help(h),
+                        None => d.with_help(format!("known presets: {}", names.join(", "))),
+                    }
+                })?),
+            };
+            let every = match (ff.dist("every")?, preset) {
+                (Some(d), _) => d,
+                (None, Some(p)) => Dist::parse(p.every).expect("presets are tested to parse"),
+                (None, None) => {
+                    return Err(ff.missing("every", "\"exp(2y)\" (or `preset = \"server\"`)"))
+                }
+            };
+            let repair = match (ff.dist("repair")?, preset) {
+                (Some(d), _) => d,
+                (None, Some(p)) => Dist::parse(p.repair).expect("presets are tested to parse"),
+                (None, None) => {
+                    return Err(ff.missing("repair", "\"lognormal(median=4h, sigma=1)\""))
+                }
+            };
+            if every.mean() <= 0.0 {
+                return Err(self.src.error(
+                    t.span.clone(),
+                    format!("`{path}.failures[{i}].every` must be longer than zero"),
+                ));
+            }
+            let mode = match (ff.string("mode")?, preset) {
+                (Some((m, _)), _) => m.to_string(),
+                (None, Some(p)) => p.mode.to_string(),
+                (None, None) => "failure".to_string(),
+            };
+            if let Some(p) = preset.filter(|p| p.assumption) {
+                let note = format!("{}: preset `{}`: {}", element_name, p.name, p.source);
+                if !self.assumptions.iter().any(|a| a.ends_with(p.source)) {
+                    self.assumptions.push(note);
+                }
+            }
+            let crew = match ff.string("crew")? {
+                None => None,
+                Some((c, cv)) => {
+                    Some(self.crews.iter().position(|k| k.name == c).ok_or_else(|| {
+                        let d = self
+                            .src
+                            .error(cv.span.clone(), format!("unknown crew `{c}`"));
+                        match did_you_mean(c, self.crews.iter().map(|k| k.name.as_str())) {
+                            Some(h) => d.with_help(h),
+                            None => d.with_help("define it as `[crews.NAME]` with `size = 1`"),
+                        }
+                    })?)
+                }
+            };
+            ff.string("description")?;
+            ff.finish(FAILURE_KEYS)?;
+            let cause = self.add_cause(id, &mode, false);
+            self.elements[id].modes.push(FailureMode {
+                name: mode,
+                every,
+                repair,
+                planned: false,
+                offset: None,
+                crew,
+                cause,
+            });
+        }
+        for (i, t) in f
+            .tables("maintenance")?
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            let mut ff = Fields::new(self.src, t, format!("{path}.maintenance[{i}]"))?;
+            let every = ff
+                .dist("every")?
+                .ok_or_else(|| ff.missing("every", "\"30d\""))?;
+            let duration = ff
+                .dist("duration")?
+                .ok_or_else(|| ff.missing("duration", "\"1h\""))?;
+            if every.mean() <= 0.0 {
+                return Err(self.src.error(
+                    t.span.clone(),
+                    "a maintenance interval must be longer than zero",
+                ));
+            }
+            if duration.mean() >= every.mean() {
+                return Err(self
+                    .src
+                    .error(t.span.clone(), format!("`{path}.maintenance[{i}]`: windows last as long as the interval between them"))
+                    .with_help("a maintenance window must be shorter than `every`"));
+            }
+            let offset = ff.duration("offset")?;
+            let mode = ff
+                .string("mode")?
+                .map_or("maintenance".to_string(), |(m, _)| m.to_string());
+            ff.string("description")?;
+            ff.finish(MAINTENANCE_KEYS)?;
+            let cause = self.add_cause(id, &mode, true);
+            self.elements[id].modes.push(FailureMode {
+                name: mode,
+                every,
+                repair: duration,
+                planned: true,
+                offset,
+                crew: None,
+                cause,
+            });
+        }
+        f.finish(ELEMENT_KEYS)
+    }
+
+    fn add_cause(&mut self, element: usize, mode: &str, planned: bool) -> u32 {
+        let label = format!("{} {}", self.elements[element].name, mode);
+        self.causes.push(CauseInfo {
+            element,
+            mode: mode.to_string(),
+            planned,
+            label,
+        });
+        (self.causes.len() - 1) as u32
+    }
+
+    /// Resolves `name` or `name.state` to a graph node. `start..end` is the
+    /// reference's span in the source, for errors.
+    fn resolve(
+        &self,
+        name: &str,
+        state: Option<&str>,
+        start: usize,
+        end: usize,
+    ) -> Result<usize, Diagnostic> {
+        let Some((entity, _)) = self.names.get(name) else {
+            let d = self
+                .src
+                .error(start..end, format!("unknown reference `{name}`"));
+            return Err(match did_you_mean(name, self.names.keys().map(String::as_str)) {
+                Some(h) => d.with_help(h),
+                None => d.with_help("define it in `hosts`, `vms`, `power`, `switches`, `clusters`, `services` or another section"),
+            });
+        };
+        match (*entity, state) {
+            (Entity::Element(e), None) => Ok(self.elements[e].node),
+            (Entity::Service(s), None) => Ok(self.services[s].node),
+            (Entity::Cluster(c), st) => {
+                let cl = &self.clusters[c];
+                let outs = cl.kind.outputs();
+                let i = match st {
+                    None => 0,
+                    Some(st) => outs.iter().position(|o| *o == st).ok_or_else(|| {
+                        self.src
+                            .error(
+                                start..end,
+                                format!(
+                                    "cluster `{name}` ({}) has no state `{st}`",
+                                    cl.kind.kind()
+                                ),
+                            )
+                            .with_help(format!("its states are: {}", outs.join(", ")))
+                    })?,
+                };
+                Ok(cl.outputs[i])
+            }
+            (_, Some(st)) => Err(self
+                .src
+                .error(
+                    start..end,
+                    format!("`{name}` is not a cluster, so it has no state `{st}`"),
+                )
+                .with_help(format!("reference it as plain `{name}`"))),
+        }
+    }
+
+    fn expression(&mut self, text: &str, value: &Value, node: usize) -> Result<CExpr, Diagnostic> {
+        let e = expr::parse(text).map_err(|e| inline_error(self.src, value, e))?;
+        let quote =
+            usize::from(self.src.text.get(value.span.start..value.span.start + 1) == Some("\""));
+        let base = value.span.start + quote;
+        self.lower(&e, base, node)
+    }
+
+    fn lower(&mut self, e: &Expr, base: usize, node: usize) -> Result<CExpr, Diagnostic> {
+        Ok(match e {
+            Expr::Ref {
+                name,
+                state,
+                start,
+                end,
+            } => {
+                let n = self.resolve(name, state.as_deref(), base + start, base + end)?;
+                self.edges.push((n, node, base + start..base + end));
+                CExpr::Ref(n)
+            }
+            Expr::All(v) => CExpr::All(
+                v.iter()
+                    .map(|x| self.lower(x, base, node))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Any(v) => CExpr::Any(
+                v.iter()
+                    .map(|x| self.lower(x, base, node))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::AtLeast { k, of, .. } => CExpr::AtLeast(
+                *k,
+                of.iter()
+                    .map(|x| self.lower(x, base, node))
+                    .collect::<Result<_, _>>()?,
+            ),
+        })
+    }
+
+    fn finish(mut self, name: String, description: Option<String>) -> Result<Model, Diagnostic> {
+        let mut graph: DiGraph<usize, Span> =
+            DiGraph::with_capacity(self.nodes.len(), self.edges.len());
+        for i in 0..self.nodes.len() {
+            graph.add_node(i);
+        }
+        for (a, b, span) in &self.edges {
+            if a == b {
+                return Err(self.src.error(
+                    span.clone(),
+                    format!("`{}` requires itself", self.nodes[*a].name),
+                ));
+            }
+            graph.add_edge(NodeIndex::new(*a), NodeIndex::new(*b), span.clone());
+        }
+        // Kahn's algorithm with a min-heap on the original index: a cycle-free
+        // order that also keeps document order among independent nodes, so
+        // the order is the same on every run.
+        let order = match stable_toposort(&graph) {
+            Some(o) => o,
+            None => return Err(self.cycle_error(&graph)),
+        };
+        let mut position = vec![0usize; self.nodes.len()];
+        for (pos, old) in order.iter().enumerate() {
+            position[*old] = pos;
+        }
+        // Renumber nodes and every reference to them.
+        let mut old_nodes: Vec<Option<Node>> = std::mem::take(&mut self.nodes)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let mut nodes: Vec<Node> = order
+            .iter()
+            .map(|o| old_nodes[*o].take().expect("each node once"))
+            .collect();
+        for n in &mut nodes {
+            match &mut n.kind {
+                NodeKind::Element {
+                    requires: Some(r), ..
+                } => r.remap(&position),
+                NodeKind::Service { requires, .. } => requires.remap(&position),
+                _ => {}
+            }
+        }
+        for e in &mut self.elements {
+            e.node = position[e.node];
+        }
+        for c in &mut self.clusters {
+            c.node = position[c.node];
+            c.members.iter_mut().for_each(|m| *m = position[*m]);
+            c.outputs.iter_mut().for_each(|m| *m = position[*m]);
+        }
+        for s in &mut self.services {
+            s.node = position[s.node];
+        }
+        let mut edges: Vec<(usize, usize)> = self
+            .edges
+            .iter()
+            .map(|(a, b, _)| (position[*a], position[*b]))
+            .collect();
+        edges.sort_unstable();
+        edges.dedup();
+        for (a, b) in edges {
+            nodes[a].dependents.push(b);
+        }
+        // Which clusters each service depends on (walk dependencies backwards).
+        let mut deps: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+        for (i, n) in nodes.iter().enumerate() {
+            for d in &n.dependents {
+                deps[*d].push(i);
+            }
+        }
+        for s in &mut self.services {
+            let mut seen = vec![false; nodes.len()];
+            let mut stack = vec![s.node];
+            let mut clusters = Vec::new();
+            while let Some(n) = stack.pop() {
+                if std::mem::replace(&mut seen[n], true) {
+                    continue;
+                }
+                if let NodeKind::Cluster { cluster } = nodes[n].kind {
+                    clusters.push(cluster);
+                }
+                stack.extend(deps[n].iter().copied());
+            }
+            clusters.sort_unstable();
+            s.upstream_clusters = clusters;
+        }
+        Ok(Model {
+            name,
+            description,
+            text_hash: fnv1a(self.src.text),
+            elements: self.elements,
+            clusters: self.clusters,
+            services: self.services,
+            crews: self.crews,
+            nodes,
+            causes: self.causes,
+            assumptions: self.assumptions,
+        })
+    }
+
+    fn cycle_error(&self, graph: &DiGraph<usize, Span>) -> Diagnostic {
+        let sccs = petgraph::algo::kosaraju_scc(graph);
+        let cyc = sccs
+            .into_iter()
+            .filter(|c| c.len() > 1)
+            .min_by_key(|c| c.iter().map(|n| n.index()).min())
+            .unwrap_or_default();
+        let mut names: Vec<usize> = cyc.iter().map(|n| n.index()).collect();
+        names.sort_unstable();
+        // Point at a reference that closes the cycle: an edge inside the SCC.
+        let span = graph
+            .edge_indices()
+            .filter_map(|e| {
+                let (a, b) = graph.edge_endpoints(e)?;
+                (cyc.contains(&a) && cyc.contains(&b)).then(|| graph[e].clone())
+            })
+            .max_by_key(|s| s.start)
+            .unwrap_or(0..0);
+        let list: Vec<&str> = names.iter().map(|n| self.nodes[*n].name.as_str()).collect();
+        self.src
+            .error(
+                span,
+                format!("dependency cycle between {}", list.join(", ")),
+            )
+            .with_help("a service or element cannot (even indirectly) require itself")
+    }
+}
+
+fn section_table<'v>(
+    src: &Source<'_>,
+    v: &'v Value,
+    name: &str,
+) -> Result<&'v tree::Table, Diagnostic> {
+    match &v.kind {
+        Kind::Table(t) => Ok(t),
+        other => Err(src.error(
+            v.span.clone(),
+            format!(
+                "`{name}` should be a table of named entries, found {}",
+                other.type_name()
+            ),
+        )),
+    }
+}
+
+fn stable_toposort(graph: &DiGraph<usize, Span>) -> Option<Vec<usize>> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let n = graph.node_count();
+    let mut indegree = vec![0usize; n];
+    for e in graph.edge_indices() {
+        let (_, b) = graph.edge_endpoints(e).expect("edge exists");
+        indegree[b.index()] += 1;
+    }
+    let mut ready: BinaryHeap<Reverse<usize>> =
+        (0..n).filter(|i| indegree[*i] == 0).map(Reverse).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(i);
+        for nb in graph.neighbors(NodeIndex::new(i)) {
+            // petgraph lists parallel edges once each; count them down the same way.
+            indegree[nb.index()] -= 1;
+            if indegree[nb.index()] == 0 {
+                ready.push(Reverse(nb.index()));
+            }
+        }
+    }
+    (order.len() == n).then_some(order)
+}
+
+/// Stands in for a cluster's kind while its table is being read.
+#[derive(Debug)]
+struct PendingKind;
+
+impl ClusterKind for PendingKind {
+    fn kind(&self) -> &'static str {
+        "pending"
+    }
+    fn outputs(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn new_state(&self) -> Box<dyn component::ClusterState> {
+        unreachable!("replaced before compilation finishes")
+    }
+}

@@ -1,0 +1,383 @@
+//! The Monte Carlo runner: many replications, merged in replication order,
+//! summarised with confidence intervals.
+//!
+//! Replication `i` always uses random stream `i` of the seed, and every
+//! accumulator is an exact integer sum, so the result is the same bits for
+//! one thread or sixteen, and for one run or shards merged later.
+
+use crate::model::compile::Model;
+use crate::sim::{Causes, RepOptions, Replication};
+use crate::stats::{Estimate, Histogram, Moments};
+use crate::time::{Nanos, NANOS_PER_MIN, NANOS_PER_SEC, NANOS_PER_YEAR};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Options of a Monte Carlo run. Together with the model text they determine
+/// the result exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOptions {
+    pub seed: u64,
+    /// How many replications (the maximum, when `target_ci` is set).
+    pub replications: u64,
+    /// Simulated time per replication.
+    pub horizon: Nanos,
+    /// Stop early once every service's downtime-per-year estimate has a 95%
+    /// CI half-width below this fraction of its mean (0.05 = ±5%). Checked
+    /// after each batch, so the answer does not depend on thread count.
+    pub target_ci: Option<f64>,
+    /// Replications per batch: the granularity of progress reports,
+    /// cancellation and the `target_ci` check.
+    pub batch: u64,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            seed: 1,
+            replications: 1000,
+            horizon: 10 * NANOS_PER_YEAR,
+            target_ci: None,
+            batch: 100,
+        }
+    }
+}
+
+/// Exact sums over a range of replications. Two accumulators of adjacent
+/// ranges merge into the accumulator of the union, bit for bit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accumulator {
+    /// The replication indices covered: [first, first + count).
+    pub first: u64,
+    pub count: u64,
+    pub services: Vec<ServiceAcc>,
+    /// Down time per cluster output, flattened in cluster order.
+    pub outputs: Vec<Moments>,
+    pub events: Moments,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceAcc {
+    pub downtime: Moments,
+    pub outages: Moments,
+    pub data_loss: Moments,
+    pub recovery: Histogram,
+    /// Time to the first outage, over replications that had one.
+    pub first_outage: Moments,
+    /// Total downtime in ns by cause index.
+    pub causes: BTreeMap<u32, u128>,
+}
+
+impl Accumulator {
+    pub fn new(model: &Model, first: u64) -> Self {
+        Accumulator {
+            first,
+            count: 0,
+            services: vec![ServiceAcc::default(); model.services.len()],
+            outputs: vec![Moments::default(); model.clusters.iter().map(|c| c.outputs.len()).sum()],
+            events: Moments::default(),
+        }
+    }
+
+    fn push(&mut self, o: &crate::sim::RepOutcome) {
+        self.count += 1;
+        for (acc, s) in self.services.iter_mut().zip(&o.services) {
+            acc.downtime.push(s.downtime);
+            acc.outages.push(s.outages);
+            acc.data_loss.push(s.data_loss);
+            if let Some(t) = s.first_outage {
+                acc.first_outage.push(t);
+            }
+            for r in &s.recoveries {
+                acc.recovery.record(*r);
+            }
+            for (c, d) in &s.causes {
+                *acc.causes.entry(*c).or_insert(0) += u128::from(*d);
+            }
+        }
+        for (acc, d) in self.outputs.iter_mut().zip(&o.outputs_down) {
+            acc.push(*d);
+        }
+        self.events.push(o.events);
+    }
+
+    /// Merges the accumulator of the replications right after this one's.
+    pub fn merge(&mut self, other: &Accumulator) -> Result<(), String> {
+        if other.count > 0 && self.count > 0 && other.first != self.first + self.count {
+            return Err(format!(
+                "replications {}..{} do not follow {}..{}",
+                other.first,
+                other.first + other.count,
+                self.first,
+                self.first + self.count
+            ));
+        }
+        if self.services.len() != other.services.len() || self.outputs.len() != other.outputs.len()
+        {
+            return Err("the accumulators come from different models".into());
+        }
+        if self.count == 0 {
+            self.first = other.first;
+        }
+        self.count += other.count;
+        for (a, b) in self.services.iter_mut().zip(&other.services) {
+            a.downtime.merge(&b.downtime);
+            a.outages.merge(&b.outages);
+            a.data_loss.merge(&b.data_loss);
+            a.recovery.merge(&b.recovery);
+            a.first_outage.merge(&b.first_outage);
+            for (c, d) in &b.causes {
+                *a.causes.entry(*c).or_insert(0) += d;
+            }
+        }
+        for (a, b) in self.outputs.iter_mut().zip(&other.outputs) {
+            a.merge(b);
+        }
+        self.events.merge(&other.events);
+        Ok(())
+    }
+}
+
+/// Runs one replication.
+pub fn run_replication(
+    model: &Model,
+    seed: u64,
+    index: u64,
+    horizon: Nanos,
+) -> crate::sim::RepOutcome {
+    let opts = RepOptions {
+        horizon,
+        random_faults: true,
+        injections: Vec::new(),
+        trace: false,
+    };
+    Replication::new(model, seed, index).run(&opts).0
+}
+
+/// Progress of a run: replications done and the most that will run.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+}
+
+/// Returned when the progress callback asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancelled;
+
+/// Runs replications `first..first + opts.replications` (a shard, or the whole
+/// run with `first = 0`). `progress` is called after every batch; returning
+/// `false` cancels the run.
+pub fn run_range(
+    model: &Model,
+    opts: &RunOptions,
+    first: u64,
+    progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<Accumulator, Cancelled> {
+    let mut acc = Accumulator::new(model, first);
+    let end = first + opts.replications;
+    let batch = opts.batch.max(1);
+    let mut next = first;
+    while next < end {
+        let stop = (next + batch).min(end);
+        let outcomes = run_batch(model, opts, next, stop);
+        for o in &outcomes {
+            acc.push(o);
+        }
+        next = stop;
+        if !progress(Progress {
+            done: next - first,
+            total: opts.replications,
+        }) {
+            return Err(Cancelled);
+        }
+        if let Some(target) = opts.target_ci {
+            if target_met(&acc, opts.horizon, target) {
+                break;
+            }
+        }
+    }
+    Ok(acc)
+}
+
+/// Runs a whole Monte Carlo study.
+pub fn run(model: &Model, opts: &RunOptions) -> Accumulator {
+    run_range(model, opts, 0, &mut |_| true).expect("the progress callback never cancels")
+}
+
+#[cfg(feature = "parallel")]
+fn run_batch(model: &Model, opts: &RunOptions, from: u64, to: u64) -> Vec<crate::sim::RepOutcome> {
+    use rayon::prelude::*;
+    // `collect` on an indexed parallel iterator keeps replication order.
+    (from..to)
+        .into_par_iter()
+        .map(|i| run_replication(model, opts.seed, i, opts.horizon))
+        .collect()
+}
+
+#[cfg(not(feature = "parallel"))]
+fn run_batch(model: &Model, opts: &RunOptions, from: u64, to: u64) -> Vec<crate::sim::RepOutcome> {
+    (from..to)
+        .map(|i| run_replication(model, opts.seed, i, opts.horizon))
+        .collect()
+}
+
+fn target_met(acc: &Accumulator, horizon: Nanos, target: f64) -> bool {
+    acc.count >= 2
+        && acc.services.iter().all(|s| {
+            let e = s.downtime.estimate(1.0 / horizon as f64, 0.0);
+            e.mean == 0.0 || e.half_width() <= target * e.mean
+        })
+}
+
+/// The summary of a run, per service and per cluster.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunResult {
+    pub replications: u64,
+    pub horizon_years: f64,
+    pub services: Vec<ServiceResult>,
+    pub clusters: Vec<ClusterResult>,
+    /// Events processed per simulated year (cost of the model).
+    pub events_per_year: Estimate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceResult {
+    pub name: String,
+    /// Time-weighted fraction of the horizon the service was up.
+    pub availability: Estimate,
+    /// -log10(1 - availability): 3.0 means "three nines" (99.9%).
+    pub nines: Option<f64>,
+    pub downtime_minutes_per_year: Estimate,
+    pub outages_per_year: Estimate,
+    pub recovery_seconds: Percentiles,
+    pub data_loss_events_per_year: Estimate,
+    /// Mean time from the start to the first outage, in years, over the
+    /// replications that had one (`first_outage_replications` of them): the
+    /// MTTF of the service when that is every replication.
+    pub first_outage_years: Estimate,
+    pub first_outage_replications: u64,
+    /// Downtime by initiating fault, largest first.
+    pub downtime_causes: Vec<CauseShare>,
+}
+
+/// Recovery-time percentiles over all completed outages, in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Percentiles {
+    pub count: u64,
+    pub mean: Option<f64>,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CauseShare {
+    pub cause: String,
+    pub minutes_per_year: f64,
+    /// Fraction of this service's downtime.
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterResult {
+    pub name: String,
+    pub kind: String,
+    pub outputs: Vec<OutputResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutputResult {
+    pub name: String,
+    /// Minutes per year this output was down (for a quorum output: the time
+    /// without quorum).
+    pub down_minutes_per_year: Estimate,
+    pub is_quorum: bool,
+}
+
+/// Turns exact sums into estimates with confidence intervals.
+pub fn summarize(model: &Model, acc: &Accumulator, horizon: Nanos) -> RunResult {
+    let years = horizon as f64 / NANOS_PER_YEAR as f64;
+    let per_year_minutes = 1.0 / (NANOS_PER_MIN as f64 * years);
+    let causes = Causes::of(model);
+    let services = model
+        .services
+        .iter()
+        .zip(&acc.services)
+        .map(|(s, a)| {
+            let availability = a.downtime.estimate(-1.0 / horizon as f64, 1.0);
+            let unavailability = 1.0 - availability.mean;
+            let total: u128 = a.causes.values().sum();
+            let mut downtime_causes: Vec<CauseShare> = a
+                .causes
+                .iter()
+                .map(|(c, d)| CauseShare {
+                    cause: causes.label(model, *c),
+                    minutes_per_year: *d as f64 / acc.count.max(1) as f64 * per_year_minutes,
+                    share: if total == 0 {
+                        0.0
+                    } else {
+                        *d as f64 / total as f64
+                    },
+                })
+                .collect();
+            // Largest first; ties broken by name so the order is total.
+            downtime_causes.sort_by(|x, y| {
+                y.minutes_per_year
+                    .total_cmp(&x.minutes_per_year)
+                    .then_with(|| x.cause.cmp(&y.cause))
+            });
+            let secs = |v: Option<u64>| v.map(|n| n as f64 / NANOS_PER_SEC as f64);
+            ServiceResult {
+                name: s.name.clone(),
+                nines: (unavailability > 0.0).then(|| -libm::log10(unavailability)),
+                availability,
+                downtime_minutes_per_year: a.downtime.estimate(per_year_minutes, 0.0),
+                outages_per_year: a.outages.estimate(1.0 / years, 0.0),
+                recovery_seconds: Percentiles {
+                    count: a.recovery.count,
+                    mean: a.recovery.mean().map(|m| m / NANOS_PER_SEC as f64),
+                    p50: secs(a.recovery.quantile(0.5)),
+                    p90: secs(a.recovery.quantile(0.9)),
+                    p99: secs(a.recovery.quantile(0.99)),
+                    max: secs(a.recovery.max),
+                },
+                data_loss_events_per_year: a.data_loss.estimate(1.0 / years, 0.0),
+                first_outage_years: a.first_outage.estimate(1.0 / NANOS_PER_YEAR as f64, 0.0),
+                first_outage_replications: a.first_outage.n,
+                downtime_causes,
+            }
+        })
+        .collect();
+    let mut k = 0;
+    let clusters = model
+        .clusters
+        .iter()
+        .map(|c| ClusterResult {
+            name: c.name.clone(),
+            kind: c.kind.kind().to_string(),
+            outputs: c
+                .kind
+                .outputs()
+                .iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    let r = OutputResult {
+                        name: o.to_string(),
+                        down_minutes_per_year: acc.outputs[k].estimate(per_year_minutes, 0.0),
+                        is_quorum: c.kind.quorum_output() == Some(i),
+                    };
+                    k += 1;
+                    r
+                })
+                .collect(),
+        })
+        .collect();
+    RunResult {
+        replications: acc.count,
+        horizon_years: years,
+        services,
+        clusters,
+        events_per_year: acc.events.estimate(1.0 / years, 0.0),
+    }
+}

@@ -1,0 +1,602 @@
+//! One replication: the model's elements failing and being repaired, the
+//! effects propagating up the layers, clusters playing out their transients,
+//! and services' outages being measured and attributed.
+//!
+//! Propagation works on the compiled graph, whose nodes are numbered in
+//! topological order. A change marks the changed node's dependents dirty and
+//! one forward sweep re-evaluates exactly the dirty nodes; a node never has to
+//! be visited twice because everything it reads comes before it.
+
+use crate::component::{ClusterCx, ClusterState};
+use crate::engine::Engine;
+use crate::model::compile::{Model, NodeKind};
+use crate::rng::SimRng;
+use crate::time::{Human, Nanos};
+use std::collections::VecDeque;
+
+/// What started a chain of effects, for attributing downtime: an index into
+/// [`Model::causes`] for failure modes, then one "injected" cause per element
+/// (scenarios), then [`Causes::other`] for anything else.
+pub type Cause = u32;
+
+/// The cause index space of a model.
+#[derive(Debug, Clone, Copy)]
+pub struct Causes {
+    pub modes: u32,
+    pub elements: u32,
+}
+
+impl Causes {
+    pub fn of(model: &Model) -> Causes {
+        Causes {
+            modes: model.causes.len() as u32,
+            elements: model.elements.len() as u32,
+        }
+    }
+    pub fn injected(&self, element: usize) -> Cause {
+        self.modes + element as u32
+    }
+    pub fn other(&self) -> Cause {
+        self.modes + self.elements
+    }
+    pub fn count(&self) -> usize {
+        (self.modes + self.elements + 1) as usize
+    }
+    pub fn label(&self, model: &Model, c: Cause) -> String {
+        if c < self.modes {
+            model.causes[c as usize].label.clone()
+        } else if c < self.other() {
+            format!(
+                "{} injected failure",
+                model.elements[(c - self.modes) as usize].name
+            )
+        } else {
+            "initial state".to_string()
+        }
+    }
+}
+
+/// Events of the simulation.
+#[derive(Debug, Clone, Copy)]
+pub enum Ev {
+    /// Failure mode `mode` of `element` strikes (or a maintenance window opens).
+    Fail { element: u32, mode: u32 },
+    /// The failure is repaired (or the window closes).
+    Repaired { element: u32, mode: u32 },
+    /// A cluster model's timer.
+    Timer {
+        cluster: u32,
+        tag: u64,
+        cause: Cause,
+        planned: bool,
+    },
+    /// A fault injected by hand (`hasim scenario`).
+    Inject { element: u32, down: bool },
+}
+
+/// A fault injected at a given time, for scenarios.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Injection {
+    pub element: usize,
+    pub at: Nanos,
+    /// True to fail the element, false to repair it.
+    pub down: bool,
+}
+
+/// A readable timeline of one replication.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Trace {
+    pub entries: Vec<TraceEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TraceEntry {
+    pub time_ns: Nanos,
+    /// `element`, `cluster`, `service`: which layer spoke.
+    pub layer: &'static str,
+    pub subject: String,
+    pub what: String,
+}
+
+impl Trace {
+    pub(crate) fn push(&mut self, time_ns: Nanos, subject: &str, what: String) {
+        self.entries.push(TraceEntry {
+            time_ns,
+            layer: "cluster",
+            subject: subject.to_string(),
+            what,
+        });
+    }
+    fn push_layer(&mut self, time_ns: Nanos, layer: &'static str, subject: &str, what: String) {
+        self.entries.push(TraceEntry {
+            time_ns,
+            layer,
+            subject: subject.to_string(),
+            what,
+        });
+    }
+}
+
+/// What one replication measured, per service and per cluster output.
+#[derive(Debug, Clone, Default)]
+pub struct RepOutcome {
+    pub services: Vec<ServiceRep>,
+    /// Down time of every cluster output, flattened in cluster order.
+    pub outputs_down: Vec<Nanos>,
+    pub events: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ServiceRep {
+    pub downtime: Nanos,
+    pub outages: u64,
+    /// Durations of the outages that ended before the horizon.
+    pub recoveries: Vec<Nanos>,
+    pub data_loss: u64,
+    /// When the first outage began, if one did (time to first failure).
+    pub first_outage: Option<Nanos>,
+    /// Downtime by initiating cause (sparse).
+    pub causes: Vec<(Cause, Nanos)>,
+}
+
+/// Options for one replication.
+#[derive(Debug, Clone)]
+pub struct RepOptions {
+    pub horizon: Nanos,
+    /// Random failures and maintenance on (Monte Carlo) or off (scenarios).
+    pub random_faults: bool,
+    pub injections: Vec<Injection>,
+    pub trace: bool,
+}
+
+struct CrewState {
+    busy: u32,
+    queue: VecDeque<(u32, u32)>,
+}
+
+/// A replication in progress.
+pub struct Replication<'m> {
+    model: &'m Model,
+    causes: Causes,
+    engine: Engine<Ev>,
+    rng: SimRng,
+    up: Vec<bool>,
+    dirty: Vec<bool>,
+    n_dirty: usize,
+    lowest_dirty: usize,
+    /// Active fault count per element; the element itself is healthy at 0.
+    faults: Vec<u32>,
+    injected: Vec<bool>,
+    /// Per element, per mode: when the next maintenance window should start.
+    next_window: Vec<Vec<Nanos>>,
+    crews: Vec<CrewState>,
+    clusters: Vec<Box<dyn ClusterState>>,
+    cluster_out: Vec<Vec<bool>>,
+    cluster_data_loss: Vec<u32>,
+    inputs: Vec<bool>,
+    svc_down_since: Vec<Option<(Nanos, Cause)>>,
+    out_down_since: Vec<Vec<Option<Nanos>>>,
+    out_down: Vec<Vec<Nanos>>,
+    svc: Vec<ServiceRep>,
+    trace: Option<Trace>,
+}
+
+impl<'m> Replication<'m> {
+    pub fn new(model: &'m Model, seed: u64, index: u64) -> Self {
+        let n = model.nodes.len();
+        Replication {
+            model,
+            causes: Causes::of(model),
+            engine: Engine::new(),
+            rng: SimRng::for_replication(seed, index),
+            up: vec![false; n],
+            dirty: vec![false; n],
+            n_dirty: 0,
+            lowest_dirty: n,
+            faults: vec![0; model.elements.len()],
+            injected: vec![false; model.elements.len()],
+            next_window: model
+                .elements
+                .iter()
+                .map(|e| vec![0; e.modes.len()])
+                .collect(),
+            crews: model
+                .crews
+                .iter()
+                .map(|_| CrewState {
+                    busy: 0,
+                    queue: VecDeque::new(),
+                })
+                .collect(),
+            clusters: model.clusters.iter().map(|c| c.kind.new_state()).collect(),
+            cluster_out: model
+                .clusters
+                .iter()
+                .map(|c| vec![false; c.outputs.len()])
+                .collect(),
+            cluster_data_loss: vec![0; model.clusters.len()],
+            inputs: Vec::new(),
+            svc_down_since: vec![None; model.services.len()],
+            out_down_since: model
+                .clusters
+                .iter()
+                .map(|c| vec![None; c.outputs.len()])
+                .collect(),
+            out_down: model
+                .clusters
+                .iter()
+                .map(|c| vec![0; c.outputs.len()])
+                .collect(),
+            svc: vec![ServiceRep::default(); model.services.len()],
+            trace: None,
+        }
+    }
+
+    /// Runs to the horizon and returns what was measured, with the timeline
+    /// when `opts.trace` is set.
+    pub fn run(mut self, opts: &RepOptions) -> (RepOutcome, Option<Trace>) {
+        let horizon = opts.horizon;
+        if opts.trace {
+            self.trace = Some(Trace::default());
+        }
+        self.initialise();
+        if opts.random_faults {
+            self.schedule_fault_processes();
+        }
+        for inj in &opts.injections {
+            self.engine.schedule_at(
+                inj.at,
+                Ev::Inject {
+                    element: inj.element as u32,
+                    down: inj.down,
+                },
+            );
+        }
+        while let Some((_, ev)) = self.engine.pop_until(horizon) {
+            self.handle(ev);
+        }
+        self.finish(horizon)
+    }
+
+    fn initialise(&mut self) {
+        let other = self.causes.other();
+        // Every node is evaluated once at time 0, in topological order.
+        for i in 0..self.model.nodes.len() {
+            self.dirty[i] = true;
+        }
+        self.n_dirty = self.model.nodes.len();
+        self.lowest_dirty = 0;
+        // Initial evaluation is not a transition: mark services and outputs up
+        // first so only a service that starts down records an outage.
+        for s in &self.model.services {
+            self.up[s.node] = true;
+        }
+        for (c, cl) in self.model.clusters.iter().enumerate() {
+            for (i, o) in cl.outputs.iter().enumerate() {
+                self.up[*o] = true;
+                self.cluster_out[c][i] = true;
+            }
+        }
+        // The first evaluation brings every element up; that is not news,
+        // so the timeline starts after it.
+        let trace = self.trace.take();
+        self.sweep(other, false);
+        self.trace = trace;
+    }
+
+    fn schedule_fault_processes(&mut self) {
+        for (e, el) in self.model.elements.iter().enumerate() {
+            for (m, mode) in el.modes.iter().enumerate() {
+                let at = if mode.planned {
+                    let start = match mode.offset {
+                        Some(o) => o,
+                        None => {
+                            let mean = mode.every.mean().max(1.0) as u64;
+                            self.rng.below(mean)
+                        }
+                    };
+                    self.next_window[e][m] = start;
+                    start
+                } else {
+                    mode.every.sample(&mut self.rng)
+                };
+                self.engine.schedule_at(
+                    at,
+                    Ev::Fail {
+                        element: e as u32,
+                        mode: m as u32,
+                    },
+                );
+            }
+        }
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Fail { element, mode } => {
+                let (e, m) = (element as usize, mode as usize);
+                let fm = &self.model.elements[e].modes[m];
+                if fm.planned {
+                    let now = self.engine.now();
+                    let length = fm.repair.sample(&mut self.rng);
+                    let gap = fm.every.sample(&mut self.rng);
+                    self.next_window[e][m] = now.saturating_add(gap.max(1));
+                    self.engine
+                        .schedule_in(length, Ev::Repaired { element, mode });
+                } else if let Some(crew) = fm.crew {
+                    let size = self.model.crews[crew].size;
+                    let c = &mut self.crews[crew];
+                    if c.busy < size {
+                        c.busy += 1;
+                        let t = fm.repair.sample(&mut self.rng);
+                        self.engine.schedule_in(t, Ev::Repaired { element, mode });
+                    } else {
+                        c.queue.push_back((element, mode));
+                    }
+                } else {
+                    let t = fm.repair.sample(&mut self.rng);
+                    self.engine.schedule_in(t, Ev::Repaired { element, mode });
+                }
+                let cause = fm.cause;
+                let planned = fm.planned;
+                self.fault(e, true, cause, planned, &fm.name);
+            }
+            Ev::Repaired { element, mode } => {
+                let (e, m) = (element as usize, mode as usize);
+                let fm = &self.model.elements[e].modes[m];
+                let now = self.engine.now();
+                if fm.planned {
+                    let next = self.next_window[e][m].max(now);
+                    self.engine.schedule_at(next, Ev::Fail { element, mode });
+                } else {
+                    let t = fm.every.sample(&mut self.rng);
+                    self.engine.schedule_in(t, Ev::Fail { element, mode });
+                    if let Some(crew) = fm.crew {
+                        // The crew moves on to the next repair in line (FIFO).
+                        if let Some((qe, qm)) = self.crews[crew].queue.pop_front() {
+                            let qfm = &self.model.elements[qe as usize].modes[qm as usize];
+                            let t = qfm.repair.sample(&mut self.rng);
+                            self.engine.schedule_in(
+                                t,
+                                Ev::Repaired {
+                                    element: qe,
+                                    mode: qm,
+                                },
+                            );
+                        } else {
+                            self.crews[crew].busy -= 1;
+                        }
+                    }
+                }
+                let cause = fm.cause;
+                let planned = fm.planned;
+                self.fault(e, false, cause, planned, &fm.name);
+            }
+            Ev::Inject { element, down } => {
+                let e = element as usize;
+                if self.injected[e] == down {
+                    return; // already in that state by injection
+                }
+                self.injected[e] = down;
+                let cause = self.causes.injected(e);
+                self.fault(e, down, cause, false, "injected failure");
+            }
+            Ev::Timer {
+                cluster,
+                tag,
+                cause,
+                planned,
+            } => {
+                let c = cluster as usize;
+                self.call_cluster(c, cause, planned, Some(tag));
+                self.sweep(cause, planned);
+            }
+        }
+    }
+
+    /// A failure mode of element `e` starts (`down`) or ends.
+    fn fault(&mut self, e: usize, down: bool, cause: Cause, planned: bool, mode: &str) {
+        if down {
+            self.faults[e] += 1;
+        } else {
+            self.faults[e] -= 1;
+        }
+        if let Some(t) = self.trace.as_mut() {
+            let what = if down {
+                format!("{mode} begins")
+            } else {
+                format!("{mode} ends")
+            };
+            t.push_layer(
+                self.engine.now(),
+                "element",
+                &self.model.elements[e].name,
+                what,
+            );
+        }
+        self.mark(self.model.elements[e].node);
+        self.sweep(cause, planned);
+    }
+
+    fn mark(&mut self, n: usize) {
+        if !self.dirty[n] {
+            self.dirty[n] = true;
+            self.n_dirty += 1;
+            self.lowest_dirty = self.lowest_dirty.min(n);
+        }
+    }
+
+    /// Re-evaluates dirty nodes in topological order until nothing is dirty.
+    fn sweep(&mut self, cause: Cause, planned: bool) {
+        let mut i = self.lowest_dirty;
+        while self.n_dirty > 0 {
+            if !self.dirty[i] {
+                i += 1;
+                continue;
+            }
+            self.dirty[i] = false;
+            self.n_dirty -= 1;
+            let node = &self.model.nodes[i];
+            let new = match &node.kind {
+                NodeKind::Element { element, requires } => {
+                    self.faults[*element] == 0 && requires.as_ref().is_none_or(|r| r.eval(&self.up))
+                }
+                NodeKind::Service { requires, .. } => requires.eval(&self.up),
+                NodeKind::Output { cluster, index } => self.cluster_out[*cluster][*index],
+                NodeKind::Cluster { cluster } => {
+                    self.call_cluster(*cluster, cause, planned, None);
+                    i += 1;
+                    continue;
+                }
+            };
+            if new != self.up[i] {
+                self.up[i] = new;
+                self.transition(i, new, cause);
+                for d in &self.model.nodes[i].dependents {
+                    if !self.dirty[*d] {
+                        self.dirty[*d] = true;
+                        self.n_dirty += 1;
+                    }
+                }
+            }
+            i += 1;
+        }
+        self.lowest_dirty = self.model.nodes.len();
+    }
+
+    /// Runs a cluster callback and marks outputs it changed.
+    fn call_cluster(&mut self, c: usize, cause: Cause, planned: bool, timer: Option<u64>) {
+        let cl = &self.model.clusters[c];
+        self.inputs.clear();
+        self.inputs.extend(cl.members.iter().map(|m| self.up[*m]));
+        let before: u64 = self.cluster_out[c]
+            .iter()
+            .enumerate()
+            .fold(0, |acc, (i, b)| acc | (u64::from(*b) << i));
+        let mut cx = ClusterCx {
+            now: self.engine.now(),
+            cluster: c as u32,
+            cause,
+            cause_planned: planned,
+            inputs: &self.inputs,
+            outputs: &mut self.cluster_out[c],
+            rng: &mut self.rng,
+            engine: &mut self.engine,
+            data_loss: &mut self.cluster_data_loss[c],
+            trace: self.trace.as_mut(),
+            name: &cl.name,
+        };
+        match timer {
+            Some(tag) => self.clusters[c].on_timer(&mut cx, tag),
+            None => self.clusters[c].on_inputs(&mut cx),
+        }
+        for (i, o) in cl.outputs.iter().enumerate() {
+            if ((before >> i) & 1 == 1) != self.cluster_out[c][i] {
+                self.mark(*o);
+            }
+        }
+    }
+
+    /// Records a node's state change: outages for services, down time for
+    /// cluster outputs, and the timeline.
+    fn transition(&mut self, node: usize, up: bool, cause: Cause) {
+        let now = self.engine.now();
+        let n = &self.model.nodes[node];
+        match n.kind {
+            NodeKind::Service { service, .. } => {
+                if up {
+                    if let Some((since, c)) = self.svc_down_since[service].take() {
+                        let d = now - since;
+                        let s = &mut self.svc[service];
+                        s.downtime += d;
+                        s.recoveries.push(d);
+                        add_cause(&mut s.causes, c, d);
+                        if let Some(t) = self.trace.as_mut() {
+                            t.push_layer(
+                                now,
+                                "service",
+                                &n.name,
+                                format!("UP again after {}", Human(d)),
+                            );
+                        }
+                    }
+                } else {
+                    self.svc_down_since[service] = Some((now, cause));
+                    self.svc[service].outages += 1;
+                    self.svc[service].first_outage.get_or_insert(now);
+                    if let Some(t) = self.trace.as_mut() {
+                        let label = self.causes.label(self.model, cause);
+                        t.push_layer(now, "service", &n.name, format!("DOWN (cause: {label})"));
+                    }
+                }
+            }
+            NodeKind::Output { cluster, index } => {
+                if up {
+                    if let Some(since) = self.out_down_since[cluster][index].take() {
+                        self.out_down[cluster][index] += now - since;
+                    }
+                } else {
+                    self.out_down_since[cluster][index] = Some(now);
+                }
+                if let Some(t) = self.trace.as_mut() {
+                    t.push_layer(
+                        now,
+                        "cluster",
+                        &n.name,
+                        if up { "up".into() } else { "down".into() },
+                    );
+                }
+            }
+            NodeKind::Element { .. } => {
+                if let Some(t) = self.trace.as_mut() {
+                    t.push_layer(
+                        now,
+                        "element",
+                        &n.name,
+                        if up { "up".into() } else { "down".into() },
+                    );
+                }
+            }
+            NodeKind::Cluster { .. } => {}
+        }
+    }
+
+    fn finish(mut self, horizon: Nanos) -> (RepOutcome, Option<Trace>) {
+        for (i, since) in self.svc_down_since.iter().enumerate() {
+            if let Some((since, c)) = since {
+                // Still down at the horizon: the downtime counts, but the
+                // outage has no recovery time yet (it is censored).
+                let d = horizon - since;
+                self.svc[i].downtime += d;
+                add_cause(&mut self.svc[i].causes, *c, d);
+            }
+        }
+        for (c, outs) in self.out_down_since.iter().enumerate() {
+            for (i, since) in outs.iter().enumerate() {
+                if let Some(since) = since {
+                    self.out_down[c][i] += horizon - since;
+                }
+            }
+        }
+        for (i, s) in self.model.services.iter().enumerate() {
+            self.svc[i].data_loss = s
+                .upstream_clusters
+                .iter()
+                .map(|c| u64::from(self.cluster_data_loss[*c]))
+                .sum();
+        }
+        let outcome = RepOutcome {
+            services: self.svc,
+            outputs_down: self.out_down.into_iter().flatten().collect(),
+            events: self.engine.processed(),
+        };
+        (outcome, self.trace)
+    }
+}
+
+fn add_cause(causes: &mut Vec<(Cause, Nanos)>, c: Cause, d: Nanos) {
+    match causes.iter_mut().find(|(k, _)| *k == c) {
+        Some((_, t)) => *t += d,
+        None => causes.push((c, d)),
+    }
+}
