@@ -54,6 +54,7 @@ pub struct ClusterCx<'a> {
     pub(crate) cause: Cause,
     pub(crate) cause_planned: bool,
     pub(crate) inputs: &'a [bool],
+    pub(crate) n_members: usize,
     pub(crate) outputs: &'a mut [bool],
     pub(crate) rng: &'a mut SimRng,
     pub(crate) engine: &'a mut Engine<Ev>,
@@ -72,7 +73,11 @@ impl ClusterCx<'_> {
         self.inputs[i]
     }
     pub fn n_members(&self) -> usize {
-        self.inputs.len()
+        self.n_members
+    }
+    /// Whether input `i` is up: the index [`Inputs::add`] returned.
+    pub fn input(&self, i: usize) -> bool {
+        self.inputs[i]
     }
     /// True when the change being handled is planned (maintenance, a
     /// graceful stop) rather than a crash: protocols hand over faster then.
@@ -128,13 +133,35 @@ impl ClusterCx<'_> {
     }
 }
 
-/// Builds a cluster kind from its parameters. `n_members` is the length of
-/// the `members` list, already resolved by the compiler.
-pub fn build_kind(
+/// The references a cluster reads. The compiler puts the `members` first;
+/// a kind adds more while reading its parameters (VRRP's tracked processes,
+/// Patroni's DCS cluster) and reads them back with [`ClusterCx::input`].
+/// Names are resolved after every cluster is read, so a kind may reference
+/// another cluster's state (`etcd.quorum`).
+pub struct Inputs<'t> {
+    pub(crate) refs: Vec<(&'t str, &'t crate::model::tree::Value)>,
+    pub(crate) n_members: usize,
+}
+
+impl<'t> Inputs<'t> {
+    pub fn n_members(&self) -> usize {
+        self.n_members
+    }
+    /// Registers a reference (`name` or `cluster.state`, with the tree value
+    /// it came from for error positions) and returns its input index.
+    pub fn add(&mut self, name: &'t str, at: &'t crate::model::tree::Value) -> usize {
+        self.refs.push((name, at));
+        self.refs.len() - 1
+    }
+}
+
+/// Builds a cluster kind from its parameters, or `None` for an unknown kind.
+pub fn build_kind<'t>(
     kind: &str,
-    f: &mut Fields<'_, '_>,
-    n_members: usize,
+    f: &mut Fields<'t, '_>,
+    inputs: &mut Inputs<'t>,
 ) -> Result<Option<Arc<dyn ClusterKind>>, Diagnostic> {
+    let n_members = inputs.n_members();
     Ok(Some(match kind {
         "quorum" => Arc::new(Quorum::from_fields(f, n_members)?),
         "failover" => Arc::new(Failover::from_fields(f)?),

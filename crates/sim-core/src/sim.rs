@@ -468,7 +468,7 @@ impl<'m> Replication<'m> {
     fn call_cluster(&mut self, c: usize, cause: Cause, planned: bool, timer: Option<u64>) {
         let cl = &self.model.clusters[c];
         self.inputs.clear();
-        self.inputs.extend(cl.members.iter().map(|m| self.up[*m]));
+        self.inputs.extend(cl.inputs.iter().map(|m| self.up[*m]));
         let before: u64 = self.cluster_out[c]
             .iter()
             .enumerate()
@@ -479,6 +479,7 @@ impl<'m> Replication<'m> {
             cause,
             cause_planned: planned,
             inputs: &self.inputs,
+            n_members: cl.n_members,
             outputs: &mut self.cluster_out[c],
             rng: &mut self.rng,
             engine: &mut self.engine,

@@ -117,8 +117,11 @@ pub struct Crew {
 pub struct Cluster {
     pub name: String,
     pub kind: Arc<dyn ClusterKind>,
-    /// Graph nodes of the members, in the order written.
-    pub members: Vec<usize>,
+    /// Graph nodes the cluster reads: its members in the order written,
+    /// then any further references its kind added (see [`component::Inputs`]).
+    pub inputs: Vec<usize>,
+    /// How many of `inputs` are members.
+    pub n_members: usize,
     pub member_names: Vec<String>,
     /// The cluster's own node (evaluated after its members).
     pub node: usize,
@@ -363,7 +366,8 @@ impl<'s> Compiler<'s> {
                 self.clusters.push(Cluster {
                     name: k.name.clone(),
                     kind: Arc::new(PendingKind),
-                    members: Vec::new(),
+                    inputs: Vec::new(),
+                    n_members: 0,
                     member_names: Vec::new(),
                     node: usize::MAX,
                     outputs: Vec::new(),
@@ -396,7 +400,7 @@ impl<'s> Compiler<'s> {
 
         // Cluster kinds first: element and service expressions may reference
         // their outputs.
-        let mut cluster_members = Vec::new();
+        let mut cluster_inputs = Vec::new();
         for (id, key, v) in &cluster_tables {
             let mut f = Fields::new(self.src, v, format!("clusters.{}", key.name))?;
             let (kind_name, kind_value) = f
@@ -412,21 +416,23 @@ impl<'s> Compiler<'s> {
                 ));
             }
             f.string("description")?;
-            let kind =
-                component::build_kind(kind_name, &mut f, members.len())?.ok_or_else(|| {
-                    let d = self.src.error(
-                        kind_value.span.clone(),
-                        format!("unknown cluster kind `{kind_name}`"),
-                    );
-                    match did_you_mean(kind_name, component::KINDS.iter().copied()) {
-                        Some(h) => d.with_help(h),
-                        None => {
-                            d.with_help(format!("known kinds: {}", component::KINDS.join(", ")))
-                        }
-                    }
-                })?;
-            let known: Vec<&str> = component::COMMON_KEYS.to_vec();
-            f.finish(&known)?;
+            // Members are the first inputs; a kind may add more (a tracked
+            // process, the DCS it depends on) while reading its parameters.
+            let mut inputs = component::Inputs {
+                refs: members.clone(),
+                n_members: members.len(),
+            };
+            let kind = component::build_kind(kind_name, &mut f, &mut inputs)?.ok_or_else(|| {
+                let d = self.src.error(
+                    kind_value.span.clone(),
+                    format!("unknown cluster kind `{kind_name}`"),
+                );
+                match did_you_mean(kind_name, component::KINDS.iter().copied()) {
+                    Some(h) => d.with_help(h),
+                    None => d.with_help(format!("known kinds: {}", component::KINDS.join(", "))),
+                }
+            })?;
+            f.finish(component::COMMON_KEYS)?;
             let node = self.add_node(
                 key.name.clone(),
                 NodeKind::Cluster { cluster: *id },
@@ -452,20 +458,21 @@ impl<'s> Compiler<'s> {
             c.kind = kind;
             c.node = node;
             c.outputs = outputs;
+            c.n_members = members.len();
             c.member_names = members.iter().map(|(m, _)| m.to_string()).collect();
-            cluster_members.push((*id, members));
+            cluster_inputs.push((*id, inputs.refs));
         }
-        for (id, members) in cluster_members {
+        for (id, refs) in cluster_inputs {
             let node = self.clusters[id].node;
             let mut resolved = Vec::new();
-            for (m, v) in members {
+            for (m, v) in refs {
                 let quote =
                     usize::from(self.src.text.get(v.span.start..v.span.start + 1) == Some("\""));
                 let e = expr::parse(m).map_err(|e| inline_error(self.src, v, e))?;
                 let Expr::Ref { name, state, .. } = &e else {
                     return Err(self.src.error(
                         v.span.clone(),
-                        "a member is one name (or `cluster.output`), not an expression",
+                        "expected one name (or `cluster.state`), not an expression",
                     ));
                 };
                 let n = self.resolve(
@@ -477,7 +484,7 @@ impl<'s> Compiler<'s> {
                 self.edges.push((n, node, v.span.clone()));
                 resolved.push(n);
             }
-            self.clusters[id].members = resolved;
+            self.clusters[id].inputs = resolved;
         }
 
         for (id, path, v) in element_tables {
@@ -821,7 +828,7 @@ impl<'s> Compiler<'s> {
         }
         for c in &mut self.clusters {
             c.node = position[c.node];
-            c.members.iter_mut().for_each(|m| *m = position[*m]);
+            c.inputs.iter_mut().for_each(|m| *m = position[*m]);
             c.outputs.iter_mut().for_each(|m| *m = position[*m]);
         }
         for s in &mut self.services {
