@@ -1,1 +1,192 @@
-fn main() {}
+//! `hasim`: how available is your high-availability design, really?
+//!
+//! The binary parses arguments, reads files, prints tables and writes
+//! exports; everything else is sim-core. `main` returns an exit code, prints
+//! the error chain on failure, and treats a closed stdout (`hasim ... | head`)
+//! as success.
+
+mod commands;
+mod format;
+mod output;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "hasim", version, about = "Deterministic simulator and capacity planner for high-availability infrastructure", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the Monte Carlo simulation of a model and report availability per service.
+    Run {
+        /// The model file (TOML or JSON).
+        model: PathBuf,
+        #[command(flatten)]
+        common: Common,
+        /// Also print the timeline of replication N (the same failures as in the run).
+        #[arg(long, value_name = "N")]
+        trace: Option<u64>,
+        /// Run only shard I of N (I counts from 0) and write mergeable results
+        /// to the --export-json file; combine shards with `hasim merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+    },
+    /// Vary model parameters and run every combination (hyperfine style).
+    Sweep {
+        model: PathBuf,
+        /// A parameter and its values: -L etcd.members 3,5. Repeat for every combination.
+        #[arg(short = 'L', long = "parameter-list", num_args = 2, value_names = ["NAME", "VALUES"], action = clap::ArgAction::Append)]
+        list: Vec<String>,
+        /// A numeric (or duration) range: -P vrrp.api.advert_int 1s 3s -D 500ms.
+        #[arg(short = 'P', long = "parameter-scan", num_args = 3, value_names = ["NAME", "MIN", "MAX"], action = clap::ArgAction::Append)]
+        scan: Vec<String>,
+        /// Step for each --parameter-scan, in order (default 1).
+        #[arg(short = 'D', long = "parameter-step-size", value_name = "STEP", action = clap::ArgAction::Append)]
+        step: Vec<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run several designs with the same seeds and compare them service by service.
+    Compare {
+        #[arg(required = true, num_args = 2..)]
+        models: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Check models without running them: errors, design smells and assumptions.
+    Validate {
+        #[arg(required = true)]
+        models: Vec<PathBuf>,
+        /// Exit with status 1 when there are warnings.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Inject faults by hand and print what each layer does, and when.
+    Scenario {
+        model: PathBuf,
+        /// Fail an element at a time: --fail proxmox-1@1h (repeatable).
+        #[arg(long, value_name = "NAME@TIME")]
+        fail: Vec<String>,
+        /// Repair an element at a time: --repair proxmox-1@3h (repeatable).
+        #[arg(long, value_name = "NAME@TIME")]
+        repair: Vec<String>,
+        /// How long to simulate (default: an hour after the last injection).
+        #[arg(long)]
+        horizon: Option<String>,
+        /// Seed for the random parts of transients (election timeouts...).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, value_name = "FILE")]
+        export_json: Option<String>,
+    },
+    /// Combine shard results (from `run --shard`) into the result of the whole run.
+    Merge {
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        #[command(flatten)]
+        exports: Exports,
+    },
+    /// List the built-in failure presets and where their numbers come from.
+    Presets,
+}
+
+#[derive(Args, Clone)]
+pub struct Common {
+    /// Seed of the random streams; the same seed gives the same results.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Replications (the maximum when --target-ci is given).
+    #[arg(short = 'n', long, default_value_t = 1000)]
+    replications: u64,
+    /// Simulated time per replication.
+    #[arg(long, default_value = "10y")]
+    horizon: String,
+    /// Worker threads (default: every core). Results do not depend on it.
+    #[arg(short = 'j', long)]
+    threads: Option<usize>,
+    /// Stop when every service's downtime/yr CI half-width is below this
+    /// fraction of its mean (0.05 = ±5%).
+    #[arg(long, value_name = "FRACTION")]
+    target_ci: Option<f64>,
+    /// Replications per batch (progress, cancellation and --target-ci checks).
+    #[arg(long, default_value_t = 100)]
+    batch: u64,
+    #[command(flatten)]
+    exports: Exports,
+}
+
+#[derive(Args, Clone, Default)]
+pub struct Exports {
+    /// Write results as JSON (the versioned contract); `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    export_json: Option<String>,
+    /// Write one CSV row per service (and sweep point); `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    export_csv: Option<String>,
+    /// Write Markdown tables; `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    export_markdown: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run {
+            model,
+            common,
+            trace,
+            shard,
+        } => commands::run(&model, &common, trace, shard.as_deref()),
+        Command::Sweep {
+            model,
+            list,
+            scan,
+            step,
+            common,
+        } => commands::sweep(&model, &list, &scan, &step, &common),
+        Command::Compare { models, common } => commands::compare(&models, &common),
+        Command::Validate {
+            models,
+            deny_warnings,
+        } => commands::validate(&models, deny_warnings),
+        Command::Scenario {
+            model,
+            fail,
+            repair,
+            horizon,
+            seed,
+            export_json,
+        } => commands::scenario(
+            &model,
+            &fail,
+            &repair,
+            horizon.as_deref(),
+            seed,
+            export_json.as_deref(),
+        ),
+        Command::Merge { shards, exports } => commands::merge(&shards, &exports),
+        Command::Presets => commands::presets(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -37,6 +37,19 @@ pub trait ClusterKind: fmt::Debug + Send + Sync {
     fn quorum_output(&self) -> Option<usize> {
         None
     }
+    /// Design smells in this configuration (`hasim validate` shows them):
+    /// a track weight that cannot move a VIP, timers that break a rule.
+    fn lint(&self) -> Vec<Lint> {
+        Vec::new()
+    }
+}
+
+/// A design smell found in a cluster's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lint {
+    pub message: String,
+    /// The rule behind it, with its source.
+    pub rule: String,
 }
 
 /// The per-replication state of a cluster.

@@ -57,9 +57,11 @@
 // returning it by value is only ever the cold error path of model loading.
 #![allow(clippy::result_large_err)]
 
+pub mod analysis;
 pub mod component;
 pub mod dist;
 pub mod engine;
+pub mod export;
 pub mod model;
 pub mod rng;
 pub mod runner;

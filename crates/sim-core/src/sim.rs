@@ -124,6 +124,8 @@ pub struct RepOutcome {
     /// Down time of every cluster output, flattened in cluster order.
     pub outputs_down: Vec<Nanos>,
     pub events: u64,
+    /// The up/down state of every graph node at the horizon.
+    pub final_up: Vec<bool>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -590,6 +592,7 @@ impl<'m> Replication<'m> {
             services: self.svc,
             outputs_down: self.out_down.into_iter().flatten().collect(),
             events: self.engine.processed(),
+            final_up: self.up,
         };
         (outcome, self.trace)
     }

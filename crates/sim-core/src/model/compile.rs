@@ -72,6 +72,8 @@ pub struct Model {
 #[derive(Debug, Clone)]
 pub struct Element {
     pub name: String,
+    /// Where the element is defined in the source (its key).
+    pub span: Span,
     /// What the section says it is: "host", "vm", "power feed"...
     pub kind: &'static str,
     pub node: usize,
@@ -116,6 +118,7 @@ pub struct Crew {
 #[derive(Debug, Clone)]
 pub struct Cluster {
     pub name: String,
+    pub span: Span,
     pub kind: Arc<dyn ClusterKind>,
     /// Graph nodes the cluster reads: its members in the order written,
     /// then any further references its kind added (see [`component::Inputs`]).
@@ -132,6 +135,7 @@ pub struct Cluster {
 #[derive(Debug, Clone)]
 pub struct Service {
     pub name: String,
+    pub span: Span,
     pub description: Option<String>,
     pub node: usize,
     /// Clusters this service depends on, directly or not: their data-loss
@@ -347,6 +351,7 @@ impl<'s> Compiler<'s> {
                     );
                     self.elements.push(Element {
                         name: k.name.clone(),
+                        span: k.span.clone(),
                         kind,
                         node,
                         modes: Vec::new(),
@@ -365,6 +370,7 @@ impl<'s> Compiler<'s> {
                 // Placeholder until the kind (and so the outputs) is known.
                 self.clusters.push(Cluster {
                     name: k.name.clone(),
+                    span: k.span.clone(),
                     kind: Arc::new(PendingKind),
                     inputs: Vec::new(),
                     n_members: 0,
@@ -389,6 +395,7 @@ impl<'s> Compiler<'s> {
                 );
                 self.services.push(Service {
                     name: k.name.clone(),
+                    span: k.span.clone(),
                     description: None,
                     node,
                     upstream_clusters: Vec::new(),

@@ -1,6 +1,7 @@
 //! The model format: parsing, validation and compilation.
 pub mod compile;
 pub mod diag;
+pub mod edit;
 pub mod expr;
 pub mod fields;
 pub mod presets;

@@ -1,0 +1,970 @@
+//! The subcommands.
+
+use crate::format;
+use crate::output;
+use crate::{Common, Exports};
+use anyhow::{anyhow, bail, Context, Result};
+use indexmap::IndexMap;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use sim_core::analysis;
+use sim_core::export::{Document, ModelId, Point, SCHEMA_VERSION};
+use sim_core::model::compile::{self, Model};
+use sim_core::model::diag::did_you_mean;
+use sim_core::model::edit;
+use sim_core::model::tree::{self, Format};
+use sim_core::model::Source;
+use sim_core::runner::{
+    run_range, summarize, Accumulator, Cancelled, Progress, RunOptions, RunResult,
+};
+use sim_core::sim::Injection;
+use sim_core::stats::{student_t_quantile, Moments};
+use sim_core::time::{
+    parse_duration, Human, Nanos, MAX_HORIZON, NANOS_PER_HOUR, NANOS_PER_MIN, NANOS_PER_YEAR,
+};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// A model file's text and the compiled model.
+struct Loaded {
+    name: String,
+    text: String,
+    model: Model,
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read model file {}", path.display()))
+}
+
+fn load(path: &Path) -> Result<Loaded> {
+    let text = read(path)?;
+    let name = path.display().to_string();
+    let model = compile::load(&name, &text).map_err(|e| anyhow!("{e}"))?;
+    Ok(Loaded { name, text, model })
+}
+
+fn options(c: &Common) -> Result<RunOptions> {
+    let horizon = parse_duration(&c.horizon)
+        .map_err(|e| anyhow!("--horizon {}: {}", c.horizon, e.message))?;
+    if horizon == 0 || horizon > MAX_HORIZON {
+        bail!(
+            "--horizon must be longer than zero and at most {} (got {})",
+            Human(MAX_HORIZON),
+            c.horizon
+        );
+    }
+    if c.replications == 0 {
+        bail!("--replications must be at least 1");
+    }
+    if let Some(t) = c.target_ci {
+        if !(t > 0.0 && t < 1.0) {
+            bail!("--target-ci is a fraction between 0 and 1 (0.05 means ±5%), got {t}");
+        }
+    }
+    if c.batch == 0 {
+        bail!("--batch must be at least 1");
+    }
+    Ok(RunOptions {
+        seed: c.seed,
+        replications: c.replications,
+        horizon,
+        target_ci: c.target_ci,
+        batch: c.batch,
+    })
+}
+
+fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        if t == 0 {
+            bail!("--threads must be at least 1");
+        }
+        b = b.num_threads(t);
+    }
+    b.build().context("cannot start worker threads")
+}
+
+fn progress_bar(total: u64, label: &str) -> ProgressBar {
+    let pb = ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    pb.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} replications, ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    pb.set_prefix(label.to_string());
+    pb
+}
+
+/// Runs replications `first..first + opts.replications` with a progress bar.
+fn simulate(
+    model: &Model,
+    opts: &RunOptions,
+    first: u64,
+    threads: &rayon::ThreadPool,
+    label: &str,
+) -> Accumulator {
+    let pb = progress_bar(opts.replications, label);
+    let acc = threads.install(|| {
+        run_range(model, opts, first, &mut |p: Progress| {
+            pb.set_position(p.done);
+            true
+        })
+    });
+    pb.finish_and_clear();
+    match acc {
+        Ok(a) => a,
+        Err(Cancelled) => unreachable!("the progress callback never cancels"),
+    }
+}
+
+fn write_exports(doc: &Document, ex: &Exports) -> Result<()> {
+    if let Some(f) = &ex.export_json {
+        output::write(f, &doc.to_json())?;
+    }
+    if let Some(f) = &ex.export_csv {
+        output::write(f, &format::csv(doc))?;
+    }
+    if let Some(f) = &ex.export_markdown {
+        output::write(f, &format::markdown(doc))?;
+    }
+    Ok(())
+}
+
+/// Exports going to stdout replace the table there.
+fn stdout_taken(ex: &Exports) -> bool {
+    [&ex.export_json, &ex.export_csv, &ex.export_markdown]
+        .iter()
+        .any(|e| e.as_deref() == Some("-"))
+}
+
+fn header(doc: &Document, count: u64) -> String {
+    format!(
+        "model {} (hash {}) · {} replications × {} · seed {}\n\n",
+        doc.model.name,
+        doc.model.hash,
+        count,
+        Human((doc.horizon_years * NANOS_PER_YEAR as f64) as Nanos),
+        doc.seed
+    )
+}
+
+fn assumptions(model: &Model) -> String {
+    if model.assumptions.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "\nassumptions (presets without an authoritative source; override them in the model):\n",
+    );
+    for a in &model.assumptions {
+        s.push_str(&format!("  {a}\n"));
+    }
+    s
+}
+
+/// A shard's results: everything `hasim merge` needs, including the model
+/// text, so shards can be merged anywhere without the model file.
+#[derive(Serialize, Deserialize)]
+struct ShardFile {
+    kind: String,
+    schema_version: u32,
+    model: ModelId,
+    model_file: String,
+    model_text: String,
+    options: RunOptions,
+    shard: usize,
+    shards: usize,
+    accumulator: Accumulator,
+}
+
+const SHARD_KIND: &str = "hasim-shard";
+
+fn parse_shard(s: &str) -> Result<(usize, usize)> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| anyhow!("--shard takes I/N, for example 0/8 (got `{s}`)"))?;
+    let (i, n): (usize, usize) = (
+        i.trim()
+            .parse()
+            .map_err(|_| anyhow!("--shard: `{i}` is not a shard index"))?,
+        n.trim()
+            .parse()
+            .map_err(|_| anyhow!("--shard: `{n}` is not a shard count"))?,
+    );
+    if n == 0 || i >= n {
+        bail!("--shard {s}: the index counts from 0 and must be below the count (for example 0/8 .. 7/8)");
+    }
+    Ok((i, n))
+}
+
+/// The replication range of shard `i` of `n`.
+fn shard_range(total: u64, i: usize, n: usize) -> (u64, u64) {
+    let (i, n) = (i as u128, n as u128);
+    let lo = (u128::from(total) * i / n) as u64;
+    let hi = (u128::from(total) * (i + 1) / n) as u64;
+    (lo, hi)
+}
+
+pub fn run(
+    path: &Path,
+    common: &Common,
+    trace: Option<u64>,
+    shard: Option<&str>,
+) -> Result<ExitCode> {
+    let l = load(path)?;
+    let opts = options(common)?;
+    let threads = pool(common.threads)?;
+    if let Some(s) = shard {
+        let (i, n) = parse_shard(s)?;
+        if opts.target_ci.is_some() {
+            bail!("--target-ci cannot be combined with --shard: each shard must run a fixed range of replications");
+        }
+        let out = common.exports.export_json.as_deref().ok_or_else(|| {
+            anyhow!("--shard needs --export-json FILE to write the shard's results to")
+        })?;
+        let (lo, hi) = shard_range(opts.replications, i, n);
+        let part = RunOptions {
+            replications: hi - lo,
+            ..opts.clone()
+        };
+        let acc = simulate(&l.model, &part, lo, &threads, &format!("shard {i}/{n}"));
+        let file = ShardFile {
+            kind: SHARD_KIND.into(),
+            schema_version: SCHEMA_VERSION,
+            model: ModelId::of(&l.model),
+            model_file: l.name.clone(),
+            model_text: l.text.clone(),
+            options: opts,
+            shard: i,
+            shards: n,
+            accumulator: acc,
+        };
+        output::write(out, &(serde_json::to_string(&file)? + "\n"))?;
+        eprintln!("shard {i}/{n}: replications {lo}..{hi} written to {out}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let started = Instant::now();
+    let acc = simulate(&l.model, &opts, 0, &threads, "run");
+    let result = summarize(&l.model, &acc, opts.horizon);
+    let mut doc = Document::new(&l.model, &opts);
+    let count = result.replications;
+    doc.points.push(Point {
+        parameters: IndexMap::new(),
+        result,
+    });
+    write_exports(&doc, &common.exports)?;
+    eprintln!(
+        "{} replications in {:.2} s",
+        count,
+        started.elapsed().as_secs_f64()
+    );
+    if !stdout_taken(&common.exports) {
+        let mut text = header(&doc, count);
+        text.push_str(&format::result_report(&doc.points[0].result, 3));
+        text.push_str(&assumptions(&l.model));
+        if let Some(n) = trace {
+            let (_, t) = analysis::trace_replication(&l.model, opts.seed, n, opts.horizon);
+            text.push_str(&format!(
+                "\ntimeline of replication {n} (seed {}):\n",
+                opts.seed
+            ));
+            text.push_str(&timeline(&t));
+        }
+        output::print(&text)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn merge(paths: &[std::path::PathBuf], exports: &Exports) -> Result<ExitCode> {
+    let mut shards = Vec::new();
+    for p in paths {
+        let text = std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read shard {}", p.display()))?;
+        let s: ShardFile = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a hasim shard file", p.display()))?;
+        if s.kind != SHARD_KIND || s.schema_version != SCHEMA_VERSION {
+            bail!(
+                "{} is a `{}` file of schema {}, not a {SHARD_KIND} of schema {SCHEMA_VERSION}",
+                p.display(),
+                s.kind,
+                s.schema_version
+            );
+        }
+        shards.push((p.display().to_string(), s));
+    }
+    let (first_path, first) = &shards[0];
+    for (p, s) in &shards[1..] {
+        if s.model != first.model || s.model_text != first.model_text {
+            bail!("{p} is a shard of model {} ({}), but {first_path} is of {} ({}): refusing to merge different models", s.model.name, s.model.hash, first.model.name, first.model.hash);
+        }
+        if s.options != first.options {
+            bail!("{p} was run with different options (seed, replications, horizon or batch) than {first_path}: refusing to merge");
+        }
+        if s.shards != first.shards {
+            bail!(
+                "{p} is one of {} shards but {first_path} is one of {}",
+                s.shards,
+                first.shards
+            );
+        }
+    }
+    let mut order: Vec<usize> = (0..shards.len()).collect();
+    order.sort_by_key(|i| shards[*i].1.shard);
+    let shards: Vec<&(String, ShardFile)> = order.iter().map(|i| &shards[*i]).collect();
+    for w in shards.windows(2) {
+        if w[0].1.shard == w[1].1.shard {
+            bail!(
+                "shard {} is given twice ({} and {})",
+                w[0].1.shard,
+                w[0].0,
+                w[1].0
+            );
+        }
+    }
+    let n = first.shards;
+    let present: Vec<usize> = shards.iter().map(|(_, s)| s.shard).collect();
+    let missing: Vec<String> = (0..n)
+        .filter(|i| !present.contains(i))
+        .map(|i| format!("{i}/{n}"))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "missing shards: {} (every shard 0..{n} is needed for the exact result)",
+            missing.join(", ")
+        );
+    }
+    let model = compile::load(&first.model_file, &first.model_text).map_err(|e| anyhow!("{e}"))?;
+    let mut acc = Accumulator::new(&model, 0);
+    for (p, s) in &shards {
+        acc.merge(&s.accumulator).map_err(|e| anyhow!("{p}: {e}"))?;
+    }
+    let opts = &first.options;
+    if acc.count != opts.replications {
+        bail!(
+            "the shards hold {} replications but the run had {}",
+            acc.count,
+            opts.replications
+        );
+    }
+    let result = summarize(&model, &acc, opts.horizon);
+    let mut doc = Document::new(&model, opts);
+    let count = result.replications;
+    doc.points.push(Point {
+        parameters: IndexMap::new(),
+        result,
+    });
+    write_exports(&doc, exports)?;
+    if !stdout_taken(exports) {
+        output::print(&(header(&doc, count) + &format::result_report(&doc.points[0].result, 3)))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Formats a duration in ns exactly, in the largest unit that divides it.
+fn exact_duration(ns: Nanos) -> String {
+    for (unit, scale) in [
+        ("h", NANOS_PER_HOUR),
+        ("m", NANOS_PER_MIN),
+        ("s", 1_000_000_000),
+        ("ms", 1_000_000),
+        ("us", 1_000),
+    ] {
+        if ns >= scale && ns.is_multiple_of(scale) {
+            return format!("{}{unit}", ns / scale);
+        }
+    }
+    format!("{ns}ns")
+}
+
+/// The values of one `-P NAME MIN MAX [-D STEP]` scan.
+fn scan_values(name: &str, min: &str, max: &str, step: Option<&str>) -> Result<Vec<String>> {
+    if let (Ok(a), Ok(b)) = (min.parse::<f64>(), max.parse::<f64>()) {
+        let s: f64 = step.map_or(Ok(1.0), |s| {
+            s.parse::<f64>()
+                .map_err(|_| anyhow!("-D {s}: not a number (the scan of {name} is numeric)"))
+        })?;
+        if s.is_nan() || s <= 0.0 || b < a || !a.is_finite() || !b.is_finite() {
+            bail!("-P {name} {min} {max}: needs MIN <= MAX and a positive step");
+        }
+        let count = ((b - a) / s + 1e-9).floor() as u64 + 1;
+        if count > 10_000 {
+            bail!("-P {name}: {count} points is too many");
+        }
+        let ints = [min, max].iter().all(|t| t.parse::<i64>().is_ok())
+            && step.is_none_or(|s| s.parse::<i64>().is_ok());
+        return Ok((0..count)
+            .map(|i| {
+                let v = a + i as f64 * s;
+                if ints {
+                    format!("{}", v.round() as i64)
+                } else {
+                    format!("{}", (v * 1e9).round() / 1e9)
+                }
+            })
+            .collect());
+    }
+    let dur = |t: &str| parse_duration(t).map_err(|e| anyhow!("-P {name}: `{t}`: {}", e.message));
+    let (a, b) = (dur(min)?, dur(max)?);
+    let s = dur(step.ok_or_else(|| {
+        anyhow!(
+            "-P {name} {min} {max} is a duration scan: give its step with -D, for example -D 500ms"
+        )
+    })?)?;
+    if s == 0 || b < a {
+        bail!("-P {name} {min} {max}: needs MIN <= MAX and a step longer than zero");
+    }
+    let count = (b - a) / s + 1;
+    if count > 10_000 {
+        bail!("-P {name}: {count} points is too many");
+    }
+    Ok((0..count).map(|i| exact_duration(a + i * s)).collect())
+}
+
+pub fn sweep(
+    path: &Path,
+    list: &[String],
+    scan: &[String],
+    steps: &[String],
+    common: &Common,
+) -> Result<ExitCode> {
+    let text = read(path)?;
+    let name = path.display().to_string();
+    let src = Source {
+        name: &name,
+        text: &text,
+    };
+    let base = tree::parse(&src, Format::detect(&name, &text)).map_err(|e| anyhow!("{e}"))?;
+    let opts = options(common)?;
+    let mut axes: Vec<(String, Vec<String>)> = Vec::new();
+    for pair in list.chunks(2) {
+        let values: Vec<String> = pair[1]
+            .split(',')
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if values.is_empty() {
+            bail!("-L {}: no values given", pair[0]);
+        }
+        axes.push((pair[0].clone(), values));
+    }
+    if steps.len() > scan.len() / 3 {
+        bail!(
+            "more -D steps ({}) than -P scans ({})",
+            steps.len(),
+            scan.len() / 3
+        );
+    }
+    for (k, t) in scan.chunks(3).enumerate() {
+        axes.push((
+            t[0].clone(),
+            scan_values(&t[0], &t[1], &t[2], steps.get(k).map(String::as_str))?,
+        ));
+    }
+    if axes.is_empty() {
+        bail!("nothing to sweep: give at least one -L NAME V1,V2 or -P NAME MIN MAX");
+    }
+    // Every combination, the first axis varying slowest.
+    let mut points: Vec<Vec<(String, String)>> = vec![Vec::new()];
+    for (axis, values) in &axes {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                values.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.push((axis.clone(), v.clone()));
+                    q
+                })
+            })
+            .collect();
+    }
+    // Compile every point before running any, so a bad value fails at once
+    // and nothing is written.
+    let mut models = Vec::new();
+    for p in &points {
+        let mut t = base.clone();
+        for (k, v) in p {
+            edit::set_path(&mut t, k, edit::parse_cli_value(v))
+                .map_err(|e| anyhow!("parameter `{k}`: {e}"))?;
+        }
+        let label: Vec<String> = p.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let model = compile::compile(&src, &t)
+            .map_err(|e| anyhow!("at sweep point {}:\n{e}", label.join(", ")))?;
+        models.push(model);
+    }
+    let threads = pool(common.threads)?;
+    let mut doc = Document::new(&models[0], &opts);
+    let mut text = header(&doc, opts.replications);
+    let started = Instant::now();
+    for (i, (p, model)) in points.iter().zip(&models).enumerate() {
+        let label: Vec<String> = p.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let acc = simulate(
+            model,
+            &opts,
+            0,
+            &threads,
+            &format!("point {}/{}", i + 1, points.len()),
+        );
+        let result = summarize(model, &acc, opts.horizon);
+        let parameters = p.iter().map(|(k, v)| (k.clone(), json_value(v))).collect();
+        text.push_str(&format!("── {} ──\n", label.join(", ")));
+        text.push_str(&format::table(
+            format::SERVICE_HEADER,
+            &result
+                .services
+                .iter()
+                .map(format::service_row)
+                .collect::<Vec<_>>(),
+        ));
+        text.push('\n');
+        doc.points.push(Point { parameters, result });
+        // Rewritten after every point: an interrupted sweep keeps what finished.
+        write_exports(&doc, &common.exports)?;
+    }
+    eprintln!(
+        "{} points in {:.2} s",
+        points.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if !stdout_taken(&common.exports) {
+        output::print(&text)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn json_value(v: &str) -> serde_json::Value {
+    match edit::parse_cli_value(v) {
+        tree::Kind::Int(i) => i.into(),
+        tree::Kind::Float(f) => {
+            serde_json::Number::from_f64(f).map_or(v.into(), serde_json::Value::Number)
+        }
+        tree::Kind::Bool(b) => b.into(),
+        _ => v.into(),
+    }
+}
+
+#[derive(Serialize)]
+struct CompareDoc {
+    schema_version: u32,
+    seed: u64,
+    replications: u64,
+    horizon_years: f64,
+    designs: Vec<Design>,
+    comparisons: Vec<Comparison>,
+}
+
+#[derive(Serialize)]
+struct Design {
+    model: ModelId,
+    #[serde(flatten)]
+    result: RunResult,
+}
+
+#[derive(Serialize)]
+struct Comparison {
+    service: String,
+    baseline: String,
+    design: String,
+    /// Design minus baseline, minutes per year, with its 95% interval.
+    downtime_difference_minutes_per_year: sim_core::stats::Estimate,
+    significant: bool,
+}
+
+/// Welch's interval for the difference of two means of downtime (minutes
+/// per year). Both designs use the same seeds (common random numbers),
+/// which correlates them positively; treating them as independent makes the
+/// interval wider, never narrower, so "significant" stays trustworthy.
+fn difference(a: &Moments, b: &Moments, scale: f64) -> sim_core::stats::Estimate {
+    let (ma, mb) = (a.mean() * scale, b.mean() * scale);
+    let (va, vb) = (
+        a.variance() * scale * scale / a.n as f64,
+        b.variance() * scale * scale / b.n as f64,
+    );
+    let se2 = va + vb;
+    let diff = mb - ma;
+    if se2 == 0.0 || a.n < 2 || b.n < 2 {
+        return sim_core::stats::Estimate {
+            mean: diff,
+            ci95: Some([diff, diff]),
+            n: a.n.min(b.n),
+        };
+    }
+    let df = se2 * se2 / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
+    let h = student_t_quantile(0.975, df.max(1.0)) * se2.sqrt();
+    sim_core::stats::Estimate {
+        mean: diff,
+        ci95: Some([diff - h, diff + h]),
+        n: a.n.min(b.n),
+    }
+}
+
+pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode> {
+    let opts = options(common)?;
+    let loaded = paths.iter().map(|p| load(p)).collect::<Result<Vec<_>>>()?;
+    let threads = pool(common.threads)?;
+    let mut results = Vec::new();
+    for (i, l) in loaded.iter().enumerate() {
+        let acc = simulate(
+            &l.model,
+            &opts,
+            0,
+            &threads,
+            &format!("design {}/{}", i + 1, loaded.len()),
+        );
+        results.push(acc);
+    }
+    let per_year_minutes =
+        1.0 / (NANOS_PER_MIN as f64 * (opts.horizon as f64 / NANOS_PER_YEAR as f64));
+    let summaries: Vec<RunResult> = loaded
+        .iter()
+        .zip(&results)
+        .map(|(l, a)| summarize(&l.model, a, opts.horizon))
+        .collect();
+    let mut text = format!("{} designs · {} replications × {} · seed {} (the same random streams for every design)\n\n", loaded.len(), opts.replications, Human(opts.horizon), opts.seed);
+    let mut comparisons = Vec::new();
+    // Services in the order of the first design, then any others.
+    let mut services: Vec<String> = Vec::new();
+    for l in &loaded {
+        for s in &l.model.services {
+            if !services.contains(&s.name) {
+                services.push(s.name.clone());
+            }
+        }
+    }
+    let base = &loaded[0];
+    for svc in &services {
+        let mut rows = Vec::new();
+        let base_idx = base.model.services.iter().position(|s| &s.name == svc);
+        for (d, l) in loaded.iter().enumerate() {
+            let Some(i) = l.model.services.iter().position(|s| &s.name == svc) else {
+                continue;
+            };
+            let s = &summaries[d].services[i];
+            let mut row = format::service_row(s);
+            row[0] = l.model.name.clone();
+            let delta = match (d, base_idx) {
+                (0, _) | (_, None) => "baseline".to_string(),
+                (_, Some(bi)) => {
+                    let e = difference(
+                        &results[0].services[bi].downtime,
+                        &results[d].services[i].downtime,
+                        per_year_minutes,
+                    );
+                    let significant = e.ci95.is_some_and(|[lo, hi]| lo > 0.0 || hi < 0.0);
+                    comparisons.push(Comparison {
+                        service: svc.clone(),
+                        baseline: base.model.name.clone(),
+                        design: l.model.name.clone(),
+                        downtime_difference_minutes_per_year: e,
+                        significant,
+                    });
+                    let sign = if e.mean >= 0.0 { "+" } else { "−" };
+                    format!(
+                        "{sign}{} ± {} {}",
+                        format::minutes(e.mean.abs()),
+                        format::minutes(e.half_width()),
+                        if significant {
+                            "(significant)"
+                        } else {
+                            "(not significant)"
+                        }
+                    )
+                }
+            };
+            row.push(delta);
+            rows.push(row);
+        }
+        let mut headers: Vec<&str> = format::SERVICE_HEADER.to_vec();
+        headers[0] = "design";
+        headers.push("Δ downtime/yr vs baseline");
+        text.push_str(&format!("service {svc}\n"));
+        text.push_str(&format::table(&headers, &rows));
+        text.push('\n');
+    }
+    let doc = CompareDoc {
+        schema_version: SCHEMA_VERSION,
+        seed: opts.seed,
+        replications: opts.replications,
+        horizon_years: opts.horizon as f64 / NANOS_PER_YEAR as f64,
+        designs: loaded
+            .iter()
+            .zip(&summaries)
+            .map(|(l, r)| Design {
+                model: ModelId::of(&l.model),
+                result: r.clone(),
+            })
+            .collect(),
+        comparisons,
+    };
+    if let Some(f) = &common.exports.export_json {
+        output::write(f, &(serde_json::to_string_pretty(&doc)? + "\n"))?;
+    }
+    // CSV and Markdown: one "point" per design.
+    let mut flat = Document::new(&base.model, &opts);
+    for (l, r) in loaded.iter().zip(&summaries) {
+        let mut parameters = IndexMap::new();
+        parameters.insert(
+            "design".to_string(),
+            serde_json::Value::from(l.model.name.clone()),
+        );
+        flat.points.push(Point {
+            parameters,
+            result: r.clone(),
+        });
+    }
+    if let Some(f) = &common.exports.export_csv {
+        output::write(f, &format::csv(&flat))?;
+    }
+    if let Some(f) = &common.exports.export_markdown {
+        output::write(f, &format::markdown(&flat))?;
+    }
+    if !stdout_taken(&common.exports) {
+        output::print(&text)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn validate(paths: &[std::path::PathBuf], deny_warnings: bool) -> Result<ExitCode> {
+    let mut errors = 0;
+    let mut warnings = 0;
+    let mut out = String::new();
+    for p in paths {
+        let text = match read(p) {
+            Ok(t) => t,
+            Err(e) => {
+                out.push_str(&format!("{e:#}\n"));
+                errors += 1;
+                continue;
+            }
+        };
+        let name = p.display().to_string();
+        match compile::load(&name, &text) {
+            Err(e) => {
+                out.push_str(&format!("{e}\n\n"));
+                errors += e.diagnostics.len();
+            }
+            Ok(model) => {
+                let src = Source {
+                    name: &name,
+                    text: &text,
+                };
+                let lints = analysis::lint(&model, &src);
+                warnings += lints.len();
+                for d in &lints {
+                    out.push_str(&format!("{d}\n\n"));
+                }
+                out.push_str(&format!(
+                    "{name}: ok: {} elements, {} clusters, {} services; {} warning(s)\n",
+                    model.elements.len(),
+                    model.clusters.len(),
+                    model.services.len(),
+                    lints.len()
+                ));
+                out.push_str(&assumptions(&model));
+                out.push('\n');
+            }
+        }
+    }
+    output::print(&out)?;
+    Ok(if errors > 0 || (deny_warnings && warnings > 0) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `12:03:04.500` or `2d 12:03:04.500`.
+fn clock(ns: Nanos) -> String {
+    let ms = ns / 1_000_000;
+    let (d, rest) = (ms / 86_400_000, ms % 86_400_000);
+    let (h, m, s, milli) = (
+        rest / 3_600_000,
+        rest / 60_000 % 60,
+        rest / 1000 % 60,
+        rest % 1000,
+    );
+    let t = format!("{h:02}:{m:02}:{s:02}.{milli:03}");
+    if d > 0 {
+        format!("{d}d {t}")
+    } else {
+        t
+    }
+}
+
+fn timeline(t: &sim_core::sim::Trace) -> String {
+    if t.entries.is_empty() {
+        return "  (nothing happened)\n".into();
+    }
+    let w = t
+        .entries
+        .iter()
+        .map(|e| e.subject.chars().count())
+        .max()
+        .unwrap_or(0);
+    t.entries
+        .iter()
+        .map(|e| {
+            format!(
+                "  {}  {:<7}  {:<w$}  {}\n",
+                clock(e.time_ns),
+                e.layer,
+                e.subject,
+                e.what
+            )
+        })
+        .collect()
+}
+
+fn parse_injection(model: &Model, spec: &str, down: bool) -> Result<Injection> {
+    let flag = if down { "--fail" } else { "--repair" };
+    let (name, time) = spec.rsplit_once('@').ok_or_else(|| {
+        anyhow!("{flag} takes NAME@TIME, for example proxmox-1@1h (got `{spec}`)")
+    })?;
+    let element = model
+        .elements
+        .iter()
+        .position(|e| e.name == name)
+        .ok_or_else(|| {
+            let hint = did_you_mean(name, model.elements.iter().map(|e| e.name.as_str()))
+                .map_or(String::new(), |h| format!(" ({h})"));
+            anyhow!("{flag} {spec}: no element named `{name}`{hint}")
+        })?;
+    let at = parse_duration(time).map_err(|e| anyhow!("{flag} {spec}: {}", e.message))?;
+    Ok(Injection { element, at, down })
+}
+
+#[derive(Serialize)]
+struct ScenarioDoc<'a> {
+    schema_version: u32,
+    model: ModelId,
+    seed: u64,
+    horizon_seconds: f64,
+    timeline: &'a [sim_core::sim::TraceEntry],
+    services: Vec<ScenarioService>,
+}
+
+#[derive(Serialize)]
+struct ScenarioService {
+    name: String,
+    downtime_seconds: f64,
+    outages: u64,
+    recovery_seconds: Vec<f64>,
+}
+
+pub fn scenario(
+    path: &Path,
+    fail: &[String],
+    repair: &[String],
+    horizon: Option<&str>,
+    seed: u64,
+    export: Option<&str>,
+) -> Result<ExitCode> {
+    let l = load(path)?;
+    if fail.is_empty() && repair.is_empty() {
+        bail!("nothing to play: give at least one --fail NAME@TIME");
+    }
+    let mut inj = Vec::new();
+    for f in fail {
+        inj.push(parse_injection(&l.model, f, true)?);
+    }
+    for r in repair {
+        inj.push(parse_injection(&l.model, r, false)?);
+    }
+    inj.sort_by_key(|i| i.at);
+    let last = inj.iter().map(|i| i.at).max().unwrap_or(0);
+    let horizon = match horizon {
+        Some(h) => parse_duration(h).map_err(|e| anyhow!("--horizon {h}: {}", e.message))?,
+        None => last + NANOS_PER_HOUR,
+    };
+    if horizon > MAX_HORIZON || horizon <= last {
+        bail!(
+            "--horizon must be after the last injection ({}) and at most {}",
+            Human(last),
+            Human(MAX_HORIZON)
+        );
+    }
+    let (o, t) = analysis::scenario(&l.model, inj, horizon, seed);
+    let services: Vec<ScenarioService> = l
+        .model
+        .services
+        .iter()
+        .zip(&o.services)
+        .map(|(s, r)| ScenarioService {
+            name: s.name.clone(),
+            downtime_seconds: r.downtime as f64 / 1e9,
+            outages: r.outages,
+            recovery_seconds: r.recoveries.iter().map(|d| *d as f64 / 1e9).collect(),
+        })
+        .collect();
+    let mut text = format!(
+        "scenario on {} (seed {seed}), simulated to {}\n\n",
+        l.model.name,
+        Human(horizon)
+    );
+    text.push_str(&timeline(&t));
+    text.push('\n');
+    let rows: Vec<Vec<String>> = services
+        .iter()
+        .map(|s| {
+            let still_down = !o.final_up[l
+                .model
+                .services
+                .iter()
+                .find(|x| x.name == s.name)
+                .expect("same model")
+                .node];
+            vec![
+                s.name.clone(),
+                format::seconds(s.downtime_seconds),
+                s.outages.to_string(),
+                if still_down {
+                    "still down at the end".into()
+                } else if s.outages == 0 {
+                    "never down".into()
+                } else {
+                    "up".into()
+                },
+            ]
+        })
+        .collect();
+    text.push_str(&format::table(
+        &["service", "downtime", "outages", "at the end"],
+        &rows,
+    ));
+    if let Some(f) = export {
+        let doc = ScenarioDoc {
+            schema_version: SCHEMA_VERSION,
+            model: ModelId::of(&l.model),
+            seed,
+            horizon_seconds: horizon as f64 / 1e9,
+            timeline: &t.entries,
+            services,
+        };
+        output::write(f, &(serde_json::to_string_pretty(&doc)? + "\n"))?;
+        if f == "-" {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    output::print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn presets() -> Result<ExitCode> {
+    let rows: Vec<Vec<String>> = sim_core::model::presets::PRESETS
+        .iter()
+        .map(|p| {
+            vec![
+                p.name.into(),
+                p.mode.into(),
+                p.every.into(),
+                p.repair.into(),
+                p.source.into(),
+            ]
+        })
+        .collect();
+    output::print(&format::table(
+        &["preset", "mode", "every", "repair", "source"],
+        &rows,
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}

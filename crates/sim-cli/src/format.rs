@@ -1,0 +1,328 @@
+//! Human formatting of results: tables, durations and `mean ± CI` cells.
+
+use sim_core::export::Document;
+use sim_core::runner::{RunResult, ServiceResult};
+use sim_core::stats::Estimate;
+use std::fmt::Write;
+
+/// Minutes per year in the largest readable unit: "42 s", "12.3 min", "4.2 h".
+pub fn minutes(m: f64) -> String {
+    if m == 0.0 {
+        "0".into()
+    } else if m < 1.0 {
+        format!("{} s", sig(m * 60.0))
+    } else if m < 120.0 {
+        format!("{} min", sig(m))
+    } else if m < 60.0 * 48.0 {
+        format!("{} h", sig(m / 60.0))
+    } else {
+        format!("{} d", sig(m / 1440.0))
+    }
+}
+
+/// Seconds in the largest readable unit.
+pub fn seconds(s: f64) -> String {
+    if s < 1.0 {
+        format!("{} ms", sig(s * 1000.0))
+    } else if s < 120.0 {
+        format!("{} s", sig(s))
+    } else {
+        minutes(s / 60.0)
+    }
+}
+
+/// Three significant digits, no exponent.
+pub fn sig(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    let digits = (2 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    format!("{x:.digits$}")
+}
+
+/// `mean ± half-width` with a unit formatter; the half-width uses the mean's unit.
+fn pm(e: &Estimate, fmt: impl Fn(f64) -> String) -> String {
+    match e.ci95 {
+        Some(_) if e.half_width() > 0.0 => format!("{} ± {}", fmt(e.mean), fmt(e.half_width())),
+        _ => fmt(e.mean),
+    }
+}
+
+pub fn availability(e: &Estimate) -> String {
+    let pct = |a: f64| {
+        let un = (1.0 - a) * 100.0;
+        // Enough decimals to show the first two significant digits of the
+        // unavailability: 99.95%, 99.9987%.
+        let d = if un <= 0.0 {
+            2
+        } else {
+            ((-un.log10()).ceil() as i32 + 1).clamp(2, 8) as usize
+        };
+        format!("{:.*}%", d, a * 100.0)
+    };
+    match e.ci95 {
+        Some(_) if e.half_width() > 0.0 => {
+            let h = e.half_width() * 100.0;
+            format!("{} ± {}%", pct(e.mean), sig(h))
+        }
+        _ => pct(e.mean),
+    }
+}
+
+pub fn nines(s: &ServiceResult) -> String {
+    match s.nines {
+        None => "∞".into(),
+        Some(n) => format!("{n:.2}"),
+    }
+}
+
+fn recovery(s: &ServiceResult) -> String {
+    let r = &s.recovery_seconds;
+    match (r.p50, r.p90, r.p99, r.max) {
+        (Some(a), Some(b), Some(c), Some(d)) => format!(
+            "{} / {} / {} / {}",
+            seconds(a),
+            seconds(b),
+            seconds(c),
+            seconds(d)
+        ),
+        _ => "no outage".into(),
+    }
+}
+
+/// A plain-text table with left-aligned columns.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: Vec<&str>, out: &mut String| {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            let pad = widths[i] - c.chars().count();
+            l.push_str(c);
+            if i + 1 < cells.len() {
+                l.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec(), &mut out);
+    line(
+        widths
+            .iter()
+            .map(|w| "─".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
+        &mut out,
+    );
+    for r in rows {
+        line(r.iter().map(String::as_str).collect(), &mut out);
+    }
+    out
+}
+
+pub const SERVICE_HEADER: &[&str] = &[
+    "service",
+    "availability",
+    "nines",
+    "downtime/yr",
+    "outages/yr",
+    "recovery p50 / p90 / p99 / max",
+    "data loss/yr",
+];
+
+pub fn service_row(s: &ServiceResult) -> Vec<String> {
+    vec![
+        s.name.clone(),
+        availability(&s.availability),
+        nines(s),
+        pm(&s.downtime_minutes_per_year, minutes),
+        pm(&s.outages_per_year, sig),
+        recovery(s),
+        pm(&s.data_loss_events_per_year, sig),
+    ]
+}
+
+/// The full report of one result: services, causes, clusters.
+pub fn result_report(r: &RunResult, top_causes: usize) -> String {
+    let mut out = table(
+        SERVICE_HEADER,
+        &r.services.iter().map(service_row).collect::<Vec<_>>(),
+    );
+    let mut causes = String::new();
+    for s in &r.services {
+        if s.downtime_causes.is_empty() {
+            continue;
+        }
+        let list: Vec<String> = s
+            .downtime_causes
+            .iter()
+            .take(top_causes)
+            .map(|c| {
+                format!(
+                    "{} {:.0}% ({}/yr)",
+                    c.cause,
+                    c.share * 100.0,
+                    minutes(c.minutes_per_year)
+                )
+            })
+            .collect();
+        let _ = writeln!(causes, "  {}: {}", s.name, list.join(", "));
+    }
+    if !causes.is_empty() {
+        out.push_str("\ntop causes of downtime:\n");
+        out.push_str(&causes);
+    }
+    let mut cl = String::new();
+    for c in &r.clusters {
+        for o in &c.outputs {
+            let what = if o.is_quorum {
+                "without quorum".to_string()
+            } else {
+                format!("`{}` down", o.name)
+            };
+            let _ = writeln!(
+                cl,
+                "  {} ({}): {} {}/yr",
+                c.name,
+                c.kind,
+                what,
+                pm(&o.down_minutes_per_year, minutes)
+            );
+        }
+    }
+    if !cl.is_empty() {
+        out.push_str("\nclusters:\n");
+        out.push_str(&cl);
+    }
+    out
+}
+
+/// CSV: one row per (point, service). Parameters come first, one column each.
+pub fn csv(doc: &Document) -> String {
+    let params: Vec<String> = doc
+        .points
+        .first()
+        .map(|p| p.parameters.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut out = String::new();
+    let mut header: Vec<String> = params.clone();
+    for h in [
+        "service",
+        "replications",
+        "availability",
+        "availability_ci_low",
+        "availability_ci_high",
+        "downtime_minutes_per_year",
+        "downtime_ci_low",
+        "downtime_ci_high",
+        "outages_per_year",
+        "outages_ci_low",
+        "outages_ci_high",
+        "recovery_p50_s",
+        "recovery_p90_s",
+        "recovery_p99_s",
+        "recovery_max_s",
+        "data_loss_events_per_year",
+        "top_cause",
+    ] {
+        header.push(h.into());
+    }
+    out.push_str(&header.join(","));
+    out.push('\n');
+    let num = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
+    let ci = |e: &Estimate| (e.ci95.map(|c| c[0]), e.ci95.map(|c| c[1]));
+    for p in &doc.points {
+        for s in &p.result.services {
+            let mut row: Vec<String> = params
+                .iter()
+                .map(|k| csv_cell(p.parameters[k].to_string().trim_matches('"')))
+                .collect();
+            let (alo, ahi) = ci(&s.availability);
+            let (dlo, dhi) = ci(&s.downtime_minutes_per_year);
+            let (olo, ohi) = ci(&s.outages_per_year);
+            row.extend([
+                csv_cell(&s.name),
+                p.result.replications.to_string(),
+                s.availability.mean.to_string(),
+                num(alo),
+                num(ahi),
+                s.downtime_minutes_per_year.mean.to_string(),
+                num(dlo),
+                num(dhi),
+                s.outages_per_year.mean.to_string(),
+                num(olo),
+                num(ohi),
+                num(s.recovery_seconds.p50),
+                num(s.recovery_seconds.p90),
+                num(s.recovery_seconds.p99),
+                num(s.recovery_seconds.max),
+                s.data_loss_events_per_year.mean.to_string(),
+                csv_cell(s.downtime_causes.first().map_or("", |c| c.cause.as_str())),
+            ]);
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Markdown: one table per point.
+pub fn markdown(doc: &Document) -> String {
+    let mut out = format!(
+        "# hasim results: {}\n\nseed {}, {} replications × {} years, model hash `{}`\n",
+        doc.model.name, doc.seed, doc.replications, doc.horizon_years, doc.model.hash
+    );
+    for p in &doc.points {
+        out.push('\n');
+        if !p.parameters.is_empty() {
+            let params: Vec<String> = p
+                .parameters
+                .iter()
+                .map(|(k, v)| format!("`{k}` = {v}"))
+                .collect();
+            let _ = writeln!(out, "## {}\n", params.join(", "));
+        }
+        let _ = writeln!(out, "| {} |", SERVICE_HEADER.join(" | "));
+        let _ = writeln!(out, "|{}", "---|".repeat(SERVICE_HEADER.len()));
+        for s in &p.result.services {
+            let _ = writeln!(out, "| {} |", service_row(s).join(" | "));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readable_units() {
+        assert_eq!(minutes(0.5), "30.0 s");
+        assert_eq!(minutes(52.56), "52.6 min");
+        assert_eq!(minutes(300.0), "5.00 h");
+        assert_eq!(seconds(0.0036), "3.60 ms");
+        assert_eq!(seconds(3.6), "3.60 s");
+        let e = Estimate {
+            mean: 0.9995,
+            ci95: Some([0.9994, 0.9996]),
+            n: 10,
+        };
+        assert_eq!(availability(&e), "99.950% ± 0.0100%");
+    }
+}
