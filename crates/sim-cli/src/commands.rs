@@ -206,7 +206,28 @@ fn shard_range(total: u64, i: usize, n: usize) -> (u64, u64) {
     (lo, hi)
 }
 
-pub fn run(
+pub fn run_many(
+    paths: &[std::path::PathBuf],
+    common: &Common,
+    trace: Option<u64>,
+    shard: Option<&str>,
+) -> Result<ExitCode> {
+    if paths.len() > 1 {
+        let ex = &common.exports;
+        if ex.export_json.is_some() || ex.export_csv.is_some() || ex.export_markdown.is_some() || shard.is_some() {
+            bail!("exports and --shard take one model at a time (use `hasim compare` to export several designs together)");
+        }
+    }
+    for (i, p) in paths.iter().enumerate() {
+        if i > 0 {
+            output::print("\n")?;
+        }
+        run(p, common, trace, shard)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run(
     path: &Path,
     common: &Common,
     trace: Option<u64>,

@@ -24,8 +24,9 @@ struct Cli {
 enum Command {
     /// Run the Monte Carlo simulation of a model and report availability per service.
     Run {
-        /// The model file (TOML or JSON).
-        model: PathBuf,
+        /// Model files (TOML or JSON); each is run and reported in turn.
+        #[arg(required = true)]
+        models: Vec<PathBuf>,
         #[command(flatten)]
         common: Common,
         /// Also print the timeline of replication N (the same failures as in the run).
@@ -137,11 +138,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run {
-            model,
+            models,
             common,
             trace,
             shard,
-        } => commands::run(&model, &common, trace, shard.as_deref()),
+        } => commands::run_many(&models, &common, trace, shard.as_deref()),
         Command::Sweep {
             model,
             list,

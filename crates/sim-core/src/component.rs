@@ -74,6 +74,7 @@ pub struct ClusterCx<'a> {
     pub(crate) data_loss: &'a mut u32,
     pub(crate) trace: Option<&'a mut Trace>,
     pub(crate) name: &'a str,
+    pub(crate) member_names: &'a [String],
 }
 
 impl ClusterCx<'_> {
@@ -87,6 +88,10 @@ impl ClusterCx<'_> {
     }
     pub fn n_members(&self) -> usize {
         self.n_members
+    }
+    /// The name of member `i`, for timeline messages.
+    pub fn member_name(&self, i: usize) -> &str {
+        &self.member_names[i]
     }
     /// Whether input `i` is up: the index [`Inputs::add`] returned.
     pub fn input(&self, i: usize) -> bool {
@@ -361,7 +366,8 @@ impl ClusterState for FailoverState {
                 } else {
                     cx.sample(&self.detection)
                 } + cx.sample(&self.switchover);
-                cx.trace(|| format!("active member {a} lost; takeover in {}", Human(delay)));
+                let name = cx.member_name(a).to_string();
+                cx.trace(|| format!("active member {name} lost; takeover in {}", Human(delay)));
                 self.pending = Some(cx.schedule(delay, TAKEOVER));
             }
             Some(a)
@@ -386,7 +392,8 @@ impl ClusterState for FailoverState {
         self.pending = None;
         self.active = (0..cx.n_members()).find(|i| cx.member_up(*i));
         if let Some(a) = self.active {
-            cx.trace(|| format!("member {a} took over"));
+            let name = cx.member_name(a).to_string();
+            cx.trace(|| format!("{name} took over"));
         }
         cx.set_output(0, self.active.is_some());
     }

@@ -488,6 +488,7 @@ impl<'m> Replication<'m> {
             data_loss: &mut self.cluster_data_loss[c],
             trace: self.trace.as_mut(),
             name: &cl.name,
+            member_names: &cl.member_names,
         };
         match timer {
             Some(tag) => self.clusters[c].on_timer(&mut cx, tag),

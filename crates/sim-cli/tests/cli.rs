@@ -1,0 +1,240 @@
+//! The real `hasim` binary, end to end: outputs, exports, sharding, and bad
+//! input (a clear message and a non-zero exit, never a panic or half a file).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn hasim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hasim"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("hasim runs")
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh scratch directory per test.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("hasim-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const MODEL: &str = "models/homelab-k3s-as-written.toml";
+
+fn assert_ok(o: &Output) {
+    assert!(o.status.success(), "failed: {}\n{}", stdout(o), stderr(o));
+}
+
+fn assert_clean_failure(o: &Output) -> String {
+    assert!(!o.status.success(), "should fail:\n{}", stdout(o));
+    let err = stderr(o);
+    assert!(!err.contains("panicked"), "panic: {err}");
+    err
+}
+
+#[test]
+fn run_prints_a_table_with_causes() {
+    let o = hasim(&["run", MODEL, "-n", "200"]);
+    assert_ok(&o);
+    let out = stdout(&o);
+    for needle in ["k3s-api", "availability", "downtime/yr", "top causes of downtime", "without quorum", "ASSUMPTION"] {
+        assert!(out.contains(needle), "missing `{needle}` in:\n{out}");
+    }
+}
+
+#[test]
+fn json_export_follows_the_contract() {
+    let o = hasim(&["run", MODEL, "-n", "100", "--seed", "9", "--export-json", "-"]);
+    assert_ok(&o);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["seed"], 9);
+    assert_eq!(v["replications"], 100);
+    assert_eq!(v["horizon_years"], 10.0);
+    assert_eq!(v["model"]["name"], "homelab-k3s-as-written");
+    assert!(v["model"]["hash"].as_str().unwrap().len() == 16);
+    let s = &v["points"][0]["services"][0];
+    assert_eq!(s["name"], "k3s-api");
+    for key in ["availability", "downtime_minutes_per_year", "outages_per_year", "data_loss_events_per_year"] {
+        assert!(s[key]["mean"].is_number(), "{key}");
+        assert_eq!(s[key]["ci95"].as_array().unwrap().len(), 2, "{key}");
+    }
+    for p in ["p50", "p90", "p99", "max"] {
+        assert!(s["recovery_seconds"][p].is_number(), "{p}");
+    }
+    assert!(s["downtime_causes"][0]["cause"].is_string());
+    assert!(s["downtime_causes"][0]["minutes_per_year"].is_number());
+}
+
+#[test]
+fn results_do_not_depend_on_thread_count() {
+    let a = hasim(&["run", MODEL, "-n", "150", "--threads", "1", "--export-json", "-"]);
+    let b = hasim(&["run", MODEL, "-n", "150", "--threads", "2", "--export-json", "-"]);
+    assert_ok(&a);
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn shards_merge_into_the_unsharded_bytes() {
+    let d = scratch("shards");
+    let whole = d.join("whole.json");
+    assert_ok(&hasim(&["run", MODEL, "-n", "90", "--seed", "4", "--export-json", whole.to_str().unwrap()]));
+    let mut shard_files = Vec::new();
+    for i in 0..3 {
+        let f = d.join(format!("shard-{i}.json"));
+        assert_ok(&hasim(&["run", MODEL, "-n", "90", "--seed", "4", "--shard", &format!("{i}/3"), "--export-json", f.to_str().unwrap()]));
+        shard_files.push(f.to_str().unwrap().to_string());
+    }
+    let merged = d.join("merged.json");
+    let mut args = vec!["merge"];
+    // Out of order on purpose: merge sorts shards by index.
+    args.extend([shard_files[2].as_str(), shard_files[0].as_str(), shard_files[1].as_str()]);
+    args.extend(["--export-json", merged.to_str().unwrap()]);
+    assert_ok(&hasim(&args));
+    assert_eq!(std::fs::read(&whole).unwrap(), std::fs::read(&merged).unwrap());
+
+    // A shard of another seed, a missing shard and a duplicate are refused.
+    let other = d.join("other.json");
+    assert_ok(&hasim(&["run", MODEL, "-n", "90", "--seed", "5", "--shard", "1/3", "--export-json", other.to_str().unwrap()]));
+    let e = assert_clean_failure(&hasim(&["merge", &shard_files[0], other.to_str().unwrap(), &shard_files[2]]));
+    assert!(e.contains("different options"), "{e}");
+    let e = assert_clean_failure(&hasim(&["merge", &shard_files[0], &shard_files[2]]));
+    assert!(e.contains("missing shards: 1/3"), "{e}");
+    let e = assert_clean_failure(&hasim(&["merge", &shard_files[0], &shard_files[0], &shard_files[1]]));
+    assert!(e.contains("given twice"), "{e}");
+}
+
+#[test]
+fn sweep_runs_every_combination_and_exports_each_point() {
+    let d = scratch("sweep");
+    let csv = d.join("s.csv");
+    let json = d.join("s.json");
+    let o = hasim(&[
+        "sweep", MODEL, "-n", "50",
+        "-L", "clusters.vip.failback", "true,false",
+        "-P", "clusters.vip.detection", "1s", "3s", "-D", "2s",
+        "--export-json", json.to_str().unwrap(), "--export-csv", csv.to_str().unwrap(),
+    ]);
+    assert_ok(&o);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 4);
+    assert_eq!(points[0]["parameters"]["clusters.vip.failback"], true);
+    assert_eq!(points[1]["parameters"]["clusters.vip.detection"], "3s");
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert!(csv.starts_with("clusters.vip.failback,clusters.vip.detection,service,"));
+}
+
+#[test]
+fn compare_reports_significance() {
+    let o = hasim(&["compare", MODEL, "models/homelab-k3s-spread.toml", "-n", "300", "--export-json", "-"]);
+    assert_ok(&o);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["designs"].as_array().unwrap().len(), 2);
+    let c = &v["comparisons"][0];
+    assert_eq!(c["service"], "k3s-api");
+    // Spreading the masters removes the quorum loss on every proxmox-1
+    // reboot and crash: far less downtime, clearly significant.
+    assert!(c["downtime_difference_minutes_per_year"]["mean"].as_f64().unwrap() < 0.0);
+    assert_eq!(c["significant"], true);
+}
+
+#[test]
+fn validate_reports_seed_000s_shared_failure_domain() {
+    let o = hasim(&["validate", MODEL]);
+    assert_ok(&o);
+    let out = stdout(&o);
+    assert!(out.contains("losing `proxmox-1` alone takes down 2 of 3 members of `etcd` (k3s-master-1, k3s-master-3)"), "{out}");
+    assert!(out.contains("homelab-k3s-as-written.toml:"), "{out}");
+    assert!(!hasim(&["validate", "--deny-warnings", MODEL]).status.success());
+}
+
+#[test]
+fn scenario_prints_the_timeline() {
+    let o = hasim(&["scenario", MODEL, "--fail", "proxmox-1@1h", "--repair", "proxmox-1@2h"]);
+    assert_ok(&o);
+    let out = stdout(&o);
+    assert!(out.contains("01:00:00.000  service  k3s-api       DOWN (cause: proxmox-1 injected failure)"), "{out}");
+    assert!(out.contains("UP again after 1h"), "{out}");
+    let o = hasim(&["scenario", MODEL, "--fail", "proxmox-9@1h"]);
+    let e = assert_clean_failure(&o);
+    assert!(e.contains("no element named `proxmox-9`") && e.contains("did you mean `proxmox-1`?"), "{e}");
+}
+
+#[test]
+fn trace_replays_a_replication() {
+    let o = hasim(&["run", MODEL, "-n", "20", "--trace", "3"]);
+    assert_ok(&o);
+    assert!(stdout(&o).contains("timeline of replication 3"));
+}
+
+#[test]
+fn bad_input_fails_cleanly_and_writes_nothing() {
+    let d = scratch("bad");
+    let bad = d.join("bad.toml");
+    std::fs::write(&bad, "[hosts.a]\n[services.s]\nrequires = \"a & b\"\n").unwrap();
+    let out = d.join("out.json");
+    let o = hasim(&["run", bad.to_str().unwrap(), "--export-json", out.to_str().unwrap()]);
+    let e = assert_clean_failure(&o);
+    assert!(e.contains("bad.toml:3:17") && e.contains("unknown reference `b`"), "{e}");
+    assert!(!out.exists(), "no export after a failed load");
+
+    for (args, says) in [
+        (vec!["run", "models/does-not-exist.toml"], "cannot read model file"),
+        (vec!["run", MODEL, "--horizon", "10 parsecs"], "unknown unit"),
+        (vec!["run", MODEL, "--horizon", "0s"], "longer than zero"),
+        (vec!["run", MODEL, "-n", "0"], "at least 1"),
+        (vec!["run", MODEL, "--target-ci", "2"], "fraction"),
+        (vec!["run", MODEL, "--shard", "3/3", "--export-json", "x.json"], "below the count"),
+        (vec!["run", MODEL, "--shard", "0/2"], "needs --export-json"),
+        (vec!["sweep", MODEL, "-L", "clusters.nope.x", "1,2"], "has no `nope`"),
+        (vec!["sweep", MODEL, "-L", "clusters.vip.detection", "3 fortnights"], "unknown unit"),
+        (vec!["sweep", MODEL, "-P", "clusters.vip.detection", "1s", "3s"], "give its step with -D"),
+        (vec!["scenario", MODEL, "--fail", "proxmox-1"], "NAME@TIME"),
+        (vec!["merge", MODEL], "not a hasim shard file"),
+    ] {
+        let o = hasim(&args);
+        let e = assert_clean_failure(&o);
+        assert!(e.contains(says), "{args:?}: expected `{says}` in: {e}");
+    }
+    // The swept value that breaks the model is reported at its line.
+    let o = hasim(&["sweep", MODEL, "-L", "clusters.vip.detection", "1s,3 fortnights"]);
+    let e = assert_clean_failure(&o);
+    assert!(e.contains("homelab-k3s-as-written.toml:") && e.contains("clusters.vip.detection=3 fortnights"), "{e}");
+}
+
+#[test]
+fn every_bundled_model_loads_and_runs() {
+    let mut n = 0;
+    for entry in std::fs::read_dir(root().join("models")).unwrap().flatten() {
+        let p = entry.path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let rel = format!("models/{}", p.file_name().unwrap().to_string_lossy());
+            assert_ok(&hasim(&["validate", &rel]));
+            assert_ok(&hasim(&["run", &rel, "-n", "20"]));
+            n += 1;
+        }
+    }
+    assert!(n >= 2, "bundled models found: {n}");
+}
+
+#[test]
+fn presets_list_their_sources() {
+    let o = hasim(&["presets"]);
+    assert_ok(&o);
+    assert!(stdout(&o).contains("Backblaze"));
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README gives it and CI runs it. It installs
+# what it needs on a brand-new machine (only the Rust toolchain is assumed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== formatting and lints"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== unit, integration, CLI and doc tests"
+cargo test --workspace --locked
+
+echo "== benchmarks compile (run them with: cargo bench -p hasim-benches)"
+cargo bench -p hasim-benches --locked --no-run
