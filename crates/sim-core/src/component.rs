@@ -183,12 +183,15 @@ pub fn build_kind<'t>(
     Ok(Some(match kind {
         "quorum" => Arc::new(Quorum::from_fields(f, n_members)?),
         "failover" => Arc::new(Failover::from_fields(f)?),
+        "etcd" => Arc::new(crate::protocols::etcd::Etcd::from_fields(f, inputs)?),
+        "vrrp" => Arc::new(crate::protocols::vrrp::Vrrp::from_fields(f, inputs)?),
+        "haproxy" => Arc::new(crate::protocols::haproxy::Haproxy::from_fields(f, inputs)?),
         _ => return Ok(None),
     }))
 }
 
 /// The kind names [`build_kind`] accepts, for "did you mean" hints.
-pub const KINDS: &[&str] = &["quorum", "failover"];
+pub const KINDS: &[&str] = &["quorum", "failover", "etcd", "vrrp", "haproxy"];
 
 /// Keys every cluster has, handled by the compiler.
 pub const COMMON_KEYS: &[&str] = &["kind", "members", "description"];

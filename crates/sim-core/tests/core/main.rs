@@ -5,6 +5,7 @@ mod bad_input;
 mod closed_forms;
 mod determinism;
 mod distributions;
+mod protocols;
 
 /// A model with `n` identical components, each failing with rate `lambda`
 /// and repaired with rate `mu` (both per hour), and one service that needs

@@ -1,0 +1,732 @@
+//! etcd / Raft (`kind = "etcd"`).
+//!
+//! The members are the voting members; `learners` (optional) never vote or
+//! campaign, so they never change quorum or elections (etcd docs, raft.go
+//! `promotable`). Quorum is floor(n/2)+1 voters.
+//!
+//! While a leader holds a majority nothing is simulated: heartbeats are not
+//! ticked. When a fault touches the cluster, the election is played out
+//! message by message, following etcd-io/raft `raft.go`:
+//!
+//! - every node has its own tick clock (phase uniform within one
+//!   heartbeat-interval, fixed while the process lives); a follower campaigns
+//!   at the tick where the ticks since the last leader message reach its
+//!   randomized timeout, drawn uniformly from {et, et+hb, ..., 2et-hb}
+//!   (`resetRandomizedElectionTimeout`), redrawn on every term change;
+//! - the followers' last leader message is the leader's last heartbeat
+//!   before it failed (heartbeats go out on the leader's ticks);
+//! - pre-vote (`pre-vote`, default on), then the vote round; a node that
+//!   heard from a leader within the last election timeout ignores
+//!   (pre)votes (`inLease`, check-quorum is always on in etcd);
+//! - candidates that start within a round trip of each other can split the
+//!   vote; each then waits a fresh randomized timeout;
+//! - the new leader appends an empty entry; writes are possible again once
+//!   a majority acknowledged it (that instant ends the `quorum` outage).
+//!
+//! A leader cut into a minority steps down by check-quorum within (et, 2et]
+//! [HA-FACTS section 1, derived]. While fewer than a majority are up nothing
+//! can be elected and the model sleeps; when a majority is back, the
+//! survivors' election timers resume at a uniform point of their cycle (the
+//! residual time of a periodic campaign is uniform over its period).
+//!
+//! Simplifications (stated, not hidden): logs are assumed equally
+//! up-to-date (an idle cluster, or the usual case after a heartbeat), fsync
+//! time is not added, etcd's `initial-election-tick-advance` on restart is
+//! not modelled, and terms do not grow while a minority campaigns alone.
+
+use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs};
+use crate::dist::Dist;
+use crate::engine::EventId;
+use crate::model::diag::Diagnostic;
+use crate::model::fields::Fields;
+use crate::protocols::{last_on_grid, next_on_grid};
+use crate::time::{Human, Nanos, NANOS_PER_MICRO, NANOS_PER_MILLI};
+
+/// Keys this kind reads.
+pub const KEYS: &[&str] = &[
+    "profile",
+    "heartbeat-interval",
+    "election-timeout",
+    "network-delay",
+    "pre-vote",
+    "randomized",
+    "learners",
+];
+
+/// Compiled etcd cluster parameters.
+#[derive(Debug, Clone)]
+pub struct Etcd {
+    pub voters: usize,
+    pub learners: usize,
+    /// heartbeat-interval = one raft tick.
+    pub heartbeat: Nanos,
+    pub election: Nanos,
+    /// One-way message delay between members.
+    pub delay: Dist,
+    pub pre_vote: bool,
+    pub randomized: bool,
+}
+
+impl Etcd {
+    pub fn from_fields<'t>(
+        f: &mut Fields<'t, '_>,
+        inputs: &mut Inputs<'t>,
+    ) -> Result<Self, Diagnostic> {
+        let voters = inputs.n_members();
+        if voters > 64 {
+            return Err(f.src.error(
+                f.span.clone(),
+                "an etcd cluster model supports at most 64 voting members",
+            ));
+        }
+        // Defaults: etcd op-guide/configuration (--heartbeat-interval 100 ms,
+        // --election-timeout 1000 ms); K3s sets 500 ms / 5000 ms for its
+        // embedded etcd (k3s pkg/etcd/etcd.go, HA-FACTS section 1).
+        let (mut hb, mut et) = (100 * NANOS_PER_MILLI, 1000 * NANOS_PER_MILLI);
+        if let Some((p, v)) = f.string("profile")? {
+            match p {
+                "etcd" | "default" => {}
+                "k3s" => (hb, et) = (500 * NANOS_PER_MILLI, 5000 * NANOS_PER_MILLI),
+                _ => {
+                    return Err(f
+                        .src
+                        .error(v.span.clone(), format!("unknown etcd profile `{p}`"))
+                        .with_help(
+                            "known profiles: \"etcd\" (100ms/1000ms), \"k3s\" (500ms/5000ms)",
+                        ))
+                }
+            }
+        }
+        if let Some(x) = f.duration("heartbeat-interval")? {
+            hb = x;
+        }
+        if let Some(x) = f.duration("election-timeout")? {
+            et = x;
+        }
+        if hb == 0 || et < hb {
+            return Err(f
+                .src
+                .error(f.span.clone(), "`election-timeout` must be at least one `heartbeat-interval` (and both above zero)")
+                .with_help("etcd counts the election timeout in heartbeat ticks; its default is 10 ticks (1000ms / 100ms)"));
+        }
+        // ASSUMPTION (not from a source): one-way delay on a LAN between
+        // VMs, 0.2-1 ms. Override with `network-delay`.
+        let delay = f.dist("network-delay")?.unwrap_or(Dist::Uniform {
+            min: 200 * NANOS_PER_MICRO,
+            max: NANOS_PER_MILLI,
+        });
+        // etcd --pre-vote defaults to true since v3.5 (etcd op-guide/configuration).
+        let pre_vote = f.bool("pre-vote")?.unwrap_or(true);
+        // raft.go resetRandomizedElectionTimeout; `false` is a what-if
+        // (Raft paper section 9.3: without randomization elections can
+        // fail for a long time).
+        let randomized = f.bool("randomized")?.unwrap_or(true);
+        let mut learners = 0;
+        if let Some(ls) = f.strings("learners")? {
+            for (name, v) in ls {
+                learners += 1;
+                inputs.add(name, v);
+            }
+        }
+        Ok(Etcd {
+            voters,
+            learners,
+            heartbeat: hb,
+            election: et,
+            delay,
+            pre_vote,
+            randomized,
+        })
+    }
+
+    /// Votes needed: floor(n/2)+1 (etcd docs, raft quorum).
+    pub fn quorum(&self) -> usize {
+        self.voters / 2 + 1
+    }
+
+    /// The election timeout in ticks (`electionTimeout`, 10 by default).
+    fn ticks(&self) -> u64 {
+        (self.election / self.heartbeat).max(1)
+    }
+}
+
+impl ClusterKind for Etcd {
+    fn kind(&self) -> &'static str {
+        "etcd"
+    }
+    fn outputs(&self) -> &'static [&'static str] {
+        &["quorum", "leader"]
+    }
+    fn quorum_output(&self) -> Option<usize> {
+        Some(0)
+    }
+    fn new_state(&self) -> Box<dyn ClusterState> {
+        Box::new(EtcdState {
+            cfg: self.clone(),
+            nodes: (0..self.voters)
+                .map(|_| Node {
+                    up: true,
+                    term: 1,
+                    vote: None,
+                    role: Role::Follower,
+                    lead: None,
+                    reset_at: 0,
+                    phase: 0,
+                    rt: self.ticks(),
+                    timer: None,
+                    dormant: false,
+                    granted: 0,
+                    rejected: 0,
+                })
+                .collect(),
+            leader: None,
+            acks: 0,
+            stepdown: None,
+            started: false,
+            lost_at: None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Follower,
+    PreCandidate,
+    Candidate,
+    Leader,
+}
+
+struct Node {
+    up: bool,
+    term: u64,
+    vote: Option<usize>,
+    role: Role,
+    /// Who this node believes leads (raft `lead`).
+    lead: Option<usize>,
+    /// When `electionElapsed` was last reset to 0.
+    reset_at: Nanos,
+    /// Tick phase of this process in [0, heartbeat).
+    phase: Nanos,
+    /// Randomized election timeout in ticks.
+    rt: u64,
+    timer: Option<EventId>,
+    /// Its election timer was put to sleep while no majority was up.
+    dormant: bool,
+    granted: u64,
+    rejected: u64,
+}
+
+// Timer tags: kind | from << 8 | to << 16 | reject << 24 | term << 32.
+const HUP: u64 = 1;
+const PREVOTE: u64 = 2;
+const PREVOTE_RESP: u64 = 3;
+const VOTE: u64 = 4;
+const VOTE_RESP: u64 = 5;
+const APP: u64 = 6;
+const APP_RESP: u64 = 7;
+const STEPDOWN: u64 = 8;
+
+fn tag(kind: u64, from: usize, to: usize, reject: bool, term: u64) -> u64 {
+    kind | (from as u64) << 8 | (to as u64) << 16 | u64::from(reject) << 24 | term << 32
+}
+
+struct EtcdState {
+    cfg: Etcd,
+    nodes: Vec<Node>,
+    /// The current leader (raft state Leader and up).
+    leader: Option<usize>,
+    /// Up members known to follow the current leader in its term (the
+    /// leader included): writes commit while this is a majority.
+    acks: u64,
+    stepdown: Option<EventId>,
+    started: bool,
+    /// When writes became impossible, for the timeline.
+    lost_at: Option<Nanos>,
+}
+
+impl EtcdState {
+    fn q(&self) -> usize {
+        self.cfg.quorum()
+    }
+    fn up_count(&self) -> usize {
+        self.nodes.iter().filter(|n| n.up).count()
+    }
+    fn draw_rt(&self, cx: &mut ClusterCx<'_>) -> u64 {
+        let e = self.cfg.ticks();
+        if self.cfg.randomized {
+            // electionTimeout + rand.Intn(electionTimeout) (raft.go).
+            e + cx.rng().below(e)
+        } else {
+            e
+        }
+    }
+    /// Ticks of node `i` in (reset_at, t]: raft `electionElapsed`.
+    fn elapsed(&self, i: usize, t: Nanos) -> u64 {
+        let n = &self.nodes[i];
+        let hb = self.cfg.heartbeat;
+        let le = |x: Nanos| {
+            if x < n.phase {
+                0
+            } else {
+                (x - n.phase) / hb + 1
+            }
+        };
+        le(t).saturating_sub(le(n.reset_at))
+    }
+
+    fn arm(&mut self, cx: &mut ClusterCx<'_>, i: usize) {
+        let hb = self.cfg.heartbeat;
+        let n = &mut self.nodes[i];
+        if let Some(id) = n.timer.take() {
+            cx.cancel(id);
+        }
+        if !n.up || n.role == Role::Leader {
+            return;
+        }
+        let fire = next_on_grid(n.phase, hb, n.reset_at) + (n.rt - 1) * hb;
+        let delay = fire.saturating_sub(cx.now());
+        n.timer = Some(cx.schedule(delay, tag(HUP, i, i, false, 0)));
+    }
+
+    fn disarm(&mut self, cx: &mut ClusterCx<'_>, i: usize) {
+        if let Some(id) = self.nodes[i].timer.take() {
+            cx.cancel(id);
+        }
+    }
+
+    fn send(
+        &mut self,
+        cx: &mut ClusterCx<'_>,
+        kind: u64,
+        from: usize,
+        to: usize,
+        reject: bool,
+        term: u64,
+    ) {
+        let d = cx.sample(&self.cfg.delay);
+        cx.schedule(d, tag(kind, from, to, reject, term));
+    }
+
+    fn broadcast(&mut self, cx: &mut ClusterCx<'_>, kind: u64, from: usize, term: u64) {
+        for j in 0..self.nodes.len() {
+            if j != from {
+                self.send(cx, kind, from, j, false, term);
+            }
+        }
+    }
+
+    /// raft `becomeFollower(term, lead)`.
+    fn become_follower(
+        &mut self,
+        cx: &mut ClusterCx<'_>,
+        i: usize,
+        term: u64,
+        lead: Option<usize>,
+    ) {
+        let now = cx.now();
+        let rt = self.draw_rt(cx);
+        let was_leader = self.leader == Some(i);
+        let n = &mut self.nodes[i];
+        if n.term != term {
+            n.term = term;
+            n.vote = None;
+        }
+        n.role = Role::Follower;
+        n.lead = lead;
+        n.reset_at = now;
+        n.rt = rt;
+        if was_leader {
+            self.leader = None;
+            self.acks = 0;
+        }
+        if lead.is_some() {
+            // A live leader's heartbeats keep it quiet: no timer needed.
+            self.disarm(cx, i);
+        } else {
+            self.arm(cx, i);
+        }
+    }
+
+    /// The election timer of node `i` fired (raft `tickElection` -> MsgHup).
+    fn hup(&mut self, cx: &mut ClusterCx<'_>, i: usize) {
+        self.nodes[i].timer = None;
+        if !self.nodes[i].up || self.nodes[i].role == Role::Leader {
+            return;
+        }
+        if self.up_count() < self.q() {
+            // No majority can answer: sleep until one is back.
+            self.nodes[i].dormant = true;
+            return;
+        }
+        let now = cx.now();
+        self.nodes[i].reset_at = now;
+        if self.cfg.pre_vote {
+            let n = &mut self.nodes[i];
+            n.role = Role::PreCandidate;
+            n.lead = None;
+            n.granted = 1 << i;
+            n.rejected = 0;
+            let term = n.term + 1;
+            cx.trace(|| format!("member {i} times out, starts pre-vote for term {term}"));
+            self.arm(cx, i);
+            self.broadcast(cx, PREVOTE, i, term);
+            self.poll(cx, i);
+        } else {
+            self.campaign(cx, i);
+        }
+    }
+
+    /// raft `becomeCandidate` + vote requests.
+    fn campaign(&mut self, cx: &mut ClusterCx<'_>, i: usize) {
+        let now = cx.now();
+        let rt = self.draw_rt(cx);
+        let n = &mut self.nodes[i];
+        n.term += 1;
+        n.vote = Some(i);
+        n.role = Role::Candidate;
+        n.lead = None;
+        n.reset_at = now;
+        n.rt = rt;
+        n.granted = 1 << i;
+        n.rejected = 0;
+        let term = n.term;
+        cx.trace(|| format!("member {i} campaigns for term {term}"));
+        self.arm(cx, i);
+        self.broadcast(cx, VOTE, i, term);
+        self.poll(cx, i);
+    }
+
+    /// raft `poll`: count grants and rejections.
+    fn poll(&mut self, cx: &mut ClusterCx<'_>, i: usize) {
+        let q = self.q() as u32;
+        let n = &self.nodes[i];
+        if n.granted.count_ones() >= q {
+            match n.role {
+                Role::PreCandidate => self.campaign(cx, i),
+                Role::Candidate => self.become_leader(cx, i),
+                _ => {}
+            }
+        } else if n.rejected.count_ones() >= q {
+            let term = n.term;
+            self.become_follower(cx, i, term, None);
+        }
+    }
+
+    fn become_leader(&mut self, cx: &mut ClusterCx<'_>, i: usize) {
+        self.disarm(cx, i);
+        let n = &mut self.nodes[i];
+        n.role = Role::Leader;
+        n.lead = Some(i);
+        let term = n.term;
+        self.leader = Some(i);
+        self.acks = 1 << i;
+        cx.trace(|| format!("member {i} wins the election for term {term}"));
+        // The new leader appends an empty entry and sends it to everyone.
+        self.broadcast(cx, APP, i, term);
+        self.update_outputs(cx);
+    }
+
+    fn update_outputs(&mut self, cx: &mut ClusterCx<'_>) {
+        let leader = self.leader.filter(|l| self.nodes[*l].up);
+        let quorum = leader.is_some() && self.acks.count_ones() as usize >= self.q();
+        if quorum != cx.output(0) {
+            if quorum {
+                if let Some(since) = self.lost_at.take() {
+                    let l = leader.unwrap_or(0);
+                    let took = cx.now().saturating_sub(since);
+                    cx.trace(|| {
+                        format!(
+                            "member {l} leads with a majority: writes possible again after {}",
+                            Human(took)
+                        )
+                    });
+                }
+            } else {
+                self.lost_at = Some(cx.now());
+                cx.trace(|| "no leader with a majority: writes stall".to_string());
+            }
+        }
+        cx.set_output(0, quorum);
+        cx.set_output(1, leader.is_some());
+    }
+
+    /// Handles a message delivered to `to` (raft `Step`).
+    fn deliver(
+        &mut self,
+        cx: &mut ClusterCx<'_>,
+        kind: u64,
+        from: usize,
+        to: usize,
+        reject: bool,
+        mterm: u64,
+    ) {
+        if !self.nodes[to].up {
+            return;
+        }
+        let now = cx.now();
+        let e = self.cfg.ticks();
+        let term = self.nodes[to].term;
+        if mterm > term {
+            if kind == VOTE || kind == PREVOTE {
+                // raft `inLease` (check-quorum is always on in etcd). A
+                // follower of a live leader hears its heartbeats all along.
+                let lead = self.nodes[to].lead;
+                let in_lease = lead.is_some()
+                    && (self.nodes[to].role == Role::Leader
+                        || (lead == self.leader && lead.is_some_and(|l| self.nodes[l].up))
+                        || self.elapsed(to, now) < e);
+                if in_lease {
+                    return;
+                }
+            }
+            match kind {
+                PREVOTE => {}
+                PREVOTE_RESP if !reject => {}
+                APP => self.become_follower(cx, to, mterm, Some(from)),
+                _ => self.become_follower(cx, to, mterm, None),
+            }
+        } else if mterm < term {
+            if kind == PREVOTE {
+                self.send(cx, PREVOTE_RESP, to, from, true, term);
+            }
+            return;
+        }
+        let term = self.nodes[to].term;
+        match kind {
+            PREVOTE | VOTE => {
+                let n = &self.nodes[to];
+                let can_vote = n.vote == Some(from)
+                    || (n.vote.is_none() && n.lead.is_none())
+                    || (kind == PREVOTE && mterm > n.term);
+                let resp = if kind == PREVOTE {
+                    PREVOTE_RESP
+                } else {
+                    VOTE_RESP
+                };
+                if can_vote {
+                    self.send(cx, resp, to, from, false, mterm);
+                    if kind == VOTE {
+                        self.nodes[to].vote = Some(from);
+                        self.nodes[to].reset_at = now;
+                        self.arm(cx, to);
+                    }
+                } else {
+                    self.send(cx, resp, to, from, true, term);
+                }
+            }
+            PREVOTE_RESP | VOTE_RESP => {
+                let want = if kind == PREVOTE_RESP {
+                    Role::PreCandidate
+                } else {
+                    Role::Candidate
+                };
+                if self.nodes[to].role == want {
+                    let n = &mut self.nodes[to];
+                    if reject {
+                        n.rejected |= 1 << from;
+                    } else {
+                        n.granted |= 1 << from;
+                    }
+                    self.poll(cx, to);
+                }
+            }
+            APP => {
+                // From the leader of our term (a heartbeat planned for a
+                // restarted member is not sent if the leader died meanwhile).
+                if !self.nodes[from].up || self.nodes[from].role != Role::Leader {
+                    return;
+                }
+                let n = &mut self.nodes[to];
+                if n.role != Role::Follower {
+                    self.become_follower(cx, to, mterm, Some(from));
+                } else {
+                    n.lead = Some(from);
+                    n.reset_at = now;
+                    self.disarm(cx, to);
+                }
+                self.send(cx, APP_RESP, to, from, false, mterm);
+            }
+            APP_RESP
+                if self.leader == Some(to)
+                    && self.nodes[from].up
+                    && self.nodes[from].lead == Some(to) =>
+            {
+                self.acks |= 1 << from;
+                self.update_outputs(cx);
+            }
+            _ => {}
+        }
+    }
+
+    fn node_down(&mut self, cx: &mut ClusterCx<'_>, i: usize) {
+        let now = cx.now();
+        self.disarm(cx, i);
+        let n = &mut self.nodes[i];
+        n.up = false;
+        n.dormant = false;
+        n.role = Role::Follower;
+        n.lead = None;
+        self.acks &= !(1 << i);
+        if self.leader == Some(i) {
+            self.leader = None;
+            self.acks = 0;
+            if let Some(id) = self.stepdown.take() {
+                cx.cancel(id);
+            }
+            cx.trace(|| format!("leader (member {i}) lost"));
+            // Its followers last heard it at its last heartbeat (sent on the
+            // leader's ticks), and campaign after their own timeouts.
+            let last_hb = last_on_grid(self.nodes[i].phase, self.cfg.heartbeat, now);
+            for j in 0..self.nodes.len() {
+                if self.nodes[j].up && self.nodes[j].lead == Some(i) {
+                    let d = cx.sample(&self.cfg.delay);
+                    let rt = self.draw_rt(cx);
+                    let n = &mut self.nodes[j];
+                    n.reset_at = last_hb + d;
+                    n.rt = rt;
+                    self.arm(cx, j);
+                }
+            }
+        }
+    }
+
+    fn node_up(&mut self, cx: &mut ClusterCx<'_>, i: usize) {
+        let now = cx.now();
+        // A restarted process: a new tick phase, a fresh timeout; term and
+        // vote are persisted (raft HardState).
+        let phase = cx.rng().below(self.cfg.heartbeat);
+        let rt = self.draw_rt(cx);
+        let n = &mut self.nodes[i];
+        n.up = true;
+        n.dormant = false;
+        n.role = Role::Follower;
+        n.lead = None;
+        n.phase = phase;
+        n.rt = rt;
+        n.reset_at = now;
+        match self.leader {
+            Some(l) => {
+                // The leader's next heartbeat reaches it.
+                let lp = self.nodes[l].phase;
+                let at = next_on_grid(lp, self.cfg.heartbeat, now);
+                let d = cx.sample(&self.cfg.delay);
+                let term = self.nodes[l].term;
+                cx.schedule(at - now + d, tag(APP, l, i, false, term));
+                self.arm(cx, i);
+            }
+            None => self.arm(cx, i),
+        }
+    }
+
+    /// After inputs changed: quorum bookkeeping, check-quorum, waking the
+    /// election when a majority is back.
+    fn reconcile(&mut self, cx: &mut ClusterCx<'_>) {
+        let majority = self.up_count() >= self.q();
+        if let Some(l) = self.leader {
+            if !majority && self.stepdown.is_none() {
+                // check-quorum: the leader checks every election timeout; the
+                // first check still sees the lost followers as recently
+                // active, the next one steps down: (et, 2et] (HA-FACTS 1).
+                let first = 1 + cx.rng().below(self.cfg.election);
+                let at = first + self.cfg.election;
+                let term = self.nodes[l].term;
+                self.stepdown = Some(cx.schedule(at, tag(STEPDOWN, l, l, false, term)));
+            } else if majority {
+                if let Some(id) = self.stepdown.take() {
+                    cx.cancel(id);
+                }
+            }
+        } else if majority {
+            // Wake election timers that slept through the minority period.
+            for i in 0..self.nodes.len() {
+                let n = &self.nodes[i];
+                if n.up
+                    && n.role != Role::Leader
+                    && n.timer.is_none()
+                    && (n.dormant || n.lead.is_none())
+                {
+                    let span = (self.nodes[i].rt * self.cfg.heartbeat).max(1);
+                    let back = if self.nodes[i].dormant {
+                        cx.rng().below(span)
+                    } else {
+                        0
+                    };
+                    let n = &mut self.nodes[i];
+                    n.dormant = false;
+                    n.reset_at = cx.now().saturating_sub(back);
+                    self.arm(cx, i);
+                }
+            }
+        }
+        self.update_outputs(cx);
+    }
+}
+
+impl ClusterState for EtcdState {
+    fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
+        if !self.started {
+            self.started = true;
+            for i in 0..self.nodes.len() {
+                let phase = cx.rng().below(self.cfg.heartbeat);
+                let rt = self.draw_rt(cx);
+                let n = &mut self.nodes[i];
+                n.phase = phase;
+                n.rt = rt;
+                n.up = cx.member_up(i);
+            }
+            // Member 0 starts as the leader of term 1.
+            if self.nodes[0].up {
+                self.leader = Some(0);
+                for i in 0..self.nodes.len() {
+                    if self.nodes[i].up {
+                        self.nodes[i].lead = Some(0);
+                        self.acks |= 1 << i;
+                    }
+                }
+                self.nodes[0].role = Role::Leader;
+            }
+            self.reconcile(cx);
+            return;
+        }
+        for i in 0..self.nodes.len() {
+            let up = cx.member_up(i);
+            if up != self.nodes[i].up {
+                if up {
+                    self.node_up(cx, i);
+                } else {
+                    self.node_down(cx, i);
+                }
+            }
+        }
+        self.reconcile(cx);
+    }
+
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, t: u64) {
+        let kind = t & 0xff;
+        let from = ((t >> 8) & 0xff) as usize;
+        let to = ((t >> 16) & 0xff) as usize;
+        let reject = (t >> 24) & 1 == 1;
+        let term = t >> 32;
+        match kind {
+            HUP => self.hup(cx, to),
+            STEPDOWN => {
+                self.stepdown = None;
+                if self.leader == Some(to) {
+                    cx.trace(|| format!("leader (member {to}) cannot reach a majority: steps down (check-quorum)"));
+                    let term = self.nodes[to].term;
+                    self.become_follower(cx, to, term, None);
+                    if self.up_count() < self.q() {
+                        self.disarm(cx, to);
+                        self.nodes[to].dormant = true;
+                    }
+                    self.update_outputs(cx);
+                }
+            }
+            _ => {
+                self.deliver(cx, kind, from, to, reject, term);
+                // A reply can arrive after the majority went away again.
+                self.update_outputs(cx);
+            }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! HAProxy health checks (`kind = "haproxy"`).
+//!
+//! The members are the backend servers of one backend. HAProxy's view of a
+//! server (marked UP or DOWN) lags its real state by the health-check
+//! timeline (HAProxy configuration.txt, HA-FACTS section 3):
+//!
+//! - mark DOWN: the first failing check starts U(0, inter) after the server
+//!   dies (checks run on a grid), then `fall - 1` more at `fastinter`; the
+//!   last one fails `t_fail` after it starts. `t_fail` is ~0 when the port
+//!   refuses (`failure = "refused"`: a crashed process on a live host) and
+//!   one check timeout when packets are silently dropped (`failure =
+//!   "dropped"`: a dead host or VM): `inter` without `timeout_check`,
+//!   min(`timeout_connect`, `inter`) with it (the connect never completes).
+//! - mark UP: U(0, downinter) + (rise - 1) * fastinter.
+//! - A server that comes back (or dies again) before it is marked breaks the
+//!   streak, and the pending mark is dropped.
+//!
+//! Until a dead server is marked DOWN, `balance roundrobin` (and the other
+//! spreading algorithms) still sends it its share of new connections:
+//! with k dead servers among m marked UP, about k/m of new connections fail.
+//! The engine's outputs are boolean, so partial unavailability is reported
+//! as its own output:
+//!
+//! - `up` (default): at least one server is alive and marked UP, so the
+//!   backend answers (with `balance = "first"`: the first server marked UP
+//!   is alive, since it takes all traffic);
+//! - `no_errors`: `up`, and no server marked UP is dead: no connection is
+//!   sent to a dead server. Its down time is the time during which a share
+//!   of requests fails; the share (k/m) is written to the timeline;
+//! - `all_up`: every server alive and marked UP (full capacity).
+
+use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs};
+use crate::engine::EventId;
+use crate::model::diag::Diagnostic;
+use crate::model::fields::Fields;
+use crate::time::{Human, Nanos, NANOS_PER_MILLI};
+
+pub const KEYS: &[&str] = &[
+    "inter",
+    "fastinter",
+    "downinter",
+    "fall",
+    "rise",
+    "timeout_check",
+    "timeout_connect",
+    "failure",
+    "balance",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    Refused,
+    Dropped,
+}
+
+#[derive(Debug, Clone)]
+pub struct Haproxy {
+    pub servers: usize,
+    pub inter: Nanos,
+    pub fastinter: Nanos,
+    pub downinter: Nanos,
+    pub fall: u64,
+    pub rise: u64,
+    pub timeout_check: Option<Nanos>,
+    pub timeout_connect: Option<Nanos>,
+    pub failure: Failure,
+    /// `balance first` sends everything to the first server marked UP.
+    pub first: bool,
+}
+
+/// `balance` algorithms HAProxy accepts (configuration.txt, "balance").
+const BALANCE: &[&str] = &[
+    "roundrobin",
+    "static-rr",
+    "leastconn",
+    "first",
+    "source",
+    "uri",
+    "url_param",
+    "hdr",
+    "random",
+    "rdp-cookie",
+    "hash",
+];
+
+impl Haproxy {
+    pub fn from_fields(
+        f: &mut Fields<'_, '_>,
+        inputs: &mut Inputs<'_>,
+    ) -> Result<Self, Diagnostic> {
+        let servers = inputs.n_members();
+        // `inter` 2000 ms, `fall` 3, `rise` 2; `fastinter` and `downinter`
+        // default to `inter` (HAProxy configuration.txt, server options).
+        let inter = f.duration("inter")?.unwrap_or(2000 * NANOS_PER_MILLI);
+        let fastinter = f.duration("fastinter")?.unwrap_or(inter);
+        let downinter = f.duration("downinter")?.unwrap_or(inter);
+        if inter == 0 || fastinter == 0 || downinter == 0 {
+            return Err(f
+                .src
+                .error(f.span.clone(), "check intervals must be above zero"));
+        }
+        let fall = f.int("fall", 1, 1_000_000)?.unwrap_or(3) as u64;
+        let rise = f.int("rise", 1, 1_000_000)?.unwrap_or(2) as u64;
+        let timeout_check = f.duration("timeout_check")?;
+        let timeout_connect = f.duration("timeout_connect")?;
+        // Default "dropped": a member going down is usually a host or VM,
+        // whose address stops answering rather than refusing (an
+        // assumption; set "refused" for a crashed process on a live host).
+        let failure = match f.string("failure")? {
+            None | Some(("dropped", _)) => Failure::Dropped,
+            Some(("refused", _)) => Failure::Refused,
+            Some((other, v)) => {
+                return Err(f
+                    .src
+                    .error(v.span.clone(), format!("unknown failure behaviour `{other}`"))
+                    .with_help("use \"refused\" (the port answers with a reset) or \"dropped\" (packets are silently lost)"))
+            }
+        };
+        let mut first = false;
+        if let Some((b, v)) = f.string("balance")? {
+            let algo = b.split_whitespace().next().unwrap_or("");
+            let base = algo.split('(').next().unwrap_or("");
+            if !BALANCE.contains(&base) {
+                return Err(f
+                    .src
+                    .error(v.span.clone(), format!("unknown balance algorithm `{b}`"))
+                    .with_help(format!("known: {}", BALANCE.join(", "))));
+            }
+            first = base == "first";
+        }
+        Ok(Haproxy {
+            servers,
+            inter,
+            fastinter,
+            downinter,
+            fall,
+            rise,
+            timeout_check,
+            timeout_connect,
+            failure,
+            first,
+        })
+    }
+
+    /// How long a failing check takes to fail.
+    pub fn t_fail(&self) -> Nanos {
+        match self.failure {
+            Failure::Refused => 0,
+            // Without `timeout check`, `inter` bounds the whole check; with
+            // it the connect phase is bounded by min(timeout connect, inter)
+            // (configuration.txt, "timeout check").
+            Failure::Dropped => match self.timeout_check {
+                None => self.inter,
+                Some(_) => self.timeout_connect.unwrap_or(self.inter).min(self.inter),
+            },
+        }
+    }
+}
+
+impl ClusterKind for Haproxy {
+    fn kind(&self) -> &'static str {
+        "haproxy"
+    }
+    fn outputs(&self) -> &'static [&'static str] {
+        &["up", "no_errors", "all_up"]
+    }
+    fn new_state(&self) -> Box<dyn ClusterState> {
+        Box::new(HaproxyState {
+            cfg: self.clone(),
+            alive: vec![true; self.servers],
+            marked: vec![true; self.servers],
+            pending: vec![None; self.servers],
+            started: false,
+            share: (0, 0),
+        })
+    }
+}
+
+struct HaproxyState {
+    cfg: Haproxy,
+    alive: Vec<bool>,
+    /// HAProxy's view: marked UP.
+    marked: Vec<bool>,
+    pending: Vec<Option<EventId>>,
+    started: bool,
+    /// (dead servers marked UP, servers marked UP), for the timeline.
+    share: (usize, usize),
+}
+
+impl HaproxyState {
+    fn update(&mut self, cx: &mut ClusterCx<'_>) {
+        let n = self.alive.len();
+        let marked: Vec<usize> = (0..n).filter(|i| self.marked[*i]).collect();
+        let dead_marked = marked.iter().filter(|i| !self.alive[**i]).count();
+        let up = if self.cfg.first {
+            marked.first().is_some_and(|i| self.alive[*i])
+        } else {
+            marked.len() > dead_marked
+        };
+        let no_errors = up && dead_marked == 0;
+        let all_up = (0..n).all(|i| self.alive[i] && self.marked[i]);
+        let share = (dead_marked, marked.len());
+        if share != self.share && dead_marked > 0 {
+            cx.trace(|| {
+                format!(
+                    "{dead_marked} of {} servers marked UP are dead: about {dead_marked}/{} of new connections fail",
+                    share.1, share.1
+                )
+            });
+        }
+        self.share = share;
+        cx.set_output(0, up);
+        cx.set_output(1, no_errors);
+        cx.set_output(2, all_up);
+    }
+}
+
+const MARK: u64 = 1 << 32;
+
+impl ClusterState for HaproxyState {
+    fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
+        let n = self.alive.len();
+        if !self.started {
+            self.started = true;
+            for i in 0..n {
+                self.alive[i] = cx.member_up(i);
+                self.marked[i] = self.alive[i];
+            }
+            self.update(cx);
+            return;
+        }
+        for i in 0..n {
+            let alive = cx.member_up(i);
+            if alive == self.alive[i] {
+                continue;
+            }
+            self.alive[i] = alive;
+            if let Some(id) = self.pending[i].take() {
+                cx.cancel(id);
+            }
+            if alive == self.marked[i] {
+                continue; // came back before being marked: nothing changes
+            }
+            let c = &self.cfg;
+            let delay = if alive {
+                cx.rng().below(c.downinter) + (c.rise - 1) * c.fastinter
+            } else {
+                cx.rng().below(c.inter) + (c.fall - 1) * c.fastinter + c.t_fail()
+            };
+            let what = if alive { "UP" } else { "DOWN" };
+            cx.trace(|| {
+                format!(
+                    "server {i} {}; health checks mark it {what} in {}",
+                    if alive { "back" } else { "dead" },
+                    Human(delay)
+                )
+            });
+            self.pending[i] = Some(cx.schedule(delay, MARK | i as u64));
+        }
+        self.update(cx);
+    }
+
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: u64) {
+        let i = (tag & 0xffff_ffff) as usize;
+        self.pending[i] = None;
+        self.marked[i] = self.alive[i];
+        let what = if self.marked[i] { "UP" } else { "DOWN" };
+        cx.trace(|| format!("server {i} marked {what}"));
+        self.update(cx);
+    }
+}

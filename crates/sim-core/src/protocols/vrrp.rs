@@ -1,0 +1,663 @@
+//! VRRP / keepalived (`kind = "vrrp"`).
+//!
+//! The members are the routers (hosts or VMs running keepalived) of one
+//! VRRP instance. Nothing is simulated while a master holds the VIP; the
+//! model computes when each backup's Master_Down_Timer would expire from the
+//! master's advert grid and schedules only that:
+//!
+//! - `Skew_Time = ((256 - Priority) * Advert_Interval) / 256`,
+//!   `Master_Down_Interval = 3 * Advert_Interval + Skew_Time` (RFC 5798
+//!   section 6.1). A backup's timer restarts on every advert it accepts, so
+//!   after a master crash it fires Master_Down_Interval after the master's
+//!   last advert: the VIP is gone for MDI - U(0, advert_int).
+//! - A master that stops gracefully (a planned change: maintenance, a
+//!   clean shutdown) or enters FAULT sends priority 0; backups then wait
+//!   only Skew_Time (RFC 5798 section 6.4.2/6.4.3).
+//! - Preemption (`preempt`, default on; `nopreempt`): a backup discards
+//!   adverts of lower priority ("received lower priority advert -
+//!   discarding", keepalived vrrp.c), so it takes over when its
+//!   Master_Down_Timer expires, counted from the last higher-priority advert,
+//!   after `preempt_delay` if set. The old master yields on the new master's
+//!   first advert, so the VIP moves without a gap.
+//! - `vrrp_script` tracking (`track`): the script runs every
+//!   `track_interval`; `track_fall` consecutive failures mark it failed,
+//!   `track_rise` successes mark it OK. With `track_weight` 0 a failed
+//!   script means FAULT; a positive weight is added while the script is OK;
+//!   a negative weight is added while it fails; a priority of 255 is never
+//!   changed; the result is clamped to 1..254 (keepalived.conf(5),
+//!   vrrp_parser.c, HA-FACTS section 2).
+//! - Split brain: with `network` (an element the routers talk through) down
+//!   but routers up, no adverts flow and every eligible backup becomes
+//!   master after its Master_Down_Interval. The VIP is then unreliable:
+//!   `vip` is down and `single_master` is down while two or more masters
+//!   exist. When the network returns, the masters hear each other on their
+//!   next advert and the lower priority steps back (RFC 5798).
+//!
+//! Equal priorities are broken by member order (the first member wins),
+//! standing in for the RFC's higher-primary-IP rule. Advert delivery on the
+//! LAN is taken as instantaneous (microseconds against seconds).
+//!
+//! Outputs: `vip` (default: exactly one live master holds the VIP),
+//! `serving` (`vip` and that master's tracked input is up, for a
+//! VIP-in-front-of-HAProxy design; equals `vip` for an untracked master),
+//! `single_master` (down while split brain lasts).
+
+use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs};
+use crate::engine::EventId;
+use crate::model::diag::Diagnostic;
+use crate::model::fields::Fields;
+use crate::protocols::{last_on_grid, per_member_ints};
+use crate::time::{Human, Nanos, NANOS_PER_SEC};
+
+pub const KEYS: &[&str] = &[
+    "priority",
+    "advert_int",
+    "preempt",
+    "nopreempt",
+    "preempt_delay",
+    "track",
+    "track_interval",
+    "track_fall",
+    "track_rise",
+    "track_weight",
+    "network",
+];
+
+#[derive(Debug, Clone)]
+pub struct Vrrp {
+    pub priority: Vec<u8>,
+    pub advert_int: Nanos,
+    pub preempt: bool,
+    pub preempt_delay: Nanos,
+    /// Per router, the input index of its tracked process (if any).
+    pub track: Vec<Option<usize>>,
+    pub track_interval: Nanos,
+    pub track_fall: u64,
+    pub track_rise: u64,
+    pub track_weight: i64,
+    pub network: Option<usize>,
+}
+
+impl Vrrp {
+    pub fn from_fields<'t>(
+        f: &mut Fields<'t, '_>,
+        inputs: &mut Inputs<'t>,
+    ) -> Result<Self, Diagnostic> {
+        let n = inputs.n_members();
+        if n > 64 {
+            return Err(f.src.error(
+                f.span.clone(),
+                "a VRRP group model supports at most 64 routers",
+            ));
+        }
+        // keepalived default priority 100 (keepalived.conf(5), vrrp.h).
+        let priority = per_member_ints(f, "priority", n, 1, 255)?
+            .unwrap_or_else(|| vec![100; n])
+            .into_iter()
+            .map(|p| p as u8)
+            .collect();
+        // advert_int 1 s: keepalived.conf(5); RFC 5798 default 100 cs.
+        let advert_int = f.duration("advert_int")?.unwrap_or(NANOS_PER_SEC);
+        if advert_int == 0 {
+            return Err(f
+                .src
+                .error(f.span.clone(), "`advert_int` must be above zero"));
+        }
+        // Preemption on by default; `nopreempt` disables it; preempt_delay
+        // default 0, at most 1000 s (keepalived.conf(5)).
+        let mut preempt = f.bool("preempt")?.unwrap_or(true);
+        if f.bool("nopreempt")?.unwrap_or(false) {
+            preempt = false;
+        }
+        let preempt_delay = f.duration("preempt_delay")?.unwrap_or(0);
+        if preempt_delay > 1000 * NANOS_PER_SEC {
+            return Err(f.src.error(
+                f.raw("preempt_delay")
+                    .map_or(f.span.clone(), |v| v.span.clone()),
+                "`preempt_delay` is at most 1000s (keepalived.conf(5))",
+            ));
+        }
+        let mut track = vec![None; n];
+        if let Some(list) = f.strings("track")? {
+            if list.len() != n {
+                let at = f.raw("track").map_or(f.span.clone(), |v| v.span.clone());
+                return Err(f
+                    .src
+                    .error(at, format!("`track` has {} entries but there are {n} routers", list.len()))
+                    .with_help("one tracked element per router, in member order; \"\" for a router without a script"));
+            }
+            for (i, (name, v)) in list.into_iter().enumerate() {
+                if !name.is_empty() {
+                    track[i] = Some(inputs.add(name, v));
+                }
+            }
+        }
+        // vrrp_script defaults: interval 1 s, rise/fall 1, weight 0
+        // (keepalived.conf(5), vrrp_parser.c; HA-FACTS section 2).
+        let track_interval = f.duration("track_interval")?.unwrap_or(NANOS_PER_SEC);
+        if track_interval == 0 {
+            return Err(f
+                .src
+                .error(f.span.clone(), "`track_interval` must be above zero"));
+        }
+        let track_fall = f.int("track_fall", 1, 1000)?.unwrap_or(1) as u64;
+        let track_rise = f.int("track_rise", 1, 1000)?.unwrap_or(1) as u64;
+        let track_weight = f.int("track_weight", -253, 253)?.unwrap_or(0);
+        let network = f.string("network")?.map(|(name, v)| inputs.add(name, v));
+        Ok(Vrrp {
+            priority,
+            advert_int,
+            preempt,
+            preempt_delay,
+            track,
+            track_interval,
+            track_fall,
+            track_rise,
+            track_weight,
+            network,
+        })
+    }
+
+    /// `Skew_Time = ((256 - Priority) * Advert_Interval) / 256` (RFC 5798).
+    pub fn skew(&self, priority: u8) -> Nanos {
+        (256 - u64::from(priority)) * self.advert_int / 256
+    }
+
+    /// `Master_Down_Interval = 3 * Advert_Interval + Skew_Time` (RFC 5798).
+    pub fn master_down(&self, priority: u8) -> Nanos {
+        3 * self.advert_int + self.skew(priority)
+    }
+
+    /// Effective priority with the tracked script OK or failed, or `None`
+    /// for FAULT (weight 0 and failed).
+    pub fn effective(&self, base: u8, script_ok: bool) -> Option<u8> {
+        if base == 255 {
+            return Some(255);
+        }
+        let w = self.track_weight;
+        let p = i64::from(base)
+            + match (w, script_ok) {
+                (0, false) => return None,
+                (w, true) if w > 0 => w,
+                (w, false) if w < 0 => w,
+                _ => 0,
+            };
+        // keepalived clamps the effective priority to 1..254.
+        Some(p.clamp(1, 254) as u8)
+    }
+}
+
+impl ClusterKind for Vrrp {
+    fn kind(&self) -> &'static str {
+        "vrrp"
+    }
+    fn outputs(&self) -> &'static [&'static str] {
+        &["vip", "serving", "single_master"]
+    }
+    fn new_state(&self) -> Box<dyn ClusterState> {
+        let n = self.priority.len();
+        Box::new(VrrpState {
+            cfg: self.clone(),
+            r: (0..n)
+                .map(|_| Router {
+                    up: true,
+                    script_ok: true,
+                    script_timer: None,
+                    script_phase: 0,
+                    track_seen: true,
+                    master: false,
+                    adv_phase: 0,
+                    accepting: None,
+                    heard_until: 0,
+                    lower_since: None,
+                    prio0_at: None,
+                    down_timer: None,
+                })
+                .collect(),
+            started: false,
+            net_up: true,
+            meet: None,
+            vip_lost_at: None,
+        })
+    }
+}
+
+struct Router {
+    up: bool,
+    /// The tracked script's result as keepalived sees it.
+    script_ok: bool,
+    script_timer: Option<EventId>,
+    script_phase: Nanos,
+    /// The tracked input as last seen.
+    track_seen: bool,
+    master: bool,
+    /// Adverts go out at `adv_phase + k * advert_int` while master.
+    adv_phase: Nanos,
+    /// The master whose adverts currently restart this backup's timer.
+    accepting: Option<usize>,
+    /// The last accepted advert when `accepting` is `None`.
+    heard_until: Nanos,
+    /// Since when a lower-priority master has been seen (preempt_delay).
+    lower_since: Option<Nanos>,
+    /// A priority-0 advert was received at this time.
+    prio0_at: Option<Nanos>,
+    down_timer: Option<(Nanos, EventId)>,
+}
+
+const BECOME_MASTER: u64 = 1 << 8;
+const SCRIPT: u64 = 2 << 8;
+const RESOLVE: u64 = 3 << 8;
+
+struct VrrpState {
+    cfg: Vrrp,
+    r: Vec<Router>,
+    started: bool,
+    /// Whether adverts flow between the routers.
+    net_up: bool,
+    /// The network is back; masters meet at this event.
+    meet: Option<EventId>,
+    vip_lost_at: Option<Nanos>,
+}
+
+impl VrrpState {
+    fn prio(&self, i: usize) -> Option<u8> {
+        if !self.r[i].up {
+            return None;
+        }
+        self.cfg
+            .effective(self.cfg.priority[i], self.r[i].script_ok)
+    }
+
+    /// Whether `a` beats `b` in an election (priority, then member order).
+    fn beats(&self, a: usize, b: usize) -> bool {
+        match (self.prio(a), self.prio(b)) {
+            (Some(pa), Some(pb)) => pa > pb || (pa == pb && a < b),
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+
+    fn masters(&self) -> Vec<usize> {
+        (0..self.r.len()).filter(|i| self.r[*i].master).collect()
+    }
+
+    fn step_down(&mut self, cx: &mut ClusterCx<'_>, i: usize, why: &str) {
+        if self.r[i].master {
+            self.r[i].master = false;
+            let why = why.to_string();
+            cx.trace(|| format!("router {i} leaves MASTER ({why})"));
+        }
+    }
+
+    /// Masters that can hear each other keep only the best one: the others
+    /// yield on its advert (RFC 5798 6.4.3; keepalived answers a lower
+    /// priority advert with its own at once).
+    fn resolve(&mut self, cx: &mut ClusterCx<'_>) {
+        if !self.net_up {
+            return;
+        }
+        let ms = self.masters();
+        if let Some(best) = ms
+            .iter()
+            .copied()
+            .reduce(|a, b| if self.beats(b, a) { b } else { a })
+        {
+            for m in ms {
+                if m != best {
+                    self.step_down(cx, m, "hears a better master");
+                }
+            }
+        }
+    }
+
+    /// Recomputes every backup's Master_Down_Timer.
+    fn plan(&mut self, cx: &mut ClusterCx<'_>) {
+        let now = cx.now();
+        let adv = self.cfg.advert_int;
+        let masters = self.masters();
+        for i in 0..self.r.len() {
+            let Some(my) = self.prio(i) else {
+                // Down or FAULT: no timer; it restarts when it is eligible again.
+                self.cancel_down(cx, i);
+                let r = &mut self.r[i];
+                r.accepting = None;
+                r.heard_until = now;
+                r.prio0_at = None;
+                r.lower_since = None;
+                continue;
+            };
+            if self.r[i].master {
+                self.cancel_down(cx, i);
+                self.r[i].accepting = None;
+                continue;
+            }
+            // The master whose adverts reach this backup (none if partitioned).
+            let heard = if self.net_up {
+                masters.iter().copied().filter(|m| *m != i).reduce(|a, b| {
+                    if self.beats(b, a) {
+                        b
+                    } else {
+                        a
+                    }
+                })
+            } else {
+                None
+            };
+            let mut accept = None;
+            if let Some(m) = heard {
+                let mp = self.prio(m).unwrap_or(0);
+                if mp >= my || !self.cfg.preempt {
+                    accept = Some(m);
+                    self.r[i].lower_since = None;
+                } else {
+                    // A lower-priority master: preempt, after preempt_delay.
+                    let since = *self.r[i].lower_since.get_or_insert(now);
+                    if now < since + self.cfg.preempt_delay {
+                        accept = Some(m);
+                    }
+                }
+            } else {
+                self.r[i].lower_since = None;
+            }
+            match accept {
+                Some(m) => {
+                    self.r[i].accepting = Some(m);
+                    self.r[i].prio0_at = None;
+                    if heard.is_some_and(|h| self.prio(h).unwrap_or(0) < my) {
+                        // Accepting only until the preempt delay runs out.
+                        let until = self.r[i].lower_since.unwrap_or(now) + self.cfg.preempt_delay;
+                        let last = last_on_grid(self.r[m].adv_phase, adv, until);
+                        self.set_down(cx, i, last + self.cfg.master_down(my));
+                    } else {
+                        self.cancel_down(cx, i);
+                    }
+                }
+                None => {
+                    if let Some(m) = self.r[i].accepting.take() {
+                        // Timer restarts stopped at the last advert it accepted.
+                        self.r[i].heard_until = last_on_grid(self.r[m].adv_phase, adv, now);
+                    }
+                    let expiry = match self.r[i].prio0_at {
+                        Some(t) => t + self.cfg.skew(my),
+                        None => self.r[i].heard_until + self.cfg.master_down(my),
+                    };
+                    self.set_down(cx, i, expiry);
+                }
+            }
+        }
+    }
+
+    fn set_down(&mut self, cx: &mut ClusterCx<'_>, i: usize, at: Nanos) {
+        let at = at.max(cx.now());
+        if let Some((t, _)) = self.r[i].down_timer {
+            if t == at {
+                return;
+            }
+        }
+        self.cancel_down(cx, i);
+        let id = cx.schedule(at - cx.now(), BECOME_MASTER | i as u64);
+        self.r[i].down_timer = Some((at, id));
+    }
+
+    fn cancel_down(&mut self, cx: &mut ClusterCx<'_>, i: usize) {
+        if let Some((_, id)) = self.r[i].down_timer.take() {
+            cx.cancel(id);
+        }
+    }
+
+    /// A master leaving gracefully (or for FAULT) sends priority 0: backups
+    /// that were listening to it wait only Skew_Time.
+    fn announce_prio0(&mut self, cx: &mut ClusterCx<'_>, m: usize) {
+        if !self.net_up {
+            return;
+        }
+        let now = cx.now();
+        for j in 0..self.r.len() {
+            if j != m && self.r[j].accepting == Some(m) {
+                self.r[j].accepting = None;
+                self.r[j].heard_until = now;
+                self.r[j].prio0_at = Some(now);
+            }
+        }
+    }
+
+    /// Re-schedules the tracked script's state flip of router `i`.
+    fn track_changed(&mut self, cx: &mut ClusterCx<'_>, i: usize, input_up: bool) {
+        if let Some(id) = self.r[i].script_timer.take() {
+            cx.cancel(id);
+        }
+        if input_up == self.r[i].script_ok || !self.r[i].up {
+            return;
+        }
+        // The script runs on its own grid; the flip happens at the
+        // fall-th (rise-th) consecutive result.
+        let iv = self.cfg.track_interval;
+        let first = crate::protocols::next_on_grid(self.r[i].script_phase, iv, cx.now());
+        let count = if input_up {
+            self.cfg.track_rise
+        } else {
+            self.cfg.track_fall
+        };
+        let at = first + (count - 1) * iv;
+        self.r[i].script_timer = Some(cx.schedule(at - cx.now(), SCRIPT | i as u64));
+    }
+
+    fn update_outputs(&mut self, cx: &mut ClusterCx<'_>) {
+        let live: Vec<usize> = self
+            .masters()
+            .into_iter()
+            .filter(|m| self.r[*m].up)
+            .collect();
+        let vip = live.len() == 1;
+        let serving = vip
+            && match self.cfg.track[live[0]] {
+                Some(t) => cx.input(t),
+                None => true,
+            };
+        if vip != cx.output(0) {
+            if vip {
+                let m = live[0];
+                let took = self.vip_lost_at.take().map(|t| cx.now() - t);
+                cx.trace(|| match took {
+                    Some(d) => format!(
+                        "router {m} holds the VIP (after {} without a single master)",
+                        Human(d)
+                    ),
+                    None => format!("router {m} holds the VIP"),
+                });
+            } else {
+                self.vip_lost_at = Some(cx.now());
+                let k = live.len();
+                cx.trace(|| {
+                    if k == 0 {
+                        "no master: the VIP is not held".to_string()
+                    } else {
+                        format!("split brain: {k} masters claim the VIP")
+                    }
+                });
+            }
+        }
+        cx.set_output(0, vip);
+        cx.set_output(1, serving);
+        cx.set_output(2, live.len() <= 1);
+    }
+
+    fn settle(&mut self, cx: &mut ClusterCx<'_>) {
+        self.resolve(cx);
+        self.plan(cx);
+        self.update_outputs(cx);
+    }
+}
+
+impl ClusterState for VrrpState {
+    fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
+        let n = self.r.len();
+        if !self.started {
+            self.started = true;
+            for i in 0..n {
+                let phase = cx.rng().below(self.cfg.track_interval);
+                let adv = cx.rng().below(self.cfg.advert_int);
+                let up = cx.member_up(i);
+                let ok = self.cfg.track[i].is_none_or(|t| cx.input(t));
+                let r = &mut self.r[i];
+                r.script_phase = phase;
+                r.track_seen = ok;
+                r.adv_phase = adv;
+                r.up = up;
+                r.script_ok = ok;
+            }
+            self.net_up = self.cfg.network.is_none_or(|x| cx.input(x));
+            // The best router starts as master, the others listen to it.
+            if let Some(best) = (0..n).filter(|i| self.prio(*i).is_some()).reduce(|a, b| {
+                if self.beats(b, a) {
+                    b
+                } else {
+                    a
+                }
+            }) {
+                self.r[best].master = true;
+                for j in 0..n {
+                    if j != best && self.net_up {
+                        self.r[j].accepting = Some(best);
+                    }
+                }
+            }
+            self.settle(cx);
+            return;
+        }
+        let now = cx.now();
+        let planned = cx.planned();
+        if let Some(x) = self.cfg.network {
+            let up = cx.input(x);
+            let physical = self.net_up || self.meet.is_some();
+            if up != physical {
+                self.net_up = up;
+                if let Some(id) = self.meet.take() {
+                    cx.cancel(id);
+                }
+                if up {
+                    // Masters hear each other on the next advert of any of them.
+                    let next = self
+                        .masters()
+                        .iter()
+                        .map(|m| {
+                            crate::protocols::next_on_grid(
+                                self.r[*m].adv_phase,
+                                self.cfg.advert_int,
+                                now,
+                            )
+                        })
+                        .min();
+                    if let Some(t) = next {
+                        self.net_up = false;
+                        cx.trace(|| {
+                            "network back: masters will hear each other on the next advert".into()
+                        });
+                        self.meet = Some(cx.schedule(t - now, RESOLVE));
+                    }
+                } else {
+                    cx.trace(|| "network down: routers no longer hear each other's adverts".into());
+                }
+            }
+        }
+        for i in 0..n {
+            let up = cx.member_up(i);
+            if up != self.r[i].up {
+                if up {
+                    // keepalived starts in BACKUP; its Master_Down_Timer
+                    // starts at startup. The script is read afresh.
+                    let ok = self.cfg.track[i].is_none_or(|t| cx.input(t));
+                    let r = &mut self.r[i];
+                    r.up = true;
+                    r.script_ok = ok;
+                    r.track_seen = ok;
+                    r.master = false;
+                    r.accepting = None;
+                    r.heard_until = now;
+                    r.prio0_at = None;
+                    r.lower_since = None;
+                    cx.trace(|| format!("router {i} starts as BACKUP"));
+                } else {
+                    let was_master = self.r[i].master;
+                    self.r[i].up = false;
+                    self.r[i].master = false;
+                    self.cancel_down(cx, i);
+                    if let Some(id) = self.r[i].script_timer.take() {
+                        cx.cancel(id);
+                    }
+                    if was_master {
+                        if planned {
+                            cx.trace(|| {
+                                format!("master (router {i}) stops gracefully: sends priority 0")
+                            });
+                            self.announce_prio0(cx, i);
+                        } else {
+                            cx.trace(|| format!("master (router {i}) lost"));
+                        }
+                    }
+                }
+            }
+            if let Some(t) = self.cfg.track[i] {
+                let input = cx.input(t);
+                if self.r[i].up && input != self.r[i].track_seen {
+                    self.track_changed(cx, i, input);
+                }
+                self.r[i].track_seen = input;
+            }
+        }
+        self.settle(cx);
+    }
+
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: u64) {
+        let i = (tag & 0xff) as usize;
+        match tag & !0xff {
+            BECOME_MASTER => {
+                self.r[i].down_timer = None;
+                if self.prio(i).is_some() && !self.r[i].master {
+                    let r = &mut self.r[i];
+                    r.master = true;
+                    r.adv_phase = cx.now();
+                    r.accepting = None;
+                    r.prio0_at = None;
+                    cx.trace(|| format!("router {i} becomes MASTER (Master_Down_Timer expired)"));
+                }
+                self.settle(cx);
+            }
+            SCRIPT => {
+                self.r[i].script_timer = None;
+                let was_master = self.r[i].master;
+                let ok = !self.r[i].script_ok;
+                let before = self.prio(i);
+                self.r[i].script_ok = ok;
+                let after = self.prio(i);
+                cx.trace(|| {
+                    let p = |x: Option<u8>| x.map_or("FAULT".to_string(), |p| p.to_string());
+                    format!(
+                        "router {i}: tracked script {} (priority {} -> {})",
+                        if ok { "OK" } else { "failed" },
+                        p(before),
+                        p(after)
+                    )
+                });
+                if after.is_none() && was_master {
+                    // FAULT: keepalived leaves MASTER and sends priority 0.
+                    self.r[i].master = false;
+                    self.announce_prio0(cx, i);
+                }
+                if before.is_none() && after.is_some() {
+                    // Out of FAULT into BACKUP: the Master_Down_Timer starts now.
+                    self.r[i].accepting = None;
+                    self.r[i].heard_until = cx.now();
+                }
+                self.settle(cx);
+            }
+            RESOLVE => {
+                self.meet = None;
+                self.net_up = true;
+                // Backups listen to whoever is master again.
+                self.settle(cx);
+            }
+            _ => {}
+        }
+    }
+}
