@@ -19,7 +19,9 @@ fn hold_model(live: usize, steps: usize) -> u64 {
     }
     let mut fired = 0;
     for step in 0..steps {
-        let Some((_, p)) = e.pop_until(u64::MAX) else { break };
+        let Some((_, p)) = e.pop_until(u64::MAX) else {
+            break;
+        };
         fired += 1;
         e.schedule_in(1 + rng.below(1_000_000), p);
         if step % 4 == 0 {

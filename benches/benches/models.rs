@@ -30,7 +30,9 @@ fn replication_year(c: &mut Criterion) {
     let mut g = c.benchmark_group("replication_year");
     for (name, model) in bundled_models() {
         // Events in 100 replication-years, so throughput reads as events/s.
-        let events: u64 = (0..100).map(|i| run_replication(&model, 1, i, NANOS_PER_YEAR).events).sum();
+        let events: u64 = (0..100)
+            .map(|i| run_replication(&model, 1, i, NANOS_PER_YEAR).events)
+            .sum();
         g.throughput(Throughput::Elements(events / 100));
         let mut i = 0;
         g.bench_function(&name, |b| {
@@ -45,14 +47,26 @@ fn replication_year(c: &mut Criterion) {
 
 fn sweep_threads(c: &mut Criterion) {
     let models = bundled_models();
-    let (name, model) = models.iter().max_by_key(|(_, m)| m.nodes.len()).expect("at least one model");
-    let opts = RunOptions { replications: 200, horizon: 10 * NANOS_PER_YEAR, ..Default::default() };
+    let (name, model) = models
+        .iter()
+        .max_by_key(|(_, m)| m.nodes.len())
+        .expect("at least one model");
+    let opts = RunOptions {
+        replications: 200,
+        horizon: 10 * NANOS_PER_YEAR,
+        ..Default::default()
+    };
     let mut g = c.benchmark_group(format!("run_200x10y_{name}"));
     g.sample_size(10);
     let all = std::thread::available_parallelism().map_or(1, |n| n.get());
     for threads in [1, all] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        g.bench_function(format!("{threads}_threads"), |b| b.iter(|| pool.install(|| run(model, &opts))));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        g.bench_function(format!("{threads}_threads"), |b| {
+            b.iter(|| pool.install(|| run(model, &opts)))
+        });
     }
     g.finish();
 }

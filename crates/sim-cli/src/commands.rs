@@ -214,7 +214,11 @@ pub fn run_many(
 ) -> Result<ExitCode> {
     if paths.len() > 1 {
         let ex = &common.exports;
-        if ex.export_json.is_some() || ex.export_csv.is_some() || ex.export_markdown.is_some() || shard.is_some() {
+        if ex.export_json.is_some()
+            || ex.export_csv.is_some()
+            || ex.export_markdown.is_some()
+            || shard.is_some()
+        {
             bail!("exports and --shard take one model at a time (use `hasim compare` to export several designs together)");
         }
     }
@@ -227,12 +231,7 @@ pub fn run_many(
     Ok(ExitCode::SUCCESS)
 }
 
-fn run(
-    path: &Path,
-    common: &Common,
-    trace: Option<u64>,
-    shard: Option<&str>,
-) -> Result<ExitCode> {
+fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) -> Result<ExitCode> {
     let l = load(path)?;
     let opts = options(common)?;
     let threads = pool(common.threads)?;

@@ -94,6 +94,8 @@ enum Command {
     },
     /// List the built-in failure presets and where their numbers come from.
     Presets,
+    /// Print the JSON Schema of the model format (also in models/hasim.schema.json).
+    Schema,
 }
 
 #[derive(Args, Clone)]
@@ -172,6 +174,9 @@ fn main() -> ExitCode {
         ),
         Command::Merge { shards, exports } => commands::merge(&shards, &exports),
         Command::Presets => commands::presets(),
+        Command::Schema => {
+            output::print(&sim_core::model::schema::json_schema_text()).map(|_| ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

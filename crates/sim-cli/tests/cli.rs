@@ -50,14 +50,30 @@ fn run_prints_a_table_with_causes() {
     let o = hasim(&["run", MODEL, "-n", "200"]);
     assert_ok(&o);
     let out = stdout(&o);
-    for needle in ["k3s-api", "availability", "downtime/yr", "top causes of downtime", "without quorum", "ASSUMPTION"] {
+    for needle in [
+        "k3s-api",
+        "availability",
+        "downtime/yr",
+        "top causes of downtime",
+        "without quorum",
+        "ASSUMPTION",
+    ] {
         assert!(out.contains(needle), "missing `{needle}` in:\n{out}");
     }
 }
 
 #[test]
 fn json_export_follows_the_contract() {
-    let o = hasim(&["run", MODEL, "-n", "100", "--seed", "9", "--export-json", "-"]);
+    let o = hasim(&[
+        "run",
+        MODEL,
+        "-n",
+        "100",
+        "--seed",
+        "9",
+        "--export-json",
+        "-",
+    ]);
     assert_ok(&o);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
     assert_eq!(v["schema_version"], 1);
@@ -68,7 +84,12 @@ fn json_export_follows_the_contract() {
     assert!(v["model"]["hash"].as_str().unwrap().len() == 16);
     let s = &v["points"][0]["services"][0];
     assert_eq!(s["name"], "k3s-api");
-    for key in ["availability", "downtime_minutes_per_year", "outages_per_year", "data_loss_events_per_year"] {
+    for key in [
+        "availability",
+        "downtime_minutes_per_year",
+        "outages_per_year",
+        "data_loss_events_per_year",
+    ] {
         assert!(s[key]["mean"].is_number(), "{key}");
         assert_eq!(s[key]["ci95"].as_array().unwrap().len(), 2, "{key}");
     }
@@ -81,8 +102,26 @@ fn json_export_follows_the_contract() {
 
 #[test]
 fn results_do_not_depend_on_thread_count() {
-    let a = hasim(&["run", MODEL, "-n", "150", "--threads", "1", "--export-json", "-"]);
-    let b = hasim(&["run", MODEL, "-n", "150", "--threads", "2", "--export-json", "-"]);
+    let a = hasim(&[
+        "run",
+        MODEL,
+        "-n",
+        "150",
+        "--threads",
+        "1",
+        "--export-json",
+        "-",
+    ]);
+    let b = hasim(&[
+        "run",
+        MODEL,
+        "-n",
+        "150",
+        "--threads",
+        "2",
+        "--export-json",
+        "-",
+    ]);
     assert_ok(&a);
     assert_eq!(a.stdout, b.stdout);
 }
@@ -91,29 +130,77 @@ fn results_do_not_depend_on_thread_count() {
 fn shards_merge_into_the_unsharded_bytes() {
     let d = scratch("shards");
     let whole = d.join("whole.json");
-    assert_ok(&hasim(&["run", MODEL, "-n", "90", "--seed", "4", "--export-json", whole.to_str().unwrap()]));
+    assert_ok(&hasim(&[
+        "run",
+        MODEL,
+        "-n",
+        "90",
+        "--seed",
+        "4",
+        "--export-json",
+        whole.to_str().unwrap(),
+    ]));
     let mut shard_files = Vec::new();
     for i in 0..3 {
         let f = d.join(format!("shard-{i}.json"));
-        assert_ok(&hasim(&["run", MODEL, "-n", "90", "--seed", "4", "--shard", &format!("{i}/3"), "--export-json", f.to_str().unwrap()]));
+        assert_ok(&hasim(&[
+            "run",
+            MODEL,
+            "-n",
+            "90",
+            "--seed",
+            "4",
+            "--shard",
+            &format!("{i}/3"),
+            "--export-json",
+            f.to_str().unwrap(),
+        ]));
         shard_files.push(f.to_str().unwrap().to_string());
     }
     let merged = d.join("merged.json");
     let mut args = vec!["merge"];
     // Out of order on purpose: merge sorts shards by index.
-    args.extend([shard_files[2].as_str(), shard_files[0].as_str(), shard_files[1].as_str()]);
+    args.extend([
+        shard_files[2].as_str(),
+        shard_files[0].as_str(),
+        shard_files[1].as_str(),
+    ]);
     args.extend(["--export-json", merged.to_str().unwrap()]);
     assert_ok(&hasim(&args));
-    assert_eq!(std::fs::read(&whole).unwrap(), std::fs::read(&merged).unwrap());
+    assert_eq!(
+        std::fs::read(&whole).unwrap(),
+        std::fs::read(&merged).unwrap()
+    );
 
     // A shard of another seed, a missing shard and a duplicate are refused.
     let other = d.join("other.json");
-    assert_ok(&hasim(&["run", MODEL, "-n", "90", "--seed", "5", "--shard", "1/3", "--export-json", other.to_str().unwrap()]));
-    let e = assert_clean_failure(&hasim(&["merge", &shard_files[0], other.to_str().unwrap(), &shard_files[2]]));
+    assert_ok(&hasim(&[
+        "run",
+        MODEL,
+        "-n",
+        "90",
+        "--seed",
+        "5",
+        "--shard",
+        "1/3",
+        "--export-json",
+        other.to_str().unwrap(),
+    ]));
+    let e = assert_clean_failure(&hasim(&[
+        "merge",
+        &shard_files[0],
+        other.to_str().unwrap(),
+        &shard_files[2],
+    ]));
     assert!(e.contains("different options"), "{e}");
     let e = assert_clean_failure(&hasim(&["merge", &shard_files[0], &shard_files[2]]));
     assert!(e.contains("missing shards: 1/3"), "{e}");
-    let e = assert_clean_failure(&hasim(&["merge", &shard_files[0], &shard_files[0], &shard_files[1]]));
+    let e = assert_clean_failure(&hasim(&[
+        "merge",
+        &shard_files[0],
+        &shard_files[0],
+        &shard_files[1],
+    ]));
     assert!(e.contains("given twice"), "{e}");
 }
 
@@ -123,10 +210,23 @@ fn sweep_runs_every_combination_and_exports_each_point() {
     let csv = d.join("s.csv");
     let json = d.join("s.json");
     let o = hasim(&[
-        "sweep", MODEL, "-n", "50",
-        "-L", "clusters.vip.failback", "true,false",
-        "-P", "clusters.vip.detection", "1s", "3s", "-D", "2s",
-        "--export-json", json.to_str().unwrap(), "--export-csv", csv.to_str().unwrap(),
+        "sweep",
+        MODEL,
+        "-n",
+        "50",
+        "-L",
+        "clusters.vip.failback",
+        "true,false",
+        "-P",
+        "clusters.vip.detection",
+        "1s",
+        "3s",
+        "-D",
+        "2s",
+        "--export-json",
+        json.to_str().unwrap(),
+        "--export-csv",
+        csv.to_str().unwrap(),
     ]);
     assert_ok(&o);
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
@@ -141,7 +241,15 @@ fn sweep_runs_every_combination_and_exports_each_point() {
 
 #[test]
 fn compare_reports_significance() {
-    let o = hasim(&["compare", MODEL, "models/homelab-k3s-spread.toml", "-n", "300", "--export-json", "-"]);
+    let o = hasim(&[
+        "compare",
+        MODEL,
+        "models/homelab-k3s-spread.toml",
+        "-n",
+        "300",
+        "--export-json",
+        "-",
+    ]);
     assert_ok(&o);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["designs"].as_array().unwrap().len(), 2);
@@ -149,7 +257,12 @@ fn compare_reports_significance() {
     assert_eq!(c["service"], "k3s-api");
     // Spreading the masters removes the quorum loss on every proxmox-1
     // reboot and crash: far less downtime, clearly significant.
-    assert!(c["downtime_difference_minutes_per_year"]["mean"].as_f64().unwrap() < 0.0);
+    assert!(
+        c["downtime_difference_minutes_per_year"]["mean"]
+            .as_f64()
+            .unwrap()
+            < 0.0
+    );
     assert_eq!(c["significant"], true);
 }
 
@@ -160,19 +273,36 @@ fn validate_reports_seed_000s_shared_failure_domain() {
     let out = stdout(&o);
     assert!(out.contains("losing `proxmox-1` alone takes down 2 of 3 members of `etcd` (k3s-master-1, k3s-master-3)"), "{out}");
     assert!(out.contains("homelab-k3s-as-written.toml:"), "{out}");
-    assert!(!hasim(&["validate", "--deny-warnings", MODEL]).status.success());
+    assert!(!hasim(&["validate", "--deny-warnings", MODEL])
+        .status
+        .success());
 }
 
 #[test]
 fn scenario_prints_the_timeline() {
-    let o = hasim(&["scenario", MODEL, "--fail", "proxmox-1@1h", "--repair", "proxmox-1@2h"]);
+    let o = hasim(&[
+        "scenario",
+        MODEL,
+        "--fail",
+        "proxmox-1@1h",
+        "--repair",
+        "proxmox-1@2h",
+    ]);
     assert_ok(&o);
     let out = stdout(&o);
-    assert!(out.contains("01:00:00.000  service  k3s-api       DOWN (cause: proxmox-1 injected failure)"), "{out}");
+    assert!(
+        out.contains(
+            "01:00:00.000  service  k3s-api       DOWN (cause: proxmox-1 injected failure)"
+        ),
+        "{out}"
+    );
     assert!(out.contains("UP again after 1h"), "{out}");
     let o = hasim(&["scenario", MODEL, "--fail", "proxmox-9@1h"]);
     let e = assert_clean_failure(&o);
-    assert!(e.contains("no element named `proxmox-9`") && e.contains("did you mean `proxmox-1`?"), "{e}");
+    assert!(
+        e.contains("no element named `proxmox-9`") && e.contains("did you mean `proxmox-1`?"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -188,22 +318,54 @@ fn bad_input_fails_cleanly_and_writes_nothing() {
     let bad = d.join("bad.toml");
     std::fs::write(&bad, "[hosts.a]\n[services.s]\nrequires = \"a & b\"\n").unwrap();
     let out = d.join("out.json");
-    let o = hasim(&["run", bad.to_str().unwrap(), "--export-json", out.to_str().unwrap()]);
+    let o = hasim(&[
+        "run",
+        bad.to_str().unwrap(),
+        "--export-json",
+        out.to_str().unwrap(),
+    ]);
     let e = assert_clean_failure(&o);
-    assert!(e.contains("bad.toml:3:17") && e.contains("unknown reference `b`"), "{e}");
+    assert!(
+        e.contains("bad.toml:3:17") && e.contains("unknown reference `b`"),
+        "{e}"
+    );
     assert!(!out.exists(), "no export after a failed load");
 
     for (args, says) in [
-        (vec!["run", "models/does-not-exist.toml"], "cannot read model file"),
-        (vec!["run", MODEL, "--horizon", "10 parsecs"], "unknown unit"),
+        (
+            vec!["run", "models/does-not-exist.toml"],
+            "cannot read model file",
+        ),
+        (
+            vec!["run", MODEL, "--horizon", "10 parsecs"],
+            "unknown unit",
+        ),
         (vec!["run", MODEL, "--horizon", "0s"], "longer than zero"),
         (vec!["run", MODEL, "-n", "0"], "at least 1"),
         (vec!["run", MODEL, "--target-ci", "2"], "fraction"),
-        (vec!["run", MODEL, "--shard", "3/3", "--export-json", "x.json"], "below the count"),
+        (
+            vec!["run", MODEL, "--shard", "3/3", "--export-json", "x.json"],
+            "below the count",
+        ),
         (vec!["run", MODEL, "--shard", "0/2"], "needs --export-json"),
-        (vec!["sweep", MODEL, "-L", "clusters.nope.x", "1,2"], "has no `nope`"),
-        (vec!["sweep", MODEL, "-L", "clusters.vip.detection", "3 fortnights"], "unknown unit"),
-        (vec!["sweep", MODEL, "-P", "clusters.vip.detection", "1s", "3s"], "give its step with -D"),
+        (
+            vec!["sweep", MODEL, "-L", "clusters.nope.x", "1,2"],
+            "has no `nope`",
+        ),
+        (
+            vec![
+                "sweep",
+                MODEL,
+                "-L",
+                "clusters.vip.detection",
+                "3 fortnights",
+            ],
+            "unknown unit",
+        ),
+        (
+            vec!["sweep", MODEL, "-P", "clusters.vip.detection", "1s", "3s"],
+            "give its step with -D",
+        ),
         (vec!["scenario", MODEL, "--fail", "proxmox-1"], "NAME@TIME"),
         (vec!["merge", MODEL], "not a hasim shard file"),
     ] {
@@ -212,9 +374,19 @@ fn bad_input_fails_cleanly_and_writes_nothing() {
         assert!(e.contains(says), "{args:?}: expected `{says}` in: {e}");
     }
     // The swept value that breaks the model is reported at its line.
-    let o = hasim(&["sweep", MODEL, "-L", "clusters.vip.detection", "1s,3 fortnights"]);
+    let o = hasim(&[
+        "sweep",
+        MODEL,
+        "-L",
+        "clusters.vip.detection",
+        "1s,3 fortnights",
+    ]);
     let e = assert_clean_failure(&o);
-    assert!(e.contains("homelab-k3s-as-written.toml:") && e.contains("clusters.vip.detection=3 fortnights"), "{e}");
+    assert!(
+        e.contains("homelab-k3s-as-written.toml:")
+            && e.contains("clusters.vip.detection=3 fortnights"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -237,4 +409,21 @@ fn presets_list_their_sources() {
     let o = hasim(&["presets"]);
     assert_ok(&o);
     assert!(stdout(&o).contains("Backblaze"));
+}
+
+#[test]
+fn published_schema_is_current() {
+    let o = hasim(&["schema"]);
+    assert_ok(&o);
+    let published = std::fs::read_to_string(root().join("models/hasim.schema.json")).unwrap();
+    assert_eq!(
+        stdout(&o),
+        published,
+        "models/hasim.schema.json is stale: regenerate it with `hasim schema > models/hasim.schema.json`"
+    );
+    let v: serde_json::Value = serde_json::from_str(&published).unwrap();
+    assert_eq!(
+        v["properties"]["clusters"]["additionalProperties"]["properties"]["kind"]["enum"][0],
+        "quorum"
+    );
 }

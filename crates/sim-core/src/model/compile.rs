@@ -30,7 +30,7 @@ pub const ELEMENT_SECTIONS: &[(&str, &str)] = &[
     ("vms", "vm"),
     ("components", "component"),
 ];
-const TOP_SECTIONS: &[&str] = &[
+pub const TOP_SECTIONS: &[&str] = &[
     "model",
     "crews",
     "sites",
@@ -44,9 +44,9 @@ const TOP_SECTIONS: &[&str] = &[
     "clusters",
     "services",
 ];
-const ELEMENT_KEYS: &[&str] = &["description", "requires", "failures", "maintenance", "host"];
-const FAILURE_KEYS: &[&str] = &["preset", "mode", "every", "repair", "crew", "description"];
-const MAINTENANCE_KEYS: &[&str] = &["mode", "every", "duration", "offset", "description"];
+pub const ELEMENT_KEYS: &[&str] = &["description", "requires", "failures", "maintenance", "host"];
+pub const FAILURE_KEYS: &[&str] = &["preset", "mode", "every", "repair", "crew", "description"];
+pub const MAINTENANCE_KEYS: &[&str] = &["mode", "every", "duration", "offset", "description"];
 
 /// A compiled model, ready to simulate. Immutable and shareable across threads.
 #[derive(Debug, Clone)]

@@ -5,6 +5,7 @@ pub mod edit;
 pub mod expr;
 pub mod fields;
 pub mod presets;
+pub mod schema;
 pub mod tree;
 
 pub use compile::{load, Model};

@@ -1,0 +1,141 @@
+//! A JSON Schema (draft 2020-12) for the model format, built from the same
+//! key lists the compiler reads, so the two cannot drift apart. Editors use
+//! it to complete and check models: JSON files through `"$schema"`, TOML
+//! files through Taplo's `#:schema` directive.
+
+use super::compile::{ELEMENT_KEYS, ELEMENT_SECTIONS, FAILURE_KEYS, MAINTENANCE_KEYS};
+use super::presets::PRESETS;
+use crate::component::KINDS;
+use serde_json::{json, Map, Value};
+
+const DURATION: &str = r"^\s*([0-9][0-9_]*(\.[0-9]+)?\s*(ns|us|µs|ms|s|secs?|m|mins?|h|hours?|d|days?|w|weeks?|mo|months?|y|years?)\s*)+$";
+
+fn text(description: &str) -> Value {
+    json!({ "type": "string", "description": description })
+}
+
+fn dist(description: &str) -> Value {
+    json!({
+        "type": "string",
+        "description": format!("{description} A duration (`8h`) or a distribution: `exp(2y)`, `exp(rate=0.5/y)`, `weibull(shape, scale)`, `lognormal(median, sigma)`, `uniform(min, max)`, `empirical(d1, d2, ...)`."),
+        "anyOf": [
+            { "pattern": DURATION },
+            { "pattern": r"^\s*(fixed|exp|exponential|weibull|lognormal|uniform|empirical)\s*\(.*\)\s*$" }
+        ]
+    })
+}
+
+fn closed(properties: Map<String, Value>, required: &[&str]) -> Value {
+    json!({ "type": "object", "properties": properties, "required": required, "additionalProperties": false })
+}
+
+/// The schema as a JSON value.
+pub fn json_schema() -> Value {
+    let mut failure = Map::new();
+    for k in FAILURE_KEYS {
+        let v = match *k {
+            "preset" => {
+                json!({ "enum": PRESETS.iter().map(|p| p.name).collect::<Vec<_>>(), "description": "A built-in preset (`hasim presets` lists them with sources); other keys override it." })
+            }
+            "mode" => text("Name of the failure mode, shown in downtime causes."),
+            "every" => dist("Time to failure."),
+            "repair" => dist("Time to repair."),
+            "crew" => text(
+                "A crew from `[crews]` that must do the repair; repairs queue when it is busy.",
+            ),
+            _ => text("Free text."),
+        };
+        failure.insert(k.to_string(), v);
+    }
+    let mut maintenance = Map::new();
+    for k in MAINTENANCE_KEYS {
+        let v = match *k {
+            "every" => dist("Time between the starts of two windows."),
+            "duration" => dist("How long a window lasts."),
+            "offset" => {
+                json!({ "type": "string", "pattern": DURATION, "description": "When the first window starts (default: a random phase per replication)." })
+            }
+            "mode" => text("Name shown in downtime causes (default `maintenance`)."),
+            _ => text("Free text."),
+        };
+        maintenance.insert(k.to_string(), v);
+    }
+    let mut element = Map::new();
+    for k in ELEMENT_KEYS {
+        let v = match *k {
+            "requires" => text(
+                "Expression over other names: `a & b`, `a | b`, `2 of (a, b, c)`, `cluster.state`.",
+            ),
+            "failures" => json!({ "type": "array", "items": { "$ref": "#/$defs/failure" } }),
+            "maintenance" => json!({ "type": "array", "items": { "$ref": "#/$defs/maintenance" } }),
+            "host" => text("For VMs: the host it runs on."),
+            _ => text("Free text."),
+        };
+        element.insert(k.to_string(), v);
+    }
+    let named = |r: &str| json!({ "type": "object", "additionalProperties": { "$ref": r }, "propertyNames": { "pattern": "^[A-Za-z0-9_-]+$" } });
+    let mut properties = Map::new();
+    properties.insert(
+        "model".into(),
+        closed(
+            [
+                ("name".to_string(), text("Name used in reports.")),
+                ("description".to_string(), text("Free text.")),
+            ]
+            .into_iter()
+            .collect(),
+            &[],
+        ),
+    );
+    properties.insert(
+        "crews".into(),
+        json!({ "type": "object", "additionalProperties": closed(
+            [("size".to_string(), json!({ "type": "integer", "minimum": 1, "maximum": 1000 })), ("description".to_string(), text("Free text."))].into_iter().collect(), &[]) }),
+    );
+    for (section, what) in ELEMENT_SECTIONS {
+        let mut v = named("#/$defs/element");
+        v["description"] = json!(format!("Elements of kind {what}."));
+        properties.insert(section.to_string(), v);
+    }
+    properties.insert(
+        "clusters".into(),
+        json!({ "type": "object", "additionalProperties": {
+            "type": "object",
+            "description": "Cluster software. Each kind accepts its own parameters besides these.",
+            "properties": {
+                "kind": { "enum": KINDS },
+                "members": { "type": "array", "items": { "type": "string" }, "minItems": 1 },
+                "description": { "type": "string" }
+            },
+            "required": ["kind", "members"]
+        }}),
+    );
+    properties.insert(
+        "services".into(),
+        json!({ "type": "object", "additionalProperties": closed(
+            [("requires".to_string(), text("What the service needs to be up.")), ("description".to_string(), text("Free text."))].into_iter().collect(),
+            &["requires"]) }),
+    );
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://hasim.dev/schema/model.schema.json",
+        "title": "hasim model",
+        "description": "A high-availability design for hasim: elements, clusters and services.",
+        "type": "object",
+        "properties": properties,
+        "required": ["services"],
+        "additionalProperties": false,
+        "$defs": {
+            "failure": closed(failure, &[]),
+            "maintenance": closed(maintenance, &["every", "duration"]),
+            "element": closed(element, &[])
+        }
+    })
+}
+
+/// The schema as the pretty JSON text published in `models/hasim.schema.json`.
+pub fn json_schema_text() -> String {
+    let mut s = serde_json::to_string_pretty(&json_schema()).expect("a JSON value serializes");
+    s.push('\n');
+    s
+}
