@@ -367,7 +367,8 @@ impl EtcdState {
             n.granted = 1 << i;
             n.rejected = 0;
             let term = n.term + 1;
-            cx.trace(|| format!("member {i} times out, starts pre-vote for term {term}"));
+            let who = super::name(cx, i);
+            cx.trace(|| format!("{who} times out, starts pre-vote for term {term}"));
             self.arm(cx, i);
             self.broadcast(cx, PREVOTE, i, term);
             self.poll(cx, i);
@@ -390,7 +391,8 @@ impl EtcdState {
         n.granted = 1 << i;
         n.rejected = 0;
         let term = n.term;
-        cx.trace(|| format!("member {i} campaigns for term {term}"));
+        let who = super::name(cx, i);
+        cx.trace(|| format!("{who} campaigns for term {term}"));
         self.arm(cx, i);
         self.broadcast(cx, VOTE, i, term);
         self.poll(cx, i);
@@ -420,7 +422,8 @@ impl EtcdState {
         let term = n.term;
         self.leader = Some(i);
         self.acks = 1 << i;
-        cx.trace(|| format!("member {i} wins the election for term {term}"));
+        let who = super::name(cx, i);
+        cx.trace(|| format!("{who} wins the election for term {term}"));
         // The new leader appends an empty entry and sends it to everyone.
         self.broadcast(cx, APP, i, term);
         self.update_outputs(cx);
@@ -434,9 +437,10 @@ impl EtcdState {
                 if let Some(since) = self.lost_at.take() {
                     let l = leader.unwrap_or(0);
                     let took = cx.now().saturating_sub(since);
+                    let who = super::name(cx, l);
                     cx.trace(|| {
                         format!(
-                            "member {l} leads with a majority: writes possible again after {}",
+                            "{who} leads with a majority: writes possible again after {}",
                             Human(took)
                         )
                     });
@@ -573,7 +577,8 @@ impl EtcdState {
             if let Some(id) = self.stepdown.take() {
                 cx.cancel(id);
             }
-            cx.trace(|| format!("leader (member {i}) lost"));
+            let who = super::name(cx, i);
+            cx.trace(|| format!("leader {who} lost"));
             // Its followers last heard it at its last heartbeat (sent on the
             // leader's ticks), and campaign after their own timeouts.
             let last_hb = last_on_grid(self.nodes[i].phase, self.cfg.heartbeat, now);
@@ -712,7 +717,10 @@ impl ClusterState for EtcdState {
             STEPDOWN => {
                 self.stepdown = None;
                 if self.leader == Some(to) {
-                    cx.trace(|| format!("leader (member {to}) cannot reach a majority: steps down (check-quorum)"));
+                    let who = super::name(cx, to);
+                    cx.trace(|| {
+                        format!("leader {who} cannot reach a majority: steps down (check-quorum)")
+                    });
                     let term = self.nodes[to].term;
                     self.become_follower(cx, to, term, None);
                     if self.up_count() < self.q() {

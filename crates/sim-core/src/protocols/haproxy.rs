@@ -248,9 +248,10 @@ impl ClusterState for HaproxyState {
                 cx.rng().below(c.inter) + (c.fall - 1) * c.fastinter + c.t_fail()
             };
             let what = if alive { "UP" } else { "DOWN" };
+            let who = super::name(cx, i);
             cx.trace(|| {
                 format!(
-                    "server {i} {}; health checks mark it {what} in {}",
+                    "{who} {}; health checks mark it {what} in {}",
                     if alive { "back" } else { "dead" },
                     Human(delay)
                 )
@@ -265,7 +266,8 @@ impl ClusterState for HaproxyState {
         self.pending[i] = None;
         self.marked[i] = self.alive[i];
         let what = if self.marked[i] { "UP" } else { "DOWN" };
-        cx.trace(|| format!("server {i} marked {what}"));
+        let who = super::name(cx, i);
+        cx.trace(|| format!("{who} marked {what}"));
         self.update(cx);
     }
 }

@@ -78,3 +78,13 @@ pub(crate) fn last_on_grid(phase: Nanos, period: Nanos, t: Nanos) -> Nanos {
         phase + ((t - phase) / period) * period
     }
 }
+
+/// Member `i`'s name for the timeline (empty when no timeline is recorded,
+/// so transients outside scenarios do not allocate).
+pub(crate) fn name(cx: &crate::component::ClusterCx<'_>, i: usize) -> String {
+    if cx.tracing() {
+        cx.member_name(i).to_string()
+    } else {
+        String::new()
+    }
+}

@@ -285,7 +285,8 @@ impl VrrpState {
         if self.r[i].master {
             self.r[i].master = false;
             let why = why.to_string();
-            cx.trace(|| format!("router {i} leaves MASTER ({why})"));
+            let who = super::name(cx, i);
+            cx.trace(|| format!("{who} leaves MASTER ({why})"));
         }
     }
 
@@ -458,12 +459,13 @@ impl VrrpState {
             if vip {
                 let m = live[0];
                 let took = self.vip_lost_at.take().map(|t| cx.now() - t);
+                let who = super::name(cx, m);
                 cx.trace(|| match took {
                     Some(d) => format!(
-                        "router {m} holds the VIP (after {} without a single master)",
+                        "{who} holds the VIP (after {} without a single master)",
                         Human(d)
                     ),
-                    None => format!("router {m} holds the VIP"),
+                    None => format!("{who} holds the VIP"),
                 });
             } else {
                 self.vip_lost_at = Some(cx.now());
@@ -576,7 +578,8 @@ impl ClusterState for VrrpState {
                     r.heard_until = now;
                     r.prio0_at = None;
                     r.lower_since = None;
-                    cx.trace(|| format!("router {i} starts as BACKUP"));
+                    let who = super::name(cx, i);
+                    cx.trace(|| format!("{who} starts as BACKUP"));
                 } else {
                     let was_master = self.r[i].master;
                     self.r[i].up = false;
@@ -587,12 +590,12 @@ impl ClusterState for VrrpState {
                     }
                     if was_master {
                         if planned {
-                            cx.trace(|| {
-                                format!("master (router {i}) stops gracefully: sends priority 0")
-                            });
+                            let who = super::name(cx, i);
+                            cx.trace(|| format!("master {who} stops gracefully: sends priority 0"));
                             self.announce_prio0(cx, i);
                         } else {
-                            cx.trace(|| format!("master (router {i}) lost"));
+                            let who = super::name(cx, i);
+                            cx.trace(|| format!("master {who} lost"));
                         }
                     }
                 }
@@ -619,7 +622,8 @@ impl ClusterState for VrrpState {
                     r.adv_phase = cx.now();
                     r.accepting = None;
                     r.prio0_at = None;
-                    cx.trace(|| format!("router {i} becomes MASTER (Master_Down_Timer expired)"));
+                    let who = super::name(cx, i);
+                    cx.trace(|| format!("{who} becomes MASTER (Master_Down_Timer expired)"));
                 }
                 self.settle(cx);
             }
@@ -630,10 +634,11 @@ impl ClusterState for VrrpState {
                 let before = self.prio(i);
                 self.r[i].script_ok = ok;
                 let after = self.prio(i);
+                let who = super::name(cx, i);
                 cx.trace(|| {
                     let p = |x: Option<u8>| x.map_or("FAULT".to_string(), |p| p.to_string());
                     format!(
-                        "router {i}: tracked script {} (priority {} -> {})",
+                        "{who}: tracked script {} (priority {} -> {})",
                         if ok { "OK" } else { "failed" },
                         p(before),
                         p(after)
