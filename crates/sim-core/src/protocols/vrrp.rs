@@ -42,7 +42,7 @@
 //! VIP-in-front-of-HAProxy design; equals `vip` for an untracked master),
 //! `single_master` (down while split brain lasts).
 
-use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs};
+use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint};
 use crate::engine::EventId;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
@@ -190,6 +190,60 @@ impl Vrrp {
 impl ClusterKind for Vrrp {
     fn kind(&self) -> &'static str {
         "vrrp"
+    }
+    /// A track script that cannot move the VIP: when the healthy master's
+    /// script fails, its effective priority must fall below some healthy
+    /// backup's (or the master must enter FAULT), and the backup must be
+    /// allowed to preempt; otherwise the VIP stays on a router whose tracked
+    /// process is dead. Seed 000 tracks HAProxy with weight 2 on priorities
+    /// 100/50: 102 falls to 100, still above 52.
+    fn lint(&self) -> Vec<Lint> {
+        let n = self.priority.len();
+        let healthy: Vec<u8> = (0..n)
+            .map(|i| self.effective(self.priority[i], true).unwrap_or(0))
+            .collect();
+        // The master when everything is healthy: highest priority, first wins ties.
+        let Some(m) = (0..n).max_by_key(|i| (healthy[*i], std::cmp::Reverse(*i))) else {
+            return Vec::new();
+        };
+        if self.track[m].is_none() || n < 2 {
+            return Vec::new();
+        }
+        let failed = self.effective(self.priority[m], false);
+        let best_other = (0..n)
+            .filter(|i| *i != m)
+            .max_by_key(|i| (healthy[*i], std::cmp::Reverse(*i)));
+        let Some(b) = best_other else {
+            return Vec::new();
+        };
+        let rule = "keepalived: with weight > 0 the weight is added while the script succeeds, with weight < 0 \
+                    it is added while it fails, weight 0 means FAULT; a backup takes over only with a higher \
+                    priority and preemption (keepalived.conf(5), RFC 5798 6.4.3)"
+            .to_string();
+        match failed {
+            // FAULT releases the VIP whatever the priorities.
+            None => Vec::new(),
+            Some(p) if p < healthy[b] && self.preempt => Vec::new(),
+            Some(p) if p < healthy[b] => vec![Lint {
+                message: format!(
+                    "a failed track script lowers the master to priority {p}, below the backup's {}, but preemption is off, so the VIP does not move",
+                    healthy[b]
+                ),
+                rule,
+            }],
+            Some(p) => vec![Lint {
+                message: format!(
+                    "track_weight {} can never move the VIP: when the master's tracked process fails its priority goes from {} to {p}, still not below the backup's {}; use a weight of -{} or lower (or weight 0 for FAULT)",
+                    self.track_weight,
+                    healthy[m],
+                    healthy[b],
+                    // With a negative weight the backup keeps its base
+                    // priority, so the master must fall strictly below it.
+                    i64::from(self.priority[m]) - i64::from(self.priority[b]) + 1
+                ),
+                rule,
+            }],
+        }
     }
     fn outputs(&self) -> &'static [&'static str] {
         &["vip", "serving", "single_master"]
