@@ -334,6 +334,7 @@ impl ClusterKind for Failover {
             switchover: self.switchover.clone(),
             failback: self.failback,
             active: None,
+            lost: None,
             pending: None,
             started: false,
         })
@@ -345,6 +346,8 @@ struct FailoverState {
     switchover: Dist,
     failback: bool,
     active: Option<usize>,
+    /// The member that was active when it failed, while a takeover is pending.
+    lost: Option<usize>,
     pending: Option<EventId>,
     started: bool,
 }
@@ -360,8 +363,23 @@ impl ClusterState for FailoverState {
             cx.set_output(0, self.active.is_some());
             return;
         }
+        // The failed member came back before anyone took over (a process
+        // restart, a short reboot): it simply resumes, no takeover needed.
+        if let (Some(l), Some(p)) = (self.lost, self.pending) {
+            if cx.member_up(l) {
+                cx.cancel(p);
+                self.pending = None;
+                self.lost = None;
+                self.active = Some(l);
+                let name = cx.member_name(l).to_string();
+                cx.trace(|| format!("{name} is back before the takeover: it resumes"));
+                cx.set_output(0, true);
+                return;
+            }
+        }
         match self.active {
             Some(a) if !cx.member_up(a) => {
+                self.lost = Some(a);
                 self.active = None;
                 cx.set_output(0, false);
                 let delay = if cx.planned() {
@@ -393,6 +411,7 @@ impl ClusterState for FailoverState {
 
     fn on_timer(&mut self, cx: &mut ClusterCx<'_>, _tag: u64) {
         self.pending = None;
+        self.lost = None;
         self.active = (0..cx.n_members()).find(|i| cx.member_up(*i));
         if let Some(a) = self.active {
             let name = cx.member_name(a).to_string();

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod closed_forms;
+mod components;
 mod determinism;
 mod distributions;
 mod protocols;
