@@ -429,3 +429,77 @@ fn published_schema_is_current() {
         "quorum"
     );
 }
+
+/// Seed 000's "Failure Scenarios" 1-3, replayed on the corrected layout with
+/// the timers the write-up's own configs imply (K3s etcd: heartbeat 500 ms,
+/// election 5 s; keepalived advert_int 1 s, backup priority 50).
+#[test]
+fn seed_000_failure_scenarios() {
+    let m = "models/homelab-k3s-spread.toml";
+    let downtime = |out: &str| -> f64 {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("k3s-api "))
+            .expect("summary row");
+        let cell = line
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<f64>()
+            .unwrap();
+        let unit = line.split_whitespace().nth(2).unwrap();
+        match unit {
+            "ms" => cell / 1000.0,
+            "s" => cell,
+            "min" => cell * 60.0,
+            "h" => cell * 3600.0,
+            other => panic!("unit {other}"),
+        }
+    };
+    // 1. One master fails: etcd elects a new leader among the other two
+    // after one randomized K3s election timeout (5-10 s), and the API is
+    // back without the master being repaired.
+    let o = hasim(&["scenario", m, "--fail", "k3s-master-1@1h", "--seed", "3"]);
+    assert_ok(&o);
+    let out = stdout(&o);
+    assert!(out.contains("wins the election"), "{out}");
+    let d = downtime(&out);
+    assert!(
+        (5.0..=10.5).contains(&d),
+        "scenario 1 downtime {d} s\n{out}"
+    );
+    // 2. Two masters fail: no quorum until one is back (here after an hour).
+    let o = hasim(&[
+        "scenario",
+        m,
+        "--fail",
+        "k3s-master-1@1h",
+        "--fail",
+        "k3s-master-2@1h",
+        "--repair",
+        "k3s-master-2@2h",
+        "--seed",
+        "3",
+    ]);
+    assert_ok(&o);
+    let d = downtime(&stdout(&o));
+    assert!(
+        (3600.0..3600.0 + 10.5).contains(&d),
+        "scenario 2 downtime {d} s"
+    );
+    // 3. The HAProxy master's VM fails: the VIP moves to the backup after
+    // Master_Down_Interval = 3 * 1 s + (256 - 50)/256 s = 3.80 s, minus the
+    // time since the last advert, U(0, 1 s) (RFC 5798). The write-up says
+    // "~2-3 seconds".
+    for seed in ["1", "2", "3"] {
+        let o = hasim(&["scenario", m, "--fail", "haproxy-1@1h", "--seed", seed]);
+        assert_ok(&o);
+        let out = stdout(&o);
+        assert!(out.contains("haproxy-2 becomes MASTER"), "{out}");
+        let d = downtime(&out);
+        assert!(
+            (2.8..=3.81).contains(&d),
+            "scenario 3 downtime {d} s (seed {seed})"
+        );
+    }
+}
