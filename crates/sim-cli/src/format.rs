@@ -90,6 +90,15 @@ fn recovery(s: &ServiceResult) -> String {
     }
 }
 
+/// A share of downtime as a whole percentage, "<1%" for slivers.
+fn share(x: f64) -> String {
+    if x > 0.0 && x < 0.005 {
+        "<1%".into()
+    } else {
+        format!("{:.0}%", x * 100.0)
+    }
+}
+
 /// A plain-text table with left-aligned columns.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
@@ -167,9 +176,9 @@ pub fn result_report(r: &RunResult, top_causes: usize) -> String {
             .take(top_causes)
             .map(|c| {
                 format!(
-                    "{} {:.0}% ({}/yr)",
+                    "{} {} ({}/yr)",
                     c.cause,
-                    c.share * 100.0,
+                    share(c.share),
                     minutes(c.minutes_per_year)
                 )
             })
