@@ -75,6 +75,10 @@ pub struct ClusterCx<'a> {
     pub(crate) trace: Option<&'a mut Trace>,
     pub(crate) name: &'a str,
     pub(crate) member_names: &'a [String],
+    /// Per member, its connected component in the cluster's network, or
+    /// `NO_COMPONENT` when it is down or cut off (see [`crate::model::network`]).
+    pub(crate) components: &'a [u32],
+    pub(crate) has_network: bool,
 }
 
 impl ClusterCx<'_> {
@@ -92,6 +96,52 @@ impl ClusterCx<'_> {
     /// The name of member `i`, for timeline messages.
     pub fn member_name(&self, i: usize) -> &str {
         &self.member_names[i]
+    }
+    /// The connected component member `i` is in: `None` when the member is
+    /// down or cut off from the network. Without a `network`, every member
+    /// that is up is in component 0.
+    pub fn component(&self, i: usize) -> Option<u32> {
+        let c = self.components[i];
+        (c != crate::model::network::NO_COMPONENT).then_some(c)
+    }
+    /// Whether members `i` and `j` are both up and can reach each other.
+    pub fn connected(&self, i: usize, j: usize) -> bool {
+        self.component(i).is_some() && self.component(i) == self.component(j)
+    }
+    /// True when member `i` is up but on a side of a network partition that
+    /// holds no strict majority of the members. Always false without a
+    /// `network`. Quorum protocols treat such a member like a down one: it
+    /// can neither lead nor help elect.
+    pub fn partitioned_away(&self, i: usize) -> bool {
+        if !self.has_network || !self.member_up(i) {
+            return false;
+        }
+        match self.component(i) {
+            None => true,
+            Some(c) => {
+                self.components[..self.n_members]
+                    .iter()
+                    .filter(|x| **x == c)
+                    .count()
+                    * 2
+                    <= self.n_members
+            }
+        }
+    }
+    /// Whether every member that is up can reach every other (no partition).
+    pub fn all_connected(&self) -> bool {
+        let mut first = None;
+        for i in 0..self.n_members {
+            if self.member_up(i) {
+                match (self.component(i), first) {
+                    (None, _) => return false,
+                    (Some(c), None) => first = Some(c),
+                    (Some(c), Some(f)) if c != f => return false,
+                    _ => {}
+                }
+            }
+        }
+        true
     }
     /// Whether input `i` is up: the index [`Inputs::add`] returned.
     pub fn input(&self, i: usize) -> bool {
@@ -194,7 +244,7 @@ pub fn build_kind<'t>(
 pub const KINDS: &[&str] = &["quorum", "failover", "etcd", "vrrp", "haproxy"];
 
 /// Keys every cluster has, handled by the compiler.
-pub const COMMON_KEYS: &[&str] = &["kind", "members", "description"];
+pub const COMMON_KEYS: &[&str] = &["kind", "members", "description", "network"];
 
 // ---------------------------------------------------------------------------
 // quorum: a majority of votes, without protocol timing.
@@ -272,13 +322,19 @@ struct QuorumState {
 
 impl ClusterState for QuorumState {
     fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
-        let up: u32 = self
-            .votes
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| cx.member_up(*i))
-            .map(|(_, v)| v)
-            .sum();
+        // Votes count only together with the members they can reach: the
+        // side of a partition with the most votes is the one that may have
+        // quorum (without a network, every member that is up is on one side).
+        let mut up: u32 = 0;
+        for i in 0..self.votes.len() {
+            if let Some(c) = cx.component(i) {
+                let side: u32 = (0..self.votes.len())
+                    .filter(|j| cx.component(*j) == Some(c))
+                    .map(|j| self.votes[j])
+                    .sum();
+                up = up.max(side);
+            }
+        }
         let has = up >= self.needed;
         if has != cx.output(0) {
             let needed = self.needed;

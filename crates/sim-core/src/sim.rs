@@ -176,6 +176,8 @@ pub struct Replication<'m> {
     cluster_out: Vec<Vec<bool>>,
     cluster_data_loss: Vec<u32>,
     inputs: Vec<bool>,
+    components: Vec<u32>,
+    union_find: Vec<usize>,
     svc_down_since: Vec<Option<(Nanos, Cause)>>,
     out_down_since: Vec<Vec<Option<Nanos>>>,
     out_down: Vec<Vec<Nanos>>,
@@ -218,6 +220,8 @@ impl<'m> Replication<'m> {
                 .collect(),
             cluster_data_loss: vec![0; model.clusters.len()],
             inputs: Vec::new(),
+            components: Vec::new(),
+            union_find: Vec::new(),
             svc_down_since: vec![None; model.services.len()],
             out_down_since: model
                 .clusters
@@ -471,6 +475,24 @@ impl<'m> Replication<'m> {
         let cl = &self.model.clusters[c];
         self.inputs.clear();
         self.inputs.extend(cl.inputs.iter().map(|m| self.up[*m]));
+        match &cl.net {
+            Some(net) => net.components(
+                &self.inputs,
+                cl.n_members,
+                &mut self.union_find,
+                &mut self.components,
+            ),
+            None => {
+                self.components.clear();
+                let none = crate::model::network::NO_COMPONENT;
+                self.components
+                    .extend(
+                        self.inputs[..cl.n_members]
+                            .iter()
+                            .map(|up| if *up { 0 } else { none }),
+                    );
+            }
+        }
         let before: u64 = self.cluster_out[c]
             .iter()
             .enumerate()
@@ -489,6 +511,8 @@ impl<'m> Replication<'m> {
             trace: self.trace.as_mut(),
             name: &cl.name,
             member_names: &cl.member_names,
+            components: &self.components,
+            has_network: cl.net.is_some(),
         };
         match timer {
             Some(tag) => self.clusters[c].on_timer(&mut cx, tag),

@@ -41,6 +41,7 @@ pub const TOP_SECTIONS: &[&str] = &[
     "disks",
     "vms",
     "components",
+    "networks",
     "clusters",
     "services",
 ];
@@ -67,6 +68,7 @@ pub struct Model {
     pub causes: Vec<CauseInfo>,
     /// Notes on presets that are assumptions, to show the user.
     pub assumptions: Vec<String>,
+    pub networks: Vec<super::network::Network>,
 }
 
 #[derive(Debug, Clone)]
@@ -130,6 +132,8 @@ pub struct Cluster {
     pub node: usize,
     /// One node per output, in the order of `kind.outputs()`.
     pub outputs: Vec<usize>,
+    /// The network whose partitions the cluster sees (`network = "..."`).
+    pub net: Option<super::network::ClusterNet>,
 }
 
 #[derive(Debug, Clone)]
@@ -237,6 +241,7 @@ struct Compiler<'s> {
     crews: Vec<Crew>,
     causes: Vec<CauseInfo>,
     assumptions: Vec<String>,
+    networks: Vec<super::network::Network>,
 }
 
 fn fnv1a(text: &str) -> String {
@@ -262,6 +267,7 @@ impl<'s> Compiler<'s> {
             crews: Vec::new(),
             causes: Vec::new(),
             assumptions: Vec::new(),
+            networks: Vec::new(),
         }
     }
 
@@ -377,6 +383,7 @@ impl<'s> Compiler<'s> {
                     member_names: Vec::new(),
                     node: usize::MAX,
                     outputs: Vec::new(),
+                    net: None,
                 });
             }
         }
@@ -403,11 +410,41 @@ impl<'s> Compiler<'s> {
                 service_tables.push((id, k, v));
             }
         }
+        if let Some(v) = top.raw("networks") {
+            let elements = |name: &str, span: Span| match self.names.get(name) {
+                Some((Entity::Element(e), _)) => Ok(*e),
+                Some(_) => Err(self.src.error(
+                    span,
+                    format!(
+                        "`{name}` is not an element: links join hosts, switches and other elements"
+                    ),
+                )),
+                None => Err(self
+                    .resolve(name, None, span.start, span.end)
+                    .err()
+                    .unwrap_or_else(|| self.src.error(span, format!("unknown element `{name}`")))),
+            };
+            let nets = super::network::parse(self.src, v, &elements)?;
+            for n in &nets {
+                if let Some((_, first)) = self.names.get(&n.name) {
+                    let line = self.src.error(first.clone(), "").line;
+                    return Err(self.src.error(
+                        n.span.clone(),
+                        format!(
+                            "network `{}` has the name of an element or cluster (line {line})",
+                            n.name
+                        ),
+                    ));
+                }
+            }
+            self.networks = nets;
+        }
         top.finish(TOP_SECTIONS)?;
 
         // Cluster kinds first: element and service expressions may reference
         // their outputs.
         let mut cluster_inputs = Vec::new();
+        let mut cluster_nets = Vec::new();
         for (id, key, v) in &cluster_tables {
             let mut f = Fields::new(self.src, v, format!("clusters.{}", key.name))?;
             let (kind_name, kind_value) = f
@@ -439,6 +476,10 @@ impl<'s> Compiler<'s> {
                     None => d.with_help(format!("known kinds: {}", component::KINDS.join(", "))),
                 }
             })?;
+            let net = f
+                .string("network")?
+                .map(|(n, v)| (n.to_string(), v.span.clone()));
+            cluster_nets.push((*id, net));
             f.finish(component::COMMON_KEYS)?;
             let node = self.add_node(
                 key.name.clone(),
@@ -496,6 +537,12 @@ impl<'s> Compiler<'s> {
 
         for (id, path, v) in element_tables {
             self.element(id, &path, v)?;
+        }
+        // Networks need every VM's host, so they attach after the elements.
+        for (id, net) in cluster_nets {
+            if let Some((name, span)) = net {
+                self.attach_network(id, &name, span)?;
+            }
         }
         for (id, key, v) in service_tables {
             let mut f = Fields::new(self.src, v, format!("services.{}", key.name))?;
@@ -684,6 +731,64 @@ impl<'s> Compiler<'s> {
             });
         }
         f.finish(ELEMENT_KEYS)
+    }
+
+    /// Gives cluster `c` a view of network `name`: each member's attachment
+    /// (itself or its host chain), and every endpoint and link element as an
+    /// input so a change re-evaluates the cluster.
+    fn attach_network(&mut self, c: usize, name: &str, span: Span) -> Result<(), Diagnostic> {
+        let Some(network) = self.networks.iter().position(|n| n.name == name) else {
+            return Err(super::network::unknown(
+                self.src,
+                name,
+                span,
+                &self.networks,
+            ));
+        };
+        let net = &self.networks[network];
+        let mut member_endpoint = Vec::new();
+        for m in 0..self.clusters[c].n_members {
+            let member_node = self.clusters[c].inputs[m];
+            let mut e = self.elements.iter().position(|el| el.node == member_node);
+            let found = loop {
+                match e {
+                    Some(el) => match net.endpoints.iter().position(|x| *x == el) {
+                        Some(i) => break Some(i),
+                        None => e = self.elements[el].host,
+                    },
+                    None => break None,
+                }
+            };
+            let Some(ep) = found else {
+                let member = &self.clusters[c].member_names[m];
+                return Err(self
+                    .src
+                    .error(span, format!("member `{member}` of `{}` is not attached to network `{name}`", self.clusters[c].name))
+                    .with_help(format!("add a link from `{member}` (or, for a VM, its host) in `[networks.{name}]`")));
+            };
+            member_endpoint.push(ep);
+        }
+        let cl_node = self.clusters[c].node;
+        let add_input = |this: &mut Self, element: usize| -> usize {
+            let node = this.elements[element].node;
+            this.edges.push((node, cl_node, span.clone()));
+            this.clusters[c].inputs.push(node);
+            this.clusters[c].inputs.len() - 1
+        };
+        let endpoints = self.networks[network].endpoints.clone();
+        let links = self.networks[network].links.clone();
+        let endpoint_inputs: Vec<usize> = endpoints.iter().map(|e| add_input(self, *e)).collect();
+        let links = links
+            .iter()
+            .map(|l| (l.a, l.b, l.via.map(|v| add_input(self, v))))
+            .collect();
+        self.clusters[c].net = Some(super::network::ClusterNet {
+            network,
+            endpoint_inputs,
+            links,
+            member_endpoint,
+        });
+        Ok(())
     }
 
     fn add_cause(&mut self, element: usize, mode: &str, planned: bool) -> u32 {
@@ -885,6 +990,7 @@ impl<'s> Compiler<'s> {
             nodes,
             causes: self.causes,
             assumptions: self.assumptions,
+            networks: self.networks,
         })
     }
 

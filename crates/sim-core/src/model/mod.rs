@@ -4,6 +4,7 @@ pub mod diag;
 pub mod edit;
 pub mod expr;
 pub mod fields;
+pub mod network;
 pub mod presets;
 pub mod schema;
 pub mod tree;

@@ -105,10 +105,21 @@ pub fn json_schema() -> Value {
             "properties": {
                 "kind": { "enum": KINDS },
                 "members": { "type": "array", "items": { "type": "string" }, "minItems": 1 },
+                "network": { "type": "string", "description": "A network from `[networks]`: the cluster sees its partitions." },
                 "description": { "type": "string" }
             },
             "required": ["kind", "members"]
         }}),
+    );
+    properties.insert(
+        "networks".into(),
+        json!({ "type": "object", "additionalProperties": closed(
+            [
+                ("links".to_string(), json!({ "type": "array", "items": { "type": "string", "pattern": "^\\s*[A-Za-z0-9_-]+\\s*--\\s*[A-Za-z0-9_-]+\\s*( via\\s+[A-Za-z0-9_-]+\\s*)?$" },
+                    "description": "Links between elements: \"a -- b\" or \"a -- b via cable\"." })),
+                ("description".to_string(), text("Free text.")),
+            ].into_iter().collect(),
+            &["links"]) }),
     );
     properties.insert(
         "services".into(),

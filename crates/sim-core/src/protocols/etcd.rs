@@ -677,7 +677,7 @@ impl ClusterState for EtcdState {
                 let n = &mut self.nodes[i];
                 n.phase = phase;
                 n.rt = rt;
-                n.up = cx.member_up(i);
+                n.up = cx.member_up(i) && !cx.partitioned_away(i);
             }
             // Member 0 starts as the leader of term 1.
             if self.nodes[0].up {
@@ -694,7 +694,10 @@ impl ClusterState for EtcdState {
             return;
         }
         for i in 0..self.nodes.len() {
-            let up = cx.member_up(i);
+            // A member cut off from the majority side of a partition can
+            // neither lead nor vote with it: for writes it is down. A leader
+            // there steps down by check-quorum, and the majority elects.
+            let up = cx.member_up(i) && !cx.partitioned_away(i);
             if up != self.nodes[i].up {
                 if up {
                     self.node_up(cx, i);

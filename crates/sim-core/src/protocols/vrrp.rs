@@ -75,7 +75,9 @@ pub struct Vrrp {
     pub track_fall: u64,
     pub track_rise: u64,
     pub track_weight: i64,
-    pub network: Option<usize>,
+    /// Whether the cluster sees a network: routers up but not connected
+    /// cannot hear each other's adverts.
+    pub network: bool,
 }
 
 impl Vrrp {
@@ -143,7 +145,9 @@ impl Vrrp {
         let track_fall = f.int("track_fall", 1, 1000)?.unwrap_or(1) as u64;
         let track_rise = f.int("track_rise", 1, 1000)?.unwrap_or(1) as u64;
         let track_weight = f.int("track_weight", -253, 253)?.unwrap_or(0);
-        let network = f.string("network")?.map(|(name, v)| inputs.add(name, v));
+        // `network` is read by the compiler (every cluster may have one);
+        // here it only switches partition handling on.
+        let network = f.raw("network").is_some();
         Ok(Vrrp {
             priority,
             advert_int,
@@ -562,7 +566,7 @@ impl ClusterState for VrrpState {
                 r.up = up;
                 r.script_ok = ok;
             }
-            self.net_up = self.cfg.network.is_none_or(|x| cx.input(x));
+            self.net_up = !self.cfg.network || cx.all_connected();
             // The best router starts as master, the others listen to it.
             if let Some(best) = (0..n).filter(|i| self.prio(*i).is_some()).reduce(|a, b| {
                 if self.beats(b, a) {
@@ -583,8 +587,8 @@ impl ClusterState for VrrpState {
         }
         let now = cx.now();
         let planned = cx.planned();
-        if let Some(x) = self.cfg.network {
-            let up = cx.input(x);
+        if self.cfg.network {
+            let up = cx.all_connected();
             let physical = self.net_up || self.meet.is_some();
             if up != physical {
                 self.net_up = up;

@@ -6,6 +6,7 @@ mod closed_forms;
 mod components;
 mod determinism;
 mod distributions;
+mod network;
 mod protocols;
 
 /// A model with `n` identical components, each failing with rate `lambda`

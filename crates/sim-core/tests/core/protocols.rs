@@ -383,8 +383,12 @@ fn vrrp_seed000_weight_2_cannot_move_the_vip_but_minus_60_does() {
 #[test]
 fn vrrp_partition_makes_split_brain_until_adverts_flow_again() {
     let seed = 24;
-    let text = vrrp_model(100, 50, "network = \"sw\"\n")
-        .replace("[components.lb1]", "[switches.sw]\n[components.lb1]");
+    // Both routers reach each other through one switch (a network graph):
+    // when it fails they are partitioned.
+    let text = vrrp_model(100, 50, "network = \"lan\"\n").replace(
+        "[components.lb1]",
+        "[switches.sw]\n[networks.lan]\nlinks = [\"lb1 -- sw\", \"lb2 -- sw\"]\n[components.lb1]",
+    );
     let model = load("vrrp.toml", &text).unwrap();
     let rows = downtimes(
         &model,
