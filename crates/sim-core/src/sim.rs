@@ -177,7 +177,6 @@ pub struct Replication<'m> {
     cluster_data_loss: Vec<u32>,
     inputs: Vec<bool>,
     components: Vec<u32>,
-    union_find: Vec<usize>,
     svc_down_since: Vec<Option<(Nanos, Cause)>>,
     out_down_since: Vec<Vec<Option<Nanos>>>,
     out_down: Vec<Vec<Nanos>>,
@@ -221,7 +220,6 @@ impl<'m> Replication<'m> {
             cluster_data_loss: vec![0; model.clusters.len()],
             inputs: Vec::new(),
             components: Vec::new(),
-            union_find: Vec::new(),
             svc_down_since: vec![None; model.services.len()],
             out_down_since: model
                 .clusters
@@ -476,12 +474,7 @@ impl<'m> Replication<'m> {
         self.inputs.clear();
         self.inputs.extend(cl.inputs.iter().map(|m| self.up[*m]));
         match &cl.net {
-            Some(net) => net.components(
-                &self.inputs,
-                cl.n_members,
-                &mut self.union_find,
-                &mut self.components,
-            ),
+            Some(net) => net.components(&self.inputs, cl.n_members, &mut self.components),
             None => {
                 self.components.clear();
                 let none = crate::model::network::NO_COMPONENT;

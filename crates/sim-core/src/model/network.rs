@@ -51,40 +51,24 @@ pub struct ClusterNet {
 pub const NO_COMPONENT: u32 = u32::MAX;
 
 impl ClusterNet {
-    /// Fills `out` with each member's connected component (the smallest
-    /// endpoint index in it), or [`NO_COMPONENT`]. `parent` is scratch space.
-    pub fn components(
-        &self,
-        inputs: &[bool],
-        n_members: usize,
-        parent: &mut Vec<usize>,
-        out: &mut Vec<u32>,
-    ) {
+    /// Fills `out` with each member's connected component, or
+    /// [`NO_COMPONENT`]. Connected components come from petgraph's
+    /// union-find over the links that are up; networks are small and this
+    /// runs only when an input of the cluster changed.
+    pub fn components(&self, inputs: &[bool], n_members: usize, out: &mut Vec<u32>) {
         let n = self.endpoint_inputs.len();
-        parent.clear();
-        parent.extend(0..n);
-        fn find(p: &mut [usize], mut x: usize) -> usize {
-            while p[x] != x {
-                p[x] = p[p[x]];
-                x = p[x];
-            }
-            x
-        }
+        let mut uf = petgraph::unionfind::UnionFind::<usize>::new(n);
         let up = |e: usize| inputs[self.endpoint_inputs[e]];
         for &(a, b, via) in &self.links {
             if up(a) && up(b) && via.is_none_or(|v| inputs[v]) {
-                let (ra, rb) = (find(parent, a), find(parent, b));
-                // Union by smaller index keeps the representative the
-                // smallest endpoint: deterministic component ids.
-                let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
-                parent[hi] = lo;
+                uf.union(a, b);
             }
         }
         out.clear();
         for (m, member_up) in inputs.iter().enumerate().take(n_members) {
             let e = self.member_endpoint[m];
             out.push(if *member_up && up(e) {
-                find(parent, e) as u32
+                uf.find_mut(e) as u32
             } else {
                 NO_COMPONENT
             });
