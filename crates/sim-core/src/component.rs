@@ -31,6 +31,14 @@ pub trait ClusterKind: fmt::Debug + Send + Sync {
     /// The names of the outputs. The first is the default, used when a model
     /// references the cluster by its bare name.
     fn outputs(&self) -> &'static [&'static str];
+    /// Every output name, when some depend on the configuration (Proxmox HA
+    /// has one output per managed VM after `quorum`). Defaults to
+    /// [`ClusterKind::outputs`]. The compiler and the reports use this list;
+    /// a kind that overrides it keeps it under 64 names (the simulation
+    /// tracks a cluster's outputs in one 64-bit mask).
+    fn output_names(&self) -> Vec<String> {
+        self.outputs().iter().map(|o| o.to_string()).collect()
+    }
     /// Fresh per-replication state, with every member up.
     fn new_state(&self) -> Box<dyn ClusterState>;
     /// Outputs whose down time is reported as "time without quorum".
@@ -236,12 +244,42 @@ pub fn build_kind<'t>(
         "etcd" => Arc::new(crate::protocols::etcd::Etcd::from_fields(f, inputs)?),
         "vrrp" => Arc::new(crate::protocols::vrrp::Vrrp::from_fields(f, inputs)?),
         "haproxy" => Arc::new(crate::protocols::haproxy::Haproxy::from_fields(f, inputs)?),
+        "proxmox-ha" => Arc::new(crate::protocols::proxmox::ProxmoxHa::from_fields(
+            f, inputs,
+        )?),
+        "patroni" => Arc::new(crate::protocols::patroni::Patroni::from_fields(
+            f, inputs, false,
+        )?),
+        "postgres-manual" => Arc::new(crate::protocols::patroni::Patroni::from_fields(
+            f, inputs, true,
+        )?),
+        "longhorn" => Arc::new(crate::protocols::longhorn::Longhorn::from_fields(
+            f, inputs,
+        )?),
+        "deployment" => Arc::new(crate::protocols::kubernetes::Workload::from_fields(
+            f, inputs, false,
+        )?),
+        "statefulset" => Arc::new(crate::protocols::kubernetes::Workload::from_fields(
+            f, inputs, true,
+        )?),
         _ => return Ok(None),
     }))
 }
 
 /// The kind names [`build_kind`] accepts, for "did you mean" hints.
-pub const KINDS: &[&str] = &["quorum", "failover", "etcd", "vrrp", "haproxy"];
+pub const KINDS: &[&str] = &[
+    "quorum",
+    "failover",
+    "etcd",
+    "vrrp",
+    "haproxy",
+    "proxmox-ha",
+    "patroni",
+    "postgres-manual",
+    "longhorn",
+    "deployment",
+    "statefulset",
+];
 
 /// Keys every cluster has, handled by the compiler.
 pub const COMMON_KEYS: &[&str] = &["kind", "members", "description", "network"];

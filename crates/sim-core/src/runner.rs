@@ -358,12 +358,12 @@ pub fn summarize(model: &Model, acc: &Accumulator, horizon: Nanos) -> RunResult 
             kind: c.kind.kind().to_string(),
             outputs: c
                 .kind
-                .outputs()
-                .iter()
+                .output_names()
+                .into_iter()
                 .enumerate()
                 .map(|(i, o)| {
                     let r = OutputResult {
-                        name: o.to_string(),
+                        name: o,
                         down_minutes_per_year: acc.outputs[k].estimate(per_year_minutes, 0.0),
                         is_quorum: c.kind.quorum_output() == Some(i),
                     };

@@ -130,7 +130,7 @@ pub struct Cluster {
     pub member_names: Vec<String>,
     /// The cluster's own node (evaluated after its members).
     pub node: usize,
-    /// One node per output, in the order of `kind.outputs()`.
+    /// One node per output, in the order of `kind.output_names()`.
     pub outputs: Vec<usize>,
     /// The network whose partitions the cluster sees (`network = "..."`).
     pub net: Option<super::network::ClusterNet>,
@@ -486,9 +486,10 @@ impl<'s> Compiler<'s> {
                 NodeKind::Cluster { cluster: *id },
                 key.span.clone(),
             );
-            let outputs = (0..kind.outputs().len())
+            let names = kind.output_names();
+            let outputs = (0..names.len())
                 .map(|i| {
-                    let label = format!("{}.{}", key.name, kind.outputs()[i]);
+                    let label = format!("{}.{}", key.name, names[i]);
                     self.add_node(
                         label,
                         NodeKind::Output {
@@ -825,10 +826,10 @@ impl<'s> Compiler<'s> {
             (Entity::Service(s), None) => Ok(self.services[s].node),
             (Entity::Cluster(c), st) => {
                 let cl = &self.clusters[c];
-                let outs = cl.kind.outputs();
+                let outs = cl.kind.output_names();
                 let i = match st {
                     None => 0,
-                    Some(st) => outs.iter().position(|o| *o == st).ok_or_else(|| {
+                    Some(st) => outs.iter().position(|o| o == st).ok_or_else(|| {
                         self.src
                             .error(
                                 start..end,

@@ -12,11 +12,30 @@
 //!   with `fall`/`rise`, and the share of traffic still sent to a dead server
 //!   until it is marked DOWN (`kind = "haproxy"`).
 //!
+//! - [`proxmox`]: Proxmox VE HA: corosync quorum with an optional QDevice,
+//!   watchdog self-fencing, agent-lock expiry before recovery, HA groups and
+//!   VM placement on hosts with room (`kind = "proxmox-ha"`).
+//! - [`patroni`]: Patroni leader key over a DCS (ttl, loop_wait,
+//!   retry_timeout), leader race, synchronous mode, failsafe mode, and a
+//!   plain primary/replica pair promoted by hand (`kind = "patroni"`,
+//!   `kind = "postgres-manual"`).
+//! - [`longhorn`]: a Longhorn volume's replicas, replenishment wait,
+//!   rebuilds, Degraded/Faulted states, auto-salvage and restore from backup
+//!   (`kind = "longhorn"`).
+//! - [`kubernetes`]: Deployments and StatefulSets: node-monitor grace period,
+//!   NoExecute eviction after `tolerationSeconds`, scheduling with requests,
+//!   capacity and pod anti-affinity, RWO volume detach, Recreate and
+//!   RollingUpdate rollouts (`kind = "deployment"`, `kind = "statefulset"`).
+//!
 //! Every default cites its source; HA-FACTS.md (shared with the project)
 //! collects most of them.
 
 pub mod etcd;
 pub mod haproxy;
+pub mod kubernetes;
+pub mod longhorn;
+pub mod patroni;
+pub mod proxmox;
 pub mod vrrp;
 
 use crate::model::diag::Diagnostic;
@@ -88,3 +107,121 @@ pub(crate) fn name(cx: &crate::component::ClusterCx<'_>, i: usize) -> String {
         String::new()
     }
 }
+
+/// A uniform draw in [0, max) (0 when `max` is 0).
+pub(crate) fn below(cx: &mut crate::component::ClusterCx<'_>, max: Nanos) -> Nanos {
+    if max == 0 {
+        0
+    } else {
+        cx.rng().below(max)
+    }
+}
+
+/// Parses a byte quantity the way Kubernetes and Longhorn write them:
+/// `512Mi`, `10Gi`, `1.5T`, `100MB`, `4096` (bytes); SI suffixes are powers of
+/// 1000, `Ki`/`Mi`/`Gi`/`Ti` (optionally followed by `B`) powers of 1024. A
+/// trailing `/s` is allowed for throughputs.
+pub(crate) fn parse_bytes(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let t = t.strip_suffix("/s").unwrap_or(t).trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let x: f64 = num.parse().ok()?;
+    let unit = unit.trim();
+    let unit = unit
+        .strip_suffix("iB")
+        .map(|u| format!("{u}i"))
+        .unwrap_or_else(|| unit.strip_suffix('B').unwrap_or(unit).to_string());
+    let mult: f64 = match unit.as_str() {
+        "" => 1.0,
+        "k" | "K" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0 * 1024.0,
+        "Gi" => 1024.0 * 1024.0 * 1024.0,
+        "Ti" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    let v = x * mult;
+    (v.is_finite() && (0.0..1.8e19).contains(&v)).then_some(v as u64)
+}
+
+/// Parses a CPU quantity in millicores: `500m`, `0.5`, `2` (cores).
+pub(crate) fn parse_millicores(text: &str) -> Option<u64> {
+    let t = text.trim();
+    if let Some(m) = t.strip_suffix('m') {
+        return m.trim().parse::<u64>().ok();
+    }
+    let x: f64 = t.parse().ok()?;
+    (x.is_finite() && (0.0..1e12).contains(&x)).then(|| libm::round(x * 1000.0) as u64)
+}
+
+/// Reads `key` as one quantity or a list with one per member, each parsed
+/// by `parse` from a string (or an integer / float, written as text first).
+pub(crate) fn per_member_quantity(
+    f: &mut Fields<'_, '_>,
+    key: &str,
+    n: usize,
+    what: &str,
+    parse: fn(&str) -> Option<u64>,
+) -> Result<Option<Vec<u64>>, Diagnostic> {
+    let Some(v) = f.raw(key) else {
+        return Ok(None);
+    };
+    let one = |x: &crate::model::tree::Value| {
+        let text = match &x.kind {
+            Kind::Str(s) => Some(s.clone()),
+            Kind::Int(i) => Some(i.to_string()),
+            Kind::Float(x) => Some(x.to_string()),
+            _ => None,
+        };
+        text.as_deref().and_then(parse).ok_or_else(|| {
+            f.src.error(
+                x.span.clone(),
+                format!("`{}.{key}` should be {what}", f.path),
+            )
+        })
+    };
+    match &v.kind {
+        Kind::Array(items) => {
+            if items.len() != n {
+                return Err(f.src.error(
+                    v.span.clone(),
+                    format!(
+                        "`{key}` has {} entries but there are {n} members",
+                        items.len()
+                    ),
+                ));
+            }
+            items.iter().map(one).collect::<Result<_, _>>().map(Some)
+        }
+        _ => Ok(Some(vec![one(v)?; n])),
+    }
+}
+
+/// Reads one quantity (see [`per_member_quantity`]).
+pub(crate) fn quantity(
+    f: &mut Fields<'_, '_>,
+    key: &str,
+    what: &str,
+    parse: fn(&str) -> Option<u64>,
+) -> Result<Option<u64>, Diagnostic> {
+    if let Some(v) = f.raw(key) {
+        if matches!(v.kind, Kind::Array(_)) {
+            return Err(f.src.error(
+                v.span.clone(),
+                format!("`{}.{key}` should be {what}", f.path),
+            ));
+        }
+    }
+    Ok(per_member_quantity(f, key, 1, what, parse)?.map(|v| v[0]))
+}
+
+/// Bytes: `parse_bytes` for [`quantity`].
+pub(crate) const BYTES: &str = "a byte size such as \"10Gi\", \"512Mi\" or \"100MB\"";
+/// Millicores: `parse_millicores` for [`quantity`].
+pub(crate) const CPU: &str = "a CPU quantity such as \"500m\" or 2";

@@ -8,6 +8,7 @@ mod determinism;
 mod distributions;
 mod network;
 mod protocols;
+mod protocols2;
 
 /// A model with `n` identical components, each failing with rate `lambda`
 /// and repaired with rate `mu` (both per hour), and one service that needs

@@ -1,0 +1,503 @@
+//! Kubernetes workloads (`kind = "deployment"`, `kind = "statefulset"`).
+//!
+//! The members are the nodes the workload may run on (K3s agents or
+//! servers). `replicas` pods request `cpu` and `memory`; each node offers
+//! `node_cpu` and `node_memory` to this workload (what is left after
+//! everything else; unlimited by default). Pods start on the first nodes
+//! with room, spread like the scheduler's default spreading.
+//!
+//! Node failure (HA-FACTS section 6):
+//!
+//! - pods on a dead node stop serving at once; the node controller marks
+//!   it NotReady after `node-monitor-grace-period` (40 s; 50 s from v1.32,
+//!   kubernetes PR #126287), checked every `node-monitor-period` (5 s), and
+//!   adds the NoExecute taints; pods tolerate them for `tolerationSeconds`
+//!   (300 s, taint-and-toleration docs) and are then evicted;
+//! - a Deployment's evicted pods get replacements at once, placed on a live
+//!   node with room; with `anti_affinity = "required"` (a
+//!   `requiredDuringScheduling` pod anti-affinity on the hostname) never on
+//!   a node that already runs a replica, with `"preferred"` preferably not;
+//!   a replacement that fits nowhere stays Pending until a node returns or
+//!   room frees; with an RWO `volume` (`rwo = true`) it waits up to 6 min
+//!   (`ReconcilerMaxWaitForUnmountDuration`, attach_detach_controller.go)
+//!   for the volume to detach first;
+//! - a StatefulSet pod is never replaced while its node is unreachable; it
+//!   restarts when the node returns (force-delete-stateful-set-pod docs);
+//! - nothing rebalances when a node returns (seed 001, scenario 3);
+//! - a planned stop of a node (maintenance) is a `kubectl drain`: its pods
+//!   are evicted at once and replaced like above.
+//!
+//! Each started pod is ready after `pod_start` (image, container start,
+//! readiness probe). With `volume` (for example `"data.up"` of a Longhorn
+//! volume) a pod is ready only while the volume is up.
+//!
+//! Outputs: `up` (at least `min_ready` ready, the Service answers),
+//! `all_ready` (every replica ready: full capacity), `spread` (no node runs
+//! two replicas: its down time is the time the workload is overloaded
+//! onto fewer nodes, seed 001's "overload"), `rollout_ok` (down while a
+//! rollout is stuck).
+//!
+//! Rollouts: when the element named by `rollout` goes down (model planned
+//! updates as its `maintenance`), the workload rolls out new pods by
+//! `strategy` (Deployment docs): `Recreate` stops every pod, then starts
+//! new ones (an outage of about `pod_start`); `RollingUpdate` (default,
+//! maxSurge 25% rounded up, maxUnavailable 25% rounded down) first places a
+//! surge pod; when none fits (required anti-affinity on a full cluster)
+//! and maxUnavailable is 0, the rollout stalls and `rollout_ok` stays down
+//! until a node with room appears (seed 001). Otherwise it proceeds one pod
+//! at a time without losing readiness (with a surge pod) or with one pod
+//! fewer (maxUnavailable >= 1), keeping the placement.
+
+use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs};
+use crate::dist::Dist;
+use crate::engine::EventId;
+use crate::model::diag::Diagnostic;
+use crate::model::fields::Fields;
+use crate::protocols::below;
+use crate::time::{Human, Nanos, NANOS_PER_SEC};
+
+pub const KEYS: &[&str] = &[
+    "replicas",
+    "cpu",
+    "memory",
+    "node_cpu",
+    "node_memory",
+    "anti_affinity",
+    "node-monitor-grace-period",
+    "node-monitor-period",
+    "tolerationSeconds",
+    "pod_start",
+    "min_ready",
+    "strategy",
+    "rollout",
+    "volume",
+    "rwo",
+    "detach_wait",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AntiAffinity {
+    None,
+    Preferred,
+    Required,
+}
+
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub stateful: bool,
+    pub nodes: usize,
+    pub replicas: usize,
+    pub cpu: u64,
+    pub memory: u64,
+    pub node_cpu: Vec<u64>,
+    pub node_memory: Vec<u64>,
+    pub anti: AntiAffinity,
+    pub grace: Nanos,
+    pub monitor: Nanos,
+    pub toleration: Nanos,
+    pub pod_start: Dist,
+    pub min_ready: usize,
+    pub recreate: bool,
+    pub rollout: Option<usize>,
+    pub volume: Option<usize>,
+    pub detach_wait: Nanos,
+}
+
+impl Workload {
+    pub fn from_fields<'t>(
+        f: &mut Fields<'t, '_>,
+        inputs: &mut Inputs<'t>,
+        stateful: bool,
+    ) -> Result<Self, Diagnostic> {
+        let n = inputs.n_members();
+        // Deployment and StatefulSet default: 1 replica.
+        let replicas = f.int("replicas", 0, 1000)?.unwrap_or(1) as usize;
+        // No requests by default (a BestEffort pod requests nothing).
+        let cpu = super::quantity(f, "cpu", super::CPU, super::parse_millicores)?.unwrap_or(0);
+        let memory = super::quantity(f, "memory", super::BYTES, super::parse_bytes)?.unwrap_or(0);
+        let node_cpu =
+            super::per_member_quantity(f, "node_cpu", n, super::CPU, super::parse_millicores)?
+                .unwrap_or_else(|| vec![u64::MAX; n]);
+        let node_memory =
+            super::per_member_quantity(f, "node_memory", n, super::BYTES, super::parse_bytes)?
+                .unwrap_or_else(|| vec![u64::MAX; n]);
+        let anti = match f.string("anti_affinity")? {
+            None | Some(("none", _)) => AntiAffinity::None,
+            Some(("preferred", _)) => AntiAffinity::Preferred,
+            Some(("required", _)) => AntiAffinity::Required,
+            Some((o, v)) => {
+                return Err(f
+                    .src
+                    .error(v.span.clone(), format!("unknown anti_affinity `{o}`"))
+                    .with_help("use \"required\" (requiredDuringSchedulingIgnoredDuringExecution), \"preferred\" or \"none\""))
+            }
+        };
+        // kube-controller-manager: node-monitor-grace-period 40 s (50 s from
+        // v1.32, kubernetes PR #126287), node-monitor-period 5 s.
+        let grace = f
+            .duration("node-monitor-grace-period")?
+            .unwrap_or(40 * NANOS_PER_SEC);
+        let monitor = f
+            .duration("node-monitor-period")?
+            .unwrap_or(5 * NANOS_PER_SEC);
+        // DefaultTolerationSeconds admission plugin: 300 s.
+        let toleration = f
+            .duration("tolerationSeconds")?
+            .unwrap_or(300 * NANOS_PER_SEC);
+        // ASSUMPTION: a small image already cached starts and passes its
+        // readiness probe in 5-20 s.
+        let pod_start = f.dist("pod_start")?.unwrap_or(Dist::Uniform {
+            min: 5 * NANOS_PER_SEC,
+            max: 20 * NANOS_PER_SEC,
+        });
+        let min_ready = f.int("min_ready", 1, 1000)?.unwrap_or(1) as usize;
+        // Deployment docs: `RollingUpdate` is the default strategy.
+        let recreate = match f.string("strategy")? {
+            None | Some(("RollingUpdate", _)) => false,
+            Some(("Recreate", _)) => true,
+            Some((o, v)) => {
+                return Err(f
+                    .src
+                    .error(v.span.clone(), format!("unknown strategy `{o}`"))
+                    .with_help("use \"RollingUpdate\" or \"Recreate\""))
+            }
+        };
+        let rollout = f.string("rollout")?.map(|(s, v)| inputs.add(s, v));
+        let volume = f.string("volume")?.map(|(s, v)| inputs.add(s, v));
+        let rwo = f.bool("rwo")?.unwrap_or(false);
+        // attach_detach_controller.go ReconcilerMaxWaitForUnmountDuration 6 min.
+        let detach_wait = f.duration("detach_wait")?.unwrap_or(6 * 60 * NANOS_PER_SEC);
+        Ok(Workload {
+            stateful,
+            nodes: n,
+            replicas,
+            cpu,
+            memory,
+            node_cpu,
+            node_memory,
+            anti,
+            grace,
+            monitor,
+            toleration,
+            pod_start,
+            min_ready,
+            recreate,
+            rollout,
+            volume,
+            detach_wait: if rwo { detach_wait } else { 0 },
+        })
+    }
+}
+
+impl ClusterKind for Workload {
+    fn kind(&self) -> &'static str {
+        if self.stateful {
+            "statefulset"
+        } else {
+            "deployment"
+        }
+    }
+    fn outputs(&self) -> &'static [&'static str] {
+        &["up", "all_ready", "spread", "rollout_ok"]
+    }
+    fn new_state(&self) -> Box<dyn ClusterState> {
+        Box::new(WlState {
+            cfg: self.clone(),
+            up: vec![true; self.nodes],
+            evict: vec![None; self.nodes],
+            pods: vec![
+                Pod {
+                    node: None,
+                    phase: Phase::Pending,
+                    timer: None,
+                    not_before: 0,
+                };
+                self.replicas
+            ],
+            volume_ok: true,
+            rollout_in: true,
+            stalled: false,
+            rolling: None,
+            pending_traced: false,
+            started: false,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Ready,
+    Starting,
+    Pending,
+    /// On a dead node, not (yet) deleted.
+    Lost,
+}
+
+#[derive(Debug, Clone)]
+struct Pod {
+    node: Option<usize>,
+    phase: Phase,
+    timer: Option<EventId>,
+    /// A replacement may not start before this (RWO detach).
+    not_before: Nanos,
+}
+
+struct WlState {
+    cfg: Workload,
+    up: Vec<bool>,
+    evict: Vec<Option<EventId>>,
+    pods: Vec<Pod>,
+    volume_ok: bool,
+    rollout_in: bool,
+    stalled: bool,
+    /// A rolling update with maxUnavailable >= 1 in progress.
+    rolling: Option<EventId>,
+    pending_traced: bool,
+    started: bool,
+}
+
+const STARTED: u64 = 1 << 32;
+const EVICT: u64 = 2 << 32;
+const ROLLED: u64 = 3 << 32;
+
+impl WlState {
+    /// Pods assigned to `node` that occupy it (not Lost).
+    fn on_node(&self, node: usize) -> usize {
+        self.pods
+            .iter()
+            .filter(|p| p.node == Some(node) && p.phase != Phase::Lost)
+            .count()
+    }
+
+    fn fits(&self, node: usize, extra: usize) -> bool {
+        let k = (self.on_node(node) + extra) as u64;
+        self.up[node]
+            && self.cfg.cpu.saturating_mul(k) <= self.cfg.node_cpu[node]
+            && self.cfg.memory.saturating_mul(k) <= self.cfg.node_memory[node]
+            && !(self.cfg.anti == AntiAffinity::Required && self.on_node(node) > 0)
+    }
+
+    /// The scheduler's pick for one more pod: fewest replicas (anti-affinity
+    /// and spreading), then member order.
+    fn pick(&self) -> Option<usize> {
+        (0..self.up.len())
+            .filter(|n| self.fits(*n, 1))
+            .min_by_key(|n| (self.on_node(*n), *n))
+    }
+
+    fn start_pod(&mut self, cx: &mut ClusterCx<'_>, i: usize, node: usize) {
+        let now = cx.now();
+        let wait = self.pods[i].not_before.saturating_sub(now);
+        let d = wait + cx.sample(&self.cfg.pod_start);
+        let p = &mut self.pods[i];
+        p.node = Some(node);
+        p.phase = Phase::Starting;
+        if let Some(id) = p.timer.take() {
+            cx.cancel(id);
+        }
+        p.timer = Some(cx.schedule(d, STARTED | i as u64));
+        let who = super::name(cx, node);
+        cx.trace(|| format!("pod {i} scheduled on {who}: ready in {}", Human(d)));
+    }
+
+    fn schedule_pending(&mut self, cx: &mut ClusterCx<'_>) {
+        for i in 0..self.pods.len() {
+            if self.pods[i].phase != Phase::Pending {
+                continue;
+            }
+            match self.pick() {
+                Some(n) => self.start_pod(cx, i, n),
+                None => {
+                    if !self.pending_traced {
+                        self.pending_traced = true;
+                        cx.trace(|| {
+                            format!("pod {i} Pending: no node fits (capacity or anti-affinity)")
+                        });
+                    }
+                }
+            }
+        }
+        if self.pods.iter().all(|p| p.phase != Phase::Pending) {
+            self.pending_traced = false;
+        }
+    }
+
+    fn try_rollout(&mut self, cx: &mut ClusterCx<'_>) {
+        if !self.stalled {
+            return;
+        }
+        let r = self.pods.len();
+        let max_unavailable = r / 4;
+        if self.pick().is_some() || max_unavailable >= 1 {
+            self.stalled = false;
+            let mut d = 0;
+            for _ in 0..r {
+                d += cx.sample(&self.cfg.pod_start);
+            }
+            let surge = self.pick().is_some();
+            cx.trace(|| {
+                format!(
+                    "rolling update proceeds ({}), done in {}",
+                    if surge {
+                        "surge pod placed"
+                    } else {
+                        "one pod at a time"
+                    },
+                    Human(d)
+                )
+            });
+            if !surge {
+                self.rolling = Some(cx.schedule(d, ROLLED));
+            }
+        } else {
+            cx.trace(|| {
+                "rolling update stalls: the surge pod fits on no node (maxUnavailable 0)"
+                    .to_string()
+            });
+        }
+    }
+
+    fn publish(&mut self, cx: &mut ClusterCx<'_>) {
+        let ready = if self.volume_ok {
+            self.pods.iter().filter(|p| p.phase == Phase::Ready).count()
+        } else {
+            0
+        };
+        let ready = if self.rolling.is_some() {
+            ready.saturating_sub(1)
+        } else {
+            ready
+        };
+        let spread = (0..self.up.len()).all(|n| self.on_node(n) <= 1);
+        cx.set_output(
+            0,
+            ready >= self.cfg.min_ready.min(self.pods.len().max(1)) && ready > 0,
+        );
+        cx.set_output(1, ready >= self.pods.len());
+        cx.set_output(2, spread);
+        cx.set_output(3, !self.stalled);
+    }
+}
+
+impl ClusterState for WlState {
+    fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
+        if !self.started {
+            self.started = true;
+            for n in 0..self.up.len() {
+                self.up[n] = cx.member_up(n);
+            }
+            // Initial placement, already running.
+            for i in 0..self.pods.len() {
+                if let Some(n) = self.pick() {
+                    self.pods[i].node = Some(n);
+                    self.pods[i].phase = Phase::Ready;
+                }
+            }
+            self.volume_ok = self.cfg.volume.is_none_or(|v| cx.input(v));
+            self.rollout_in = self.cfg.rollout.is_none_or(|v| cx.input(v));
+            self.schedule_pending(cx);
+            self.publish(cx);
+            return;
+        }
+        let planned = cx.planned();
+        self.volume_ok = self.cfg.volume.is_none_or(|v| cx.input(v));
+        for n in 0..self.up.len() {
+            let up = cx.member_up(n);
+            if up == self.up[n] {
+                continue;
+            }
+            self.up[n] = up;
+            if let Some(id) = self.evict[n].take() {
+                cx.cancel(id);
+            }
+            if up {
+                // Pods still bound to it restart there.
+                for i in 0..self.pods.len() {
+                    if self.pods[i].node == Some(n) && self.pods[i].phase == Phase::Lost {
+                        self.start_pod(cx, i, n);
+                    }
+                }
+                continue;
+            }
+            for p in self.pods.iter_mut() {
+                if p.node == Some(n) {
+                    p.phase = Phase::Lost;
+                    if let Some(id) = p.timer.take() {
+                        cx.cancel(id);
+                    }
+                }
+            }
+            if self.pods.iter().any(|p| p.node == Some(n)) {
+                // NotReady at the first monitor pass after the grace period,
+                // then tolerationSeconds; a drain evicts at once.
+                let d = if planned {
+                    0
+                } else {
+                    self.cfg.grace + below(cx, self.cfg.monitor) + self.cfg.toleration
+                };
+                let who = super::name(cx, n);
+                cx.trace(|| format!("{who} down: its pods are evicted in {}", Human(d)));
+                self.evict[n] = Some(cx.schedule(d, EVICT | n as u64));
+            }
+        }
+        if let Some(r) = self.cfg.rollout {
+            let now_in = cx.input(r);
+            if self.rollout_in && !now_in {
+                self.rollout(cx);
+            }
+            self.rollout_in = now_in;
+        }
+        self.schedule_pending(cx);
+        self.try_rollout(cx);
+        self.publish(cx);
+    }
+
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: u64) {
+        let i = (tag & 0xffff_ffff) as usize;
+        match tag & !0xffff_ffff {
+            STARTED => {
+                self.pods[i].timer = None;
+                self.pods[i].phase = Phase::Ready;
+            }
+            EVICT => {
+                self.evict[i] = None;
+                if !self.cfg.stateful {
+                    let now = cx.now();
+                    let who = super::name(cx, i);
+                    cx.trace(|| format!("pods on {who} evicted: replacements created"));
+                    let wait = self.cfg.detach_wait;
+                    for p in self.pods.iter_mut() {
+                        if p.node == Some(i) && p.phase == Phase::Lost {
+                            p.node = None;
+                            p.phase = Phase::Pending;
+                            p.not_before = now + wait;
+                        }
+                    }
+                }
+            }
+            ROLLED => self.rolling = None,
+            _ => {}
+        }
+        self.schedule_pending(cx);
+        self.try_rollout(cx);
+        self.publish(cx);
+    }
+}
+
+impl WlState {
+    fn rollout(&mut self, cx: &mut ClusterCx<'_>) {
+        if self.cfg.recreate {
+            cx.trace(|| "Recreate rollout: every pod stops, then new pods start".to_string());
+            for i in 0..self.pods.len() {
+                if let (Some(n), Phase::Ready | Phase::Starting) =
+                    (self.pods[i].node, self.pods[i].phase)
+                {
+                    self.start_pod(cx, i, n);
+                }
+            }
+        } else {
+            self.stalled = true;
+            self.try_rollout(cx);
+        }
+    }
+}

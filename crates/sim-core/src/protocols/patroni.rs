@@ -1,0 +1,601 @@
+//! Patroni / PostgreSQL (`kind = "patroni"`) and a plain primary/replica
+//! pair failed over by hand (`kind = "postgres-manual"`).
+//!
+//! The members are the PostgreSQL nodes (hosts or VMs running Postgres and
+//! Patroni); the first is the primary at time 0. Outputs: `writes` (a
+//! primary accepts commits) and `reads` (some member serves reads).
+//!
+//! Patroni (Patroni docs, `patroni/ha.py`, HA-FACTS section 4):
+//!
+//! - the primary renews the leader key in the DCS (`dcs`, for example
+//!   `"etcd.quorum"`) every `loop_wait`; after a crash the key expires `ttl`
+//!   after its last renewal, so failover starts ttl - U(0, loop_wait) after
+//!   the crash; then the leader race and `pg_ctl promote` take `promotion`;
+//! - a graceful stop (a planned change) deletes the key: replicas race at
+//!   once, downtime is `promotion` alone, nothing is lost;
+//! - the race: a replica withdraws if its lag exceeds
+//!   `maximum_lag_on_failover`; among the rest the one with the most WAL
+//!   wins, equal ones by higher `failover_priority` (0 = never promote,
+//!   like `nofailover`), then member order. Lag is drawn per failover from
+//!   `replication_lag` (a duration) times `wal_rate` (bytes per second);
+//! - asynchronous replication: promoting a replica with any lag loses the
+//!   commits it had not received ([`ClusterCx::data_loss`]);
+//! - `synchronous_mode`: only the synchronous standby may be promoted (no
+//!   lost commits). When the synchronous standby dies, commits block until
+//!   Patroni picks another, when the dead member's key expires (ttl -
+//!   U(0, loop_wait), at most ttl); with no other replica, commits stay
+//!   blocked under `synchronous_mode_strict`, otherwise Patroni falls back
+//!   to asynchronous replication;
+//! - DCS without quorum: the primary cannot renew its key; on its next
+//!   loop, after retrying for `retry_timeout`, it demotes itself, so writes
+//!   stop U(0, loop_wait) + retry_timeout after the DCS is lost. With
+//!   `failsafe_mode` it stays primary while every member is up (all answer
+//!   its /failsafe calls). When the DCS is back, the members race again:
+//!   U(0, loop_wait) + `promotion`.
+//!
+//! `postgres-manual` (seed 003's two PostgreSQL nodes, primary/replica with
+//! no failover manager): after a primary crash, writes stay down until a
+//! human notices and promotes the replica (`response` + `promotion`), or
+//! the primary comes back first (crash recovery taken as immediate). A
+//! planned stop of the primary is waited out (nobody promotes for a
+//! reboot). Async data loss applies as above.
+//!
+//! Simplifications: Postgres crashing while Patroni lives (in-place crash
+//! recovery) is not separate from a node crash; a returning old primary
+//! rejoins as a replica (pg_rewind) without affecting writes.
+
+use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint};
+use crate::dist::Dist;
+use crate::engine::EventId;
+use crate::model::diag::Diagnostic;
+use crate::model::fields::Fields;
+use crate::protocols::below;
+use crate::time::{Human, Nanos, NANOS_PER_MIN, NANOS_PER_SEC};
+
+pub const KEYS: &[&str] = &[
+    "dcs",
+    "ttl",
+    "loop_wait",
+    "retry_timeout",
+    "maximum_lag_on_failover",
+    "replication_lag",
+    "wal_rate",
+    "promotion",
+    "failover_priority",
+    "synchronous_mode",
+    "synchronous_mode_strict",
+    "failsafe_mode",
+];
+
+/// Keys of `kind = "postgres-manual"`.
+pub const MANUAL_KEYS: &[&str] = &["response", "promotion", "replication_lag", "wal_rate"];
+
+#[derive(Debug, Clone)]
+pub struct Patroni {
+    pub manual: bool,
+    pub nodes: usize,
+    pub dcs: Option<usize>,
+    pub ttl: Nanos,
+    pub loop_wait: Nanos,
+    pub retry_timeout: Nanos,
+    pub max_lag: u64,
+    pub lag: Dist,
+    pub wal_rate: u64,
+    pub promotion: Dist,
+    pub priority: Vec<i64>,
+    pub sync: bool,
+    pub strict: bool,
+    pub failsafe: bool,
+    pub response: Dist,
+}
+
+impl Patroni {
+    pub fn from_fields<'t>(
+        f: &mut Fields<'t, '_>,
+        inputs: &mut Inputs<'t>,
+        manual: bool,
+    ) -> Result<Self, Diagnostic> {
+        let n = inputs.n_members();
+        // ASSUMPTION: streaming replication on a LAN replays within a few
+        // milliseconds; set `replication_lag` from pg_stat_replication.
+        let lag = f
+            .dist("replication_lag")?
+            .unwrap_or(Dist::Exponential { mean: 5e6 });
+        // ASSUMPTION: a small database writing 100 kB of WAL per second.
+        let wal_rate =
+            super::quantity(f, "wal_rate", super::BYTES, super::parse_bytes)?.unwrap_or(100_000);
+        // HA-FACTS 4: leader race + `pg_ctl promote` take "a few seconds"
+        // (an assumption within that statement).
+        let promotion = f.dist("promotion")?.unwrap_or(Dist::Uniform {
+            min: 2 * NANOS_PER_SEC,
+            max: 5 * NANOS_PER_SEC,
+        });
+        if manual {
+            // ASSUMPTION: a home-lab operator notices and promotes within
+            // about an hour when awake, much longer at night.
+            let response = f.dist("response")?.unwrap_or(Dist::Lognormal {
+                mu: libm::log(60.0 * NANOS_PER_MIN as f64),
+                sigma: 1.0,
+            });
+            return Ok(Patroni {
+                manual,
+                nodes: n,
+                dcs: None,
+                ttl: 0,
+                loop_wait: 0,
+                retry_timeout: 0,
+                max_lag: u64::MAX,
+                lag,
+                wal_rate,
+                promotion,
+                priority: vec![1; n],
+                sync: false,
+                strict: false,
+                failsafe: false,
+                response,
+            });
+        }
+        let dcs = match f.string("dcs")? {
+            Some((name, v)) => Some(inputs.add(name, v)),
+            None => return Err(f.missing("dcs", "\"etcd.quorum\"")),
+        };
+        // Patroni docs / patroni/config.py: ttl 30 s (minimum 20), loop_wait
+        // 10 s, retry_timeout 10 s, maximum_lag_on_failover 1048576 bytes.
+        let ttl = f.duration("ttl")?.unwrap_or(30 * NANOS_PER_SEC);
+        if ttl < 20 * NANOS_PER_SEC {
+            return Err(f.src.error(
+                f.raw("ttl").map_or(f.span.clone(), |v| v.span.clone()),
+                "Patroni's `ttl` is at least 20s (patroni/config.py)",
+            ));
+        }
+        let loop_wait = f.duration("loop_wait")?.unwrap_or(10 * NANOS_PER_SEC);
+        let retry_timeout = f.duration("retry_timeout")?.unwrap_or(10 * NANOS_PER_SEC);
+        let max_lag = super::quantity(
+            f,
+            "maximum_lag_on_failover",
+            super::BYTES,
+            super::parse_bytes,
+        )?
+        .unwrap_or(1_048_576);
+        // failover_priority 1 by default; 0 means never promote (Patroni tags).
+        let priority = super::per_member_ints(f, "failover_priority", n, 0, 1_000_000)?
+            .unwrap_or_else(|| vec![1; n]);
+        let sync = f.bool("synchronous_mode")?.unwrap_or(false);
+        let strict = f.bool("synchronous_mode_strict")?.unwrap_or(false);
+        // failsafe_mode off by default (Patroni docs).
+        let failsafe = f.bool("failsafe_mode")?.unwrap_or(false);
+        Ok(Patroni {
+            manual,
+            nodes: n,
+            dcs,
+            ttl,
+            loop_wait,
+            retry_timeout,
+            max_lag,
+            lag,
+            wal_rate,
+            promotion,
+            priority,
+            sync,
+            strict,
+            failsafe,
+            response: Dist::Fixed { value: 0 },
+        })
+    }
+
+    /// When the key of a member that crashed now expires: ttl after its
+    /// last renewal, which was U(0, loop_wait) ago.
+    fn key_expiry(&self, cx: &mut ClusterCx<'_>) -> Nanos {
+        self.ttl - below(cx, self.loop_wait).min(self.ttl)
+    }
+}
+
+impl ClusterKind for Patroni {
+    fn kind(&self) -> &'static str {
+        if self.manual {
+            "postgres-manual"
+        } else {
+            "patroni"
+        }
+    }
+    fn outputs(&self) -> &'static [&'static str] {
+        &["writes", "reads"]
+    }
+    fn lint(&self) -> Vec<Lint> {
+        if !self.manual && self.loop_wait + 2 * self.retry_timeout > self.ttl {
+            return vec![Lint {
+                message: format!(
+                    "loop_wait {} + 2 * retry_timeout {} exceeds ttl {}: the leader key can expire while the primary is still retrying, so a DCS hiccup demotes it",
+                    Human(self.loop_wait),
+                    Human(self.retry_timeout),
+                    Human(self.ttl)
+                ),
+                rule: "Patroni docs: loop_wait + 2 * retry_timeout <= ttl".into(),
+            }];
+        }
+        Vec::new()
+    }
+    fn new_state(&self) -> Box<dyn ClusterState> {
+        Box::new(PgState {
+            cfg: self.clone(),
+            up: vec![true; self.nodes],
+            dcs_ok: true,
+            phase: Phase::Leader(0),
+            timer: None,
+            demoted: false,
+            demote_timer: None,
+            sync_sb: None,
+            blocked: false,
+            block_timer: None,
+            started: false,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// This member holds the leader key and runs as primary.
+    Leader(usize),
+    /// The primary died; its key is still held (or nobody has promoted yet
+    /// in manual mode).
+    KeyHeld(usize),
+    /// The race is won by this member; `pg_ctl promote` is running.
+    Promoting(usize),
+    /// No leader and nobody eligible yet.
+    Leaderless,
+}
+
+struct PgState {
+    cfg: Patroni,
+    up: Vec<bool>,
+    dcs_ok: bool,
+    phase: Phase,
+    timer: Option<EventId>,
+    /// The primary demoted itself because the DCS was unreachable.
+    demoted: bool,
+    demote_timer: Option<EventId>,
+    sync_sb: Option<usize>,
+    /// Commits wait for a synchronous standby that is gone.
+    blocked: bool,
+    block_timer: Option<EventId>,
+    started: bool,
+}
+
+const EXPIRED: u64 = 1;
+const PROMOTED: u64 = 2;
+const DEMOTE: u64 = 3;
+const RESYNC: u64 = 4;
+
+impl PgState {
+    fn primary(&self) -> Option<usize> {
+        match self.phase {
+            Phase::Leader(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    fn publish(&mut self, cx: &mut ClusterCx<'_>) {
+        let w = self.primary().is_some() && !self.demoted && !self.blocked;
+        cx.set_output(0, w);
+        cx.set_output(1, self.up.iter().any(|u| *u));
+    }
+
+    fn set_timer(&mut self, cx: &mut ClusterCx<'_>, delay: Nanos, tag: u64) {
+        if let Some(id) = self.timer.take() {
+            cx.cancel(id);
+        }
+        self.timer = Some(cx.schedule(delay, tag));
+    }
+
+    fn clear_timer(&mut self, cx: &mut ClusterCx<'_>) {
+        if let Some(id) = self.timer.take() {
+            cx.cancel(id);
+        }
+    }
+
+    /// The synchronous standby for primary `p`: the first live replica.
+    fn pick_sync(&self, p: usize) -> Option<usize> {
+        (0..self.up.len()).find(|i| *i != p && self.up[*i])
+    }
+
+    /// The leader race among live members (Patroni ha.py
+    /// `is_failover_possible` / `_is_healthiest_node`).
+    fn try_elect(&mut self, cx: &mut ClusterCx<'_>, planned: bool, old: Option<usize>) {
+        if !self.cfg.manual && !self.dcs_ok {
+            return; // nobody can take the key
+        }
+        let mut best: Option<(u64, i64, usize)> = None;
+        for i in 0..self.up.len() {
+            if !self.up[i] || self.cfg.priority[i] == 0 && Some(i) != old {
+                continue;
+            }
+            if self.cfg.sync && self.sync_sb.is_some() && self.sync_sb != Some(i) && Some(i) != old
+            {
+                continue; // synchronous mode: only the sync standby may win
+            }
+            // The old primary (back) has everything; a planned stop ships the
+            // shutdown checkpoint; a sync standby has every commit.
+            let lag = if Some(i) == old || planned || (self.cfg.sync && self.sync_sb == Some(i)) {
+                0
+            } else {
+                let t = cx.sample(&self.cfg.lag);
+                (t as u128 * self.cfg.wal_rate as u128 / 1_000_000_000) as u64
+            };
+            if lag > self.cfg.max_lag {
+                let who = super::name(cx, i);
+                cx.trace(|| format!("{who} lags {lag} bytes > maximum_lag_on_failover: withdraws"));
+                continue;
+            }
+            let key = (lag, -self.cfg.priority[i], i);
+            if best.is_none_or(|b| key < b) {
+                best = Some(key);
+            }
+        }
+        let Some((lag, _, winner)) = best else {
+            self.phase = Phase::Leaderless;
+            cx.trace(|| "no member is eligible for promotion: waiting".to_string());
+            return;
+        };
+        if Some(winner) == old {
+            self.phase = Phase::Leader(winner);
+            self.after_new_leader(cx);
+            return;
+        }
+        if lag > 0 {
+            cx.data_loss();
+            cx.trace(|| {
+                format!(
+                    "asynchronous failover: {lag} bytes of commits not on the new primary are lost"
+                )
+            });
+        }
+        let d = cx.sample(&self.cfg.promotion);
+        let who = super::name(cx, winner);
+        cx.trace(|| format!("{who} wins the leader race; promoted in {}", Human(d)));
+        self.phase = Phase::Promoting(winner);
+        self.set_timer(cx, d, PROMOTED);
+    }
+
+    fn after_new_leader(&mut self, cx: &mut ClusterCx<'_>) {
+        self.demoted = false;
+        self.blocked = false;
+        if let Some(id) = self.block_timer.take() {
+            cx.cancel(id);
+        }
+        if let Some(p) = self.primary() {
+            self.sync_sb = if self.cfg.sync {
+                self.pick_sync(p)
+            } else {
+                None
+            };
+            let who = super::name(cx, p);
+            cx.trace(|| format!("{who} is primary"));
+        }
+        self.check_dcs(cx);
+    }
+
+    /// Schedules or cancels the demotion of a primary that lost the DCS.
+    fn check_dcs(&mut self, cx: &mut ClusterCx<'_>) {
+        if self.cfg.manual || self.primary().is_none() {
+            return;
+        }
+        let safe = self.cfg.failsafe && self.up.iter().all(|u| *u);
+        if self.dcs_ok || safe {
+            if let Some(id) = self.demote_timer.take() {
+                cx.cancel(id);
+            }
+            if self.demoted && self.dcs_ok {
+                // The members race again; the old primary has the most WAL.
+                let d = below(cx, self.cfg.loop_wait) + cx.sample(&self.cfg.promotion);
+                let p = self.primary().expect("checked above");
+                cx.trace(|| {
+                    format!(
+                        "DCS back: primary re-acquires the leader key in {}",
+                        Human(d)
+                    )
+                });
+                self.phase = Phase::Promoting(p);
+                self.set_timer(cx, d, PROMOTED);
+            }
+        } else if !self.demoted && self.demote_timer.is_none() {
+            let d = below(cx, self.cfg.loop_wait) + self.cfg.retry_timeout;
+            cx.trace(|| {
+                format!(
+                    "DCS unreachable: the primary demotes itself in {}",
+                    Human(d)
+                )
+            });
+            self.demote_timer = Some(cx.schedule(d, DEMOTE));
+        }
+    }
+}
+
+impl ClusterState for PgState {
+    fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
+        let n = self.up.len();
+        if !self.started {
+            self.started = true;
+            for i in 0..n {
+                self.up[i] = cx.member_up(i);
+            }
+            self.dcs_ok = self.cfg.dcs.is_none_or(|d| cx.input(d));
+            self.phase = match (0..n).find(|i| self.up[*i]) {
+                Some(p) => Phase::Leader(p),
+                None => Phase::Leaderless,
+            };
+            self.after_new_leader(cx);
+            self.publish(cx);
+            return;
+        }
+        let planned = cx.planned();
+        let was_dcs = self.dcs_ok;
+        self.dcs_ok = self.cfg.dcs.is_none_or(|d| cx.input(d));
+        let mut changed = Vec::new();
+        for i in 0..n {
+            let u = cx.member_up(i);
+            if u != self.up[i] {
+                self.up[i] = u;
+                changed.push(i);
+            }
+        }
+        for i in changed {
+            let up = self.up[i];
+            match self.phase {
+                Phase::Leader(p) if p == i && !up => {
+                    if let Some(id) = self.demote_timer.take() {
+                        cx.cancel(id);
+                    }
+                    self.demoted = false;
+                    let who = super::name(cx, i);
+                    if self.cfg.manual {
+                        self.phase = Phase::KeyHeld(p);
+                        if planned {
+                            cx.trace(|| {
+                                format!("primary {who} stopped for maintenance: writes wait for it")
+                            });
+                        } else {
+                            let d = cx.sample(&self.cfg.response) + cx.sample(&self.cfg.promotion);
+                            cx.trace(|| {
+                                format!(
+                                    "primary {who} crashed: an operator promotes the replica in {}",
+                                    Human(d)
+                                )
+                            });
+                            self.set_timer(cx, d, EXPIRED);
+                        }
+                    } else if planned {
+                        cx.trace(|| format!("primary {who} stops gracefully: leader key released"));
+                        self.phase = Phase::Leaderless;
+                        self.try_elect(cx, true, None);
+                    } else {
+                        let d = self.cfg.key_expiry(cx);
+                        cx.trace(|| {
+                            format!("primary {who} crashed: leader key expires in {}", Human(d))
+                        });
+                        self.phase = Phase::KeyHeld(p);
+                        self.set_timer(cx, d, EXPIRED);
+                    }
+                }
+                Phase::KeyHeld(p) if p == i && up => {
+                    // Back before anyone took over: it still holds the key.
+                    self.clear_timer(cx);
+                    self.phase = Phase::Leader(p);
+                    self.after_new_leader(cx);
+                }
+                Phase::Promoting(w) if w == i && !up => {
+                    self.clear_timer(cx);
+                    self.phase = Phase::Leaderless;
+                    self.try_elect(cx, false, None);
+                }
+                Phase::Leaderless if up => self.try_elect(cx, false, None),
+                Phase::Leader(_) if self.cfg.sync && self.sync_sb == Some(i) && !up => {
+                    // Commits wait until Patroni drops the dead standby.
+                    self.blocked = true;
+                    let d = self.cfg.key_expiry(cx);
+                    let who = super::name(cx, i);
+                    cx.trace(|| {
+                        format!(
+                            "synchronous standby {who} lost: commits block for {}",
+                            Human(d)
+                        )
+                    });
+                    if let Some(id) = self.block_timer.take() {
+                        cx.cancel(id);
+                    }
+                    self.block_timer = Some(cx.schedule(d, RESYNC));
+                }
+                Phase::Leader(_) if self.cfg.sync && up && self.sync_sb.is_none() => {
+                    // A replica is back: it becomes the sync standby at the
+                    // primary's next loop; strict mode unblocks then.
+                    self.sync_sb = Some(i);
+                    if self.blocked && self.block_timer.is_none() {
+                        let d = below(cx, self.cfg.loop_wait);
+                        self.block_timer = Some(cx.schedule(d, RESYNC));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if was_dcs != self.dcs_ok {
+            let ok = self.dcs_ok;
+            cx.trace(|| format!("DCS {}", if ok { "reachable again" } else { "lost quorum" }));
+            if ok && self.phase == Phase::Leaderless {
+                self.try_elect(cx, false, None);
+            }
+        }
+        self.check_dcs(cx);
+        self.publish(cx);
+    }
+
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: u64) {
+        match tag {
+            EXPIRED => {
+                self.timer = None;
+                if let Phase::KeyHeld(old) = self.phase {
+                    self.phase = Phase::Leaderless;
+                    cx.trace(|| "leader key expired: replicas race".to_string());
+                    if self.cfg.manual {
+                        // The operator promotes the replica directly.
+                        match (0..self.up.len()).find(|i| self.up[*i] && *i != old) {
+                            Some(w) => {
+                                let t = cx.sample(&self.cfg.lag);
+                                let lag =
+                                    (t as u128 * self.cfg.wal_rate as u128 / 1_000_000_000) as u64;
+                                if lag > 0 {
+                                    cx.data_loss();
+                                }
+                                self.phase = Phase::Leader(w);
+                                self.after_new_leader(cx);
+                            }
+                            None => self.phase = Phase::KeyHeld(old),
+                        }
+                    } else {
+                        self.try_elect(cx, false, None);
+                    }
+                }
+            }
+            PROMOTED => {
+                self.timer = None;
+                if let Phase::Promoting(w) = self.phase {
+                    self.phase = Phase::Leader(w);
+                    self.after_new_leader(cx);
+                }
+            }
+            DEMOTE => {
+                self.demote_timer = None;
+                self.demoted = true;
+                cx.trace(|| "primary demoted to read-only: no DCS".to_string());
+            }
+            RESYNC => {
+                self.block_timer = None;
+                if let Some(p) = self.primary() {
+                    self.sync_sb = self.pick_sync(p);
+                    match self.sync_sb {
+                        Some(s) => {
+                            let who = super::name(cx, s);
+                            cx.trace(|| {
+                                format!("{who} is the new synchronous standby: commits resume")
+                            });
+                            self.blocked = false;
+                        }
+                        None if self.cfg.strict => {
+                            cx.trace(|| {
+                                "no replica left: synchronous_mode_strict keeps commits blocked"
+                                    .to_string()
+                            });
+                        }
+                        None => {
+                            cx.trace(|| {
+                                "no replica left: synchronous replication disabled, commits resume"
+                                    .to_string()
+                            });
+                            self.blocked = false;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.publish(cx);
+    }
+}

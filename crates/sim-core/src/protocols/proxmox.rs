@@ -1,0 +1,712 @@
+//! Proxmox VE HA (`kind = "proxmox-ha"`).
+//!
+//! The members are the Proxmox hosts (corosync nodes). `vms` lists the HA
+//! resources (`ha-manager add vm:100`): each gets its own output, up while
+//! the VM runs somewhere, after `quorum` (the first output). A VM that is
+//! not HA-managed is a plain `[vms.X] host = "..."` element: it stays down
+//! until its host returns.
+//!
+//! Timeline of a host crash (pve-ha-manager, pve-docs "High Availability",
+//! HA-FACTS section 7):
+//!
+//! - corosync notices the lost node after the token timeout plus consensus:
+//!   effective token = `token` + (nodes - 2) * `token_coefficient` for three
+//!   nodes or more, consensus = 1.2 * token (corosync.conf(5)); the
+//!   membership, and so the vote count, changes then;
+//! - the dead node's LRM renewed its agent lock U(0, `lrm_loop`) before the
+//!   crash; the lock expires `lock_timeout` (120 s) after that renewal, and
+//!   only then may the CRM recover its services (fencing by lock expiry);
+//! - the CRM notices on its next round (U(0, `crm_loop`)), picks a target in
+//!   the VM's HA group, and the target's LRM starts the VM on its next round
+//!   (U(0, `lrm_loop`)), then the guest boots (`boot`). That is the
+//!   documented "about 2 minutes" plus boot time.
+//!
+//! Quorum: one vote per node plus one for a `qdevice` (corosync-qdevice,
+//! pve-docs "Corosync External Vote Support"); quorum is a strict majority.
+//! A node that loses quorum while it runs HA services self-fences through
+//! the watchdog `watchdog` (60 s, `CLIENT_WATCHDOG_TIMEOUT`) later: its HA
+//! VMs stop. Without quorum nothing is recovered or started. A two-node
+//! cluster without a QDevice therefore loses quorum, and after 60 s every
+//! HA VM, when either node dies.
+//!
+//! Placement: `crs = "basic"` (the default `crs: ha=basic` of
+//! datacenter.cfg) picks the online node of the highest group priority with
+//! the fewest HA services, ignoring CPU and memory; if the VM does not fit
+//! (`cores`, `memory` against `host_cores`, `host_memory`, counting the HA
+//! VMs already there) its start fails, is retried `max_restart` times on
+//! that node (one LRM round each) and then relocated, at most
+//! `max_relocate` times; after that the VM is in the `error` state and
+//! stays down until its original host returns (an operator clears it; an
+//! assumption). `crs = "static"` (PVE 7.3+) only picks nodes with room. A
+//! VM with no node with room stays down (in recovery) until one appears;
+//! the timeline says so.
+//!
+//! `group` is the HA group's node list in priority order (highest first);
+//! when set (and `nofailback` is false, the pve-docs default) a VM moves back
+//! to a higher-priority node when it returns, by live migration (no
+//! downtime in this model). Planned stops follow `shutdown_policy`
+//! (pve-docs "Shutdown Policy", default `conditional`, where a reboot
+//! freezes the services on the node): `conditional`/`freeze` keep the VMs
+//! down until the host is back; `failover` treats the stop like a crash;
+//! `migrate` live-migrates them to nodes with room first.
+//!
+//! Simplifications: the CRM master role is not modelled separately (its
+//! manager lock expires on the same 120 s scale), corosync joins are
+//! instantaneous, and all surviving nodes share one membership (no
+//! partitions).
+
+use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint};
+use crate::dist::Dist;
+use crate::engine::EventId;
+use crate::model::diag::Diagnostic;
+use crate::model::fields::Fields;
+use crate::protocols::below;
+use crate::time::{Human, Nanos, NANOS_PER_MILLI, NANOS_PER_SEC};
+
+pub const KEYS: &[&str] = &[
+    "qdevice",
+    "token",
+    "token_coefficient",
+    "watchdog",
+    "lock_timeout",
+    "crm_loop",
+    "lrm_loop",
+    "max_restart",
+    "max_relocate",
+    "crs",
+    "shutdown_policy",
+    "host_cores",
+    "host_memory",
+    "boot",
+    "vms",
+];
+
+/// Keys of one entry of `vms`.
+pub const VM_KEYS: &[&str] = &[
+    "name",
+    "home",
+    "group",
+    "nofailback",
+    "cores",
+    "memory",
+    "boot",
+    "max_restart",
+    "max_relocate",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crs {
+    Basic,
+    Static,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownPolicy {
+    Freeze,
+    Failover,
+    Migrate,
+}
+
+#[derive(Debug, Clone)]
+pub struct HaVm {
+    pub name: String,
+    pub home: usize,
+    /// Allowed nodes in priority order.
+    pub group: Vec<usize>,
+    /// A group with priorities was given: fail back to better nodes.
+    pub failback: bool,
+    pub cores: u64,
+    /// MiB, as in qm.conf.
+    pub memory: u64,
+    pub boot: Dist,
+    pub max_restart: u64,
+    pub max_relocate: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProxmoxHa {
+    pub nodes: usize,
+    pub qdevice: Option<usize>,
+    /// Effective token timeout.
+    pub token: Nanos,
+    pub watchdog: Nanos,
+    pub lock_timeout: Nanos,
+    pub crm_loop: Nanos,
+    pub lrm_loop: Nanos,
+    pub crs: Crs,
+    pub shutdown: ShutdownPolicy,
+    pub host_cores: Vec<u64>,
+    pub host_memory: Vec<u64>,
+    pub vms: Vec<HaVm>,
+}
+
+impl ProxmoxHa {
+    pub fn from_fields<'t>(
+        f: &mut Fields<'t, '_>,
+        inputs: &mut Inputs<'t>,
+    ) -> Result<Self, Diagnostic> {
+        let n = inputs.n_members();
+        let qdevice = f.string("qdevice")?.map(|(name, v)| inputs.add(name, v));
+        // corosync.conf(5): token 3000 ms; token_coefficient 650 ms, added
+        // per node beyond two (pve-docs; new clusters may set 125 ms).
+        let token = f.duration("token")?.unwrap_or(3000 * NANOS_PER_MILLI);
+        let coefficient = f
+            .duration("token_coefficient")?
+            .unwrap_or(650 * NANOS_PER_MILLI);
+        let token = token + (n.saturating_sub(2) as u64) * coefficient;
+        // pve-ha-manager: CLIENT_WATCHDOG_TIMEOUT 60 s; agent lock lifetime
+        // 120 s; CRM and LRM rounds about every 10 s (HA-FACTS section 7).
+        let watchdog = f.duration("watchdog")?.unwrap_or(60 * NANOS_PER_SEC);
+        let lock_timeout = f.duration("lock_timeout")?.unwrap_or(120 * NANOS_PER_SEC);
+        let crm_loop = f.duration("crm_loop")?.unwrap_or(10 * NANOS_PER_SEC);
+        let lrm_loop = f.duration("lrm_loop")?.unwrap_or(10 * NANOS_PER_SEC);
+        // pve-docs ha-manager: max_restart 1, max_relocate 1.
+        let max_restart = f.int("max_restart", 0, 100)?.unwrap_or(1) as u64;
+        let max_relocate = f.int("max_relocate", 0, 100)?.unwrap_or(1) as u64;
+        // datacenter.cfg(5): `crs: ha=basic` by default.
+        let crs = match f.string("crs")? {
+            None | Some(("basic", _)) => Crs::Basic,
+            Some(("static", _)) => Crs::Static,
+            Some((other, v)) => {
+                return Err(f
+                    .src
+                    .error(v.span.clone(), format!("unknown crs mode `{other}`"))
+                    .with_help("use \"basic\" (service count) or \"static\" (CPU and memory)"))
+            }
+        };
+        // pve-docs "Shutdown Policy": default `conditional` (a reboot freezes).
+        let shutdown = match f.string("shutdown_policy")? {
+            None | Some(("conditional" | "freeze", _)) => ShutdownPolicy::Freeze,
+            Some(("failover", _)) => ShutdownPolicy::Failover,
+            Some(("migrate", _)) => ShutdownPolicy::Migrate,
+            Some((other, v)) => {
+                return Err(f
+                    .src
+                    .error(v.span.clone(), format!("unknown shutdown_policy `{other}`"))
+                    .with_help("use \"conditional\", \"freeze\", \"failover\" or \"migrate\""))
+            }
+        };
+        // Host capacity: unlimited unless given (cores, memory in MiB).
+        let host_cores = super::per_member_ints(f, "host_cores", n, 1, 1_000_000)?
+            .map_or(vec![u64::MAX; n], |v| {
+                v.into_iter().map(|x| x as u64).collect()
+            });
+        let host_memory = super::per_member_ints(f, "host_memory", n, 1, i64::MAX / 2)?
+            .map_or(vec![u64::MAX; n], |v| {
+                v.into_iter().map(|x| x as u64).collect()
+            });
+        // ASSUMPTION: a Linux guest boots in about 30 s (no source; set `boot`).
+        let boot = f.dist("boot")?.unwrap_or(Dist::Uniform {
+            min: 20 * NANOS_PER_SEC,
+            max: 45 * NANOS_PER_SEC,
+        });
+        let names: Vec<String> = inputs.refs[..n]
+            .iter()
+            .map(|(m, _)| m.to_string())
+            .collect();
+        let mut vms = Vec::new();
+        for t in f.tables("vms")?.unwrap_or_default() {
+            let mut vf = Fields::new(f.src, t, format!("{}.vms[{}]", f.path, vms.len()))?;
+            let (name, nv) = vf
+                .string("name")?
+                .ok_or_else(|| vf.missing("name", "\"nextcloud\""))?;
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+            {
+                return Err(f
+                    .src
+                    .error(nv.span.clone(), format!("`{name}` is not a valid VM name")));
+            }
+            if name == "quorum" || vms.iter().any(|v: &HaVm| v.name == name) {
+                return Err(f.src.error(
+                    nv.span.clone(),
+                    format!("VM name `{name}` is used twice (or is `quorum`)"),
+                ));
+            }
+            let node = |s: &str, v: &crate::model::tree::Value| {
+                names.iter().position(|m| m == s).ok_or_else(|| {
+                    f.src
+                        .error(
+                            v.span.clone(),
+                            format!("`{s}` is not a member of this cluster"),
+                        )
+                        .with_help(format!("members: {}", names.join(", ")))
+                })
+            };
+            let group_given = vf.raw("group").is_some();
+            let group = match vf.strings("group")? {
+                Some(list) if !list.is_empty() => list
+                    .iter()
+                    .map(|(s, v)| node(s, v))
+                    .collect::<Result<Vec<_>, _>>()?,
+                _ => (0..n).collect(),
+            };
+            let home = match vf.string("home")? {
+                Some((s, v)) => node(s, v)?,
+                None => group[0],
+            };
+            if !group.contains(&home) {
+                return Err(f.src.error(
+                    t.span.clone(),
+                    format!("VM `{name}`: `home` is not in its `group`"),
+                ));
+            }
+            let nofailback = vf.bool("nofailback")?.unwrap_or(false);
+            // qm(1): cores 1, memory 512 MiB by default.
+            let cores = vf.int("cores", 1, 1_000_000)?.unwrap_or(1) as u64;
+            let memory = vf.int("memory", 16, i64::MAX / 2)?.unwrap_or(512) as u64;
+            let vboot = vf.dist("boot")?.unwrap_or_else(|| boot.clone());
+            let vmr = vf
+                .int("max_restart", 0, 100)?
+                .map_or(max_restart, |x| x as u64);
+            let vml = vf
+                .int("max_relocate", 0, 100)?
+                .map_or(max_relocate, |x| x as u64);
+            vf.finish(VM_KEYS)?;
+            vms.push(HaVm {
+                name: name.to_string(),
+                home,
+                group,
+                failback: group_given && !nofailback,
+                cores,
+                memory,
+                boot: vboot,
+                max_restart: vmr,
+                max_relocate: vml,
+            });
+        }
+        if vms.len() > 63 {
+            return Err(f.src.error(
+                f.span.clone(),
+                "a proxmox-ha cluster model supports at most 63 HA VMs",
+            ));
+        }
+        Ok(ProxmoxHa {
+            nodes: n,
+            qdevice,
+            token,
+            watchdog,
+            lock_timeout,
+            crm_loop,
+            lrm_loop,
+            crs,
+            shutdown,
+            host_cores,
+            host_memory,
+            vms,
+        })
+    }
+
+    /// How long corosync takes to drop a silent node: token + consensus,
+    /// consensus = 1.2 * token (corosync.conf(5)).
+    pub fn detection(&self) -> Nanos {
+        self.token + self.token * 6 / 5
+    }
+
+    fn needed(&self) -> usize {
+        (self.nodes + usize::from(self.qdevice.is_some())) / 2 + 1
+    }
+}
+
+impl ClusterKind for ProxmoxHa {
+    fn kind(&self) -> &'static str {
+        "proxmox-ha"
+    }
+    fn outputs(&self) -> &'static [&'static str] {
+        &["quorum"]
+    }
+    fn output_names(&self) -> Vec<String> {
+        std::iter::once("quorum".to_string())
+            .chain(self.vms.iter().map(|v| v.name.clone()))
+            .collect()
+    }
+    fn quorum_output(&self) -> Option<usize> {
+        Some(0)
+    }
+    fn lint(&self) -> Vec<Lint> {
+        if self.nodes == 2 && self.qdevice.is_none() {
+            return vec![Lint {
+                message: "a two-node Proxmox cluster without a `qdevice` loses quorum when either node dies, and its HA VMs self-fence 60 s later".into(),
+                rule: "corosync needs a strict majority of votes; pve-docs recommend a QDevice (+1 vote) for two-node clusters".into(),
+            }];
+        }
+        Vec::new()
+    }
+    fn new_state(&self) -> Box<dyn ClusterState> {
+        Box::new(PveState {
+            cfg: self.clone(),
+            up: vec![true; self.nodes],
+            seen: vec![true; self.nodes],
+            qdev: true,
+            detect: vec![None; self.nodes],
+            fence: vec![None; self.nodes],
+            fenced: vec![false; self.nodes],
+            lock_expired: vec![false; self.nodes],
+            recover: vec![None; self.nodes],
+            quorate: true,
+            vm: self
+                .vms
+                .iter()
+                .map(|v| Vm {
+                    node: v.home,
+                    state: Vs::Running,
+                    timer: None,
+                    stuck_traced: false,
+                })
+                .collect(),
+            started: false,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Vs {
+    Running,
+    Starting,
+    /// Down, waiting for its node, for recovery, or for room.
+    Waiting,
+    /// Start failures used up max_restart and max_relocate.
+    Error,
+}
+
+struct Vm {
+    node: usize,
+    state: Vs,
+    timer: Option<EventId>,
+    stuck_traced: bool,
+}
+
+struct PveState {
+    cfg: ProxmoxHa,
+    up: Vec<bool>,
+    /// corosync's view of the membership.
+    seen: Vec<bool>,
+    qdev: bool,
+    detect: Vec<Option<EventId>>,
+    fence: Vec<Option<EventId>>,
+    fenced: Vec<bool>,
+    lock_expired: Vec<bool>,
+    recover: Vec<Option<EventId>>,
+    quorate: bool,
+    vm: Vec<Vm>,
+    started: bool,
+}
+
+const DETECT: u64 = 1 << 32;
+const RECOVER: u64 = 2 << 32;
+const FENCE: u64 = 3 << 32;
+const START: u64 = 4 << 32;
+
+impl PveState {
+    fn usage(&self, node: usize) -> (u64, u64, usize) {
+        let mut c = (0, 0, 0);
+        for (i, v) in self.vm.iter().enumerate() {
+            if v.node == node && matches!(v.state, Vs::Running | Vs::Starting | Vs::Waiting) {
+                c.0 += self.cfg.vms[i].cores;
+                c.1 += self.cfg.vms[i].memory;
+                c.2 += 1;
+            }
+        }
+        c
+    }
+
+    fn fits(&self, vm: usize, node: usize) -> bool {
+        let (c, m, _) = self.usage(node);
+        let v = &self.cfg.vms[vm];
+        c.saturating_add(v.cores) <= self.cfg.host_cores[node]
+            && m.saturating_add(v.memory) <= self.cfg.host_memory[node]
+    }
+
+    fn online(&self, node: usize) -> bool {
+        self.up[node] && !self.fenced[node]
+    }
+
+    /// Candidate targets for `vm` (away from `from`): online group members,
+    /// by group priority then fewest HA services (basic) or most free
+    /// memory (static, which also requires room).
+    fn candidates(&self, vm: usize, from: usize) -> Vec<usize> {
+        let v = &self.cfg.vms[vm];
+        let mut c: Vec<(usize, u64, usize)> = v
+            .group
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n != from && self.online(**n))
+            .filter(|(_, n)| self.cfg.crs == Crs::Basic || self.fits(vm, **n))
+            .map(|(prio, n)| {
+                let (_, mem, count) = self.usage(*n);
+                let key = match self.cfg.crs {
+                    Crs::Basic => count as u64,
+                    Crs::Static => mem,
+                };
+                // Without a group, all nodes share one priority.
+                (if v.failback { prio } else { 0 }, key, *n)
+            })
+            .collect();
+        c.sort_unstable();
+        c.into_iter().map(|(_, _, n)| n).collect()
+    }
+
+    fn set_vm(&mut self, cx: &mut ClusterCx<'_>, i: usize, state: Vs) {
+        if let Some(id) = self.vm[i].timer.take() {
+            cx.cancel(id);
+        }
+        self.vm[i].state = state;
+        cx.set_output(1 + i, state == Vs::Running);
+    }
+
+    fn start(&mut self, cx: &mut ClusterCx<'_>, i: usize, extra: Nanos) {
+        let delay = below(cx, self.cfg.lrm_loop) + extra + cx.sample(&self.cfg.vms[i].boot);
+        self.set_vm(cx, i, Vs::Starting);
+        self.vm[i].timer = Some(cx.schedule(delay, START | i as u64));
+        self.vm[i].stuck_traced = false;
+        let (name, node) = (
+            self.cfg.vms[i].name.clone(),
+            super::name(cx, self.vm[i].node),
+        );
+        cx.trace(|| {
+            format!(
+                "starting HA VM {name} on {node}: running in {}",
+                Human(delay)
+            )
+        });
+    }
+
+    fn update_quorum(&mut self, cx: &mut ClusterCx<'_>) {
+        let votes = self.seen.iter().filter(|s| **s).count()
+            + usize::from(self.cfg.qdevice.is_some() && self.qdev);
+        let q = votes >= self.cfg.needed();
+        if q == self.quorate {
+            return;
+        }
+        self.quorate = q;
+        cx.set_output(0, q);
+        let (needed, total) = (
+            self.cfg.needed(),
+            self.cfg.nodes + usize::from(self.cfg.qdevice.is_some()),
+        );
+        cx.trace(|| {
+            format!(
+                "{votes} of {total} votes, {needed} needed: quorum {}",
+                if q { "regained" } else { "lost" }
+            )
+        });
+        for n in 0..self.cfg.nodes {
+            if let Some(id) = self.fence[n].take() {
+                cx.cancel(id);
+            }
+            if q {
+                self.fenced[n] = false;
+            } else if self.up[n] && self.vm.iter().any(|v| v.node == n && v.state != Vs::Error) {
+                // The watchdog resets a quorum-less node with active HA services.
+                self.fence[n] = Some(cx.schedule(self.cfg.watchdog, FENCE | n as u64));
+            }
+        }
+    }
+
+    /// Starts, recovers and fails back what the current state allows.
+    fn reconcile(&mut self, cx: &mut ClusterCx<'_>) {
+        if !self.quorate {
+            return;
+        }
+        for i in 0..self.vm.len() {
+            let node = self.vm[i].node;
+            match self.vm[i].state {
+                Vs::Waiting if self.online(node) => self.start(cx, i, 0),
+                Vs::Waiting if !self.up[node] && self.lock_expired[node] => self.recover_vm(cx, i),
+                Vs::Error if self.online(node) => {
+                    // The operator clears the error once the host is back.
+                    self.start(cx, i, 0);
+                }
+                Vs::Running if self.cfg.vms[i].failback => {
+                    let v = &self.cfg.vms[i];
+                    let cur = v
+                        .group
+                        .iter()
+                        .position(|n| *n == node)
+                        .unwrap_or(usize::MAX);
+                    if let Some(better) = v.group[..cur.min(v.group.len())]
+                        .iter()
+                        .copied()
+                        .find(|n| self.online(*n) && self.fits(i, *n))
+                    {
+                        self.vm[i].node = better;
+                        let (name, to) = (v.name.clone(), super::name(cx, better));
+                        cx.trace(|| format!("HA VM {name} migrates back to {to} (live migration)"));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn recover_vm(&mut self, cx: &mut ClusterCx<'_>, i: usize) {
+        let from = self.vm[i].node;
+        let cands = self.candidates(i, from);
+        let v = &self.cfg.vms[i];
+        let tries = 1 + v.max_restart;
+        let mut extra = 0;
+        let mut target = None;
+        for n in cands.iter().take(1 + v.max_relocate as usize) {
+            if self.fits(i, *n) {
+                target = Some(*n);
+                break;
+            }
+            // Each failed start and restart costs an LRM round.
+            extra += tries * self.cfg.lrm_loop;
+        }
+        let name = v.name.clone();
+        match target {
+            Some(t) => {
+                self.vm[i].node = t;
+                let crm = below(cx, self.cfg.crm_loop);
+                self.start(cx, i, crm + extra);
+            }
+            None if cands.is_empty() => {
+                if !self.vm[i].stuck_traced {
+                    self.vm[i].stuck_traced = true;
+                    cx.trace(|| format!("HA VM {name}: no online node with room in its group; stays in recovery"));
+                }
+            }
+            None => {
+                self.set_vm(cx, i, Vs::Error);
+                cx.trace(|| format!("HA VM {name}: start failed on every node tried (max_restart/max_relocate used up): error state"));
+            }
+        }
+    }
+}
+
+impl ClusterState for PveState {
+    fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
+        if !self.started {
+            self.started = true;
+            for n in 0..self.cfg.nodes {
+                self.up[n] = cx.member_up(n);
+                self.seen[n] = self.up[n];
+            }
+            self.qdev = self.cfg.qdevice.is_none_or(|q| cx.input(q));
+            self.quorate = true;
+            cx.set_output(0, true);
+            for i in 0..self.vm.len() {
+                let ok = self.up[self.vm[i].node];
+                self.vm[i].state = if ok { Vs::Running } else { Vs::Waiting };
+                cx.set_output(1 + i, ok);
+            }
+            self.update_quorum(cx);
+            self.reconcile(cx);
+            return;
+        }
+        if let Some(q) = self.cfg.qdevice {
+            self.qdev = cx.input(q);
+        }
+        let planned = cx.planned();
+        for n in 0..self.cfg.nodes {
+            let up = cx.member_up(n);
+            if up == self.up[n] {
+                continue;
+            }
+            self.up[n] = up;
+            if let Some(id) = self.detect[n].take() {
+                cx.cancel(id);
+            }
+            if let Some(id) = self.fence[n].take() {
+                cx.cancel(id);
+            }
+            if up {
+                self.seen[n] = true;
+                self.lock_expired[n] = false;
+                self.fenced[n] = false;
+                if let Some(id) = self.recover[n].take() {
+                    cx.cancel(id);
+                }
+                continue;
+            }
+            // A clean shutdown leaves the membership at once; a crash is
+            // noticed after token + consensus.
+            if planned {
+                self.seen[n] = false;
+            } else {
+                let d = self.cfg.detection();
+                self.detect[n] = Some(cx.schedule(d, DETECT | n as u64));
+            }
+            let policy = if planned {
+                self.cfg.shutdown
+            } else {
+                ShutdownPolicy::Failover
+            };
+            for i in 0..self.vm.len() {
+                if self.vm[i].node != n || self.vm[i].state == Vs::Error {
+                    continue;
+                }
+                if policy == ShutdownPolicy::Migrate && self.vm[i].state == Vs::Running {
+                    if let Some(t) = self.candidates(i, n).into_iter().find(|t| self.fits(i, *t)) {
+                        self.vm[i].node = t;
+                        let (name, to) = (self.cfg.vms[i].name.clone(), super::name(cx, t));
+                        cx.trace(|| {
+                            format!("HA VM {name} live-migrates to {to} before the shutdown")
+                        });
+                        continue;
+                    }
+                }
+                self.set_vm(cx, i, Vs::Waiting);
+            }
+            if policy == ShutdownPolicy::Failover {
+                // The lock was last renewed U(0, lrm_loop) ago; the CRM sees
+                // it expired on its next round after lock_timeout.
+                let d =
+                    self.cfg.lock_timeout - below(cx, self.cfg.lrm_loop).min(self.cfg.lock_timeout);
+                let who = super::name(cx, n);
+                cx.trace(|| format!("{who} lost; its HA services may be recovered once its agent lock expires in {}", Human(d)));
+                self.recover[n] = Some(cx.schedule(d, RECOVER | n as u64));
+            }
+        }
+        self.update_quorum(cx);
+        self.reconcile(cx);
+    }
+
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: u64) {
+        let i = (tag & 0xffff_ffff) as usize;
+        match tag & !0xffff_ffff {
+            DETECT => {
+                self.detect[i] = None;
+                self.seen[i] = false;
+                let who = super::name(cx, i);
+                cx.trace(|| format!("corosync drops {who} from the membership"));
+            }
+            RECOVER => {
+                self.recover[i] = None;
+                self.lock_expired[i] = true;
+            }
+            FENCE => {
+                self.fence[i] = None;
+                self.fenced[i] = true;
+                let who = super::name(cx, i);
+                cx.trace(|| {
+                    format!("{who} has no quorum: the watchdog fences it and its HA VMs stop")
+                });
+                for v in 0..self.vm.len() {
+                    if self.vm[v].node == i
+                        && matches!(self.vm[v].state, Vs::Running | Vs::Starting)
+                    {
+                        self.set_vm(cx, v, Vs::Waiting);
+                    }
+                }
+            }
+            START => {
+                self.vm[i].timer = None;
+                if !self.quorate {
+                    // The LRM may not start services without quorum.
+                    self.set_vm(cx, i, Vs::Waiting);
+                    return;
+                }
+                self.set_vm(cx, i, Vs::Running);
+                let name = self.cfg.vms[i].name.clone();
+                cx.trace(|| format!("HA VM {name} is running"));
+            }
+            _ => {}
+        }
+        self.update_quorum(cx);
+        self.reconcile(cx);
+    }
+}
