@@ -14,3 +14,4 @@ cargo test --workspace --locked
 
 echo "== benchmarks compile (run them with: cargo bench -p hasim-benches)"
 cargo bench -p hasim-benches --locked --no-run
+./scripts/web-test.sh  # browser playground: wasm build, node API tests, headless Chromium end to end

@@ -1,1 +1,175 @@
+//! # sim-wasm: the hasim engine for the browser
+//!
+//! A thin wasm-bindgen layer over `sim-core` for the playground in `web/`.
+//! Everything here is plain Rust over strings (see [`api`]), so it is tested
+//! natively; the `#[wasm_bindgen]` functions below only convert to and from
+//! JavaScript values.
+//!
+//! Results are produced by `sim_core::export::Document::to_json`, the same
+//! code the CLI's `--export-json` uses, so a model run in the browser gives
+//! the same bytes as `hasim run MODEL --export-json -` with the same seed and
+//! options: the core is deterministic (integer accumulators, `libm`), and
+//! without the `parallel` feature the runner merges replications in the same
+//! order rayon does.
+//!
+//! Errors become JavaScript `Error`s whose `message` is the CLI's text (for a
+//! model: every diagnostic rendered like rustc, with file, line, column and
+//! the offending text) and which carry the structured diagnostics in
+//! `error.diagnostics` so the page can mark the lines.
+//!
+//! A panic is a bug, but it must not leave the page dead: the panic hook
+//! logs the message and stores it in `globalThis.hasimLastPanic` before the
+//! wasm instance traps. The worker catches the trap (a `RuntimeError`),
+//! reports the stored message and is replaced by a fresh one.
 
+pub mod api;
+
+use api::{ApiError, ErrorKind};
+use wasm_bindgen::prelude::*;
+
+/// Installs the panic hook. Runs when the module is instantiated.
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = format!("hasim panicked (this is a bug): {info}");
+        let _ = js_sys::Reflect::set(
+            &js_sys::global(),
+            &JsValue::from_str("hasimLastPanic"),
+            &JsValue::from_str(&message),
+        );
+        web_sys_console_error(&message);
+    }));
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn web_sys_console_error(s: &str);
+}
+
+/// The crate version and the export schema version, for the page footer.
+#[wasm_bindgen]
+pub fn version() -> String {
+    api::version()
+}
+
+/// Validates a model without running it. Never throws for a bad model: it
+/// returns JSON `{ ok, diagnostics: [...], model: {...} | null, assumptions }`
+/// where each diagnostic carries `severity`, `message`, `line`, `column`,
+/// `snippet`, `help`, `rule` and `rendered` (the CLI's text).
+#[wasm_bindgen]
+pub fn validate(name: &str, text: &str) -> String {
+    api::validate(name, text)
+}
+
+/// Runs one model. `options` is JSON `{seed, replications, horizon, target_ci,
+/// batch}` (all optional; the CLI's defaults). `progress(done, total)` is
+/// called after every batch; returning `false` cancels the run, which then
+/// throws an Error named `Cancelled`.
+///
+/// Returns `{ json, csv, recovery }`: `json` is the export document (the
+/// bytes of `hasim run --export-json`), `csv` the CLI's CSV export and
+/// `recovery` (JSON) the recovery-time distribution of each service.
+#[wasm_bindgen]
+pub fn run(
+    name: &str,
+    text: &str,
+    options: &str,
+    progress: Option<js_sys::Function>,
+) -> Result<JsValue, JsValue> {
+    let mut cb = callback(progress);
+    let out = api::run(name, text, options, &mut cb).map_err(to_js_error)?;
+    Ok(object(&[
+        ("json", out.json.into()),
+        ("csv", out.csv.into()),
+        ("recovery", out.recovery.into()),
+    ]))
+}
+
+/// Runs several designs with the same seeds. `designs` is JSON
+/// `[{name, text}, ...]`. Returns `{ json, csv, documents, recovery }`:
+/// `json` is the document of `hasim compare --export-json`, `documents` a
+/// JSON array of the per-design run documents (each the bytes `hasim run`
+/// exports for that design), `csv` the compare CSV (one row per design and
+/// service), `recovery` one recovery distribution list per design.
+#[wasm_bindgen]
+pub fn compare(
+    designs: &str,
+    options: &str,
+    progress: Option<js_sys::Function>,
+) -> Result<JsValue, JsValue> {
+    let mut cb = callback(progress);
+    let out = api::compare(designs, options, &mut cb).map_err(to_js_error)?;
+    Ok(object(&[
+        ("json", out.json.into()),
+        ("csv", out.csv.into()),
+        ("documents", out.documents.into()),
+        ("recovery", out.recovery.into()),
+    ]))
+}
+
+/// Sweeps parameters of one model. `axes` is JSON `[{path, values: [..]}]`
+/// (every combination, the first axis varying slowest, like `hasim sweep -L`).
+/// Returns `{ json, csv }`: the sweep document and its CSV.
+#[wasm_bindgen]
+pub fn sweep(
+    name: &str,
+    text: &str,
+    options: &str,
+    axes: &str,
+    progress: Option<js_sys::Function>,
+) -> Result<JsValue, JsValue> {
+    let mut cb = callback(progress);
+    let out = api::sweep(name, text, options, axes, &mut cb).map_err(to_js_error)?;
+    Ok(object(&[
+        ("json", out.json.into()),
+        ("csv", out.csv.into()),
+    ]))
+}
+
+/// Deliberately panics, so tests can check that a panic is reported and
+/// the page recovers.
+#[wasm_bindgen(js_name = debugPanic)]
+pub fn debug_panic() {
+    panic!("debugPanic was called");
+}
+
+/// Wraps an optional JS callback as a progress function. A callback that
+/// throws or returns `false` cancels.
+fn callback(f: Option<js_sys::Function>) -> impl FnMut(u64, u64) -> bool {
+    move |done, total| match &f {
+        None => true,
+        Some(f) => match f.call2(
+            &JsValue::NULL,
+            &JsValue::from_f64(done as f64),
+            &JsValue::from_f64(total as f64),
+        ) {
+            Ok(v) => v.as_bool() != Some(false),
+            Err(_) => false,
+        },
+    }
+}
+
+fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in fields {
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), v);
+    }
+    o.into()
+}
+
+fn to_js_error(e: ApiError) -> JsValue {
+    let err = js_sys::Error::new(&e.message);
+    let name = match e.kind {
+        ErrorKind::Model => "ModelError",
+        ErrorKind::Input => "InputError",
+        ErrorKind::Cancelled => "Cancelled",
+    };
+    err.set_name(name);
+    if let Some(d) = e.diagnostics_json {
+        if let Ok(v) = js_sys::JSON::parse(&d) {
+            let _ = js_sys::Reflect::set(&err, &JsValue::from_str("diagnostics"), &v);
+        }
+    }
+    err.into()
+}

@@ -1,0 +1,662 @@
+// The playground page: designs in an editor with live validation, runs in
+// a module Web Worker (see worker.js for the message protocol), results as
+// tables and SVG charts, exports and shareable links.
+
+import * as fmt from './format.js';
+import { PALETTE, downtimeByCause, recoveryCdf, sweepChart } from './charts.js';
+import { decodeState, encodeState } from './share.js';
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  designs: [], // {name, text, validation}
+  active: 0,
+  examples: [], // file names under models/
+  last: null, // {kind: 'compare' | 'sweep', result, ...}
+};
+
+// ---------------------------------------------------------------- workers
+
+/** A worker with request ids; `onReady` is called with the engine version. */
+function makeWorker(onMessage) {
+  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  w.onmessage = (ev) => onMessage(ev.data);
+  w.onerror = (ev) => showBanner(`worker error: ${ev.message || ev}`);
+  return w;
+}
+
+let nextId = 1;
+let validator = null;
+let runner = null;
+let running = null; // {id, kind, started}
+
+function startValidator() {
+  validator?.terminate();
+  validator = makeWorker(onValidatorMessage);
+}
+
+function startRunner() {
+  runner?.terminate();
+  runner = makeWorker(onRunnerMessage);
+}
+
+function onValidatorMessage(msg) {
+  if (msg.type === 'ready') {
+    $('version').textContent = msg.version;
+    document.body.dataset.engine = 'ready';
+  } else if (msg.type === 'validated') {
+    const d = state.designs.find((x) => x.pending === msg.id);
+    if (!d) return;
+    d.validation = msg.result;
+    d.pending = null;
+    renderTabs();
+    if (d === state.designs[state.active]) renderValidation();
+  } else if (msg.type === 'panic') {
+    showBanner(msg.message);
+    startValidator(); // a trapped instance is not reused
+    validateAll();
+  }
+}
+
+function onRunnerMessage(msg) {
+  if (msg.type === 'ready') return;
+  if (!running || msg.id !== running.id) return;
+  if (msg.type === 'progress') {
+    setProgress(msg.done, msg.total);
+  } else if (msg.type === 'done') {
+    const r = running;
+    finishRun(`done in ${((performance.now() - r.started) / 1000).toFixed(1)} s`, true);
+    if (r.kind === 'compare') showCompare(msg.result, r);
+    else showSweep(msg.result, r);
+  } else if (msg.type === 'error') {
+    finishRun(msg.error.name === 'Cancelled' ? 'cancelled' : 'failed', false);
+    showRunError(msg.error);
+  } else if (msg.type === 'panic') {
+    finishRun('failed', false);
+    showBanner(msg.message);
+    startRunner();
+  }
+}
+
+// ---------------------------------------------------------------- editor
+
+function renderTabs() {
+  const nav = $('tabs');
+  nav.replaceChildren();
+  state.designs.forEach((d, i) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = `tab${i === state.active ? ' active' : ''}`;
+    b.dataset.index = i;
+    const dot = document.createElement('span');
+    const v = d.validation;
+    dot.className = `dot${!v ? '' : !v.ok ? ' err' : v.diagnostics.length ? ' warn' : ''}`;
+    b.append(dot, document.createTextNode(designLabel(d, i)));
+    b.onclick = () => selectDesign(i);
+    nav.append(b);
+  });
+  const add = document.createElement('button');
+  add.type = 'button';
+  add.className = 'tab add';
+  add.id = 'add-design';
+  add.textContent = '+ add design';
+  add.onclick = () => {
+    const base = state.designs[state.active];
+    state.designs.push({ name: `design-${state.designs.length + 1}.toml`, text: base ? base.text : '' });
+    selectDesign(state.designs.length - 1);
+    validateActive();
+  };
+  nav.append(add);
+  $('remove-design').disabled = state.designs.length < 2;
+}
+
+function designLabel(d, i) {
+  return d.validation?.model?.name || d.name.replace(/\.(toml|json)$/, '') || `design ${i + 1}`;
+}
+
+function selectDesign(i) {
+  state.active = i;
+  const d = state.designs[i];
+  $('model').value = d.text;
+  $('design-name').value = d.name;
+  $('model').scrollTop = 0;
+  renderTabs();
+  renderValidation();
+}
+
+function renderGutter() {
+  const d = state.designs[state.active];
+  const lines = $('model').value.split('\n').length;
+  const marks = new Map();
+  for (const g of d?.validation?.diagnostics || []) {
+    if (marks.get(g.line) !== 'err') marks.set(g.line, g.severity === 'error' ? 'err' : 'warn');
+  }
+  const gutter = $('gutter');
+  const frag = document.createDocumentFragment();
+  for (let n = 1; n <= lines; n++) {
+    const s = document.createElement('span');
+    s.textContent = n;
+    const m = marks.get(n);
+    if (m) {
+      s.className = m;
+      s.dataset.line = n;
+    }
+    frag.append(s);
+  }
+  // Room for the textarea's horizontal scrollbar.
+  frag.append(document.createElement('br'), document.createElement('br'));
+  gutter.replaceChildren(frag);
+  gutter.scrollTop = $('model').scrollTop;
+}
+
+function renderValidation() {
+  const d = state.designs[state.active];
+  renderGutter();
+  const v = d.validation;
+  const status = $('validation-status');
+  const list = $('diagnostics');
+  list.replaceChildren();
+  if (!v) {
+    status.className = 'validation-status';
+    status.textContent = 'checking…';
+    return;
+  }
+  const warnings = v.diagnostics.filter((x) => x.severity === 'warning').length;
+  if (v.ok) {
+    const m = v.model;
+    status.className = 'validation-status ok';
+    status.textContent = `${m.name}: ${m.elements} elements, ${m.clusters.length} clusters, ${m.services.length} services; ${warnings} design warning(s)`;
+  } else {
+    status.className = 'validation-status err';
+    status.textContent = `${v.diagnostics.length} error(s): the model does not load`;
+  }
+  for (const g of v.diagnostics) {
+    const box = document.createElement('div');
+    box.className = `diag ${g.severity}`;
+    box.dataset.line = g.line;
+    box.dataset.column = g.column;
+    const pre = document.createElement('pre');
+    pre.textContent = g.rendered;
+    box.append(pre);
+    box.title = 'go to line';
+    box.onclick = () => goToLine(g.line, g.column, g.snippet.length);
+    list.append(box);
+  }
+  if (v.ok && v.assumptions.length) {
+    const a = document.createElement('div');
+    a.className = 'diag warning assumptions';
+    const pre = document.createElement('pre');
+    pre.textContent = `assumptions (presets without an authoritative source; override them in the model):\n${v.assumptions.map((x) => `  ${x}`).join('\n')}`;
+    a.append(pre);
+    list.append(a);
+  }
+}
+
+function goToLine(line, column, length) {
+  const ta = $('model');
+  const lines = ta.value.split('\n');
+  let pos = 0;
+  for (let i = 0; i < line - 1 && i < lines.length; i++) pos += lines[i].length + 1;
+  pos += Math.max(0, column - 1);
+  ta.focus();
+  ta.setSelectionRange(pos, pos + Math.max(1, length));
+  ta.scrollTop = Math.max(0, (line - 5) * 19);
+}
+
+let validateTimer = null;
+function validateActive() {
+  const d = state.designs[state.active];
+  d.pending = nextId++;
+  validator.postMessage({ type: 'validate', id: d.pending, name: d.name, text: d.text });
+}
+
+function validateAll() {
+  for (const d of state.designs) {
+    d.pending = nextId++;
+    validator.postMessage({ type: 'validate', id: d.pending, name: d.name, text: d.text });
+  }
+}
+
+// ---------------------------------------------------------------- running
+
+function readOptions() {
+  const seed = $('seed').value.trim() || '1';
+  if (!/^\d+$/.test(seed)) throw new Error('seed must be a whole number');
+  const reps = $('replications').value.trim() || '1000';
+  if (!/^\d+$/.test(reps)) throw new Error('replications must be a whole number');
+  // The seed goes as text: JavaScript numbers lose digits above 2^53.
+  const o = { seed, replications: Number(reps), horizon: $('horizon').value.trim() || '10y' };
+  const t = $('target-ci').value.trim();
+  if (t) o.target_ci = Number(t);
+  return o;
+}
+
+function startRun(kind, extra) {
+  if (running) return;
+  let options;
+  try {
+    options = readOptions();
+  } catch (e) {
+    showRunError({ name: 'InputError', message: e.message });
+    return;
+  }
+  const id = nextId++;
+  running = { id, kind, started: performance.now(), options, ...extra };
+  document.body.dataset.running = 'true';
+  $('run').disabled = true;
+  $('sweep').disabled = true;
+  $('cancel').disabled = false;
+  $('progress-bar').className = 'bar';
+  setProgress(0, options.replications);
+  const json = JSON.stringify(options);
+  if (kind === 'compare') {
+    runner.postMessage({ type: 'compare', id, designs: running.designs, options: json });
+  } else {
+    runner.postMessage({ type: 'sweep', id, name: extra.name, text: extra.text, options: json, axes: extra.axes });
+  }
+}
+
+function setProgress(done, total) {
+  $('progress-bar').style.width = `${total ? (100 * done) / total : 0}%`;
+  const secs = running ? ((performance.now() - running.started) / 1000).toFixed(1) : '0.0';
+  $('status').textContent = `${done.toLocaleString('en')} / ${total.toLocaleString('en')} replications · ${secs} s`;
+}
+
+function finishRun(text, ok) {
+  running = null;
+  delete document.body.dataset.running;
+  $('run').disabled = false;
+  $('sweep').disabled = false;
+  $('cancel').disabled = true;
+  $('status').textContent = text;
+  $('status').dataset.state = text.split(' ')[0];
+  $('progress-bar').className = ok ? 'bar done' : 'bar';
+  $('progress-bar').style.width = ok ? '100%' : '0';
+}
+
+function cancelRun() {
+  if (!running) return;
+  // The run is one synchronous wasm call: replace the worker.
+  startRunner();
+  finishRun('cancelled', false);
+}
+
+function showRunError(err) {
+  const box = document.createElement('div');
+  box.className = 'error-box';
+  box.id = 'run-error';
+  const h = document.createElement('strong');
+  h.textContent = err.name === 'Cancelled' ? 'Run cancelled' : 'The run failed';
+  const pre = document.createElement('pre');
+  pre.textContent = err.message;
+  box.append(h, pre);
+  $('results').replaceChildren(box);
+  $('exports').hidden = true;
+}
+
+// ---------------------------------------------------------------- results
+
+function cell(tr, text, field, estimate, cls) {
+  const td = document.createElement('td');
+  // "mean ± half-width": the interval on a second, quieter line. The text
+  // content stays exactly the one-line form.
+  const i = text.indexOf(' ± ');
+  if (i > 0) {
+    const ci = document.createElement('span');
+    ci.className = 'ci';
+    ci.textContent = text.slice(i + 1);
+    td.append(text.slice(0, i), ' ', ci);
+  } else {
+    td.textContent = text;
+  }
+  if (field) td.dataset.field = field;
+  if (estimate && typeof estimate === 'object') {
+    td.dataset.value = String(estimate.mean);
+    if (estimate.ci95) {
+      td.dataset.ciLow = String(estimate.ci95[0]);
+      td.dataset.ciHigh = String(estimate.ci95[1]);
+      td.title = `95% CI ${estimate.ci95[0]} … ${estimate.ci95[1]}`;
+    }
+  } else if (estimate !== undefined && estimate !== null) {
+    td.dataset.value = String(estimate);
+  }
+  if (cls) td.className = cls;
+  tr.append(td);
+  return td;
+}
+
+const HEADERS = ['design', 'availability', 'nines', 'downtime/yr', 'outages/yr', 'recovery p50', 'recovery p99', 'data loss/yr', 'Δ downtime/yr'];
+
+function showCompare(result, run) {
+  const docs = result.documents.map((j) => JSON.parse(j));
+  const compare = JSON.parse(result.json);
+  state.last = { kind: 'compare', result, docs, compare, run };
+  window.hasimLast = state.last;
+  const root = $('results');
+  root.replaceChildren();
+  const head = document.createElement('p');
+  head.className = 'muted run-head';
+  head.textContent = `${docs.length} design(s) · ${compare.replications} replications × ${compare.horizon_years} y · seed ${compare.seed} (the same random streams for every design)`;
+  root.append(head);
+  const services = [];
+  for (const d of docs) for (const s of d.points[0].services) if (!services.includes(s.name)) services.push(s.name);
+  for (const svc of services) {
+    const card = document.createElement('section');
+    card.className = 'card service';
+    card.dataset.service = svc;
+    const h = document.createElement('h2');
+    h.textContent = `service ${svc} `;
+    card.append(h);
+    const wrap = document.createElement('div');
+    wrap.className = 'table-wrap';
+    const table = document.createElement('table');
+    table.className = 'results-table';
+    const thr = table.createTHead().insertRow();
+    for (const t of HEADERS) {
+      const th = document.createElement('th');
+      th.textContent = t;
+      if (t.startsWith('Δ')) th.title = 'difference in downtime per year from the first design (the baseline), with its 95% interval';
+      thr.append(th);
+    }
+    const body = table.createTBody();
+    const cdfSeries = [];
+    const causeBars = [];
+    docs.forEach((doc, di) => {
+      const s = doc.points[0].services.find((x) => x.name === svc);
+      if (!s) return;
+      const tr = body.insertRow();
+      tr.dataset.design = doc.model.name;
+      const name = cell(tr, '', 'design', null, 'design');
+      const sw = document.createElement('span');
+      sw.className = 'swatch';
+      sw.style.background = PALETTE[di % PALETTE.length];
+      name.append(sw, document.createTextNode(doc.model.name));
+      cell(tr, fmt.availability(s.availability), 'availability', s.availability);
+      cell(tr, fmt.nines(s.nines), 'nines', s.nines);
+      cell(tr, fmt.pm(s.downtime_minutes_per_year, fmt.minutes), 'downtime', s.downtime_minutes_per_year);
+      cell(tr, fmt.pm(s.outages_per_year, fmt.sig), 'outages', s.outages_per_year);
+      cell(tr, fmt.optSeconds(s.recovery_seconds.p50), 'recovery_p50', s.recovery_seconds.p50);
+      cell(tr, fmt.optSeconds(s.recovery_seconds.p99), 'recovery_p99', s.recovery_seconds.p99);
+      cell(tr, fmt.pm(s.data_loss_events_per_year, fmt.sig), 'data_loss', s.data_loss_events_per_year);
+      const c = compare.comparisons.find((x) => x.service === svc && x.design === doc.model.name && di > 0);
+      if (di === 0 || !c) {
+        cell(tr, 'baseline', 'delta');
+      } else {
+        const e = c.downtime_difference_minutes_per_year;
+        const sign = e.mean >= 0 ? '+' : '−';
+        const text = `${sign}${fmt.minutes(Math.abs(e.mean))} ± ${fmt.minutes(fmt.halfWidth(e))} ${c.significant ? '(significant)' : '(not significant)'}`;
+        cell(tr, text, 'delta', e, c.significant ? (e.mean < 0 ? 'better' : 'worse') : '');
+      }
+      const rec = result.recovery[di].find((x) => x.service === svc);
+      cdfSeries.push({ label: doc.model.name, color: PALETTE[di % PALETTE.length], points: rec.points, count: rec.count });
+      causeBars.push({ label: doc.model.name, causes: s.downtime_causes });
+    });
+    wrap.append(table);
+    card.append(wrap);
+    const charts = document.createElement('div');
+    charts.className = 'charts';
+    charts.append(recoveryCdf(cdfSeries, `${svc}: recovery time, cumulative`));
+    charts.append(downtimeByCause(causeBars, `${svc}: downtime per year by cause`));
+    card.append(charts);
+    root.append(card);
+  }
+  root.append(clustersTable(docs));
+  $('exports').hidden = false;
+}
+
+/** Down time of every cluster output, one column per design. */
+function clustersTable(docs) {
+  const card = document.createElement('section');
+  card.className = 'card clusters-card';
+  const h = document.createElement('h2');
+  h.textContent = 'clusters: time per year without quorum, or with an output down';
+  card.append(h);
+  const rows = new Map();
+  docs.forEach((doc, di) => {
+    for (const c of doc.points[0].clusters) {
+      for (const o of c.outputs) {
+        const key = `${c.name} (${c.kind}) · ${o.is_quorum ? 'without quorum' : `${o.name} down`}`;
+        if (!rows.has(key)) rows.set(key, []);
+        rows.get(key)[di] = o.down_minutes_per_year;
+      }
+    }
+  });
+  if (rows.size === 0) return document.createDocumentFragment();
+  const table = document.createElement('table');
+  table.className = 'results-table';
+  const thr = table.createTHead().insertRow();
+  for (const t of ['cluster output', ...docs.map((d) => d.model.name)]) {
+    const th = document.createElement('th');
+    th.textContent = t;
+    thr.append(th);
+  }
+  const body = table.createTBody();
+  for (const [key, values] of rows) {
+    const tr = body.insertRow();
+    cell(tr, key, 'output');
+    docs.forEach((_, di) => {
+      const e = values[di];
+      cell(tr, e ? fmt.pm(e, fmt.minutes) : '—', 'down', e);
+    });
+  }
+  const wrap = document.createElement('div');
+  wrap.className = 'table-wrap';
+  wrap.append(table);
+  card.append(wrap);
+  return card;
+}
+
+function showSweep(result, run) {
+  const doc = JSON.parse(result.json);
+  state.last = { kind: 'sweep', result, docs: [doc], run };
+  window.hasimLast = state.last;
+  const root = $('results');
+  root.replaceChildren();
+  const path = run.axes.map((a) => a.path).join(' × ');
+  const head = document.createElement('p');
+  head.className = 'muted run-head';
+  head.textContent = `sweep of ${doc.model.name}: ${path} · ${doc.replications} replications × ${doc.horizon_years} y · seed ${doc.seed}`;
+  root.append(head);
+  const card = document.createElement('section');
+  card.className = 'card service sweep-result';
+  const label = (p) => Object.values(p.parameters).map(String).join(', ');
+  const xs = doc.points.map(label);
+  const services = doc.points[0].services.map((s) => s.name);
+  const series = services.map((name) => ({
+    label: name,
+    values: doc.points.map((p) => p.services.find((s) => s.name === name).availability),
+  }));
+  card.append(sweepChart(xs, series, path, `availability versus ${path}`));
+  const table = document.createElement('table');
+  table.className = 'results-table';
+  const thr = table.createTHead().insertRow();
+  for (const t of [path, 'service', 'availability', 'nines', 'downtime/yr', 'outages/yr', 'recovery p50', 'recovery p99']) {
+    const th = document.createElement('th');
+    th.textContent = t;
+    thr.append(th);
+  }
+  const body = table.createTBody();
+  doc.points.forEach((p, i) => {
+    for (const s of p.services) {
+      const tr = body.insertRow();
+      cell(tr, xs[i], 'point');
+      cell(tr, s.name, 'service');
+      cell(tr, fmt.availability(s.availability), 'availability', s.availability);
+      cell(tr, fmt.nines(s.nines), 'nines', s.nines);
+      cell(tr, fmt.pm(s.downtime_minutes_per_year, fmt.minutes), 'downtime', s.downtime_minutes_per_year);
+      cell(tr, fmt.pm(s.outages_per_year, fmt.sig), 'outages', s.outages_per_year);
+      cell(tr, fmt.optSeconds(s.recovery_seconds.p50), 'recovery_p50', s.recovery_seconds.p50);
+      cell(tr, fmt.optSeconds(s.recovery_seconds.p99), 'recovery_p99', s.recovery_seconds.p99);
+    }
+  });
+  const wrap = document.createElement('div');
+  wrap.className = 'table-wrap';
+  wrap.append(table);
+  card.append(wrap);
+  root.append(card);
+  $('exports').hidden = false;
+}
+
+// ---------------------------------------------------------------- exports, sharing
+
+function download(name, text, type) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+function exportName(ext) {
+  const l = state.last;
+  if (l.kind === 'sweep') return `${l.docs[0].model.name}-sweep.${ext}`;
+  return l.docs.length === 1 ? `${l.docs[0].model.name}.${ext}` : `compare-${l.docs.map((d) => d.model.name).join('-vs-')}.${ext}`.slice(0, 120);
+}
+
+function exportJson() {
+  const l = state.last;
+  if (!l) return;
+  // One design: the run document, byte for byte `hasim run --export-json`.
+  // Several: the document of `hasim compare --export-json`.
+  const text = l.kind === 'compare' && l.docs.length === 1 ? l.result.documents[0] : l.result.json;
+  download(exportName('json'), text, 'application/json');
+}
+
+function exportCsv() {
+  if (state.last) download(exportName('csv'), state.last.result.csv, 'text/csv');
+}
+
+function currentShareState() {
+  const o = {};
+  for (const k of ['seed', 'replications', 'horizon', 'target-ci', 'sweep-path', 'sweep-values']) o[k] = $(k).value;
+  return { designs: state.designs.map((d) => ({ name: d.name, text: d.text })), active: state.active, options: o };
+}
+
+async function share() {
+  const hash = await encodeState(currentShareState());
+  history.replaceState(null, '', `#${hash}`);
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(location.href);
+    copied = true;
+  } catch {
+    // No clipboard permission: the address bar holds the link.
+  }
+  showBanner(copied ? 'Link copied: it holds every design and option of this page.' : 'The address bar now holds a link with every design and option of this page.', true);
+}
+
+function showBanner(text, info = false) {
+  const b = $('banner');
+  b.textContent = text;
+  b.className = `banner${info ? ' info' : ''}`;
+  b.hidden = false;
+  if (info) setTimeout(() => (b.hidden = true), 4000);
+}
+
+// ---------------------------------------------------------------- start-up
+
+async function fetchText(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: ${r.status}`);
+  return r.text();
+}
+
+async function loadExamples() {
+  try {
+    state.examples = JSON.parse(await fetchText('models/index.json'));
+  } catch {
+    state.examples = [];
+  }
+  const sel = $('examples');
+  for (const f of state.examples) {
+    const o = document.createElement('option');
+    o.value = f;
+    o.textContent = f;
+    sel.append(o);
+  }
+}
+
+async function initialDesigns() {
+  if (location.hash.length > 1) {
+    try {
+      const s = await decodeState(location.hash);
+      if (s) {
+        for (const [k, v] of Object.entries(s.options || {})) if ($(k)) $(k).value = v;
+        if (s.options?.['sweep-path']) $('sweep-box').open = true;
+        return { designs: s.designs.map((d) => ({ name: d.name, text: d.text })), active: s.active || 0 };
+      }
+    } catch (e) {
+      showBanner(`This link is damaged and could not be opened (${e.message}); showing the examples instead.`);
+    }
+  }
+  // By default, the first two examples side by side.
+  const designs = [];
+  for (const f of state.examples.slice(0, 2)) designs.push({ name: f, text: await fetchText(`models/${f}`) });
+  if (designs.length === 0) designs.push({ name: 'model.toml', text: '[model]\nname = "empty"\n' });
+  return { designs, active: 0 };
+}
+
+async function main() {
+  startValidator();
+  startRunner();
+  await loadExamples();
+  const init = await initialDesigns();
+  state.designs = init.designs;
+  selectDesign(Math.min(init.active, state.designs.length - 1));
+  validateAll();
+
+  const ta = $('model');
+  ta.addEventListener('input', () => {
+    const d = state.designs[state.active];
+    d.text = ta.value;
+    renderGutter();
+    clearTimeout(validateTimer);
+    validateTimer = setTimeout(validateActive, 200);
+  });
+  ta.addEventListener('scroll', () => ($('gutter').scrollTop = ta.scrollTop));
+  ta.addEventListener('keydown', (e) => {
+    if (e.key === 'Tab' && !e.shiftKey) {
+      e.preventDefault();
+      document.execCommand('insertText', false, '  ');
+    }
+  });
+  $('design-name').addEventListener('change', (e) => {
+    state.designs[state.active].name = e.target.value.trim() || 'model.toml';
+    validateActive();
+  });
+  $('examples').addEventListener('change', async (e) => {
+    const f = e.target.value;
+    if (!f) return;
+    const d = state.designs[state.active];
+    d.name = f;
+    d.text = await fetchText(`models/${f}`);
+    d.validation = null;
+    e.target.value = '';
+    selectDesign(state.active);
+    validateActive();
+  });
+  $('remove-design').addEventListener('click', () => {
+    if (state.designs.length < 2) return;
+    state.designs.splice(state.active, 1);
+    selectDesign(Math.max(0, state.active - 1));
+  });
+  $('run-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    startRun('compare', { designs: state.designs.map((d) => ({ name: d.name, text: d.text })) });
+  });
+  $('cancel').addEventListener('click', cancelRun);
+  $('sweep').addEventListener('click', () => {
+    const d = state.designs[state.active];
+    const path = $('sweep-path').value.trim();
+    const values = $('sweep-values').value.split(',').map((v) => v.trim()).filter(Boolean);
+    startRun('sweep', { name: d.name, text: d.text, axes: [{ path, values }] });
+  });
+  $('export-json').addEventListener('click', exportJson);
+  $('export-csv').addEventListener('click', exportCsv);
+  $('share').addEventListener('click', share);
+  document.body.dataset.ui = 'ready';
+}
+
+main().catch((e) => showBanner(`The playground failed to start: ${e.message}`));

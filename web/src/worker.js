@@ -1,0 +1,81 @@
+// The simulation runs here, in a module Web Worker, so the page never
+// freezes. A small tagged protocol, in the manner of Biome's playground:
+//
+//   page -> worker: {type: 'validate', id, name, text}
+//                   {type: 'compare', id, designs: [{name, text}], options}
+//                   {type: 'sweep', id, name, text, options, axes}
+//   worker -> page: {type: 'ready', version}
+//                   {type: 'validated', id, result}
+//                   {type: 'progress', id, done, total}
+//                   {type: 'done', id, result}
+//                   {type: 'error', id, error: {name, message, diagnostics}}
+//                   {type: 'panic', id, message}   (the worker must be replaced)
+//
+// Cancelling a run terminates this worker and starts a fresh one: the run is
+// one synchronous wasm call, so no message could reach it before it ends.
+
+import init, * as hasim from './pkg/sim_wasm.js';
+
+const ready = init({ module_or_path: new URL('./pkg/sim_wasm_bg.wasm', import.meta.url) }).then(
+  () => postMessage({ type: 'ready', version: hasim.version() }),
+  (e) => postMessage({ type: 'panic', id: null, message: `cannot load the engine: ${e}` }),
+);
+
+let lastProgress = 0;
+function progress(id) {
+  return (done, total) => {
+    // At most ~30 messages a second, but always the last one.
+    const now = performance.now();
+    if (done === total || now - lastProgress > 33) {
+      lastProgress = now;
+      postMessage({ type: 'progress', id, done, total });
+    }
+    return true;
+  };
+}
+
+function handle(msg) {
+  switch (msg.type) {
+    case 'validate':
+      return JSON.parse(hasim.validate(msg.name, msg.text));
+    case 'compare': {
+      const r = hasim.compare(JSON.stringify(msg.designs), msg.options, progress(msg.id));
+      return {
+        json: r.json,
+        csv: r.csv,
+        documents: JSON.parse(r.documents),
+        recovery: JSON.parse(r.recovery),
+      };
+    }
+    case 'sweep': {
+      const r = hasim.sweep(msg.name, msg.text, msg.options, JSON.stringify(msg.axes), progress(msg.id));
+      return { json: r.json, csv: r.csv };
+    }
+    case 'panic':
+      return hasim.debugPanic();
+    default:
+      throw new Error(`unknown request ${msg.type}`);
+  }
+}
+
+onmessage = async (ev) => {
+  const msg = ev.data;
+  await ready;
+  try {
+    const result = handle(msg);
+    postMessage({ type: msg.type === 'validate' ? 'validated' : 'done', id: msg.id, result });
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) {
+      // A Rust panic traps the instance; the hook stored its message.
+      const message = globalThis.hasimLastPanic || String(e);
+      globalThis.hasimLastPanic = undefined;
+      postMessage({ type: 'panic', id: msg.id, message });
+    } else {
+      postMessage({
+        type: 'error',
+        id: msg.id,
+        error: { name: e.name, message: e.message, diagnostics: e.diagnostics || null },
+      });
+    }
+  }
+};

@@ -1,0 +1,133 @@
+// The wasm package from node: the same bytes as the real `hasim` binary for
+// run, compare and sweep; errors with the CLI's text; cancellation; panics.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { hasim, loadEngine, model } from './helpers.mjs';
+
+const A = 'homelab-k3s-as-written.toml';
+const B = 'homelab-k3s-spread.toml';
+const OPTS = { seed: 42, replications: 300, horizon: '5y' };
+const CLI_OPTS = ['-n', '300', '--seed', '42', '--horizon', '5y'];
+
+let engine;
+before(async () => {
+  engine = await loadEngine();
+});
+
+function cli(args) {
+  const r = hasim(args);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+test('run gives the bytes of `hasim run --export-json`, CSV included', () => {
+  const calls = [];
+  const r = engine.run(`models/${A}`, model(A), JSON.stringify(OPTS), (done, total) => {
+    calls.push([done, total]);
+    return true;
+  });
+  assert.equal(r.json, cli(['run', `models/${A}`, ...CLI_OPTS, '--export-json', '-']));
+  assert.equal(r.csv, cli(['run', `models/${A}`, ...CLI_OPTS, '--export-csv', '-']));
+  assert.deepEqual(calls.at(-1), [300, 300]);
+  assert.equal(calls.length, 3); // batches of 100
+  const recovery = JSON.parse(r.recovery);
+  assert.equal(recovery[0].service, 'k3s-api');
+  assert.equal(recovery[0].points.at(-1)[1], 1);
+});
+
+test('compare gives the bytes of `hasim compare`, and each design its `hasim run` bytes', () => {
+  const designs = JSON.stringify([A, B].map((f) => ({ name: `models/${f}`, text: model(f) })));
+  const r = engine.compare(designs, JSON.stringify(OPTS));
+  const paths = [A, B].map((f) => `models/${f}`);
+  assert.equal(r.json, cli(['compare', ...paths, ...CLI_OPTS, '--export-json', '-']));
+  assert.equal(r.csv, cli(['compare', ...paths, ...CLI_OPTS, '--export-csv', '-']));
+  const docs = JSON.parse(r.documents);
+  assert.equal(docs[1], cli(['run', paths[1], ...CLI_OPTS, '--export-json', '-']));
+});
+
+test('sweep gives the bytes of `hasim sweep -L`', () => {
+  const path = 'hosts.proxmox-1.maintenance.0.duration';
+  const r = engine.sweep(
+    `models/${B}`,
+    model(B),
+    JSON.stringify({ seed: 3, replications: 100, horizon: '2y' }),
+    JSON.stringify([{ path, values: ['5m', '30m', '2h'] }]),
+  );
+  // A file, not stdout: the CLI rewrites a sweep's export after every point.
+  const out = join(mkdtempSync(join(tmpdir(), 'hasim-')), 'sweep.json');
+  cli(['sweep', `models/${B}`, '-L', path, '5m,30m,2h', '-n', '100', '--seed', '3', '--horizon', '2y', '--export-json', out]);
+  assert.equal(r.json, readFileSync(out, 'utf8'));
+  assert.equal(JSON.parse(r.json).points.length, 3);
+});
+
+test('a broken model throws the CLI error text with line and column', () => {
+  const text = model(A).replace('requires = "utility"', 'requires = "utilty"');
+  const dir = mkdtempSync(join(tmpdir(), 'hasim-'));
+  const file = join(dir, 'broken.toml');
+  writeFileSync(file, text);
+  const cliErr = hasim(['run', file, '-n', '10']);
+  assert.notEqual(cliErr.status, 0);
+  assert.throws(
+    () => engine.run(file, text, '{}'),
+    (e) => {
+      assert.equal(e.name, 'ModelError');
+      assert.equal(e.message, cliErr.stderr.trimEnd());
+      assert.match(e.message, /unknown reference `utilty`/);
+      assert.equal(e.diagnostics[0].snippet, 'utilty');
+      assert.ok(e.diagnostics[0].line > 1);
+      return true;
+    },
+  );
+  const v = JSON.parse(engine.validate(file, text));
+  assert.equal(v.ok, false);
+  assert.equal(v.diagnostics[0].rendered, cliErr.stderr.trimEnd());
+});
+
+test('validate lists the design warnings of `hasim validate`', () => {
+  const v = JSON.parse(engine.validate(`models/${A}`, model(A)));
+  assert.equal(v.ok, true);
+  const out = cli(['validate', `models/${A}`]);
+  assert.ok(v.diagnostics.length > 0);
+  for (const d of v.diagnostics) {
+    assert.equal(d.severity, 'warning');
+    assert.ok(out.includes(d.rendered), `hasim validate does not print:\n${d.rendered}`);
+  }
+});
+
+test('bad options are errors, not panics', () => {
+  for (const [opts, re] of [
+    ['{"replications": 0}', /replications must be at least 1/],
+    ['{"horizon": "forever"}', /horizon/],
+    ['{"seed": "x"}', /seed/],
+    ['not json', /options/],
+  ]) {
+    assert.throws(() => engine.run('m.toml', model(A), opts), (e) => e.name === 'InputError' && re.test(e.message));
+  }
+});
+
+test('returning false from the progress callback cancels; a throwing callback too', () => {
+  let calls = 0;
+  const cancel = () => {
+    calls += 1;
+    return false;
+  };
+  assert.throws(() => engine.run('m.toml', model(A), '{"replications": 100000}', cancel), (e) => e.name === 'Cancelled');
+  assert.equal(calls, 1);
+  assert.throws(
+    () => engine.run('m.toml', model(A), '{"replications": 100000}', () => {
+      throw new Error('stop');
+    }),
+    (e) => e.name === 'Cancelled',
+  );
+  // The instance is still usable afterwards.
+  assert.equal(JSON.parse(engine.validate('m.toml', model(B))).ok, true);
+});
+
+test('a panic traps with its message stored for the page', () => {
+  assert.throws(() => engine.debugPanic(), (e) => e instanceof WebAssembly.RuntimeError);
+  assert.match(globalThis.hasimLastPanic, /hasim panicked \(this is a bug\): .*debugPanic was called/s);
+});

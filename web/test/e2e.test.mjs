@@ -1,0 +1,240 @@
+// End to end in real headless Chromium: the built playground served from a
+// local static server. It compares two bundled designs and checks every
+// rendered number against the real `hasim` binary's JSON for the same seed,
+// marks a broken model's error at its line, cancels a long run and checks
+// the page still answers, restores a shared link, and sweeps a parameter.
+//
+// Chromium comes from Debian (`apt-get install chromium`): this test never
+// downloads a browser. Under CI=true a missing browser is a failure.
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import * as fmt from '../src/format.js';
+import { distDir, hasim, model, serve, webDir } from './helpers.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const INSTALL = 'sudo apt-get update && sudo apt-get install -y chromium   (or run scripts/web-test.sh, which does it)';
+const A = 'homelab-k3s-as-written.toml';
+const B = 'homelab-k3s-spread.toml';
+const SEED = '7';
+const N = '400';
+const HORIZON = '5y';
+const artifacts = join(webDir, 'test-results');
+
+let missing = null;
+if (!existsSync(CHROMIUM)) {
+  missing = `Chromium is not installed at ${CHROMIUM}; the browser test needs it. Install it with:\n    ${INSTALL}`;
+  if (process.env.CI === 'true') {
+    throw new Error(`CI=true and ${missing}`);
+  }
+  console.error(`\n*** SKIPPING the browser test: ${missing}\n`);
+}
+
+let server, context, page, base, userDataDir;
+const pageErrors = [];
+
+before(async () => {
+  if (missing) return;
+  const { chromium } = await import('playwright-core');
+  mkdirSync(artifacts, { recursive: true });
+  server = await serve(distDir);
+  base = `http://127.0.0.1:${server.address().port}/`;
+  userDataDir = mkdtempSync(join(tmpdir(), 'hasim-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1440, height: 1000 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = context.pages()[0] || (await context.newPage());
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+});
+
+after(async () => {
+  await context?.close();
+  server?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+async function open(url = base) {
+  await page.goto(url);
+  await page.waitForSelector('body[data-ui="ready"][data-engine="ready"]', { timeout: 30000 });
+  // Both designs validated (a coloured dot on every tab).
+  await page.waitForFunction(() => document.querySelectorAll('.tab .dot.err, .tab .dot.warn').length >= 2 || document.querySelectorAll('.tab:not(.add)').length < 2, null, { timeout: 30000 });
+}
+
+async function setOptions(n, seed = SEED) {
+  await page.fill('#seed', seed);
+  await page.fill('#replications', n);
+  await page.fill('#horizon', HORIZON);
+}
+
+async function waitIdle(timeout = 60000) {
+  await page.waitForFunction(() => !document.body.dataset.running, null, { timeout });
+}
+
+function cli(args) {
+  const r = hasim(args);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+test('comparison of two bundled designs shows exactly the CLI numbers', { skip: missing ?? false }, async () => {
+  await open();
+  const tabs = await page.$$eval('.tab:not(.add)', (ts) => ts.map((t) => t.textContent));
+  assert.deepEqual(tabs, ['homelab-k3s-as-written', 'homelab-k3s-spread']);
+  await setOptions(N);
+  const t0 = Date.now();
+  await page.click('#run');
+  await waitIdle();
+  const status = await page.textContent('#status');
+  assert.match(status, /^done in/, status);
+  console.log(`    browser: 2 designs × ${N} replications × ${HORIZON}: ${status} (${Date.now() - t0} ms wall)`);
+
+  for (const [i, file] of [A, B].entries()) {
+    const cliJson = cli(['run', `models/${file}`, '-n', N, '--seed', SEED, '--horizon', HORIZON, '--export-json', '-']);
+    // The document behind the page is the CLI's, byte for byte.
+    const pageJson = await page.evaluate((k) => window.hasimLast.result.documents[k], i);
+    assert.equal(pageJson, cliJson, `${file}: browser JSON differs from hasim run --export-json`);
+    const doc = JSON.parse(cliJson);
+    for (const s of doc.points[0].services) {
+      const row = `.service[data-service="${s.name}"] tr[data-design="${doc.model.name}"]`;
+      const cells = await page.$$eval(`${row} td`, (tds) =>
+        Object.fromEntries(tds.map((td) => [td.dataset.field, { text: td.textContent, ...td.dataset }])),
+      );
+      const est = (field, e, text) => {
+        assert.equal(Number(cells[field].value), e.mean, `${s.name} ${field} mean`);
+        if (e.ci95) {
+          assert.equal(Number(cells[field].ciLow), e.ci95[0], `${s.name} ${field} CI low`);
+          assert.equal(Number(cells[field].ciHigh), e.ci95[1], `${s.name} ${field} CI high`);
+        }
+        assert.equal(cells[field].text, text, `${s.name} ${field} text`);
+      };
+      est('availability', s.availability, fmt.availability(s.availability));
+      est('downtime', s.downtime_minutes_per_year, fmt.pm(s.downtime_minutes_per_year, fmt.minutes));
+      est('outages', s.outages_per_year, fmt.pm(s.outages_per_year, fmt.sig));
+      est('data_loss', s.data_loss_events_per_year, fmt.pm(s.data_loss_events_per_year, fmt.sig));
+      assert.equal(Number(cells.nines.value), s.nines);
+      assert.equal(cells.nines.text, fmt.nines(s.nines));
+      assert.equal(Number(cells.recovery_p50.value), s.recovery_seconds.p50);
+      assert.equal(cells.recovery_p50.text, fmt.optSeconds(s.recovery_seconds.p50));
+      assert.equal(Number(cells.recovery_p99.value), s.recovery_seconds.p99);
+      assert.equal(cells.recovery_p99.text, fmt.optSeconds(s.recovery_seconds.p99));
+      // The CLI's own table shows the same availability text.
+      const table = cli(['run', `models/${file}`, '-n', N, '--seed', SEED, '--horizon', HORIZON]);
+      assert.ok(table.includes(cells.availability.text), `hasim run prints ${cells.availability.text}`);
+    }
+  }
+  // Charts: a recovery CDF and downtime by cause per service.
+  assert.ok((await page.$$('.service svg.chart path')).length >= 2);
+  assert.ok((await page.$$('.service svg.chart rect')).length >= 2);
+
+  // Export JSON: two designs give `hasim compare --export-json`.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+  const saved = join(artifacts, 'compare.json');
+  await download.saveAs(saved);
+  const compareJson = cli(['compare', `models/${A}`, `models/${B}`, '-n', N, '--seed', SEED, '--horizon', HORIZON, '--export-json', '-']);
+  assert.equal(readFileSync(saved, 'utf8'), compareJson);
+  const [csvDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+  await csvDl.saveAs(join(artifacts, 'compare.csv'));
+  const compareCsv = cli(['compare', `models/${A}`, `models/${B}`, '-n', N, '--seed', SEED, '--horizon', HORIZON, '--export-csv', '-']);
+  assert.equal(readFileSync(join(artifacts, 'compare.csv'), 'utf8'), compareCsv);
+
+  await page.screenshot({ path: join(artifacts, 'compare.png'), fullPage: true });
+});
+
+test('a broken model shows its error at its line', { skip: missing ?? false }, async () => {
+  await page.click('.tab[data-index="0"]');
+  const text = model(A).replace('requires = "utility"', 'requires = "utilty"');
+  await page.fill('#model', text);
+  await page.waitForSelector('.diag.error', { timeout: 15000 });
+  const line = text.split('\n').findIndex((l) => l.includes('"utilty"')) + 1;
+  const column = text.split('\n')[line - 1].indexOf('utilty') + 1;
+  const diag = await page.textContent('.diag.error pre');
+  // The same text as the CLI for a file of the same name.
+  const dir = mkdtempSync(join(tmpdir(), 'hasim-'));
+  writeFileSync(join(dir, A), text);
+  const r = hasim(['validate', A], dir);
+  assert.notEqual(r.status, 0);
+  assert.ok(diag.includes(`--> ${A}:${line}:${column}`), diag);
+  assert.ok(r.stdout.includes(diag), `hasim validate prints:\n${r.stdout}\n--- the page shows ---\n${diag}`);
+  assert.equal(await page.getAttribute('.gutter span.err', 'data-line'), String(line));
+  assert.match(await page.textContent('#validation-status'), /error/);
+  // Running it reports the error instead of results.
+  await page.click('#run');
+  await waitIdle();
+  assert.match(await page.textContent('#run-error pre'), /unknown reference `utilty`/);
+  await page.click('.diag.error'); // jumps to the line
+  await page.screenshot({ path: join(artifacts, 'error.png'), fullPage: false });
+  // Fixing it clears the error.
+  await page.fill('#model', model(A));
+  await page.waitForSelector('.diag.error', { state: 'detached', timeout: 15000 });
+});
+
+test('cancelling a long run keeps the page responsive', { skip: missing ?? false }, async () => {
+  await setOptions('5000000');
+  await page.click('#run');
+  await page.waitForFunction(() => /^[1-9][\d,]* \/ 10,000,000 replications/.test(document.getElementById('status').textContent), null, { timeout: 30000 });
+  const t0 = Date.now();
+  await page.click('#cancel');
+  await page.waitForFunction(() => document.getElementById('status').textContent === 'cancelled', null, { timeout: 5000 });
+  const cancelMs = Date.now() - t0;
+  // The main thread answers at once, and live validation still works.
+  const t1 = Date.now();
+  assert.equal(await page.evaluate(() => 6 * 7), 42);
+  assert.ok(Date.now() - t1 < 1000);
+  await page.click('.tab[data-index="1"]');
+  await page.fill('#model', `${model(B)}\n[services.extra]\nrequires = "nope"\n`);
+  await page.waitForSelector('.diag.error', { timeout: 10000 });
+  await page.fill('#model', model(B));
+  await page.waitForSelector('.diag.error', { state: 'detached', timeout: 10000 });
+  // And a new run works on the fresh worker.
+  await setOptions('100');
+  await page.click('#run');
+  await waitIdle();
+  assert.match(await page.textContent('#status'), /^done in/);
+  console.log(`    cancel took ${cancelMs} ms`);
+});
+
+test('a shared link restores designs and options', { skip: missing ?? false }, async () => {
+  await page.fill('#seed', '99');
+  await page.click('#share');
+  await page.waitForFunction(() => location.hash.startsWith('#s='));
+  const url = await page.evaluate(() => location.href);
+  const p2 = await context.newPage();
+  await p2.goto(url);
+  await p2.waitForSelector('body[data-ui="ready"]');
+  assert.equal(await p2.inputValue('#seed'), '99');
+  assert.equal((await p2.$$('.tab:not(.add)')).length, 2);
+  assert.equal(await p2.inputValue('#model'), await page.evaluate(() => document.getElementById('model').value));
+  await p2.close();
+});
+
+test('a sweep charts availability against the parameter', { skip: missing ?? false }, async () => {
+  await page.click('.tab[data-index="1"]');
+  await page.click('#sweep-box summary');
+  await page.fill('#sweep-path', 'hosts.proxmox-1.maintenance.0.duration');
+  await page.fill('#sweep-values', '5m, 1h, 4h');
+  await setOptions('100');
+  await page.click('#sweep');
+  await waitIdle();
+  assert.match(await page.textContent('#status'), /^done in/);
+  const points = await page.evaluate(() => JSON.parse(window.hasimLast.result.json).points.length);
+  assert.equal(points, 3);
+  assert.equal((await page.$$('.sweep-result svg.chart circle')).length, 3);
+  await page.screenshot({ path: join(artifacts, 'sweep.png'), fullPage: true });
+  assert.deepEqual(pageErrors, []);
+});

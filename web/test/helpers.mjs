@@ -1,0 +1,80 @@
+// Shared by the tests: paths, the real `hasim` binary, the wasm package and a
+// static file server.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, extname, join, normalize, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const repoRoot = resolve(webDir, '..');
+export const distDir = join(webDir, 'dist');
+
+/** The `hasim` binary built by `cargo build -p sim-cli` (or $HASIM_BIN). */
+export function hasimBin() {
+  if (process.env.HASIM_BIN) return process.env.HASIM_BIN;
+  const meta = JSON.parse(
+    execFileSync('cargo', ['metadata', '--format-version', '1', '--no-deps'], { cwd: repoRoot, encoding: 'utf8' }),
+  );
+  const bin = join(meta.target_directory, 'debug', 'hasim');
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`cargo build -p sim-cli\` first`);
+  return bin;
+}
+
+/** Runs hasim; returns {stdout, stderr, status}. */
+export function hasim(args, cwd = repoRoot) {
+  const r = spawnSync(hasimBin(), args, { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+/** The wasm package, instantiated synchronously for node. */
+export async function loadEngine() {
+  const pkg = join(distDir, 'pkg');
+  if (!existsSync(join(pkg, 'sim_wasm.js'))) throw new Error('web/dist is missing: run web/build.sh first');
+  const mod = await import(join(pkg, 'sim_wasm.js'));
+  mod.initSync({ module: readFileSync(join(pkg, 'sim_wasm_bg.wasm')) });
+  return mod;
+}
+
+export function model(file) {
+  return readFileSync(join(repoRoot, 'models', file), 'utf8');
+}
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.toml': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+/** Serves `dir` on 127.0.0.1 at `port` (0: any free port); resolves to the server. */
+export function serve(dir, port = 0) {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    let path = normalize(join(dir, decodeURIComponent(url.pathname)));
+    if (!path.startsWith(dir)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (existsSync(path) && statSync(path).isDirectory()) path = join(path, 'index.html');
+    if (!existsSync(path)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(path)] || 'application/octet-stream', 'cache-control': 'no-store' });
+    createReadStream(path).pipe(res);
+  });
+  return new Promise((ok) => server.listen(port, '127.0.0.1', () => ok(server)));
+}
+
+// `node test/helpers.mjs DIR PORT`: serve a directory by hand (npm run serve).
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const dir = resolve(process.argv[2] || distDir);
+  const port = Number(process.argv[3] || 8080);
+  serve(dir, port).then(() => console.log(`serving ${dir} on http://127.0.0.1:${port}/`));
+}
