@@ -22,7 +22,8 @@
 //!   (`ReconcilerMaxWaitForUnmountDuration`, attach_detach_controller.go)
 //!   for the volume to detach first;
 //! - a StatefulSet pod is never replaced while its node is unreachable; it
-//!   restarts when the node returns (force-delete-stateful-set-pod docs);
+//!   restarts when the node returns (force-delete-stateful-set-pod docs); a
+//!   drain deletes it properly, so then it is recreated elsewhere;
 //! - nothing rebalances when a node returns (seed 001, scenario 3);
 //! - a planned stop of a node (maintenance) is a `kubectl drain`: its pods
 //!   are evicted at once and replaced like above.
@@ -461,7 +462,9 @@ impl ClusterState for WlState {
             }
             EVICT => {
                 self.evict[i] = None;
-                if !self.cfg.stateful {
+                // A StatefulSet pod is only replaced when it is really
+                // deleted: by a drain (planned), not by an unreachable node.
+                if !self.cfg.stateful || cx.planned() {
                     let now = cx.now();
                     let who = super::name(cx, i);
                     cx.trace(|| format!("pods on {who} evicted: replacements created"));

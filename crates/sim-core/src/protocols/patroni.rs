@@ -227,6 +227,7 @@ impl ClusterKind for Patroni {
             sync_sb: None,
             blocked: false,
             block_timer: None,
+            lags: vec![0; self.nodes],
             started: false,
         })
     }
@@ -258,6 +259,10 @@ struct PgState {
     /// Commits wait for a synchronous standby that is gone.
     blocked: bool,
     block_timer: Option<EventId>,
+    /// Per member, the bytes of commits it lacked when the last writing
+    /// primary crashed (zero after a graceful stop or a demotion: without
+    /// a writing primary the replicas catch up).
+    lags: Vec<u64>,
     started: bool,
 }
 
@@ -318,8 +323,7 @@ impl PgState {
             let lag = if Some(i) == old || planned || (self.cfg.sync && self.sync_sb == Some(i)) {
                 0
             } else {
-                let t = cx.sample(&self.cfg.lag);
-                (t as u128 * self.cfg.wal_rate as u128 / 1_000_000_000) as u64
+                self.lags[i]
             };
             if lag > self.cfg.max_lag {
                 let who = super::name(cx, i);
@@ -356,7 +360,21 @@ impl PgState {
         self.set_timer(cx, d, PROMOTED);
     }
 
+    /// The primary crashed while taking writes: what each replica lacks is
+    /// `replication_lag` x `wal_rate`, drawn now.
+    fn draw_lags(&mut self, cx: &mut ClusterCx<'_>, primary: usize) {
+        for i in 0..self.lags.len() {
+            self.lags[i] = if i == primary || (self.cfg.sync && self.sync_sb == Some(i)) {
+                0
+            } else {
+                let t = cx.sample(&self.cfg.lag);
+                (t as u128 * self.cfg.wal_rate as u128 / 1_000_000_000) as u64
+            };
+        }
+    }
+
     fn after_new_leader(&mut self, cx: &mut ClusterCx<'_>) {
+        self.lags.iter_mut().for_each(|l| *l = 0);
         self.demoted = false;
         self.blocked = false;
         if let Some(id) = self.block_timer.take() {
@@ -444,6 +462,11 @@ impl ClusterState for PgState {
                 Phase::Leader(p) if p == i && !up => {
                     if let Some(id) = self.demote_timer.take() {
                         cx.cancel(id);
+                    }
+                    let writing = !self.demoted && !self.blocked;
+                    self.lags.iter_mut().for_each(|l| *l = 0);
+                    if writing && !planned {
+                        self.draw_lags(cx, p);
                     }
                     self.demoted = false;
                     let who = super::name(cx, i);
@@ -538,10 +561,7 @@ impl ClusterState for PgState {
                         // The operator promotes the replica directly.
                         match (0..self.up.len()).find(|i| self.up[*i] && *i != old) {
                             Some(w) => {
-                                let t = cx.sample(&self.cfg.lag);
-                                let lag =
-                                    (t as u128 * self.cfg.wal_rate as u128 / 1_000_000_000) as u64;
-                                if lag > 0 {
+                                if self.lags[w] > 0 {
                                     cx.data_loss();
                                 }
                                 self.phase = Phase::Leader(w);
