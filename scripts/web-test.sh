@@ -34,7 +34,12 @@ if [ "$have" != "$want" ]; then
 fi
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "   installing Node.js"
-  apt_install nodejs npm || { echo "error: Node.js (18 or newer) and npm are needed: apt-get install nodejs npm" >&2; exit 1; }
+  apt_install nodejs npm || { echo "error: Node.js (20 or newer) and npm are needed" >&2; exit 1; }
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "error: Node.js $(node --version) is too old: playwright-core needs Node.js 20 or newer" >&2
+  exit 1
 fi
 if ! command -v wasm-opt >/dev/null 2>&1; then
   apt_install binaryen || echo "   (binaryen's wasm-opt is unavailable: the wasm stays unoptimised, which is fine)"
@@ -63,3 +68,6 @@ echo "== web: tests (node API against the CLI; Chromium end to end)"
 started=$(date +%s)
 (cd web && node --test test/api.test.mjs && node --test test/e2e.test.mjs)
 echo "== web: tests passed in $(($(date +%s) - started)) s; screenshots in web/test-results/"
+if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+  echo "WARNING: the browser test was SKIPPED: Chromium is missing. Install it with: sudo apt-get install -y chromium" >&2
+fi

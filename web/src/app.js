@@ -656,6 +656,8 @@ async function main() {
   $('export-json').addEventListener('click', exportJson);
   $('export-csv').addEventListener('click', exportCsv);
   $('share').addEventListener('click', share);
+  // For the tests: a deliberate panic in the validation worker.
+  window.hasimDebug = { panic: () => validator.postMessage({ type: 'panic', id: 0 }) };
   document.body.dataset.ui = 'ready';
 }
 

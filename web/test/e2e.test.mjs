@@ -238,3 +238,13 @@ test('a sweep charts availability against the parameter', { skip: missing ?? fal
   await page.screenshot({ path: join(artifacts, 'sweep.png'), fullPage: true });
   assert.deepEqual(pageErrors, []);
 });
+
+test('a panic in the engine is reported and the page recovers', { skip: missing ?? false }, async () => {
+  await page.evaluate(() => window.hasimDebug.panic());
+  await page.waitForFunction(() => /hasim panicked \(this is a bug\).*debugPanic was called/s.test(document.getElementById('banner').textContent), null, { timeout: 10000 });
+  // A fresh worker validates again.
+  await page.fill('#model', `${model(B)}\n[services.extra]\nrequires = "nope"\n`);
+  await page.waitForSelector('.diag.error', { timeout: 10000 });
+  await page.fill('#model', model(B));
+  await page.waitForSelector('.diag.error', { state: 'detached', timeout: 10000 });
+});
