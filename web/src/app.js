@@ -99,7 +99,9 @@ function renderTabs() {
   add.type = 'button';
   add.className = 'tab add';
   add.id = 'add-design';
-  add.textContent = '+ add design';
+  add.textContent = '+';
+  add.title = 'add a design (a copy of the selected one)';
+  add.setAttribute('aria-label', 'add a design');
   add.onclick = () => {
     const base = state.designs[state.active];
     state.designs.push({ name: `design-${state.designs.length + 1}.toml`, text: base ? base.text : '' });
