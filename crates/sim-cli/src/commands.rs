@@ -274,6 +274,13 @@ fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) ->
         result,
     });
     write_exports(&doc, &common.exports)?;
+    if let Some(p) = &common.plot {
+        crate::plot::results(
+            p,
+            &l.model.name,
+            &[(l.model.name.clone(), &doc.points[0].result)],
+        )?;
+    }
     eprintln!(
         "{} replications in {:.2} s",
         count,
@@ -540,6 +547,9 @@ pub fn sweep(
         doc.points.push(Point { parameters, result });
         // Rewritten after every point: an interrupted sweep keeps what finished.
         write_exports(&doc, &common.exports)?;
+        if let Some(p) = &common.plot {
+            crate::plot::sweep(p, &doc)?;
+        }
     }
     eprintln!(
         "{} points in {:.2} s",
@@ -719,6 +729,14 @@ pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode
     if let Some(f) = &common.exports.export_json {
         output::write(f, &(serde_json::to_string_pretty(&doc)? + "\n"))?;
     }
+    if let Some(p) = &common.plot {
+        let designs: Vec<(String, &RunResult)> = loaded
+            .iter()
+            .zip(&summaries)
+            .map(|(l, r)| (l.model.name.clone(), r))
+            .collect();
+        crate::plot::results(p, "comparison", &designs)?;
+    }
     // CSV and Markdown: one "point" per design.
     let mut flat = Document::new(&base.model, &opts);
     for (l, r) in loaded.iter().zip(&summaries) {
@@ -878,6 +896,7 @@ pub fn scenario(
     horizon: Option<&str>,
     seed: u64,
     export: Option<&str>,
+    plot: Option<&str>,
 ) -> Result<ExitCode> {
     let l = load(path)?;
     if fail.is_empty() && repair.is_empty() {
@@ -904,6 +923,9 @@ pub fn scenario(
         );
     }
     let (o, t) = analysis::scenario(&l.model, inj, horizon, seed);
+    if let Some(p) = plot {
+        crate::plot::timeline(p, &format!("scenario on {}", l.model.name), &t, horizon)?;
+    }
     let services: Vec<ScenarioService> = l
         .model
         .services

@@ -8,6 +8,7 @@
 mod commands;
 mod format;
 mod output;
+mod plot;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -84,6 +85,9 @@ enum Command {
         seed: u64,
         #[arg(long, value_name = "FILE")]
         export_json: Option<String>,
+        /// Draw the timeline (what was down when) to an .svg or .png file.
+        #[arg(long, value_name = "FILE")]
+        plot: Option<String>,
     },
     /// Combine shard results (from `run --shard`) into the result of the whole run.
     Merge {
@@ -119,6 +123,11 @@ pub struct Common {
     /// Replications per batch (progress, cancellation and --target-ci checks).
     #[arg(long, default_value_t = 100)]
     batch: u64,
+    /// Draw charts to an .svg or .png file: recovery-time CDFs and downtime
+    /// by cause (run, compare), availability against the swept parameter
+    /// (sweep).
+    #[arg(long, value_name = "FILE")]
+    plot: Option<String>,
     #[command(flatten)]
     exports: Exports,
 }
@@ -164,6 +173,7 @@ fn main() -> ExitCode {
             horizon,
             seed,
             export_json,
+            plot,
         } => commands::scenario(
             &model,
             &fail,
@@ -171,6 +181,7 @@ fn main() -> ExitCode {
             horizon.as_deref(),
             seed,
             export_json.as_deref(),
+            plot.as_deref(),
         ),
         Command::Merge { shards, exports } => commands::merge(&shards, &exports),
         Command::Presets => commands::presets(),

@@ -503,3 +503,112 @@ fn seed_000_failure_scenarios() {
         );
     }
 }
+
+#[test]
+fn plots_render_with_their_series_and_labels() {
+    let d = scratch("plots");
+    let svg = d.join("run.svg");
+    assert_ok(&hasim(&[
+        "run",
+        MODEL,
+        "-n",
+        "100",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    for needle in [
+        "recovery time per outage",
+        "downtime by cause",
+        "k3s-api",
+        "proxmox-1 crash",
+        "<polyline",
+        "<rect",
+    ] {
+        assert!(text.contains(needle), "run plot lacks `{needle}`");
+    }
+    let png = d.join("run.png");
+    assert_ok(&hasim(&[
+        "run",
+        MODEL,
+        "-n",
+        "100",
+        "--plot",
+        png.to_str().unwrap(),
+    ]));
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(
+        bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
+        "{} bytes",
+        bytes.len()
+    );
+
+    let sweep = d.join("sweep.svg");
+    assert_ok(&hasim(&[
+        "sweep",
+        MODEL,
+        "-n",
+        "50",
+        "-P",
+        "clusters.vip.advert_int",
+        "1s",
+        "3s",
+        "-D",
+        "1s",
+        "--plot",
+        sweep.to_str().unwrap(),
+    ]));
+    let text = std::fs::read_to_string(&sweep).unwrap();
+    assert!(
+        text.contains("availability vs clusters.vip.advert_int") && text.contains("95% CI"),
+        "sweep plot"
+    );
+
+    let cmp = d.join("compare.svg");
+    assert_ok(&hasim(&[
+        "compare",
+        MODEL,
+        "models/homelab-k3s-spread.toml",
+        "-n",
+        "50",
+        "--plot",
+        cmp.to_str().unwrap(),
+    ]));
+    let text = std::fs::read_to_string(&cmp).unwrap();
+    assert!(
+        text.contains("homelab-k3s-as-written · k3s-api")
+            && text.contains("homelab-k3s-spread · k3s-api"),
+        "compare plot legend"
+    );
+
+    let tl = d.join("timeline.svg");
+    assert_ok(&hasim(&[
+        "scenario",
+        MODEL,
+        "--fail",
+        "proxmox-1@1h",
+        "--repair",
+        "proxmox-1@90m",
+        "--plot",
+        tl.to_str().unwrap(),
+    ]));
+    let text = std::fs::read_to_string(&tl).unwrap();
+    for needle in [
+        "proxmox-1",
+        "k3s-master-3",
+        "etcd.quorum",
+        "k3s-api",
+        "time (hours)",
+    ] {
+        assert!(text.contains(needle), "timeline lacks `{needle}`");
+    }
+    let e = assert_clean_failure(&hasim(&[
+        "run",
+        MODEL,
+        "-n",
+        "10",
+        "--plot",
+        d.join("x.gif").to_str().unwrap(),
+    ]));
+    assert!(e.contains(".svg or .png"), "{e}");
+}

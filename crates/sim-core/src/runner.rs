@@ -269,6 +269,9 @@ pub struct Percentiles {
     pub p90: Option<f64>,
     pub p99: Option<f64>,
     pub max: Option<f64>,
+    /// The recovery-time CDF as `[seconds, fraction]` points at every
+    /// percentile (1%, 2%, ... 100%), for plotting; empty without outages.
+    pub cdf: Vec<[f64; 2]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -293,6 +296,23 @@ pub struct OutputResult {
     /// without quorum).
     pub down_minutes_per_year: Estimate,
     pub is_quorum: bool,
+}
+
+/// The recovery CDF at every percentile, dropping points that repeat the
+/// previous time (many outages of one fixed length make a step).
+fn recovery_cdf(h: &Histogram) -> Vec<[f64; 2]> {
+    let mut out: Vec<[f64; 2]> = Vec::new();
+    for p in 1..=100u32 {
+        let q = f64::from(p) / 100.0;
+        if let Some(v) = h.quantile(q) {
+            let x = v as f64 / NANOS_PER_SEC as f64;
+            match out.last_mut() {
+                Some(last) if last[0] == x => last[1] = q,
+                _ => out.push([x, q]),
+            }
+        }
+    }
+    out
 }
 
 /// Turns exact sums into estimates with confidence intervals.
@@ -341,6 +361,7 @@ pub fn summarize(model: &Model, acc: &Accumulator, horizon: Nanos) -> RunResult 
                     p90: secs(a.recovery.quantile(0.9)),
                     p99: secs(a.recovery.quantile(0.99)),
                     max: secs(a.recovery.max),
+                    cdf: recovery_cdf(&a.recovery),
                 },
                 data_loss_events_per_year: a.data_loss.estimate(1.0 / years, 0.0),
                 first_outage_years: a.first_outage.estimate(1.0 / NANOS_PER_YEAR as f64, 0.0),

@@ -1,0 +1,579 @@
+//! Charts with plotters: SVG (always) and PNG (with a system TrueType font).
+//!
+//! - `run` and `compare`: recovery-time CDF per service (or design) on a
+//!   log time axis, and downtime per year by cause.
+//! - `sweep`: availability against the first swept parameter, with 95% CI
+//!   bars, one series per service.
+//! - `scenario` and `run --trace`: a Gantt strip per element, cluster state
+//!   and service, dark where it is down.
+
+use anyhow::{anyhow, bail, Context, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use sim_core::export::Document;
+use sim_core::runner::RunResult;
+use sim_core::sim::Trace;
+use sim_core::time::Nanos;
+use std::path::Path;
+
+/// Where the charts' font may live; `HASIM_FONT` overrides.
+const FONT_PATHS: &[&str] = &[
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/Library/Fonts/Arial.ttf",
+    "C:\\Windows\\Fonts\\arial.ttf",
+];
+
+/// Plotters measures text with a registered font, for SVG as well as PNG.
+fn ensure_font() -> Result<()> {
+    static DONE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| {
+        let candidates: Vec<String> = std::env::var("HASIM_FONT").into_iter().chain(FONT_PATHS.iter().map(|s| s.to_string())).collect();
+        for p in &candidates {
+            if let Ok(bytes) = std::fs::read(p) {
+                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+                if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok() {
+                    return Ok(());
+                }
+            }
+        }
+        Err("plots need a TrueType font: install one (Debian: apt-get install fonts-dejavu-core) or set HASIM_FONT=/path/to/font.ttf".into())
+    })
+    .clone()
+    .map_err(|e| anyhow!(e))
+}
+
+const PALETTE: &[RGBColor] = &[
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+type Area<'a, DB> = DrawingArea<DB, Shift>;
+
+/// Renders with `draw` to an SVG or PNG file, chosen by the extension, then
+/// moves it into place (no half-written plot on error).
+fn save(
+    path: &str,
+    size: (u32, u32),
+    draw: impl Fn(&Area<'_, SVGBackend>) -> Result<()>,
+    draw_png: impl Fn(&Area<'_, BitMapBackend>) -> Result<()>,
+) -> Result<()> {
+    ensure_font()?;
+    let p = Path::new(path);
+    let ext = p
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let dir = p
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = p
+        .file_name()
+        .with_context(|| format!("`{path}` is not a file path"))?;
+    let tmp = dir.join(format!(".{}.hasim-tmp", name.to_string_lossy()));
+    match ext.as_deref() {
+        Some("svg") => {
+            let root = SVGBackend::new(&tmp, size).into_drawing_area();
+            root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+            draw(&root)?;
+            root.present()
+                .map_err(|e| anyhow!("cannot write {path}: {e}"))?;
+        }
+        Some("png") => {
+            let tmp_png = dir.join(format!(".{}.hasim-tmp.png", name.to_string_lossy()));
+            {
+                let root = BitMapBackend::new(&tmp_png, size).into_drawing_area();
+                root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+                draw_png(&root)?;
+                root.present()
+                    .map_err(|e| anyhow!("cannot write {path}: {e}"))?;
+            }
+            std::fs::rename(&tmp_png, &tmp)?;
+        }
+        _ => bail!("--plot {path}: use a .svg or .png file name"),
+    }
+    std::fs::rename(&tmp, p)
+        .with_context(|| format!("cannot move the plot into place at {path}"))?;
+    Ok(())
+}
+
+fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
+    anyhow!("drawing failed: {e}")
+}
+
+/// One CDF line: a label and `[seconds, fraction]` points.
+type Cdf = (String, Vec<[f64; 2]>);
+
+fn draw_cdf<DB: DrawingBackend>(area: &Area<'_, DB>, title: &str, lines: &[Cdf]) -> Result<()> {
+    let pts: Vec<f64> = lines
+        .iter()
+        .flat_map(|(_, l)| l.iter().map(|p| p[0]))
+        .filter(|x| *x > 0.0)
+        .collect();
+    if pts.is_empty() {
+        area.titled(&format!("{title}: no outages"), ("sans-serif", 20))
+            .map_err(err)?;
+        return Ok(());
+    }
+    let lo = pts.iter().copied().fold(f64::INFINITY, f64::min).max(1e-3) / 1.5;
+    let hi = pts.iter().copied().fold(0.0, f64::max) * 1.5;
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d((lo..hi).log_scale(), 0.0..1.0)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("recovery time (seconds, log scale)")
+        .y_desc("fraction of outages recovered")
+        .x_label_formatter(&|x| crate::format::seconds(*x))
+        .draw()
+        .map_err(err)?;
+    for (i, (label, l)) in lines.iter().enumerate() {
+        let c = color(i);
+        // A step function: the fraction jumps at each recovery time.
+        let mut steps = Vec::with_capacity(l.len() * 2 + 1);
+        let mut prev = 0.0;
+        for p in l.iter().filter(|p| p[0] > 0.0) {
+            steps.push((p[0], prev));
+            steps.push((p[0], p[1]));
+            prev = p[1];
+        }
+        chart
+            .draw_series(LineSeries::new(steps, c.stroke_width(2)))
+            .map_err(err)?
+            .label(label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+/// Horizontal bars: label and minutes per year.
+fn draw_bars<DB: DrawingBackend>(
+    area: &Area<'_, DB>,
+    title: &str,
+    bars: &[(String, f64, usize)],
+) -> Result<()> {
+    if bars.is_empty() {
+        area.titled(&format!("{title}: no downtime"), ("sans-serif", 20))
+            .map_err(err)?;
+        return Ok(());
+    }
+    let max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-9) * 1.15;
+    let n = bars.len();
+    let label_width = bars
+        .iter()
+        .map(|b| b.0.chars().count())
+        .max()
+        .unwrap_or(10)
+        .min(60) as u32
+        * 7
+        + 10;
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(label_width)
+        .build_cartesian_2d(0.0..max, (0..n).into_segmented())
+        .map_err(err)?;
+    let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc("downtime (minutes per year)")
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) if *i < n => labels[n - 1 - *i].clone(),
+            _ => String::new(),
+        })
+        .draw()
+        .map_err(err)?;
+    chart
+        // The first bar (the largest cause) at the top.
+        .draw_series(bars.iter().enumerate().map(|(k, (_, v, c))| {
+            let i = n - 1 - k;
+            let mut r = Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(i)),
+                    (*v, SegmentValue::Exact(i + 1)),
+                ],
+                color(*c).filled(),
+            );
+            r.set_margin(3, 3, 0, 0);
+            r
+        }))
+        .map_err(err)?;
+    Ok(())
+}
+
+fn cause_bars(results: &[(String, &RunResult)], top: usize) -> Vec<(String, f64, usize)> {
+    let mut bars = Vec::new();
+    for (d, (design, r)) in results.iter().enumerate() {
+        for s in &r.services {
+            for c in s.downtime_causes.iter().take(top) {
+                let prefix = if results.len() > 1 {
+                    format!("{design} · ")
+                } else {
+                    String::new()
+                };
+                let svc = if r.services.len() > 1 {
+                    format!("{}: ", s.name)
+                } else {
+                    String::new()
+                };
+                bars.push((format!("{prefix}{svc}{}", c.cause), c.minutes_per_year, d));
+            }
+        }
+    }
+    bars
+}
+
+/// `run` and `compare`: recovery CDFs and downtime by cause.
+pub fn results(path: &str, title: &str, results: &[(String, &RunResult)]) -> Result<()> {
+    let lines: Vec<Cdf> = results
+        .iter()
+        .flat_map(|(design, r)| {
+            r.services.iter().map(move |s| {
+                let label = if results.len() > 1 {
+                    format!("{design} · {}", s.name)
+                } else {
+                    s.name.clone()
+                };
+                (label, s.recovery_seconds.cdf.clone())
+            })
+        })
+        .collect();
+    let bars = cause_bars(results, 5);
+    let height = 420 + 100 + 30 * bars.len().max(3) as u32;
+    save(
+        path,
+        (1000, height),
+        |r| draw_results(r, title, &lines, &bars),
+        |r| draw_results(r, title, &lines, &bars),
+    )
+}
+
+fn draw_results<DB: DrawingBackend>(
+    root: &Area<'_, DB>,
+    title: &str,
+    lines: &[Cdf],
+    bars: &[(String, f64, usize)],
+) -> Result<()> {
+    let (top, bottom) = root.split_vertically(420);
+    draw_cdf(&top, &format!("{title}: recovery time per outage"), lines)?;
+    draw_bars(&bottom, "downtime by cause", bars)
+}
+
+fn draw_sweep<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Result<()> {
+    let Some(first) = doc.points.first() else {
+        bail!("nothing to plot")
+    };
+    if first.parameters.is_empty() {
+        bail!("a sweep plot needs a swept parameter");
+    }
+    // A parameter's value as a number: numbers as they are, durations in
+    // seconds; `None` for anything else (true/false, names).
+    let numeric = |v: &serde_json::Value| match v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => sim_core::time::parse_duration(s)
+            .ok()
+            .map(|d| d as f64 / 1e9),
+        _ => None,
+    };
+    // The x axis is the first parameter whose every value is numeric; with
+    // none, the first parameter's distinct values in order.
+    let param = first
+        .parameters
+        .keys()
+        .find(|k| {
+            doc.points
+                .iter()
+                .all(|p| numeric(&p.parameters[*k]).is_some())
+        })
+        .or_else(|| first.parameters.keys().next())
+        .cloned()
+        .expect("checked non-empty");
+    let mut categories: Vec<String> = Vec::new();
+    let xs: Vec<f64> = doc
+        .points
+        .iter()
+        .map(|p| {
+            let v = &p.parameters[&param];
+            numeric(v).unwrap_or_else(|| {
+                let t = v.to_string();
+                let i = categories.iter().position(|c| *c == t).unwrap_or_else(|| {
+                    categories.push(t);
+                    categories.len() - 1
+                });
+                i as f64
+            })
+        })
+        .collect();
+    let (xmin, xmax) = xs
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(*x), b.max(*x))
+        });
+    let pad = ((xmax - xmin) * 0.05).max(0.5);
+    let ys: Vec<f64> = doc
+        .points
+        .iter()
+        .flat_map(|p| {
+            p.result
+                .services
+                .iter()
+                .flat_map(|s| s.availability.ci95.map_or([s.availability.mean; 2], |c| c))
+        })
+        .map(|a| a * 100.0)
+        .collect();
+    let (ymin, ymax) = ys
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+            (a.min(*y), b.max(*y))
+        });
+    let ypad = ((ymax - ymin) * 0.1).max(1e-4);
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            format!("{}: availability vs {param}", doc.model.name),
+            ("sans-serif", 20),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(
+            (xmin - pad)..(xmax + pad),
+            (ymin - ypad)..(ymax + ypad).min(100.0 + ypad),
+        )
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(param.as_str())
+        .y_desc("availability (%), 95% CI")
+        .y_label_formatter(&|y| format!("{y:.4}"))
+        .draw()
+        .map_err(err)?;
+    let services: Vec<String> = first
+        .result
+        .services
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    // Points sharing the values of every other parameter form one series.
+    let others = |p: &sim_core::export::Point| -> String {
+        p.parameters
+            .iter()
+            .filter(|(k, _)| **k != param)
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut groups: Vec<String> = Vec::new();
+    for p in &doc.points {
+        let g = others(p);
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    let mut k = 0;
+    for g in &groups {
+        for (si, s) in services.iter().enumerate() {
+            let pts: Vec<(f64, f64, f64, f64)> = doc
+                .points
+                .iter()
+                .zip(&xs)
+                .filter(|(p, _)| &others(p) == g)
+                .map(|(p, x)| {
+                    let a = &p.result.services[si].availability;
+                    let [lo, hi] = a.ci95.unwrap_or([a.mean, a.mean]);
+                    (*x, a.mean * 100.0, lo * 100.0, hi * 100.0)
+                })
+                .collect();
+            let c = color(k);
+            k += 1;
+            let label = if g.is_empty() {
+                s.clone()
+            } else {
+                format!("{s} ({g})")
+            };
+            chart
+                .draw_series(LineSeries::new(
+                    pts.iter().map(|p| (p.0, p.1)),
+                    c.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                });
+            chart
+                .draw_series(
+                    pts.iter()
+                        .map(|p| ErrorBar::new_vertical(p.0, p.2, p.1, p.3, c.filled(), 8)),
+                )
+                .map_err(err)?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+/// `sweep`: availability against the first swept parameter.
+pub fn sweep(path: &str, doc: &Document) -> Result<()> {
+    save(
+        path,
+        (1000, 560),
+        |r| draw_sweep(r, doc),
+        |r| draw_sweep(r, doc),
+    )
+}
+
+/// One row of the timeline chart: a subject, its layer, and when it was down.
+type Row = (String, &'static str, Vec<(Nanos, Nanos)>);
+
+/// Intervals where each timeline subject was down, in first-seen order.
+fn down_intervals(trace: &Trace, horizon: Nanos) -> Vec<Row> {
+    // Each row also remembers when its current outage began.
+    let mut rows: Vec<(Row, Option<Nanos>)> = Vec::new();
+    for e in &trace.entries {
+        let (down, up) = match e.layer {
+            "service" => (e.what.starts_with("DOWN"), e.what.starts_with("UP")),
+            "element" | "cluster" => (e.what == "down", e.what == "up"),
+            _ => (false, false),
+        };
+        if !down && !up {
+            continue;
+        }
+        let i = match rows.iter().position(|r| r.0 .0 == e.subject) {
+            Some(i) => i,
+            None => {
+                rows.push(((e.subject.clone(), e.layer, Vec::new()), None));
+                rows.len() - 1
+            }
+        };
+        let row = &mut rows[i];
+        if down && row.1.is_none() {
+            row.1 = Some(e.time_ns);
+        } else if up {
+            if let Some(s) = row.1.take() {
+                row.0 .2.push((s, e.time_ns));
+            }
+        }
+    }
+    rows.into_iter()
+        .map(|((name, layer, mut iv), open)| {
+            if let Some(s) = open {
+                iv.push((s, horizon));
+            }
+            (name, layer, iv)
+        })
+        .collect()
+}
+
+fn draw_timeline<DB: DrawingBackend>(
+    area: &Area<'_, DB>,
+    title: &str,
+    trace: &Trace,
+    horizon: Nanos,
+) -> Result<()> {
+    let rows = down_intervals(trace, horizon);
+    if rows.is_empty() {
+        area.titled(&format!("{title}: nothing went down"), ("sans-serif", 20))
+            .map_err(err)?;
+        return Ok(());
+    }
+    let n = rows.len();
+    let hours = horizon as f64 / 3.6e12;
+    let labels: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let label_width = labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(10)
+        .min(40) as u32
+        * 8
+        + 10;
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(label_width)
+        .build_cartesian_2d(0.0..hours, (0..n).into_segmented())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc("time (hours)")
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .draw()
+        .map_err(err)?;
+    for (i, (_, layer, iv)) in rows.iter().enumerate() {
+        let c = match *layer {
+            "service" => color(3),
+            "cluster" => color(1),
+            _ => color(7),
+        };
+        chart
+            .draw_series(iv.iter().map(|(s, e)| {
+                // At least a pixel-wide sliver so a 3-second outage in a
+                // two-hour window is still visible.
+                let (x0, x1) = (
+                    *s as f64 / 3.6e12,
+                    (*e as f64 / 3.6e12).max(*s as f64 / 3.6e12 + hours / 400.0),
+                );
+                let mut r = Rectangle::new(
+                    [
+                        (x0, SegmentValue::Exact(i)),
+                        (x1, SegmentValue::Exact(i + 1)),
+                    ],
+                    c.filled(),
+                );
+                r.set_margin(4, 4, 0, 0);
+                r
+            }))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// `scenario` and `run --trace`: what was down when.
+pub fn timeline(path: &str, title: &str, trace: &Trace, horizon: Nanos) -> Result<()> {
+    let rows = down_intervals(trace, horizon).len().max(1) as u32;
+    save(
+        path,
+        (1000, 120 + 28 * rows),
+        |r| draw_timeline(r, title, trace, horizon),
+        |r| draw_timeline(r, title, trace, horizon),
+    )
+}
