@@ -126,6 +126,8 @@ pub struct HaVm {
 #[derive(Debug, Clone)]
 pub struct ProxmoxHa {
     pub nodes: usize,
+    /// The members' names, for messages.
+    pub node_names: Vec<String>,
     pub qdevice: Option<usize>,
     /// Effective token timeout.
     pub token: Nanos,
@@ -146,6 +148,10 @@ impl ProxmoxHa {
         inputs: &mut Inputs<'t>,
     ) -> Result<Self, Diagnostic> {
         let n = inputs.n_members();
+        let node_names: Vec<String> = inputs.refs[..n]
+            .iter()
+            .map(|(name, _)| name.to_string())
+            .collect();
         let qdevice = f.string("qdevice")?.map(|(name, v)| inputs.add(name, v));
         // corosync.conf(5): token 3000 ms; token_coefficient 650 ms, added
         // per node beyond two (pve-docs; new clusters may set 125 ms).
@@ -295,6 +301,7 @@ impl ProxmoxHa {
             shutdown,
             host_cores,
             host_memory,
+            node_names,
             vms,
         })
     }
@@ -326,13 +333,47 @@ impl ClusterKind for ProxmoxHa {
         Some(0)
     }
     fn lint(&self) -> Vec<Lint> {
+        let mut out = Vec::new();
         if self.nodes == 2 && self.qdevice.is_none() {
-            return vec![Lint {
+            out.push(Lint {
                 message: "a two-node Proxmox cluster without a `qdevice` loses quorum when either node dies, and its HA VMs self-fence 60 s later".into(),
                 rule: "corosync needs a strict majority of votes; pve-docs recommend a QDevice (+1 vote) for two-node clusters".into(),
-            }];
+            });
         }
-        Vec::new()
+        // For each node that can fail: place its HA VMs, in order, on the
+        // first node of their group with room, on top of the VMs already
+        // there. A VM that fits nowhere stays down until its node is back.
+        for failed in 0..self.nodes {
+            let mut cores: Vec<u64> = vec![0; self.nodes];
+            let mut memory: Vec<u64> = vec![0; self.nodes];
+            for v in self.vms.iter().filter(|v| v.home != failed) {
+                cores[v.home] += v.cores;
+                memory[v.home] += v.memory;
+            }
+            for v in self.vms.iter().filter(|v| v.home == failed) {
+                let target = v.group.iter().copied().filter(|n| *n != failed).find(|n| {
+                    cores[*n] + v.cores <= self.host_cores[*n]
+                        && memory[*n] + v.memory <= self.host_memory[*n]
+                });
+                match target {
+                    Some(n) => {
+                        cores[n] += v.cores;
+                        memory[n] += v.memory;
+                    }
+                    None => out.push(Lint {
+                        message: format!(
+                            "if `{}` fails, HA VM `{}` ({} cores, {} MiB) has no other node in its group with room to restart",
+                            self.node_names[failed],
+                            v.name,
+                            v.cores,
+                            v.memory
+                        ),
+                        rule: "the CRM only recovers a service to a node with enough free CPU and memory (pve-docs, ha-manager CRS); add capacity or widen the HA group".into(),
+                    }),
+                }
+            }
+        }
+        out
     }
     fn new_state(&self) -> Box<dyn ClusterState> {
         Box::new(PveState {
