@@ -308,7 +308,10 @@ fn scenario_prints_the_timeline() {
         "{out}"
     );
     // Back about an hour later: the host returns, its HA masters boot, etcd elects.
-    assert!(out.contains("UP again after 1h") || out.contains("UP again after 1.0"), "{out}");
+    assert!(
+        out.contains("UP again after 1h") || out.contains("UP again after 1.0"),
+        "{out}"
+    );
     let o = hasim(&["scenario", MODEL, "--fail", "proxmox-9@1h"]);
     let e = assert_clean_failure(&o);
     assert!(
