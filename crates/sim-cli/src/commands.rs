@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use sim_core::analysis;
-use sim_core::export::{Document, ModelId, Point, SCHEMA_VERSION};
+use sim_core::export::{CompareDoc, Document, ModelId, Point, SCHEMA_VERSION};
 use sim_core::model::compile::{self, Model};
 use sim_core::model::diag::did_you_mean;
 use sim_core::model::edit;
@@ -18,7 +18,6 @@ use sim_core::runner::{
     run_range, summarize, Accumulator, Cancelled, Progress, RunOptions, RunResult,
 };
 use sim_core::sim::Injection;
-use sim_core::stats::{student_t_quantile, Moments};
 use sim_core::time::{
     parse_duration, Human, Nanos, MAX_HORIZON, NANOS_PER_HOUR, NANOS_PER_MIN, NANOS_PER_YEAR,
 };
@@ -124,7 +123,7 @@ fn write_exports(doc: &Document, ex: &Exports) -> Result<()> {
         output::write(f, &doc.to_json())?;
     }
     if let Some(f) = &ex.export_csv {
-        output::write(f, &format::csv(doc))?;
+        output::write(f, &sim_core::export::csv(doc))?;
     }
     if let Some(f) = &ex.export_markdown {
         output::write(f, &format::markdown(doc))?;
@@ -491,34 +490,13 @@ pub fn sweep(
     if axes.is_empty() {
         bail!("nothing to sweep: give at least one -L NAME V1,V2 or -P NAME MIN MAX");
     }
-    // Every combination, the first axis varying slowest.
-    let mut points: Vec<Vec<(String, String)>> = vec![Vec::new()];
-    for (axis, values) in &axes {
-        points = points
-            .into_iter()
-            .flat_map(|p| {
-                values.iter().map(move |v| {
-                    let mut q = p.clone();
-                    q.push((axis.clone(), v.clone()));
-                    q
-                })
-            })
-            .collect();
-    }
+    let points = edit::combinations(&axes);
     // Compile every point before running any, so a bad value fails at once
     // and nothing is written.
-    let mut models = Vec::new();
-    for p in &points {
-        let mut t = base.clone();
-        for (k, v) in p {
-            edit::set_path(&mut t, k, edit::parse_cli_value(v))
-                .map_err(|e| anyhow!("parameter `{k}`: {e}"))?;
-        }
-        let label: Vec<String> = p.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let model = compile::compile(&src, &t)
-            .map_err(|e| anyhow!("at sweep point {}:\n{e}", label.join(", ")))?;
-        models.push(model);
-    }
+    let models = points
+        .iter()
+        .map(|p| edit::compile_point(&src, &base, p).map_err(|e| anyhow!("{e}")))
+        .collect::<Result<Vec<_>>>()?;
     let threads = pool(common.threads)?;
     let mut doc = Document::new(&models[0], &opts);
     let mut text = header(&doc, opts.replications);
@@ -533,7 +511,10 @@ pub fn sweep(
             &format!("point {}/{}", i + 1, points.len()),
         );
         let result = summarize(model, &acc, opts.horizon);
-        let parameters = p.iter().map(|(k, v)| (k.clone(), json_value(v))).collect();
+        let parameters = p
+            .iter()
+            .map(|(k, v)| (k.clone(), sim_core::export::json_value(v)))
+            .collect();
         text.push_str(&format!("── {} ──\n", label.join(", ")));
         text.push_str(&format::table(
             format::SERVICE_HEADER,
@@ -562,146 +543,66 @@ pub fn sweep(
     Ok(ExitCode::SUCCESS)
 }
 
-fn json_value(v: &str) -> serde_json::Value {
-    match edit::parse_cli_value(v) {
-        tree::Kind::Int(i) => i.into(),
-        tree::Kind::Float(f) => {
-            serde_json::Number::from_f64(f).map_or(v.into(), serde_json::Value::Number)
-        }
-        tree::Kind::Bool(b) => b.into(),
-        _ => v.into(),
-    }
-}
-
-#[derive(Serialize)]
-struct CompareDoc {
-    schema_version: u32,
-    seed: u64,
-    replications: u64,
-    horizon_years: f64,
-    designs: Vec<Design>,
-    comparisons: Vec<Comparison>,
-}
-
-#[derive(Serialize)]
-struct Design {
-    model: ModelId,
-    #[serde(flatten)]
-    result: RunResult,
-}
-
-#[derive(Serialize)]
-struct Comparison {
-    service: String,
-    baseline: String,
-    design: String,
-    /// Design minus baseline, minutes per year, with its 95% interval.
-    downtime_difference_minutes_per_year: sim_core::stats::Estimate,
-    significant: bool,
-}
-
-/// Welch's interval for the difference of two means of downtime (minutes
-/// per year). Both designs use the same seeds (common random numbers),
-/// which correlates them positively; treating them as independent makes the
-/// interval wider, never narrower, so "significant" stays trustworthy.
-fn difference(a: &Moments, b: &Moments, scale: f64) -> sim_core::stats::Estimate {
-    let (ma, mb) = (a.mean() * scale, b.mean() * scale);
-    let (va, vb) = (
-        a.variance() * scale * scale / a.n as f64,
-        b.variance() * scale * scale / b.n as f64,
-    );
-    let se2 = va + vb;
-    let diff = mb - ma;
-    if se2 == 0.0 || a.n < 2 || b.n < 2 {
-        return sim_core::stats::Estimate {
-            mean: diff,
-            ci95: Some([diff, diff]),
-            n: a.n.min(b.n),
-        };
-    }
-    let df = se2 * se2 / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
-    let h = student_t_quantile(0.975, df.max(1.0)) * se2.sqrt();
-    sim_core::stats::Estimate {
-        mean: diff,
-        ci95: Some([diff - h, diff + h]),
-        n: a.n.min(b.n),
-    }
-}
-
 pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode> {
     let opts = options(common)?;
     let loaded = paths.iter().map(|p| load(p)).collect::<Result<Vec<_>>>()?;
     let threads = pool(common.threads)?;
-    let mut results = Vec::new();
-    for (i, l) in loaded.iter().enumerate() {
-        let acc = simulate(
-            &l.model,
-            &opts,
-            0,
-            &threads,
-            &format!("design {}/{}", i + 1, loaded.len()),
-        );
-        results.push(acc);
-    }
-    let per_year_minutes =
-        1.0 / (NANOS_PER_MIN as f64 * (opts.horizon as f64 / NANOS_PER_YEAR as f64));
-    let summaries: Vec<RunResult> = loaded
+    let accs: Vec<Accumulator> = loaded
         .iter()
-        .zip(&results)
-        .map(|(l, a)| summarize(&l.model, a, opts.horizon))
+        .enumerate()
+        .map(|(i, l)| {
+            simulate(
+                &l.model,
+                &opts,
+                0,
+                &threads,
+                &format!("design {}/{}", i + 1, loaded.len()),
+            )
+        })
         .collect();
-    let mut text = format!("{} designs · {} replications × {} · seed {} (the same random streams for every design)\n\n", loaded.len(), opts.replications, Human(opts.horizon), opts.seed);
-    let mut comparisons = Vec::new();
-    // Services in the order of the first design, then any others.
-    let mut services: Vec<String> = Vec::new();
-    for l in &loaded {
-        for s in &l.model.services {
-            if !services.contains(&s.name) {
-                services.push(s.name.clone());
+    let models: Vec<&Model> = loaded.iter().map(|l| &l.model).collect();
+    let doc = CompareDoc::new(&models, &accs, &opts);
+    let mut text = format!(
+        "{} designs · {} replications × {} · seed {} (the same random streams for every design)\n\n",
+        loaded.len(),
+        opts.replications,
+        Human(opts.horizon),
+        opts.seed
+    );
+    // One table per service, in the order of the first design, then any others.
+    let mut services: Vec<&str> = Vec::new();
+    for d in &doc.designs {
+        for s in &d.result.services {
+            if !services.contains(&s.name.as_str()) {
+                services.push(&s.name);
             }
         }
     }
-    let base = &loaded[0];
     for svc in &services {
         let mut rows = Vec::new();
-        let base_idx = base.model.services.iter().position(|s| &s.name == svc);
-        for (d, l) in loaded.iter().enumerate() {
-            let Some(i) = l.model.services.iter().position(|s| &s.name == svc) else {
+        for (k, d) in doc.designs.iter().enumerate() {
+            let Some(s) = d.result.services.iter().find(|s| s.name == *svc) else {
                 continue;
             };
-            let s = &summaries[d].services[i];
             let mut row = format::service_row(s);
-            row[0] = l.model.name.clone();
-            let delta = match (d, base_idx) {
-                (0, _) | (_, None) => "baseline".to_string(),
-                (_, Some(bi)) => {
-                    let e = difference(
-                        &results[0].services[bi].downtime,
-                        &results[d].services[i].downtime,
-                        per_year_minutes,
-                    );
-                    let significant = e.ci95.is_some_and(|[lo, hi]| lo > 0.0 || hi < 0.0);
-                    comparisons.push(Comparison {
-                        service: svc.clone(),
-                        baseline: base.model.name.clone(),
-                        design: l.model.name.clone(),
-                        downtime_difference_minutes_per_year: e,
-                        significant,
-                    });
+            row[0] = d.model.name.clone();
+            row.push(match doc.comparison(svc, &d.model.name).filter(|_| k > 0) {
+                None => "baseline".to_string(),
+                Some(c) => {
+                    let e = &c.downtime_difference_minutes_per_year;
                     let sign = if e.mean >= 0.0 { "+" } else { "−" };
+                    let verdict = if c.significant {
+                        "(significant)"
+                    } else {
+                        "(not significant)"
+                    };
                     format!(
-                        "{sign}{} ± {} {}",
+                        "{sign}{} ± {} {verdict}",
                         format::minutes(e.mean.abs()),
-                        format::minutes(e.half_width()),
-                        if significant {
-                            "(significant)"
-                        } else {
-                            "(not significant)"
-                        }
+                        format::minutes(e.half_width())
                     )
                 }
-            };
-            row.push(delta);
+            });
             rows.push(row);
         }
         let mut headers: Vec<&str> = format::SERVICE_HEADER.to_vec();
@@ -711,47 +612,21 @@ pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode
         text.push_str(&format::table(&headers, &rows));
         text.push('\n');
     }
-    let doc = CompareDoc {
-        schema_version: SCHEMA_VERSION,
-        seed: opts.seed,
-        replications: opts.replications,
-        horizon_years: opts.horizon as f64 / NANOS_PER_YEAR as f64,
-        designs: loaded
-            .iter()
-            .zip(&summaries)
-            .map(|(l, r)| Design {
-                model: ModelId::of(&l.model),
-                result: r.clone(),
-            })
-            .collect(),
-        comparisons,
-    };
     if let Some(f) = &common.exports.export_json {
-        output::write(f, &(serde_json::to_string_pretty(&doc)? + "\n"))?;
+        output::write(f, &doc.to_json())?;
     }
     if let Some(p) = &common.plot {
-        let designs: Vec<(String, &RunResult)> = loaded
+        let designs: Vec<(String, &RunResult)> = doc
+            .designs
             .iter()
-            .zip(&summaries)
-            .map(|(l, r)| (l.model.name.clone(), r))
+            .map(|d| (d.model.name.clone(), &d.result))
             .collect();
         crate::plot::results(p, "comparison", &designs)?;
     }
     // CSV and Markdown: one "point" per design.
-    let mut flat = Document::new(&base.model, &opts);
-    for (l, r) in loaded.iter().zip(&summaries) {
-        let mut parameters = IndexMap::new();
-        parameters.insert(
-            "design".to_string(),
-            serde_json::Value::from(l.model.name.clone()),
-        );
-        flat.points.push(Point {
-            parameters,
-            result: r.clone(),
-        });
-    }
+    let flat = doc.flat(&loaded[0].model, &opts);
     if let Some(f) = &common.exports.export_csv {
-        output::write(f, &format::csv(&flat))?;
+        output::write(f, &sim_core::export::csv(&flat))?;
     }
     if let Some(f) = &common.exports.export_markdown {
         output::write(f, &format::markdown(&flat))?;

@@ -73,3 +73,210 @@ impl Document {
         s
     }
 }
+
+/// A command-line or form value as JSON for `parameters`: an integer, a
+/// number, a boolean, or else the text itself.
+pub fn json_value(text: &str) -> serde_json::Value {
+    match crate::model::edit::parse_cli_value(text) {
+        crate::model::tree::Kind::Int(i) => i.into(),
+        crate::model::tree::Kind::Float(f) => {
+            serde_json::Number::from_f64(f).map_or(text.into(), serde_json::Value::Number)
+        }
+        crate::model::tree::Kind::Bool(b) => b.into(),
+        _ => text.into(),
+    }
+}
+
+/// The CSV export: one row per (point, service), the parameters first.
+pub fn csv(doc: &Document) -> String {
+    use crate::stats::Estimate;
+    let params: Vec<String> = doc
+        .points
+        .first()
+        .map(|p| p.parameters.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut out = String::new();
+    let mut header: Vec<String> = params.clone();
+    for h in [
+        "service",
+        "replications",
+        "availability",
+        "availability_ci_low",
+        "availability_ci_high",
+        "downtime_minutes_per_year",
+        "downtime_ci_low",
+        "downtime_ci_high",
+        "outages_per_year",
+        "outages_ci_low",
+        "outages_ci_high",
+        "recovery_p50_s",
+        "recovery_p90_s",
+        "recovery_p99_s",
+        "recovery_max_s",
+        "data_loss_events_per_year",
+        "top_cause",
+    ] {
+        header.push(h.into());
+    }
+    out.push_str(&header.join(","));
+    out.push('\n');
+    let num = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
+    let ci = |e: &Estimate| (e.ci95.map(|c| c[0]), e.ci95.map(|c| c[1]));
+    for p in &doc.points {
+        for s in &p.result.services {
+            let mut row: Vec<String> = params
+                .iter()
+                .map(|k| csv_cell(p.parameters[k].to_string().trim_matches('"')))
+                .collect();
+            let (alo, ahi) = ci(&s.availability);
+            let (dlo, dhi) = ci(&s.downtime_minutes_per_year);
+            let (olo, ohi) = ci(&s.outages_per_year);
+            row.extend([
+                csv_cell(&s.name),
+                p.result.replications.to_string(),
+                s.availability.mean.to_string(),
+                num(alo),
+                num(ahi),
+                s.downtime_minutes_per_year.mean.to_string(),
+                num(dlo),
+                num(dhi),
+                s.outages_per_year.mean.to_string(),
+                num(olo),
+                num(ohi),
+                num(s.recovery_seconds.p50),
+                num(s.recovery_seconds.p90),
+                num(s.recovery_seconds.p99),
+                num(s.recovery_seconds.max),
+                s.data_loss_events_per_year.mean.to_string(),
+                csv_cell(s.downtime_causes.first().map_or("", |c| c.cause.as_str())),
+            ]);
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The comparison document of `hasim compare --export-json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompareDoc {
+    pub schema_version: u32,
+    pub seed: u64,
+    pub replications: u64,
+    pub horizon_years: f64,
+    pub designs: Vec<Design>,
+    pub comparisons: Vec<Comparison>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Design {
+    pub model: ModelId,
+    #[serde(flatten)]
+    pub result: RunResult,
+}
+
+/// A design against the baseline (the first design), for one service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    pub service: String,
+    pub baseline: String,
+    pub design: String,
+    /// Design minus baseline, minutes per year, with its 95% interval.
+    pub downtime_difference_minutes_per_year: crate::stats::Estimate,
+    pub significant: bool,
+}
+
+impl CompareDoc {
+    /// Compares designs run with the same options: the first is the
+    /// baseline; services are matched by name, in the order of the first
+    /// design and then any others.
+    pub fn new(models: &[&Model], accs: &[crate::runner::Accumulator], opts: &RunOptions) -> Self {
+        let per_year_minutes = 1.0
+            / (crate::time::NANOS_PER_MIN as f64 * (opts.horizon as f64 / NANOS_PER_YEAR as f64));
+        let mut services: Vec<&str> = Vec::new();
+        for m in models {
+            for s in &m.services {
+                if !services.contains(&s.name.as_str()) {
+                    services.push(&s.name);
+                }
+            }
+        }
+        let base = models[0];
+        let mut comparisons = Vec::new();
+        for svc in &services {
+            let Some(bi) = base.services.iter().position(|s| s.name == *svc) else {
+                continue;
+            };
+            for (d, m) in models.iter().enumerate().skip(1) {
+                let Some(i) = m.services.iter().position(|s| s.name == *svc) else {
+                    continue;
+                };
+                let e = crate::stats::welch_difference(
+                    &accs[0].services[bi].downtime,
+                    &accs[d].services[i].downtime,
+                    per_year_minutes,
+                );
+                comparisons.push(Comparison {
+                    service: svc.to_string(),
+                    baseline: base.name.clone(),
+                    design: m.name.clone(),
+                    downtime_difference_minutes_per_year: e,
+                    significant: e.ci95.is_some_and(|[lo, hi]| lo > 0.0 || hi < 0.0),
+                });
+            }
+        }
+        CompareDoc {
+            schema_version: SCHEMA_VERSION,
+            seed: opts.seed,
+            replications: opts.replications,
+            horizon_years: opts.horizon as f64 / NANOS_PER_YEAR as f64,
+            designs: models
+                .iter()
+                .zip(accs)
+                .map(|(m, a)| Design {
+                    model: ModelId::of(m),
+                    result: crate::runner::summarize(m, a, opts.horizon),
+                })
+                .collect(),
+            comparisons,
+        }
+    }
+
+    /// The pretty JSON with a trailing newline, as exported.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("results serialize") + "\n"
+    }
+
+    /// The designs as one document with a `design` parameter per point: the
+    /// shape the CSV and Markdown exports of a comparison use.
+    pub fn flat(&self, base: &Model, opts: &RunOptions) -> Document {
+        let mut flat = Document::new(base, opts);
+        for d in &self.designs {
+            let mut parameters = IndexMap::new();
+            parameters.insert(
+                "design".to_string(),
+                serde_json::Value::from(d.model.name.clone()),
+            );
+            flat.points.push(Point {
+                parameters,
+                result: d.result.clone(),
+            });
+        }
+        flat
+    }
+
+    /// The comparison of `design` against the baseline for `service`.
+    pub fn comparison(&self, service: &str, design: &str) -> Option<&Comparison> {
+        self.comparisons
+            .iter()
+            .find(|c| c.service == service && c.design == design)
+    }
+}

@@ -1,23 +1,20 @@
 //! The playground's operations over plain strings: what the `#[wasm_bindgen]`
 //! functions call, and what the native tests exercise.
 //!
-//! The export documents are built exactly as the CLI builds them (`hasim run`,
-//! `hasim sweep`, `hasim compare`), so the JSON bytes match. The CLI keeps its
-//! builders private to `sim-cli`; the few lines of `compare`'s document, the
-//! Welch interval and the CSV writer are mirrored here; moving them into
-//! `sim_core::export` would let both front ends share one copy.
+//! The export documents come from the same sim-core builders the CLI uses
+//! (`Document`, `CompareDoc`, `export::csv`, `edit::combinations`), so the
+//! JSON and CSV bytes match `hasim run`, `hasim sweep` and `hasim compare`.
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use sim_core::analysis;
-use sim_core::export::{Document, ModelId, Point, SCHEMA_VERSION};
+use sim_core::export::{CompareDoc, Document, Point, SCHEMA_VERSION};
 use sim_core::model::compile::{self, Model};
 use sim_core::model::diag::{Diagnostic, Severity, Source};
 use sim_core::model::edit;
 use sim_core::model::tree::{self, Format};
-use sim_core::runner::{run_range, summarize, Accumulator, Progress, RunOptions, RunResult};
-use sim_core::stats::{student_t_quantile, Estimate, Moments};
-use sim_core::time::{parse_duration, Human, MAX_HORIZON, NANOS_PER_MIN, NANOS_PER_YEAR};
+use sim_core::runner::{run_range, summarize, Accumulator, Progress, RunOptions};
+use sim_core::time::{parse_duration, Human, MAX_HORIZON};
 
 /// What went wrong, for the JavaScript error's `name`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,20 +252,15 @@ pub struct RecoveryCdf {
     pub points: Vec<[f64; 2]>,
 }
 
-fn recovery_cdf(model: &Model, acc: &Accumulator) -> Vec<RecoveryCdf> {
-    model
+/// The recovery-time CDFs for the charts, as sim-core's results carry them.
+fn recovery_cdf(result: &sim_core::runner::RunResult) -> Vec<RecoveryCdf> {
+    result
         .services
         .iter()
-        .zip(&acc.services)
-        .map(|(s, a)| RecoveryCdf {
+        .map(|s| RecoveryCdf {
             service: s.name.clone(),
-            count: a.recovery.count,
-            points: (1..=100)
-                .filter_map(|k| {
-                    let q = f64::from(k) / 100.0;
-                    a.recovery.quantile(q).map(|ns| [ns as f64 / 1e9, q])
-                })
-                .collect(),
+            count: s.recovery_seconds.count,
+            points: s.recovery_seconds.cdf.clone(),
         })
         .collect()
 }
@@ -297,8 +289,8 @@ pub fn run(
     });
     Ok(RunOut {
         json: doc.to_json(),
-        csv: csv(&doc),
-        recovery: serde_json::to_string(&recovery_cdf(&model, &acc)).expect("serializes"),
+        csv: sim_core::export::csv(&doc),
+        recovery: serde_json::to_string(&recovery_cdf(&doc.points[0].result)).expect("serializes"),
     })
 }
 
@@ -307,60 +299,6 @@ pub fn run(
 struct DesignIn {
     name: String,
     text: String,
-}
-
-#[derive(Serialize)]
-struct CompareDoc {
-    schema_version: u32,
-    seed: u64,
-    replications: u64,
-    horizon_years: f64,
-    designs: Vec<DesignOut>,
-    comparisons: Vec<Comparison>,
-}
-
-#[derive(Serialize)]
-struct DesignOut {
-    model: ModelId,
-    #[serde(flatten)]
-    result: RunResult,
-}
-
-#[derive(Serialize)]
-struct Comparison {
-    service: String,
-    baseline: String,
-    design: String,
-    /// Design minus baseline, minutes per year, with its 95% interval.
-    downtime_difference_minutes_per_year: Estimate,
-    significant: bool,
-}
-
-/// Welch's interval for the difference of two mean downtimes, as in
-/// `hasim compare`: the common random numbers correlate the designs
-/// positively, so treating them as independent only widens the interval.
-fn difference(a: &Moments, b: &Moments, scale: f64) -> Estimate {
-    let (ma, mb) = (a.mean() * scale, b.mean() * scale);
-    let (va, vb) = (
-        a.variance() * scale * scale / a.n as f64,
-        b.variance() * scale * scale / b.n as f64,
-    );
-    let se2 = va + vb;
-    let diff = mb - ma;
-    if se2 == 0.0 || a.n < 2 || b.n < 2 {
-        return Estimate {
-            mean: diff,
-            ci95: Some([diff, diff]),
-            n: a.n.min(b.n),
-        };
-    }
-    let df = se2 * se2 / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
-    let h = student_t_quantile(0.975, df.max(1.0)) * se2.sqrt();
-    Estimate {
-        mean: diff,
-        ci95: Some([diff - h, diff + h]),
-        n: a.n.min(b.n),
-    }
 }
 
 pub struct CompareOut {
@@ -397,95 +335,31 @@ pub fn compare(
             progress,
         )?);
     }
-    let per_year_minutes =
-        1.0 / (NANOS_PER_MIN as f64 * (opts.horizon as f64 / NANOS_PER_YEAR as f64));
-    let summaries: Vec<RunResult> = models
-        .iter()
-        .zip(&accs)
-        .map(|(m, a)| summarize(m, a, opts.horizon))
-        .collect();
-    // Services in the order of the first design, then any others.
-    let mut services: Vec<&str> = Vec::new();
-    for m in &models {
-        for s in &m.services {
-            if !services.contains(&s.name.as_str()) {
-                services.push(&s.name);
-            }
-        }
-    }
-    let base = &models[0];
-    let mut comparisons = Vec::new();
-    for svc in &services {
-        let Some(bi) = base.services.iter().position(|s| s.name == *svc) else {
-            continue;
-        };
-        for (d, m) in models.iter().enumerate().skip(1) {
-            let Some(i) = m.services.iter().position(|s| s.name == *svc) else {
-                continue;
-            };
-            let e = difference(
-                &accs[0].services[bi].downtime,
-                &accs[d].services[i].downtime,
-                per_year_minutes,
-            );
-            comparisons.push(Comparison {
-                service: svc.to_string(),
-                baseline: base.name.clone(),
-                design: m.name.clone(),
-                downtime_difference_minutes_per_year: e,
-                significant: e.ci95.is_some_and(|[lo, hi]| lo > 0.0 || hi < 0.0),
-            });
-        }
-    }
-    let doc = CompareDoc {
-        schema_version: SCHEMA_VERSION,
-        seed: opts.seed,
-        replications: opts.replications,
-        horizon_years: opts.horizon as f64 / NANOS_PER_YEAR as f64,
-        designs: models
-            .iter()
-            .zip(&summaries)
-            .map(|(m, r)| DesignOut {
-                model: ModelId::of(m),
-                result: r.clone(),
-            })
-            .collect(),
-        comparisons,
-    };
+    let refs: Vec<&Model> = models.iter().collect();
+    let doc = CompareDoc::new(&refs, &accs, &opts);
     // Each design's own run document: the bytes `hasim run` exports.
     let documents: Vec<String> = models
         .iter()
-        .zip(&summaries)
-        .map(|(m, r)| {
-            let mut d = Document::new(m, &opts);
-            d.points.push(Point {
+        .zip(&doc.designs)
+        .map(|(m, d)| {
+            let mut run = Document::new(m, &opts);
+            run.points.push(Point {
                 parameters: IndexMap::new(),
-                result: r.clone(),
+                result: d.result.clone(),
             });
-            d.to_json()
+            run.to_json()
         })
         .collect();
     // CSV: one "point" per design, as `hasim compare --export-csv`.
-    let mut flat = Document::new(base, &opts);
-    for (m, r) in models.iter().zip(&summaries) {
-        let mut parameters = IndexMap::new();
-        parameters.insert(
-            "design".to_string(),
-            serde_json::Value::from(m.name.clone()),
-        );
-        flat.points.push(Point {
-            parameters,
-            result: r.clone(),
-        });
-    }
-    let recovery: Vec<Vec<RecoveryCdf>> = models
+    let flat = doc.flat(&models[0], &opts);
+    let recovery: Vec<Vec<RecoveryCdf>> = doc
+        .designs
         .iter()
-        .zip(&accs)
-        .map(|(m, a)| recovery_cdf(m, a))
+        .map(|d| recovery_cdf(&d.result))
         .collect();
     Ok(CompareOut {
-        json: serde_json::to_string_pretty(&doc).expect("serializes") + "\n",
-        csv: csv(&flat),
+        json: doc.to_json(),
+        csv: sim_core::export::csv(&flat),
         documents: serde_json::to_string(&documents).expect("serializes"),
         recovery: serde_json::to_string(&recovery).expect("serializes"),
     })
@@ -507,17 +381,6 @@ fn axis_value(v: &serde_json::Value) -> Result<String, ApiError> {
         other => Err(ApiError::input(format!(
             "a sweep value is a number, a boolean or a string, not {other}"
         ))),
-    }
-}
-
-fn json_value(v: &str) -> serde_json::Value {
-    match edit::parse_cli_value(v) {
-        tree::Kind::Int(i) => i.into(),
-        tree::Kind::Float(f) => {
-            serde_json::Number::from_f64(f).map_or(v.into(), serde_json::Value::Number)
-        }
-        tree::Kind::Bool(b) => b.into(),
-        _ => v.into(),
     }
 }
 
@@ -569,124 +432,30 @@ pub fn sweep(
             "{count} sweep points is too many (at most {MAX_SWEEP_POINTS})"
         )));
     }
-    // Every combination, the first axis varying slowest.
-    let mut points: Vec<Vec<(String, String)>> = vec![Vec::new()];
-    for (axis, values) in &axes {
-        points = points
-            .into_iter()
-            .flat_map(|p| {
-                values.iter().map(move |v| {
-                    let mut q = p.clone();
-                    q.push((axis.clone(), v.clone()));
-                    q
-                })
-            })
-            .collect();
-    }
+    let points = edit::combinations(&axes);
     // Compile every point before running any, so a bad value fails at once.
-    let mut models = Vec::new();
-    for p in &points {
-        let mut t = base.clone();
-        for (k, v) in p {
-            edit::set_path(&mut t, k, edit::parse_cli_value(v))
-                .map_err(|e| ApiError::input(format!("parameter `{k}`: {e}")))?;
-        }
-        let label: Vec<String> = p.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let model = compile::compile(&src, &t).map_err(|e| {
-            ApiError::model(
-                format!("at sweep point {}:\n{e}", label.join(", ")),
-                &e.diagnostics,
-            )
-        })?;
-        models.push(model);
-    }
+    let models = points
+        .iter()
+        .map(|p| {
+            edit::compile_point(&src, &base, p).map_err(|e| match &e {
+                edit::PointError::Path(m) => ApiError::input(m.clone()),
+                edit::PointError::Model(_, me) => ApiError::model(e.to_string(), &me.diagnostics),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut doc = Document::new(&models[0], &opts);
     let total = opts.replications * points.len() as u64;
     for (i, (p, model)) in points.iter().zip(&models).enumerate() {
         let acc = simulate(model, &opts, opts.replications * i as u64, total, progress)?;
         let result = summarize(model, &acc, opts.horizon);
-        let parameters = p.iter().map(|(k, v)| (k.clone(), json_value(v))).collect();
+        let parameters = p
+            .iter()
+            .map(|(k, v)| (k.clone(), sim_core::export::json_value(v)))
+            .collect();
         doc.points.push(Point { parameters, result });
     }
     Ok(SweepOut {
         json: doc.to_json(),
-        csv: csv(&doc),
+        csv: sim_core::export::csv(&doc),
     })
-}
-
-/// The CLI's CSV export: one row per service (and sweep point or design).
-pub fn csv(doc: &Document) -> String {
-    let params: Vec<String> = doc
-        .points
-        .first()
-        .map(|p| p.parameters.keys().cloned().collect())
-        .unwrap_or_default();
-    let mut out = String::new();
-    let mut header: Vec<String> = params.clone();
-    for h in [
-        "service",
-        "replications",
-        "availability",
-        "availability_ci_low",
-        "availability_ci_high",
-        "downtime_minutes_per_year",
-        "downtime_ci_low",
-        "downtime_ci_high",
-        "outages_per_year",
-        "outages_ci_low",
-        "outages_ci_high",
-        "recovery_p50_s",
-        "recovery_p90_s",
-        "recovery_p99_s",
-        "recovery_max_s",
-        "data_loss_events_per_year",
-        "top_cause",
-    ] {
-        header.push(h.into());
-    }
-    out.push_str(&header.join(","));
-    out.push('\n');
-    let num = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
-    let ci = |e: &Estimate| (e.ci95.map(|c| c[0]), e.ci95.map(|c| c[1]));
-    for p in &doc.points {
-        for s in &p.result.services {
-            let mut row: Vec<String> = params
-                .iter()
-                .map(|k| csv_cell(p.parameters[k].to_string().trim_matches('"')))
-                .collect();
-            let (alo, ahi) = ci(&s.availability);
-            let (dlo, dhi) = ci(&s.downtime_minutes_per_year);
-            let (olo, ohi) = ci(&s.outages_per_year);
-            row.extend([
-                csv_cell(&s.name),
-                p.result.replications.to_string(),
-                s.availability.mean.to_string(),
-                num(alo),
-                num(ahi),
-                s.downtime_minutes_per_year.mean.to_string(),
-                num(dlo),
-                num(dhi),
-                s.outages_per_year.mean.to_string(),
-                num(olo),
-                num(ohi),
-                num(s.recovery_seconds.p50),
-                num(s.recovery_seconds.p90),
-                num(s.recovery_seconds.p99),
-                num(s.recovery_seconds.max),
-                s.data_loss_events_per_year.mean.to_string(),
-                csv_cell(s.downtime_causes.first().map_or("", |c| c.cause.as_str())),
-            ]);
-            out.push_str(&row.join(","));
-            out.push('\n');
-        }
-    }
-    out
-}
-
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }

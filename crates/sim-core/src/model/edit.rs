@@ -86,6 +86,59 @@ pub fn set_path(root: &mut Value, path: &str, kind: Kind) -> Result<(), String> 
     Ok(())
 }
 
+/// Every combination of the axes' values, the first axis varying slowest:
+/// the points of a sweep, each a list of (path, value).
+pub fn combinations(axes: &[(String, Vec<String>)]) -> Vec<Vec<(String, String)>> {
+    let mut points: Vec<Vec<(String, String)>> = vec![Vec::new()];
+    for (axis, values) in axes {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                values.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.push((axis.clone(), v.clone()));
+                    q
+                })
+            })
+            .collect();
+    }
+    points
+}
+
+/// Why a sweep point could not be built.
+#[derive(Debug, Clone)]
+pub enum PointError {
+    /// The path does not exist.
+    Path(String),
+    /// The edited model does not compile; the first field labels the point.
+    Model(String, super::ModelError),
+}
+
+impl std::fmt::Display for PointError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PointError::Path(e) => write!(f, "{e}"),
+            PointError::Model(label, e) => write!(f, "at sweep point {label}:\n{e}"),
+        }
+    }
+}
+
+/// The model at one sweep point: `base` with every (path, value) set, then
+/// compiled against `src` (errors point at the swept value's line).
+pub fn compile_point(
+    src: &super::Source<'_>,
+    base: &Value,
+    point: &[(String, String)],
+) -> Result<super::Model, PointError> {
+    let mut t = base.clone();
+    for (k, v) in point {
+        set_path(&mut t, k, parse_cli_value(v))
+            .map_err(|e| PointError::Path(format!("parameter `{k}`: {e}")))?;
+    }
+    let label: Vec<String> = point.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    super::compile::compile(src, &t).map_err(|e| PointError::Model(label.join(", "), e))
+}
+
 /// An empty table, for building trees by hand.
 pub fn empty_table() -> Kind {
     Kind::Table(Table::default())
