@@ -302,7 +302,8 @@ function cell(tr, text, field, estimate, cls) {
   const td = document.createElement('td');
   // "mean ± half-width": the interval on a second, quieter line. The text
   // content stays exactly the one-line form.
-  const i = text.indexOf(' ± ');
+  let i = text.indexOf(' ± ');
+  if (i < 0) i = text.indexOf(' (95% CI ');
   if (i > 0) {
     const ci = document.createElement('span');
     ci.className = 'ci';
@@ -377,8 +378,8 @@ function showCompare(result, run) {
       cell(tr, fmt.nines(s.nines), 'nines', s.nines);
       cell(tr, fmt.pm(s.downtime_minutes_per_year, fmt.minutes), 'downtime', s.downtime_minutes_per_year);
       cell(tr, fmt.pm(s.outages_per_year, fmt.sig), 'outages', s.outages_per_year);
-      cell(tr, fmt.optSeconds(s.recovery_seconds.p50), 'recovery_p50', s.recovery_seconds.p50);
-      cell(tr, fmt.optSeconds(s.recovery_seconds.p99), 'recovery_p99', s.recovery_seconds.p99);
+      cell(tr, fmt.optSecondsCi(s.recovery_seconds.p50, s.recovery_seconds.p50_ci95), 'recovery_p50', s.recovery_seconds.p50);
+      cell(tr, fmt.optSecondsCi(s.recovery_seconds.p99, s.recovery_seconds.p99_ci95), 'recovery_p99', s.recovery_seconds.p99);
       cell(tr, fmt.pm(s.data_loss_events_per_year, fmt.sig), 'data_loss', s.data_loss_events_per_year);
       const c = compare.comparisons.find((x) => x.service === svc && x.design === doc.model.name && di > 0);
       if (di === 0 || !c) {
@@ -487,8 +488,8 @@ function showSweep(result, run) {
       cell(tr, fmt.nines(s.nines), 'nines', s.nines);
       cell(tr, fmt.pm(s.downtime_minutes_per_year, fmt.minutes), 'downtime', s.downtime_minutes_per_year);
       cell(tr, fmt.pm(s.outages_per_year, fmt.sig), 'outages', s.outages_per_year);
-      cell(tr, fmt.optSeconds(s.recovery_seconds.p50), 'recovery_p50', s.recovery_seconds.p50);
-      cell(tr, fmt.optSeconds(s.recovery_seconds.p99), 'recovery_p99', s.recovery_seconds.p99);
+      cell(tr, fmt.optSecondsCi(s.recovery_seconds.p50, s.recovery_seconds.p50_ci95), 'recovery_p50', s.recovery_seconds.p50);
+      cell(tr, fmt.optSecondsCi(s.recovery_seconds.p99, s.recovery_seconds.p99_ci95), 'recovery_p99', s.recovery_seconds.p99);
     }
   });
   const wrap = document.createElement('div');

@@ -56,6 +56,13 @@ export function optSeconds(s) {
   return s === null || s === undefined ? '—' : seconds(s);
 }
 
+/** A recovery percentile with its 95% interval (asymmetric, from order
+ * statistics): "9.77 min (95% CI 9.5 min … 10 min)", or a dash. */
+export function optSecondsCi(s, ci) {
+  if (s === null || s === undefined) return '—';
+  return ci ? `${seconds(s)} (95% CI ${seconds(ci[0])} … ${seconds(ci[1])})` : seconds(s);
+}
+
 export function share(x) {
   return x > 0 && x < 0.005 ? '<1%' : `${(x * 100).toFixed(0)}%`;
 }

@@ -93,6 +93,9 @@ fn json_export_follows_the_contract() {
         assert!(s[key]["mean"].is_number(), "{key}");
         assert_eq!(s[key]["ci95"].as_array().unwrap().len(), 2, "{key}");
     }
+    for p in ["p50_ci95", "p90_ci95", "p99_ci95"] {
+        assert_eq!(s["recovery_seconds"][p].as_array().unwrap().len(), 2, "{p}");
+    }
     for p in ["p50", "p90", "p99", "max"] {
         assert!(s["recovery_seconds"][p].is_number(), "{p}");
     }

@@ -269,6 +269,11 @@ pub struct Percentiles {
     pub p90: Option<f64>,
     pub p99: Option<f64>,
     pub max: Option<f64>,
+    /// 95% intervals of p50, p90 and p99 from order statistics (see
+    /// [`Histogram::quantile_ci`]); `None` with fewer than two outages.
+    pub p50_ci95: Option<[f64; 2]>,
+    pub p90_ci95: Option<[f64; 2]>,
+    pub p99_ci95: Option<[f64; 2]>,
     /// The recovery-time CDF as `[seconds, fraction]` points at every
     /// percentile (1%, 2%, ... 100%), for plotting; empty without outages.
     pub cdf: Vec<[f64; 2]>,
@@ -348,6 +353,14 @@ pub fn summarize(model: &Model, acc: &Accumulator, horizon: Nanos) -> RunResult 
                     .then_with(|| x.cause.cmp(&y.cause))
             });
             let secs = |v: Option<u64>| v.map(|n| n as f64 / NANOS_PER_SEC as f64);
+            let ci_secs = |v: Option<[u64; 2]>| {
+                v.map(|[lo, hi]| {
+                    [
+                        lo as f64 / NANOS_PER_SEC as f64,
+                        hi as f64 / NANOS_PER_SEC as f64,
+                    ]
+                })
+            };
             ServiceResult {
                 name: s.name.clone(),
                 nines: (unavailability > 0.0).then(|| -libm::log10(unavailability)),
@@ -361,6 +374,9 @@ pub fn summarize(model: &Model, acc: &Accumulator, horizon: Nanos) -> RunResult 
                     p90: secs(a.recovery.quantile(0.9)),
                     p99: secs(a.recovery.quantile(0.99)),
                     max: secs(a.recovery.max),
+                    p50_ci95: ci_secs(a.recovery.quantile_ci(0.5)),
+                    p90_ci95: ci_secs(a.recovery.quantile_ci(0.9)),
+                    p99_ci95: ci_secs(a.recovery.quantile_ci(0.99)),
                     cdf: recovery_cdf(&a.recovery),
                 },
                 data_loss_events_per_year: a.data_loss.estimate(1.0 / years, 0.0),

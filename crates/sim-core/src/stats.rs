@@ -219,6 +219,28 @@ impl Histogram {
             return None;
         }
         let rank = (libm::ceil(q * self.count as f64) as u64).clamp(1, self.count);
+        self.at_rank(rank)
+    }
+
+    /// A 95% confidence interval for the `q`-quantile from order statistics:
+    /// the values at ranks n*q -/+ 1.96*sqrt(n*q*(1-q)) (the normal
+    /// approximation to the binomial count of values below the quantile;
+    /// distribution-free, and exact to merge because it reads the pooled
+    /// histogram). It treats outages as independent, which slightly
+    /// understates the width when one replication has many similar outages.
+    pub fn quantile_ci(&self, q: f64) -> Option<[u64; 2]> {
+        if self.count < 2 {
+            return None;
+        }
+        let n = self.count as f64;
+        let h = 1.96 * libm::sqrt(n * q * (1.0 - q));
+        let lo = (libm::floor(n * q - h).max(1.0) as u64).min(self.count);
+        let hi = (libm::ceil(n * q + h + 1.0) as u64).clamp(1, self.count);
+        Some([self.at_rank(lo)?, self.at_rank(hi)?])
+    }
+
+    /// The value of rank `rank` (1-based), as the middle of its bucket.
+    fn at_rank(&self, rank: u64) -> Option<u64> {
         let mut seen = 0;
         for (b, c) in &self.buckets {
             seen += c;
@@ -414,6 +436,11 @@ mod tests {
             );
         }
         assert_eq!(h.quantile(1.0), Some(10_000 * 1_000_000));
+        // The order-statistic interval of the median of 1..=10000 (ms):
+        // ranks 5000 -/+ 98, so about [4902, 5099] ms, within bucket precision.
+        let [lo, hi] = h.quantile_ci(0.5).unwrap();
+        assert!((lo as f64 - 4.902e9).abs() / 4.902e9 < 1.0 / 128.0, "{lo}");
+        assert!((hi as f64 - 5.099e9).abs() / 5.099e9 < 1.0 / 128.0, "{hi}");
         assert_eq!(h.max, Some(10_000_000_000));
         for v in [0u64, 1, 127, 128, 129, 1 << 40, u64::MAX] {
             let (lo, hi) = bucket_range(bucket_of(v));

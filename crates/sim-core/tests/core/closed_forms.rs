@@ -179,3 +179,39 @@ fn two_of_three_mean_time_to_first_failure() {
         );
     }
 }
+
+/// Recovery-time percentiles and their intervals: with one component, every
+/// outage lasts exactly one exponential repair, so the true p50 is
+/// mean * ln 2 and the true p90 is mean * ln 10.
+#[test]
+fn recovery_percentile_intervals_cover_the_exponential_quantiles() {
+    let seed = 11;
+    let model = load("one.toml", &k_of_n_model(1, 1, 1000.0, 100.0, false)).unwrap();
+    let opts = RunOptions {
+        seed,
+        replications: 400,
+        horizon: 10 * NANOS_PER_YEAR,
+        ..Default::default()
+    };
+    let r = summarize(&model, &run(&model, &opts), opts.horizon);
+    let rec = &r.services[0].recovery_seconds;
+    let mean = 100.0 * 3600.0;
+    for (q, ci, truth) in [
+        (0.5, rec.p50_ci95, mean * std::f64::consts::LN_2),
+        (0.9, rec.p90_ci95, mean * std::f64::consts::LN_10),
+    ] {
+        let [lo, hi] = ci.unwrap();
+        assert!(
+            lo <= truth && truth <= hi,
+            "p{}: truth {truth} s outside [{lo}, {hi}] (seed {seed}, {} outages)",
+            q * 100.0,
+            rec.count
+        );
+        // And the interval is informative: a few percent wide with thousands of outages.
+        assert!(
+            (hi - lo) / truth < 0.15,
+            "p{} interval too wide: [{lo}, {hi}]",
+            q * 100.0
+        );
+    }
+}
