@@ -43,24 +43,16 @@ use crate::model::fields::Fields;
 use crate::model::tree::Kind;
 use crate::time::Nanos;
 
-/// Reads `key` as either one integer (applied to every member) or a list of
-/// integers, one per member, each in `min..=max`.
-pub(crate) fn per_member_ints(
+/// Reads `key` as one value for every member or a list with one value per
+/// member, converting each with `one` (which reports its own located error).
+fn per_member<T: Clone>(
     f: &mut Fields<'_, '_>,
     key: &str,
     n: usize,
-    min: i64,
-    max: i64,
-) -> Result<Option<Vec<i64>>, Diagnostic> {
+    one: impl Fn(&Fields<'_, '_>, &crate::model::tree::Value) -> Result<T, Diagnostic>,
+) -> Result<Option<Vec<T>>, Diagnostic> {
     let Some(v) = f.raw(key) else {
         return Ok(None);
-    };
-    let one = |x: &crate::model::tree::Value| match x.kind {
-        Kind::Int(i) if (min..=max).contains(&i) => Ok(i),
-        _ => Err(f.src.error(
-            x.span.clone(),
-            format!("`{}.{key}` takes integers from {min} to {max}", f.path),
-        )),
     };
     match &v.kind {
         Kind::Array(items) => {
@@ -73,10 +65,32 @@ pub(crate) fn per_member_ints(
                     ),
                 ));
             }
-            items.iter().map(one).collect::<Result<_, _>>().map(Some)
+            items
+                .iter()
+                .map(|x| one(f, x))
+                .collect::<Result<_, _>>()
+                .map(Some)
         }
-        _ => Ok(Some(vec![one(v)?; n])),
+        _ => Ok(Some(vec![one(f, v)?; n])),
     }
+}
+
+/// Reads `key` as either one integer (applied to every member) or a list of
+/// integers, one per member, each in `min..=max`.
+pub(crate) fn per_member_ints(
+    f: &mut Fields<'_, '_>,
+    key: &str,
+    n: usize,
+    min: i64,
+    max: i64,
+) -> Result<Option<Vec<i64>>, Diagnostic> {
+    per_member(f, key, n, |f, x| match x.kind {
+        Kind::Int(i) if (min..=max).contains(&i) => Ok(i),
+        _ => Err(f.src.error(
+            x.span.clone(),
+            format!("`{}.{key}` takes integers from {min} to {max}", f.path),
+        )),
+    })
 }
 
 /// The first grid point `phase + k * period` strictly after `t`.
@@ -169,10 +183,7 @@ pub(crate) fn per_member_quantity(
     what: &str,
     parse: fn(&str) -> Option<u64>,
 ) -> Result<Option<Vec<u64>>, Diagnostic> {
-    let Some(v) = f.raw(key) else {
-        return Ok(None);
-    };
-    let one = |x: &crate::model::tree::Value| {
+    per_member(f, key, n, |f, x| {
         let text = match &x.kind {
             Kind::Str(s) => Some(s.clone()),
             Kind::Int(i) => Some(i.to_string()),
@@ -185,22 +196,7 @@ pub(crate) fn per_member_quantity(
                 format!("`{}.{key}` should be {what}", f.path),
             )
         })
-    };
-    match &v.kind {
-        Kind::Array(items) => {
-            if items.len() != n {
-                return Err(f.src.error(
-                    v.span.clone(),
-                    format!(
-                        "`{key}` has {} entries but there are {n} members",
-                        items.len()
-                    ),
-                ));
-            }
-            items.iter().map(one).collect::<Result<_, _>>().map(Some)
-        }
-        _ => Ok(Some(vec![one(v)?; n])),
-    }
+    })
 }
 
 /// Reads one quantity (see [`per_member_quantity`]).

@@ -1,8 +1,7 @@
 //! The generic cluster kinds against their documented behaviour.
 
-use sim_core::analysis::scenario;
 use sim_core::model::load;
-use sim_core::sim::{Injection, RepOptions, Replication};
+use sim_core::sim::{RepOptions, Replication};
 use sim_core::time::{NANOS_PER_HOUR, NANOS_PER_SEC};
 
 const FAILOVER: &str = r#"
@@ -20,15 +19,7 @@ requires = "pair.up"
 
 fn run(text: &str, inj: &[(&str, u64, bool)]) -> (u64, Vec<u64>) {
     let m = load("f.toml", text).unwrap();
-    let injections = inj
-        .iter()
-        .map(|(n, at, down)| Injection {
-            element: m.elements.iter().position(|e| e.name == *n).unwrap(),
-            at: *at,
-            down: *down,
-        })
-        .collect();
-    let (o, _) = scenario(&m, injections, 2 * NANOS_PER_HOUR, 1);
+    let o = crate::scenario_runs(&m, 1, 1, 2 * NANOS_PER_HOUR, inj).remove(0);
     (o.services[0].downtime, o.services[0].recoveries.clone())
 }
 

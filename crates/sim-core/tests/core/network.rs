@@ -30,15 +30,7 @@ fn etcd_over_two_switches(left: &[&str], kind: &str) -> String {
 
 fn writes_downtime(text: &str, inj: &[(&str, u64, bool)], seed: u64) -> u64 {
     let m = load("net.toml", text).unwrap();
-    let injections = inj
-        .iter()
-        .map(|(n, at, down)| Injection {
-            element: m.elements.iter().position(|e| e.name == *n).unwrap(),
-            at: *at,
-            down: *down,
-        })
-        .collect();
-    scenario(&m, injections, NANOS_PER_HOUR, seed).0.services[0].downtime
+    crate::scenario_runs(&m, seed, 1, NANOS_PER_HOUR, inj)[0].services[0].downtime
 }
 
 #[test]

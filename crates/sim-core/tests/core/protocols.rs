@@ -4,7 +4,7 @@
 //! with the formula; failures print the seed.
 
 use sim_core::model::load;
-use sim_core::sim::{Injection, RepOptions, Replication};
+use sim_core::sim::{RepOptions, Replication};
 use sim_core::time::{Nanos, NANOS_PER_MILLI, NANOS_PER_SEC};
 use sim_core::Model;
 
@@ -20,29 +20,9 @@ fn downtimes(
     horizon: Nanos,
     faults: &[(&str, Nanos, bool)],
 ) -> Vec<Vec<Nanos>> {
-    let injections: Vec<Injection> = faults
+    crate::scenario_runs(model, seed, reps, horizon, faults)
         .iter()
-        .map(|(name, at, down)| Injection {
-            element: model
-                .elements
-                .iter()
-                .position(|e| e.name == *name)
-                .unwrap_or_else(|| panic!("no element {name}")),
-            at: *at,
-            down: *down,
-        })
-        .collect();
-    (0..reps)
-        .map(|i| {
-            let opts = RepOptions {
-                horizon,
-                random_faults: false,
-                injections: injections.clone(),
-                trace: false,
-            };
-            let (out, _) = Replication::new(model, seed, i).run(&opts);
-            out.services.iter().map(|s| s.downtime).collect()
-        })
+        .map(|out| out.services.iter().map(|s| s.downtime).collect())
         .collect()
 }
 

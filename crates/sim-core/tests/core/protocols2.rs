@@ -21,29 +21,7 @@ fn scenario(
     horizon: Nanos,
     faults: &[(&str, Nanos, bool)],
 ) -> Vec<RepOutcome> {
-    let injections: Vec<Injection> = faults
-        .iter()
-        .map(|(name, at, down)| Injection {
-            element: model
-                .elements
-                .iter()
-                .position(|e| e.name == *name)
-                .unwrap_or_else(|| panic!("no element {name}")),
-            at: *at,
-            down: *down,
-        })
-        .collect();
-    (0..reps)
-        .map(|i| {
-            let opts = RepOptions {
-                horizon,
-                random_faults: false,
-                injections: injections.clone(),
-                trace: false,
-            };
-            Replication::new(model, seed, i).run(&opts).0
-        })
-        .collect()
+    crate::scenario_runs(model, seed, reps, horizon, faults)
 }
 
 /// Downtime of service `k` in each outcome, sorted.
