@@ -170,6 +170,18 @@ fn draw_cdf<DB: DrawingBackend>(area: &Area<'_, DB>, title: &str, lines: &[Cdf])
     Ok(())
 }
 
+/// Pixels for a column of row labels (bar and timeline charts): about 7 px a
+/// character at the 12 px axis font, for labels up to 60 characters.
+fn label_area_width<'a>(labels: impl Iterator<Item = &'a str>) -> u32 {
+    labels
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(10)
+        .min(60) as u32
+        * 7
+        + 10
+}
+
 /// Horizontal bars: label and minutes per year.
 fn draw_bars<DB: DrawingBackend>(
     area: &Area<'_, DB>,
@@ -183,14 +195,7 @@ fn draw_bars<DB: DrawingBackend>(
     }
     let max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-9) * 1.15;
     let n = bars.len();
-    let label_width = bars
-        .iter()
-        .map(|b| b.0.chars().count())
-        .max()
-        .unwrap_or(10)
-        .min(60) as u32
-        * 7
-        + 10;
+    let label_width = label_area_width(bars.iter().map(|b| b.0.as_str()));
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 20))
         .margin(12)
@@ -512,14 +517,7 @@ fn draw_timeline<DB: DrawingBackend>(
     let n = rows.len();
     let hours = horizon as f64 / 3.6e12;
     let labels: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
-    let label_width = labels
-        .iter()
-        .map(|l| l.chars().count())
-        .max()
-        .unwrap_or(10)
-        .min(40) as u32
-        * 8
-        + 10;
+    let label_width = label_area_width(labels.iter().map(String::as_str));
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 20))
         .margin(12)
