@@ -26,10 +26,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 /// A model file's text and the compiled model.
-struct Loaded {
-    name: String,
-    text: String,
-    model: Model,
+pub(crate) struct Loaded {
+    pub name: String,
+    pub text: String,
+    pub model: Model,
 }
 
 fn read(path: &Path) -> Result<String> {
@@ -37,14 +37,14 @@ fn read(path: &Path) -> Result<String> {
         .with_context(|| format!("cannot read model file {}", path.display()))
 }
 
-fn load(path: &Path) -> Result<Loaded> {
+pub(crate) fn load(path: &Path) -> Result<Loaded> {
     let text = read(path)?;
     let name = path.display().to_string();
     let model = compile::load(&name, &text).map_err(|e| anyhow!("{e}"))?;
     Ok(Loaded { name, text, model })
 }
 
-fn options(c: &Common) -> Result<RunOptions> {
+pub(crate) fn options(c: &Common) -> Result<RunOptions> {
     let horizon = parse_duration(&c.horizon)
         .map_err(|e| anyhow!("--horizon {}: {}", c.horizon, e.message))?;
     if horizon == 0 || horizon > MAX_HORIZON {
@@ -74,7 +74,7 @@ fn options(c: &Common) -> Result<RunOptions> {
     })
 }
 
-fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+pub(crate) fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     let mut b = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
         if t == 0 {
@@ -97,7 +97,7 @@ fn progress_bar(total: u64, label: &str) -> ProgressBar {
 }
 
 /// Runs replications `first..first + opts.replications` with a progress bar.
-fn simulate(
+pub(crate) fn simulate(
     model: &Model,
     opts: &RunOptions,
     first: u64,
@@ -132,7 +132,7 @@ fn write_exports(doc: &Document, ex: &Exports) -> Result<()> {
 }
 
 /// Exports going to stdout replace the table there.
-fn stdout_taken(ex: &Exports) -> bool {
+pub(crate) fn stdout_taken(ex: &Exports) -> bool {
     [&ex.export_json, &ex.export_csv, &ex.export_markdown]
         .iter()
         .any(|e| e.as_deref() == Some("-"))

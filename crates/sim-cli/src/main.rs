@@ -8,6 +8,7 @@
 mod commands;
 mod format;
 mod output;
+mod plan;
 mod plot;
 
 use clap::{Args, Parser, Subcommand};
@@ -88,6 +89,18 @@ enum Command {
         /// Draw the timeline (what was down when) to an .svg or .png file.
         #[arg(long, value_name = "FILE")]
         plot: Option<String>,
+    },
+    /// Capacity planner: headroom after every failure of a host, power feed
+    /// or switch (N+1 / N+2 verdicts), a proposed placement (--place), and
+    /// the cheapest design meeting an availability target (--target).
+    Plan {
+        model: PathBuf,
+        /// Play every combination of up to this many failure domains at once
+        /// (2 checks N+2).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
+        failures: u8,
+        #[command(flatten)]
+        common: Common,
     },
     /// Combine shard results (from `run --shard`) into the result of the whole run.
     Merge {
@@ -183,6 +196,11 @@ fn main() -> ExitCode {
             export_json.as_deref(),
             plot.as_deref(),
         ),
+        Command::Plan {
+            model,
+            failures,
+            common,
+        } => plan::command(&model, usize::from(failures), &common),
         Command::Merge { shards, exports } => commands::merge(&shards, &exports),
         Command::Presets => commands::presets(),
         Command::Schema => {

@@ -66,6 +66,52 @@ pub trait ClusterState: Send {
     fn on_inputs(&mut self, cx: &mut ClusterCx<'_>);
     /// Called when a timer this model scheduled fires.
     fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: u64);
+    /// Where the things this cluster places (HA VMs, pods) are now, for the
+    /// capacity planner. Kinds that place nothing return `None`.
+    fn placement(&self) -> Option<Placement> {
+        None
+    }
+}
+
+/// A cluster's placeable workloads and what its members offer them, as the
+/// capacity planner reads it at the end of a settled scenario. CPU is in
+/// millicores and memory in bytes, whatever unit the model was written in,
+/// so Proxmox cores/MiB and Kubernetes requests compare on one scale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// What a workload is called in reports: "HA VM", "pod".
+    pub unit: &'static str,
+    /// Per member: (CPU, memory) it offers; `u64::MAX` when not declared.
+    pub capacity: Vec<(u64, u64)>,
+    pub items: Vec<PlacedItem>,
+}
+
+/// One HA VM or pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedItem {
+    pub name: String,
+    /// Requested CPU (millicores) and memory (bytes).
+    pub cpu: u64,
+    pub memory: u64,
+    /// The member it runs or starts on; `None` when it has no place.
+    pub at: Option<usize>,
+    /// Why it does not run, when it does not.
+    pub waiting: Option<(Shortfall, String)>,
+}
+
+/// Why a workload has no place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Shortfall {
+    /// No live member has room (or room that respects anti-affinity and the
+    /// HA group): a capacity problem, so it breaks N+k.
+    Room,
+    /// The cluster lost quorum and recovers nothing: the survivors cannot
+    /// carry the load whatever their room, so it breaks N+k too.
+    Quorum,
+    /// It cannot move by design (a StatefulSet pod waits for its node), or
+    /// it is still starting: not a capacity problem, so listed but not
+    /// counted against N+k.
+    Pinned,
 }
 
 /// What a cluster model sees and can do during one callback.

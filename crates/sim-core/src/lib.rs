@@ -63,6 +63,7 @@ pub mod dist;
 pub mod engine;
 pub mod export;
 pub mod model;
+pub mod plan;
 pub mod protocols;
 pub mod rng;
 pub mod runner;

@@ -239,6 +239,23 @@ impl<'m> Replication<'m> {
     /// Runs to the horizon and returns what was measured, with the timeline
     /// when `opts.trace` is set.
     pub fn run(mut self, opts: &RepOptions) -> (RepOutcome, Option<Trace>) {
+        self.advance(opts);
+        self.finish(opts.horizon)
+    }
+
+    /// Runs to the horizon like [`Replication::run`] and also returns where
+    /// each cluster placed its workloads at the end (the capacity planner
+    /// reads a settled scenario this way), in cluster order.
+    pub fn run_placements(
+        mut self,
+        opts: &RepOptions,
+    ) -> (RepOutcome, Vec<Option<crate::component::Placement>>) {
+        self.advance(opts);
+        let placements = self.clusters.iter().map(|c| c.placement()).collect();
+        (self.finish(opts.horizon).0, placements)
+    }
+
+    fn advance(&mut self, opts: &RepOptions) {
         let horizon = opts.horizon;
         if opts.trace {
             self.trace = Some(Trace::default());
@@ -259,7 +276,6 @@ impl<'m> Replication<'m> {
         while let Some((_, ev)) = self.engine.pop_until(horizon) {
             self.handle(ev);
         }
-        self.finish(horizon)
     }
 
     fn initialise(&mut self) {

@@ -49,7 +49,9 @@
 //! at a time without losing readiness (with a surge pod) or with one pod
 //! fewer (maxUnavailable >= 1), keeping the placement.
 
-use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs};
+use crate::component::{
+    ClusterCx, ClusterKind, ClusterState, Inputs, PlacedItem, Placement, Shortfall,
+};
 use crate::dist::Dist;
 use crate::engine::EventId;
 use crate::model::diag::Diagnostic;
@@ -381,6 +383,40 @@ impl WlState {
 }
 
 impl ClusterState for WlState {
+    fn placement(&self) -> Option<Placement> {
+        let capacity = (0..self.cfg.nodes)
+            .map(|n| (self.cfg.node_cpu[n], self.cfg.node_memory[n]))
+            .collect();
+        let items = self
+            .pods
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let waiting = match p.phase {
+                    Phase::Ready | Phase::Starting => None,
+                    Phase::Pending => Some((Shortfall::Room, match self.cfg.anti {
+                        AntiAffinity::Required => "Pending: no live node has room without breaking the required anti-affinity",
+                        _ => "Pending: no live node has room",
+                    })),
+                    Phase::Lost if self.cfg.stateful => Some((Shortfall::Pinned, "on a dead node: a StatefulSet pod waits for its node")),
+                    Phase::Lost => Some((Shortfall::Room, "on a dead node, not evicted")),
+                };
+                PlacedItem {
+                    name: format!("pod {i}"),
+                    cpu: self.cfg.cpu,
+                    memory: self.cfg.memory,
+                    at: if waiting.is_none() { p.node } else { None },
+                    waiting: waiting.map(|(s, w)| (s, w.to_string())),
+                }
+            })
+            .collect();
+        Some(Placement {
+            unit: "pod",
+            capacity,
+            items,
+        })
+    }
+
     fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
         if !self.started {
             self.started = true;

@@ -55,7 +55,9 @@
 //! instantaneous, and all surviving nodes share one membership (no
 //! partitions).
 
-use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint};
+use crate::component::{
+    ClusterCx, ClusterKind, ClusterState, Inputs, Lint, PlacedItem, Placement, Shortfall,
+};
 use crate::dist::Dist;
 use crate::engine::EventId;
 use crate::model::diag::Diagnostic;
@@ -619,6 +621,46 @@ impl PveState {
 }
 
 impl ClusterState for PveState {
+    fn placement(&self) -> Option<Placement> {
+        // qm.conf counts whole cores and memory in MiB.
+        const MIB: u64 = 1 << 20;
+        let capacity = (0..self.cfg.nodes)
+            .map(|n| {
+                (
+                    self.cfg.host_cores[n].saturating_mul(1000),
+                    self.cfg.host_memory[n].saturating_mul(MIB),
+                )
+            })
+            .collect();
+        let items = self
+            .vm
+            .iter()
+            .zip(&self.cfg.vms)
+            .map(|(vm, v)| {
+                let waiting = match vm.state {
+                    Vs::Running | Vs::Starting => None,
+                    Vs::Error => Some((Shortfall::Room, "error state: its starts failed on every node tried (max_restart, max_relocate; crs=basic picks nodes without looking at room)")),
+                    Vs::Waiting if !self.quorate => Some((Shortfall::Quorum, "the Proxmox cluster has no quorum, so nothing is recovered or started")),
+                    Vs::Waiting if self.fenced[vm.node] => Some((Shortfall::Quorum, "its node self-fenced (no quorum)")),
+                    Vs::Waiting if !self.up[vm.node] => Some((Shortfall::Room, "its node is down and no online node of its HA group has room")),
+                    Vs::Waiting => Some((Shortfall::Pinned, "waiting to start")),
+                };
+                PlacedItem {
+                    name: v.name.clone(),
+                    cpu: v.cores.saturating_mul(1000),
+                    memory: v.memory.saturating_mul(MIB),
+                    at: waiting.is_none().then_some(vm.node),
+                    waiting: waiting.map(|(s, w)| (s, w.to_string())),
+                }
+            })
+            .collect();
+        Some(Placement {
+            unit: "HA VM",
+            capacity,
+            items,
+        })
+    }
+
     fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
         if !self.started {
             self.started = true;

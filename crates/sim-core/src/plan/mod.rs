@@ -1,0 +1,10 @@
+//! The capacity planner: headroom after failures, placement, and the
+//! cheapest design that meets an availability target.
+//!
+//! Everything here is built on the simulation itself (settled scenarios for
+//! headroom, Monte Carlo runs for designs), so the planner and `hasim run`
+//! can never disagree about how a cluster places or recovers its workloads.
+
+pub mod headroom;
+
+pub use headroom::{headroom, Case, Headroom, Shortfall, Verdict};
