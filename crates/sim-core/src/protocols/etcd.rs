@@ -29,6 +29,23 @@
 //! survivors' election timers resume at a uniform point of their cycle (the
 //! residual time of a periodic campaign is uniform over its period).
 //!
+//! Election timers, and why fixed timeouts hurt less in etcd than in the
+//! Raft paper. etcd counts election time in ticks of its own process's
+//! ticker (`timers = "ticks"`, the default). A follower restarts the count
+//! when a heartbeat arrives, but times out at one of its own ticks, so even
+//! with `randomized = false` the followers of a crashed leader campaign
+//! spread over one heartbeat-interval by their unrelated tick phases: the
+//! first round fails on the leader lease, the first to fire again wins the
+//! next, and elections take about two timeouts instead of one. The Raft
+//! paper's measurement (section 9.3, figure 16: 5 servers, heartbeats at
+//! half the minimum timeout, "150-150ms" took over 10 s) ran on LogCabin,
+//! whose timer is a real-time deadline set when a leader message arrives
+//! (`timers = "continuous"`). The last heartbeat reaches all followers
+//! within one network delay of each other, so with identical timeouts they
+//! all campaign together, vote for themselves and split, round after round,
+//! until the jitter of message delays pulls one ahead by more than a
+//! message delay: the narrower the delay's spread, the longer that takes.
+//!
 //! Simplifications (stated, not hidden): logs are assumed equally
 //! up-to-date (an idle cluster, or the usual case after a heartbeat), fsync
 //! time is not added, etcd's `initial-election-tick-advance` on restart is
@@ -50,6 +67,7 @@ pub const KEYS: &[&str] = &[
     "network-delay",
     "pre-vote",
     "randomized",
+    "timers",
     "learners",
 ];
 
@@ -65,6 +83,26 @@ pub struct Etcd {
     pub delay: Dist,
     pub pre_vote: bool,
     pub randomized: bool,
+    /// How election timers count time (`timers`, default `ticks`).
+    pub timers: Timers,
+}
+
+/// How a member's election timer measures the time since it last heard
+/// from a leader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timers {
+    /// etcd: every process has its own ticker (one tick per
+    /// heartbeat-interval, started with the process, so the phases of
+    /// different members are unrelated); a follower counts ticks since the
+    /// last leader message and campaigns at the tick where the count
+    /// reaches its randomized timeout (raft.go `tickElection`).
+    Ticks,
+    /// The Raft paper's implementation (LogCabin `setElectionTimer`): a
+    /// timer in real time, set to the randomized timeout at the instant a
+    /// leader message arrives. The last heartbeat before a leader crash
+    /// reaches all followers within one network delay of each other, so
+    /// with a fixed timeout they all time out together.
+    Continuous,
 }
 
 impl Etcd {
@@ -121,6 +159,41 @@ impl Etcd {
         // (Raft paper section 9.3: without randomization elections can
         // fail for a long time).
         let randomized = f.bool("randomized")?.unwrap_or(true);
+        // `ticks` is etcd (raft.go counts election time in ticks of
+        // heartbeat-interval on each process's own ticker). `continuous` is
+        // the timer of the Raft paper's experiments (Ongaro & Ousterhout,
+        // USENIX ATC 2014, section 9.3, run on LogCabin, whose
+        // `setElectionTimer` arms a real-time deadline when a leader message
+        // arrives): a what-if for comparing with the paper and with Raft
+        // implementations that time out in real time.
+        let timers_value = f.string("timers")?;
+        let timers = match timers_value {
+            None | Some(("ticks", _)) => Timers::Ticks,
+            Some(("continuous", _)) => Timers::Continuous,
+            Some((other, v)) => {
+                return Err(f
+                    .src
+                    .error(v.span.clone(), format!("unknown election timer `{other}`"))
+                    .with_help(
+                        "\"ticks\" (etcd: ticks of heartbeat-interval) or \"continuous\" (the Raft paper's LogCabin: real-time deadlines)",
+                    ))
+            }
+        };
+        if let (Timers::Continuous, false, Some((_, v))) = (timers, randomized, timers_value) {
+            // With deadlines in real time, identical timeouts and a delay
+            // without spread, every follower hears the last heartbeat, times
+            // out, campaigns and gives up at the same nanosecond, round after
+            // round: the election never ends (and the run never would).
+            if delay.variance() == 0.0 {
+                return Err(f
+                    .src
+                    .error(
+                        v.span.clone(),
+                        "continuous election timers with `randomized = false` and a constant `network-delay` never elect a leader: nothing breaks the tie between the followers",
+                    )
+                    .with_help("give `network-delay` a spread, e.g. \"uniform(0.2ms, 1ms)\" (real networks jitter), or keep `randomized = true`"));
+            }
+        }
         let mut learners = 0;
         if let Some(ls) = f.strings("learners")? {
             for (name, v) in ls {
@@ -136,6 +209,7 @@ impl Etcd {
             delay,
             pre_vote,
             randomized,
+            timers,
         })
     }
 
@@ -147,6 +221,15 @@ impl Etcd {
     /// The election timeout in ticks (`electionTimeout`, 10 by default).
     fn ticks(&self) -> u64 {
         (self.election / self.heartbeat).max(1)
+    }
+
+    /// The shortest election timeout as a duration: whole ticks for etcd,
+    /// the configured value for continuous timers.
+    fn min_timeout(&self) -> Nanos {
+        match self.timers {
+            Timers::Ticks => self.ticks() * self.heartbeat,
+            Timers::Continuous => self.election,
+        }
     }
 }
 
@@ -172,7 +255,7 @@ impl ClusterKind for Etcd {
                     lead: None,
                     reset_at: 0,
                     phase: 0,
-                    rt: self.ticks(),
+                    rt: self.min_timeout(),
                     timer: None,
                     dormant: false,
                     granted: 0,
@@ -207,8 +290,9 @@ struct Node {
     reset_at: Nanos,
     /// Tick phase of this process in [0, heartbeat).
     phase: Nanos,
-    /// Randomized election timeout in ticks.
-    rt: u64,
+    /// Randomized election timeout (a whole number of ticks with etcd's
+    /// tick timers).
+    rt: Nanos,
     timer: Option<EventId>,
     /// Its election timer was put to sleep while no majority was up.
     dormant: bool,
@@ -251,13 +335,28 @@ impl EtcdState {
     fn up_count(&self) -> usize {
         self.nodes.iter().filter(|n| n.up).count()
     }
-    fn draw_rt(&self, cx: &mut ClusterCx<'_>) -> u64 {
-        let e = self.cfg.ticks();
-        if self.cfg.randomized {
-            // electionTimeout + rand.Intn(electionTimeout) (raft.go).
-            e + cx.rng().below(e)
-        } else {
-            e
+    fn draw_rt(&self, cx: &mut ClusterCx<'_>) -> Nanos {
+        let min = self.cfg.min_timeout();
+        if !self.cfg.randomized {
+            return min;
+        }
+        match self.cfg.timers {
+            // electionTimeout + rand.Intn(electionTimeout) ticks (raft.go).
+            Timers::Ticks => {
+                (self.cfg.ticks() + cx.rng().below(self.cfg.ticks())) * self.cfg.heartbeat
+            }
+            // LogCabin: randomRange(ELECTION_TIMEOUT, 2 * ELECTION_TIMEOUT).
+            Timers::Continuous => min + cx.rng().below(min),
+        }
+    }
+    /// Whether node `i` still honours its leader's lease at `t`: it heard
+    /// from a leader less than one election timeout ago. etcd counts ticks
+    /// (raft.go `inLease`: `electionElapsed < electionTimeout`); LogCabin
+    /// compares real time (`withholdVotesUntil`).
+    fn lease_running(&self, i: usize, t: Nanos) -> bool {
+        match self.cfg.timers {
+            Timers::Ticks => self.elapsed(i, t) < self.cfg.ticks(),
+            Timers::Continuous => t.saturating_sub(self.nodes[i].reset_at) < self.cfg.election,
         }
     }
     /// Ticks of node `i` in (reset_at, t]: raft `electionElapsed`.
@@ -283,7 +382,11 @@ impl EtcdState {
         if !n.up || n.role == Role::Leader {
             return;
         }
-        let fire = next_on_grid(n.phase, hb, n.reset_at) + (n.rt - 1) * hb;
+        let fire = match self.cfg.timers {
+            // The tick that brings `electionElapsed` to the timeout.
+            Timers::Ticks => next_on_grid(n.phase, hb, n.reset_at) + n.rt - hb,
+            Timers::Continuous => n.reset_at + n.rt,
+        };
         let delay = fire.saturating_sub(cx.now());
         n.timer = Some(cx.schedule(delay, tag(HUP, i, i, false, 0)));
     }
@@ -468,7 +571,6 @@ impl EtcdState {
             return;
         }
         let now = cx.now();
-        let e = self.cfg.ticks();
         let term = self.nodes[to].term;
         if mterm > term {
             if kind == VOTE || kind == PREVOTE {
@@ -478,7 +580,7 @@ impl EtcdState {
                 let in_lease = lead.is_some()
                     && (self.nodes[to].role == Role::Leader
                         || (lead == self.leader && lead.is_some_and(|l| self.nodes[l].up))
-                        || self.elapsed(to, now) < e);
+                        || self.lease_running(to, now));
                 if in_lease {
                     return;
                 }
@@ -650,7 +752,7 @@ impl EtcdState {
                     && n.timer.is_none()
                     && (n.dormant || n.lead.is_none())
                 {
-                    let span = (self.nodes[i].rt * self.cfg.heartbeat).max(1);
+                    let span = self.nodes[i].rt.max(1);
                     let back = if self.nodes[i].dormant {
                         cx.rng().below(span)
                     } else {
