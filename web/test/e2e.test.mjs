@@ -8,15 +8,13 @@
 // downloads a browser. Under CI=true a missing browser is a failure.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as fmt from '../src/format.js';
-import { distDir, hasim, model, serve, webDir } from './helpers.mjs';
+import { chromiumMissing, distDir, hasim, launchChromium, model, serve, webDir } from './helpers.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const INSTALL = 'sudo apt-get update && sudo apt-get install -y chromium   (or run scripts/web-test.sh, which does it)';
 const A = 'homelab-k3s-as-written.toml';
 const B = 'homelab-k3s-spread.toml';
 const SEED = '7';
@@ -24,40 +22,18 @@ const N = '400';
 const HORIZON = '5y';
 const artifacts = join(webDir, 'test-results');
 
-let missing = null;
-if (!existsSync(CHROMIUM)) {
-  missing = `Chromium is not installed at ${CHROMIUM}; the browser test needs it. Install it with:\n    ${INSTALL}`;
-  if (process.env.CI === 'true') {
-    throw new Error(`CI=true and ${missing}`);
-  }
-  console.error(`\n*** SKIPPING the browser test: ${missing}\n`);
-}
+const missing = chromiumMissing();
 
 let server, context, page, base, userDataDir;
 const pageErrors = [];
 
 before(async () => {
   if (missing) return;
-  const { chromium } = await import('playwright-core');
   mkdirSync(artifacts, { recursive: true });
   server = await serve(distDir);
   base = `http://127.0.0.1:${server.address().port}/`;
   userDataDir = mkdtempSync(join(tmpdir(), 'hasim-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    acceptDownloads: true,
-    viewport: { width: 1440, height: 1000 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  context = await launchChromium(userDataDir, { acceptDownloads: true, viewport: { width: 1440, height: 1000 } });
   page = context.pages()[0] || (await context.newPage());
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));

@@ -41,6 +41,43 @@ export function model(file) {
   return readFileSync(join(repoRoot, 'models', file), 'utf8');
 }
 
+/** Debian's Chromium (the tests never download one); CHROMIUM_PATH overrides. */
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const INSTALL = 'sudo apt-get update && sudo apt-get install -y chromium   (or run scripts/web-test.sh, which does it)';
+
+/**
+ * Why the browser tests cannot run, or null when they can. Under CI=true a
+ * missing browser is a failure; elsewhere the tests are skipped, loudly.
+ */
+export function chromiumMissing() {
+  if (existsSync(CHROMIUM)) return null;
+  const missing = `Chromium is not installed at ${CHROMIUM}; the browser test needs it. Install it with:\n    ${INSTALL}`;
+  if (process.env.CI === 'true') {
+    throw new Error(`CI=true and ${missing}`);
+  }
+  console.error(`\n*** SKIPPING the browser test: ${missing}\n`);
+  return missing;
+}
+
+/** Headless Chromium with its profile in `userDataDir`; `options` (viewport...) add to the defaults. */
+export async function launchChromium(userDataDir, options = {}) {
+  const { chromium } = await import('playwright-core');
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    ...options,
+  });
+}
+
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

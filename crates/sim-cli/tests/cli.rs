@@ -1,49 +1,11 @@
 //! The real `hasim` binary, end to end: outputs, exports, sharding, and bad
 //! input (a clear message and a non-zero exit, never a panic or half a file).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn hasim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hasim"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("hasim runs")
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A fresh scratch directory per test.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("hasim-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use common::*;
 
 const MODEL: &str = "models/homelab-k3s-as-written.toml";
-
-fn assert_ok(o: &Output) {
-    assert!(o.status.success(), "failed: {}\n{}", stdout(o), stderr(o));
-}
-
-fn assert_clean_failure(o: &Output) -> String {
-    assert!(!o.status.success(), "should fail:\n{}", stdout(o));
-    let err = stderr(o);
-    assert!(!err.contains("panicked"), "panic: {err}");
-    err
-}
 
 #[test]
 fn run_prints_a_table_with_causes() {
