@@ -2,7 +2,8 @@
 # The browser playground: installs what it needs on a fresh Debian/Ubuntu
 # machine (only a Rust toolchain is assumed), builds web/dist and runs its
 # tests: the wasm API from node, and the page end to end in headless
-# Chromium, both checked against the real `hasim` binary.
+# Chromium, both checked against the real `hasim` binary; and the HTML that
+# `hasim report` writes (with that binary), opened in the same Chromium.
 #
 # Installs, each only when missing: the wasm32-unknown-unknown target,
 # wasm-bindgen-cli of the exact version in Cargo.lock (about 3 minutes),
@@ -61,12 +62,12 @@ echo "== web: npm ci"
 echo "== web: build"
 bash web/build.sh
 
-echo "== web: hasim binary for the comparisons"
+echo "== web: hasim binary for the comparisons and the report"
 cargo build -p sim-cli --locked
 
-echo "== web: tests (node API against the CLI; Chromium end to end)"
+echo "== web: tests (node API against the CLI; Chromium end to end; the hasim report in Chromium)"
 started=$(date +%s)
-(cd web && node --test test/api.test.mjs && node --test test/e2e.test.mjs)
+(cd web && node --test test/api.test.mjs && node --test test/e2e.test.mjs && node --test test/report.e2e.test.mjs)
 echo "== web: tests passed in $(($(date +%s) - started)) s; screenshots in web/test-results/"
 if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
   echo "WARNING: the browser test was SKIPPED: Chromium is missing. Install it with: sudo apt-get install -y chromium" >&2

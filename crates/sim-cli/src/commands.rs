@@ -2,7 +2,7 @@
 
 use crate::format;
 use crate::output;
-use crate::{Common, Exports};
+use crate::{Common, Exports, SimOptions};
 use anyhow::{anyhow, bail, Context, Result};
 use indexmap::IndexMap;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -27,6 +27,7 @@ use std::time::Instant;
 
 /// A model file's text and the compiled model.
 pub(crate) struct Loaded {
+    /// The path as given, which is also the name diagnostics use.
     pub name: String,
     pub text: String,
     pub model: Model,
@@ -44,7 +45,7 @@ pub(crate) fn load(path: &Path) -> Result<Loaded> {
     Ok(Loaded { name, text, model })
 }
 
-pub(crate) fn options(c: &Common) -> Result<RunOptions> {
+pub(crate) fn options(c: &SimOptions) -> Result<RunOptions> {
     let horizon = parse_duration(&c.horizon)
         .map_err(|e| anyhow!("--horizon {}: {}", c.horizon, e.message))?;
     if horizon == 0 || horizon > MAX_HORIZON {
@@ -232,8 +233,8 @@ pub fn run_many(
 
 fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) -> Result<ExitCode> {
     let l = load(path)?;
-    let opts = options(common)?;
-    let threads = pool(common.threads)?;
+    let opts = options(&common.sim)?;
+    let threads = pool(common.sim.threads)?;
     if let Some(s) = shard {
         let (i, n) = parse_shard(s)?;
         if opts.target_ci.is_some() {
@@ -461,7 +462,7 @@ pub fn sweep(
         text: &text,
     };
     let base = tree::parse(&src, Format::detect(&name, &text)).map_err(|e| anyhow!("{e}"))?;
-    let opts = options(common)?;
+    let opts = options(&common.sim)?;
     let mut axes: Vec<(String, Vec<String>)> = Vec::new();
     for pair in list.chunks(2) {
         let values: Vec<String> = pair[1]
@@ -497,7 +498,7 @@ pub fn sweep(
         .iter()
         .map(|p| edit::compile_point(&src, &base, p).map_err(|e| anyhow!("{e}")))
         .collect::<Result<Vec<_>>>()?;
-    let threads = pool(common.threads)?;
+    let threads = pool(common.sim.threads)?;
     let mut doc = Document::new(&models[0], &opts);
     let mut text = header(&doc, opts.replications);
     let started = Instant::now();
@@ -543,25 +544,36 @@ pub fn sweep(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode> {
-    let opts = options(common)?;
-    let loaded = paths.iter().map(|p| load(p)).collect::<Result<Vec<_>>>()?;
-    let threads = pool(common.threads)?;
+/// Runs every design with the same options, so replication `i` of each uses
+/// the same random stream, and compares them against the first: the document
+/// of `hasim compare` (and of `hasim report`, also for a single design).
+pub(crate) fn run_designs(
+    loaded: &[Loaded],
+    opts: &RunOptions,
+    threads: &rayon::ThreadPool,
+) -> CompareDoc {
     let accs: Vec<Accumulator> = loaded
         .iter()
         .enumerate()
         .map(|(i, l)| {
             simulate(
                 &l.model,
-                &opts,
+                opts,
                 0,
-                &threads,
+                threads,
                 &format!("design {}/{}", i + 1, loaded.len()),
             )
         })
         .collect();
     let models: Vec<&Model> = loaded.iter().map(|l| &l.model).collect();
-    let doc = CompareDoc::new(&models, &accs, &opts);
+    CompareDoc::new(&models, &accs, opts)
+}
+
+pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode> {
+    let opts = options(&common.sim)?;
+    let loaded = paths.iter().map(|p| load(p)).collect::<Result<Vec<_>>>()?;
+    let threads = pool(common.sim.threads)?;
+    let doc = run_designs(&loaded, &opts, &threads);
     let mut text = format!(
         "{} designs · {} replications × {} · seed {} (the same random streams for every design)\n\n",
         loaded.len(),
@@ -570,15 +582,7 @@ pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode
         opts.seed
     );
     // One table per service, in the order of the first design, then any others.
-    let mut services: Vec<&str> = Vec::new();
-    for d in &doc.designs {
-        for s in &d.result.services {
-            if !services.contains(&s.name.as_str()) {
-                services.push(&s.name);
-            }
-        }
-    }
-    for svc in &services {
+    for svc in &format::services(&doc) {
         let mut rows = Vec::new();
         for (k, d) in doc.designs.iter().enumerate() {
             let Some(s) = d.result.services.iter().find(|s| s.name == *svc) else {
@@ -586,23 +590,9 @@ pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode
             };
             let mut row = format::service_row(s);
             row[0] = d.model.name.clone();
-            row.push(match doc.comparison(svc, &d.model.name).filter(|_| k > 0) {
-                None => "baseline".to_string(),
-                Some(c) => {
-                    let e = &c.downtime_difference_minutes_per_year;
-                    let sign = if e.mean >= 0.0 { "+" } else { "−" };
-                    let verdict = if c.significant {
-                        "(significant)"
-                    } else {
-                        "(not significant)"
-                    };
-                    format!(
-                        "{sign}{} ± {} {verdict}",
-                        format::minutes(e.mean.abs()),
-                        format::minutes(e.half_width())
-                    )
-                }
-            });
+            row.push(format::difference(
+                doc.comparison(svc, &d.model.name).filter(|_| k > 0),
+            ));
             rows.push(row);
         }
         let mut headers: Vec<&str> = format::SERVICE_HEADER.to_vec();

@@ -1,6 +1,6 @@
 //! Human formatting of results: tables, durations and `mean ± CI` cells.
 
-use sim_core::export::Document;
+use sim_core::export::{CompareDoc, Comparison, Document};
 use sim_core::runner::{RunResult, ServiceResult};
 use sim_core::stats::Estimate;
 use std::fmt::Write;
@@ -41,7 +41,7 @@ pub fn sig(x: f64) -> String {
 }
 
 /// `mean ± half-width` with a unit formatter; the half-width uses the mean's unit.
-fn pm(e: &Estimate, fmt: impl Fn(f64) -> String) -> String {
+pub fn pm(e: &Estimate, fmt: impl Fn(f64) -> String) -> String {
     match e.ci95 {
         Some(_) if e.half_width() > 0.0 => format!("{} ± {}", fmt(e.mean), fmt(e.half_width())),
         _ => fmt(e.mean),
@@ -90,8 +90,55 @@ fn recovery(s: &ServiceResult) -> String {
     }
 }
 
+/// A recovery percentile with its 95% interval when there is one, "—"
+/// without outages: the text the playground shows (`optSecondsCi` in
+/// web/src/format.js).
+pub fn seconds_ci(s: Option<f64>, ci: Option<[f64; 2]>) -> String {
+    match (s, ci) {
+        (None, _) => "—".into(),
+        (Some(s), None) => seconds(s),
+        (Some(s), Some([lo, hi])) => {
+            format!("{} (95% CI {} … {})", seconds(s), seconds(lo), seconds(hi))
+        }
+    }
+}
+
+/// The services of a comparison: in the order of the first design, then any
+/// that only later designs have.
+pub fn services(doc: &CompareDoc) -> Vec<&str> {
+    let mut services: Vec<&str> = Vec::new();
+    for d in &doc.designs {
+        for s in &d.result.services {
+            if !services.contains(&s.name.as_str()) {
+                services.push(&s.name);
+            }
+        }
+    }
+    services
+}
+
+/// A design's downtime against the baseline: "+1.20 h ± 14.0 min
+/// (significant)", or "baseline" for the first design (`None`).
+pub fn difference(c: Option<&Comparison>) -> String {
+    let Some(c) = c else {
+        return "baseline".into();
+    };
+    let e = &c.downtime_difference_minutes_per_year;
+    let sign = if e.mean >= 0.0 { "+" } else { "−" };
+    let verdict = if c.significant {
+        "(significant)"
+    } else {
+        "(not significant)"
+    };
+    format!(
+        "{sign}{} ± {} {verdict}",
+        minutes(e.mean.abs()),
+        minutes(e.half_width())
+    )
+}
+
 /// A share of downtime as a whole percentage, "<1%" for slivers.
-fn share(x: f64) -> String {
+pub fn share(x: f64) -> String {
     if x > 0.0 && x < 0.005 {
         "<1%".into()
     } else {

@@ -10,6 +10,7 @@ mod format;
 mod output;
 mod plan;
 mod plot;
+mod report;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -113,10 +114,27 @@ enum Command {
     Presets,
     /// Print the JSON Schema of the model format (also in models/hasim.schema.json).
     Schema,
+    /// Write a design-review document: the designs, validation warnings,
+    /// results with 95% CIs (compared side by side for several models), charts,
+    /// top downtime causes and the command that reproduces it.
+    Report {
+        #[arg(required = true)]
+        models: Vec<PathBuf>,
+        /// The document: FILE.html is one self-contained page (inline CSS and
+        /// SVG charts, no external resources); FILE.md is Markdown whose charts
+        /// are written beside it as FILE.recovery.svg and FILE.causes.svg
+        /// (sidecar files, because common Markdown viewers do not show
+        /// images inlined as data: URIs).
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: String,
+        #[command(flatten)]
+        sim: SimOptions,
+    },
 }
 
+/// How to simulate: what `run`, `sweep`, `compare` and `report` share.
 #[derive(Args, Clone)]
-pub struct Common {
+pub struct SimOptions {
     /// Seed of the random streams; the same seed gives the same results.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -136,6 +154,13 @@ pub struct Common {
     /// Replications per batch (progress, cancellation and --target-ci checks).
     #[arg(long, default_value_t = 100)]
     batch: u64,
+}
+
+/// The simulation options and the outputs of `run`, `sweep` and `compare`.
+#[derive(Args, Clone)]
+pub struct Common {
+    #[command(flatten)]
+    sim: SimOptions,
     /// Draw charts to an .svg or .png file: recovery-time CDFs and downtime
     /// by cause (run, compare), availability against the swept parameter
     /// (sweep).
@@ -203,6 +228,11 @@ fn main() -> ExitCode {
         } => plan::command(&model, usize::from(failures), &common),
         Command::Merge { shards, exports } => commands::merge(&shards, &exports),
         Command::Presets => commands::presets(),
+        Command::Report {
+            models,
+            output,
+            sim,
+        } => report::report(&models, &output, &sim),
         Command::Schema => {
             output::print(&sim_core::model::schema::json_schema_text()).map(|_| ExitCode::SUCCESS)
         }

@@ -379,7 +379,7 @@ struct PlanDoc {
 pub fn command(path: &Path, failures: usize, common: &Common) -> Result<ExitCode> {
     let loaded = commands::load(path)?;
     let model = &loaded.model;
-    let h = sim_core::plan::headroom(model, failures, common.seed);
+    let h = sim_core::plan::headroom(model, failures, common.sim.seed);
     let ex = &common.exports;
     if !commands::stdout_taken(ex) {
         output::print(&headroom_text(model, &h))?;

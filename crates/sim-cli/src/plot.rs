@@ -85,13 +85,8 @@ fn save(
         .with_context(|| format!("`{path}` is not a file path"))?;
     let tmp = dir.join(format!(".{}.hasim-tmp", name.to_string_lossy()));
     match ext.as_deref() {
-        Some("svg") => {
-            let root = SVGBackend::new(&tmp, size).into_drawing_area();
-            root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
-            draw(&root)?;
-            root.present()
-                .map_err(|e| anyhow!("cannot write {path}: {e}"))?;
-        }
+        Some("svg") => std::fs::write(&tmp, svg_text(size, draw)?)
+            .with_context(|| format!("cannot write {}", tmp.display()))?,
         Some("png") => {
             let tmp_png = dir.join(format!(".{}.hasim-tmp.png", name.to_string_lossy()));
             {
@@ -108,6 +103,23 @@ fn save(
     std::fs::rename(&tmp, p)
         .with_context(|| format!("cannot move the plot into place at {path}"))?;
     Ok(())
+}
+
+/// Renders with `draw` into the text of an SVG document (no XML
+/// declaration, so it can also be inlined in HTML).
+fn svg_text(
+    size: (u32, u32),
+    draw: impl Fn(&Area<'_, SVGBackend>) -> Result<()>,
+) -> Result<String> {
+    ensure_font()?;
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    Ok(text)
 }
 
 fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
@@ -255,9 +267,10 @@ fn cause_bars(results: &[(String, &RunResult)], top: usize) -> Vec<(String, f64,
     bars
 }
 
-/// `run` and `compare`: recovery CDFs and downtime by cause.
-pub fn results(path: &str, title: &str, results: &[(String, &RunResult)]) -> Result<()> {
-    let lines: Vec<Cdf> = results
+/// One recovery CDF per service of each design, labelled "design · service"
+/// when there are several designs.
+fn cdf_lines(results: &[(String, &RunResult)]) -> Vec<Cdf> {
+    results
         .iter()
         .flat_map(|(design, r)| {
             r.services.iter().map(move |s| {
@@ -269,9 +282,24 @@ pub fn results(path: &str, title: &str, results: &[(String, &RunResult)]) -> Res
                 (label, s.recovery_seconds.cdf.clone())
             })
         })
-        .collect();
-    let bars = cause_bars(results, 5);
-    let height = 420 + 100 + 30 * bars.len().max(3) as u32;
+        .collect()
+}
+
+/// Causes shown per service in the downtime bar chart.
+pub const TOP_CAUSES: usize = 5;
+
+const CDF_HEIGHT: u32 = 420;
+
+/// Pixels for a bar chart of `n` bars, its title and axis.
+fn bars_height(n: usize) -> u32 {
+    100 + 30 * n.max(3) as u32
+}
+
+/// `run` and `compare`: recovery CDFs and downtime by cause.
+pub fn results(path: &str, title: &str, results: &[(String, &RunResult)]) -> Result<()> {
+    let lines = cdf_lines(results);
+    let bars = cause_bars(results, TOP_CAUSES);
+    let height = CDF_HEIGHT + bars_height(bars.len());
     save(
         path,
         (1000, height),
@@ -280,13 +308,27 @@ pub fn results(path: &str, title: &str, results: &[(String, &RunResult)]) -> Res
     )
 }
 
+/// The recovery-time CDF chart of `results` as SVG text (for `report`).
+pub fn recovery_svg(title: &str, results: &[(String, &RunResult)]) -> Result<String> {
+    let lines = cdf_lines(results);
+    svg_text((1000, CDF_HEIGHT), |r| draw_cdf(r, title, &lines))
+}
+
+/// The downtime-by-cause chart of `results` as SVG text (for `report`).
+pub fn causes_svg(title: &str, results: &[(String, &RunResult)]) -> Result<String> {
+    let bars = cause_bars(results, TOP_CAUSES);
+    svg_text((1000, bars_height(bars.len())), |r| {
+        draw_bars(r, title, &bars)
+    })
+}
+
 fn draw_results<DB: DrawingBackend>(
     root: &Area<'_, DB>,
     title: &str,
     lines: &[Cdf],
     bars: &[(String, f64, usize)],
 ) -> Result<()> {
-    let (top, bottom) = root.split_vertically(420);
+    let (top, bottom) = root.split_vertically(CDF_HEIGHT);
     draw_cdf(&top, &format!("{title}: recovery time per outage"), lines)?;
     draw_bars(&bottom, "downtime by cause", bars)
 }

@@ -1,0 +1,346 @@
+//! `hasim report`, with the real binary on the bundled models: every section
+//! and chart series in both formats, the same numbers as `hasim compare`,
+//! escaping of model text, identical bytes for any thread count, and clear
+//! errors.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+
+const A: &str = "models/homelab-k3s-as-written.toml";
+const B: &str = "models/homelab-k3s-spread.toml";
+/// Few replications keep the test fast; the numbers are checked against
+/// `hasim compare` with the same options, not against fixed values.
+const OPTS: &[&str] = &["-n", "40", "--horizon", "2y", "--seed", "5"];
+
+const SECTIONS: &[&str] = &[
+    "Designs",
+    "Validation warnings",
+    "Results",
+    "Top downtime causes",
+    "Charts",
+    "Reproduce",
+];
+
+fn report(models: &[&str], out: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["report"];
+    args.extend(models);
+    args.extend(OPTS);
+    args.extend(extra);
+    args.extend(["-o", out.to_str().unwrap()]);
+    let o = hasim(&args);
+    assert_ok(&o);
+    std::fs::read_to_string(out).unwrap()
+}
+
+/// Undoes the five escapes the report applies to HTML text.
+fn unescape_html(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Checks that every element the HTML opens is closed in order (void
+/// elements and self-closing SVG tags aside): a cheap well-formedness test.
+fn assert_balanced(html: &str) {
+    const VOID: &[&str] = &["meta", "br", "hr", "img", "link", "input", "!DOCTYPE"];
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let end = rest.find('>').expect("every tag ends");
+        let tag = &rest[..end];
+        rest = &rest[end + 1..];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '/')
+            .collect();
+        if tag.starts_with('/') {
+            let open = stack.pop();
+            assert_eq!(
+                open.as_deref(),
+                Some(name.as_str()),
+                "</{name}> closes {open:?}"
+            );
+        } else if !(tag.ends_with('/') || VOID.contains(&name.as_str())) {
+            stack.push(name);
+        }
+    }
+    assert!(stack.is_empty(), "unclosed: {stack:?}");
+}
+
+/// The rows of `hasim compare`'s table, split into cells: (design, cells).
+fn compare_rows(models: &[&str]) -> (String, Vec<Vec<String>>) {
+    let mut args = vec!["compare"];
+    args.extend(models);
+    args.extend(OPTS);
+    let o = hasim(&args);
+    assert_ok(&o);
+    let out = stdout(&o);
+    let rows = out
+        .lines()
+        .filter(|l| models.iter().any(|m| l.starts_with(&design_name(m))))
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .collect();
+    (out, rows)
+}
+
+fn design_name(model: &str) -> String {
+    Path::new(model)
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn html_and_markdown_hold_every_section_and_chart() {
+    let d = scratch("report");
+    let html = report(&[A, B], &d.join("review.html"), &[]);
+    let md = report(&[A, B], &d.join("review.md"), &[]);
+    let recovery = std::fs::read_to_string(d.join("review.recovery.svg")).unwrap();
+    let causes = std::fs::read_to_string(d.join("review.causes.svg")).unwrap();
+
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+    assert_balanced(&html);
+    for t in SECTIONS {
+        assert!(html.contains(&format!("<h2>{t}</h2>")), "HTML lacks {t}");
+        assert!(md.contains(&format!("\n## {t}\n")), "Markdown lacks {t}");
+    }
+    // Self-contained: nothing to fetch, nothing to run. The only URL is the
+    // SVG namespace.
+    for bad in ["<script", "src=", "<link", "@import", "url(", "<iframe"] {
+        assert!(!html.contains(bad), "HTML contains `{bad}`");
+    }
+    assert_eq!(
+        html.matches("http").count(),
+        html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
+    );
+
+    // The designs, with their descriptions and model files.
+    let json = hasim(&[&["compare", A, B], OPTS, &["--export-json", "-"]].concat());
+    assert_ok(&json);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    for (k, model) in [A, B].iter().enumerate() {
+        let text = std::fs::read_to_string(root().join(model)).unwrap();
+        let description = text
+            .lines()
+            .find_map(|l| l.strip_prefix("description = \""))
+            .unwrap()
+            .trim_end_matches('"');
+        let hash = json["designs"][k]["model"]["hash"].as_str().unwrap();
+        for doc in [&html, &md] {
+            for needle in [&design_name(model), description, model, hash] {
+                assert!(doc.contains(needle), "report lacks `{needle}`");
+            }
+            assert!(doc.contains(&format!("{} bytes", text.len())));
+        }
+        // Every warning of `hasim validate`, as it prints it, help and rule included.
+        let v = stdout(&hasim(&["validate", model]));
+        let warnings: Vec<&str> = v
+            .split("\n\n")
+            .filter(|w| w.starts_with("warning:"))
+            .collect();
+        assert!(!warnings.is_empty(), "{model} has design warnings");
+        for w in warnings {
+            assert!(md.contains(w), "Markdown lacks the warning:\n{w}");
+            assert!(unescape_html(&html).contains(w), "HTML lacks:\n{w}");
+        }
+        // The top causes of the run.
+        for s in json["designs"][k]["services"].as_array().unwrap() {
+            for c in s["downtime_causes"].as_array().unwrap().iter().take(5) {
+                let cause = c["cause"].as_str().unwrap();
+                assert!(html.contains(&format!("<td>{cause}</td>")), "{cause}");
+                assert!(md.contains(&format!("| {cause} |")), "{cause}");
+            }
+        }
+    }
+
+    // The results table shows `hasim compare`'s numbers: availability,
+    // nines, downtime and outages with their intervals, and the difference
+    // against the baseline with its verdict.
+    let (out, rows) = compare_rows(&[A, B]);
+    assert_eq!(rows.len(), 2, "{out}");
+    assert!(rows[1].last().unwrap().contains("significant"), "{out}");
+    for row in &rows {
+        let (design, cells) = (&row[0], &row[1..]);
+        let line = format!(
+            "| {design} | k3s-api | {} |",
+            cells[..4].join(" | ") // availability, nines, downtime, outages
+        );
+        assert!(md.contains(&line), "Markdown lacks `{line}`:\n{md}");
+        let delta = cells.last().unwrap();
+        assert!(
+            md.contains(&format!("| {delta} |")),
+            "Markdown lacks Δ {delta}"
+        );
+        assert!(
+            html.contains(&format!("<td>{delta}</td>")),
+            "HTML lacks Δ {delta}"
+        );
+    }
+    // Recovery percentiles with their 95% intervals.
+    let p50 = json["designs"][1]["services"][0]["recovery_seconds"]["p50_ci95"]
+        .as_array()
+        .unwrap();
+    assert_eq!(p50.len(), 2);
+    assert!(md.matches("(95% CI ").count() >= 6, "p50/p90/p99 CIs");
+
+    // The charts: inline SVG in HTML, sidecar files for Markdown, with one
+    // series per design and service, and the causes as bars.
+    assert_eq!(html.matches("<svg ").count(), 2);
+    assert!(md.contains("(review.recovery.svg)") && md.contains("(review.causes.svg)"));
+    for svg in [&html, &recovery] {
+        for needle in [
+            "recovery time per outage",
+            "homelab-k3s-as-written · k3s-api",
+            "homelab-k3s-spread · k3s-api",
+            "<polyline",
+        ] {
+            assert!(svg.contains(needle), "recovery chart lacks `{needle}`");
+        }
+    }
+    let top = json["designs"][0]["services"][0]["downtime_causes"][0]["cause"]
+        .as_str()
+        .unwrap();
+    for svg in [&html, &causes] {
+        assert!(svg.contains("downtime by cause") && svg.contains("<rect"));
+        assert!(
+            svg.contains(&format!("homelab-k3s-as-written · {top}")),
+            "causes chart lacks its top bar {top}"
+        );
+    }
+
+    // How to reproduce it.
+    let version = format!("hasim {}", env!("CARGO_PKG_VERSION"));
+    let command = format!(
+        "hasim report {A} {B} --seed 5 --replications 40 --horizon 2y -o {}",
+        d.join("review.md").display()
+    );
+    assert!(md.contains(&version) && html.contains(&version));
+    assert!(md.contains(&command), "Markdown lacks `{command}`");
+    assert!(md.contains(&format!(
+        "hasim compare {A} {B} --seed 5 --replications 40 --horizon 2y --export-json"
+    )));
+}
+
+#[test]
+fn a_single_design_report_has_no_comparison() {
+    let d = scratch("single");
+    let md = report(&[A], &d.join("one.md"), &[]);
+    for t in SECTIONS {
+        assert!(md.contains(&format!("\n## {t}\n")), "Markdown lacks {t}");
+    }
+    assert!(!md.contains("baseline") && !md.contains("Δ"));
+    assert!(md.contains("hasim run models/homelab-k3s-as-written.toml --seed 5"));
+    let (_, rows) = compare_rows(&[A, B]);
+    let line = format!("| k3s-api | {} |", rows[0][1..5].join(" | "));
+    assert!(
+        md.contains(&line),
+        "single-design numbers are the compare baseline's"
+    );
+}
+
+#[test]
+fn model_text_is_escaped() {
+    let d = scratch("escape");
+    let text = std::fs::read_to_string(root().join(A))
+        .unwrap()
+        .replace(
+            "name = \"homelab-k3s-as-written\"",
+            "name = \"lab <b>bold</b> & co\"",
+        )
+        .replace(
+            "description = \"Seed 000: 3 K3s",
+            "description = \"<script>alert('x')</script> | *not* [a](link) Seed 000: 3 K3s",
+        );
+    let model = d.join("evil.toml");
+    std::fs::write(&model, text).unwrap();
+    let model = model.to_str().unwrap();
+    let html = report(&[model], &d.join("r.html"), &[]);
+    let md = report(&[model], &d.join("r.md"), &[]);
+    assert!(
+        !html.contains("<script") && !html.contains("<b>"),
+        "raw markup in HTML"
+    );
+    assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    assert!(html.contains("<title>Design review: lab &lt;b&gt;bold&lt;/b&gt; &amp; co</title>"));
+    assert_balanced(&html);
+    // Markdown keeps the characters, backslash-escaped: every `<` outside
+    // code blocks (where Markdown shows text as it is) is.
+    let mut fenced = false;
+    for line in md.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced {
+            assert!(
+                line.match_indices('<')
+                    .all(|(i, _)| line[..i].ends_with('\\')),
+                "raw markup in Markdown: {line}"
+            );
+        }
+    }
+    assert!(md.contains(r"\<script\>alert('x')\</script\> \| \*not\* \[a\](link)"));
+    assert!(md.contains(r"# Design review: lab \<b\>bold\</b\> \& co"));
+}
+
+#[test]
+fn the_same_bytes_for_any_thread_count() {
+    let d = scratch("threads");
+    let one = report(&[A, B], &d.join("one.html"), &["-j", "1"]);
+    let two = report(&[A, B], &d.join("two.html"), &["-j", "2"]);
+    // The output name is in the reproduce command; nothing else may differ.
+    assert_eq!(one, two.replace("two.html", "one.html"));
+}
+
+#[test]
+fn bad_arguments_fail_clearly_and_write_nothing() {
+    let d = scratch("bad");
+    let out = d.join("r.txt");
+    let e = assert_clean_failure(&hasim(&["report", A, "-o", out.to_str().unwrap()]));
+    assert!(e.contains("use a file name ending in .html or .md"), "{e}");
+    let html = d.join("r.html");
+    let e = assert_clean_failure(&hasim(&[
+        "report",
+        A,
+        "models/no-such-model.toml",
+        "-o",
+        html.to_str().unwrap(),
+    ]));
+    assert!(
+        e.contains("cannot read model file models/no-such-model.toml"),
+        "{e}"
+    );
+    let broken = d.join("broken.toml");
+    std::fs::write(
+        &broken,
+        "[model]\nname = \"x\"\n[hosts.a]\nfailures = [{ preset = \"nope\" }]\n",
+    )
+    .unwrap();
+    let e = assert_clean_failure(&hasim(&[
+        "report",
+        broken.to_str().unwrap(),
+        "-o",
+        html.to_str().unwrap(),
+    ]));
+    assert!(e.contains("broken.toml:4:"), "{e}");
+    let e = assert_clean_failure(&hasim(&["report", A, A, "-o", html.to_str().unwrap()]));
+    assert!(e.contains("both named `homelab-k3s-as-written`"), "{e}");
+    let e = assert_clean_failure(&hasim(&["report", A, "-o", "-"]));
+    assert!(e.contains(".html or .md"), "{e}");
+    assert_eq!(
+        std::fs::read_dir(&d).unwrap().count(),
+        1,
+        "only broken.toml"
+    );
+}

@@ -1,0 +1,107 @@
+// `hasim report` in real headless Chromium: the report the `hasim` binary
+// writes for two bundled designs is opened from a file:// URL. It must load
+// nothing else, log no error, show every section (in the contents too) and
+// draw its charts with a real size, on screen and in print.
+//
+// The same browser set-up as e2e.test.mjs (helpers.mjs): Debian's chromium, never a
+// downloaded one; under CI=true a missing browser is a failure.
+
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, test } from 'node:test';
+import { chromiumMissing, hasim, launchChromium, webDir } from './helpers.mjs';
+
+const SECTIONS = ['Designs', 'Validation warnings', 'Results', 'Top downtime causes', 'Charts', 'Reproduce'];
+const artifacts = join(webDir, 'test-results');
+
+const missing = chromiumMissing();
+
+let context, page, userDataDir, dir, url;
+const pageErrors = [];
+const requests = [];
+
+before(async () => {
+  if (missing) return;
+  dir = mkdtempSync(join(tmpdir(), 'hasim-report-'));
+  const file = join(dir, 'report.html');
+  const r = hasim([
+    'report',
+    'models/homelab-k3s-as-written.toml',
+    'models/homelab-k3s-spread.toml',
+    '-n', '200', '--seed', '7', '--horizon', '5y',
+    '-o', file,
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  url = pathToFileURL(file).href;
+  mkdirSync(artifacts, { recursive: true });
+  userDataDir = mkdtempSync(join(tmpdir(), 'hasim-chromium-'));
+  context = await launchChromium(userDataDir, { viewport: { width: 1280, height: 900 } });
+  page = context.pages()[0] || (await context.newPage());
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+  page.on('request', (q) => requests.push(q.url()));
+});
+
+after(async () => {
+  await context?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Width and height of every chart, and of the largest line or bar in it. */
+function chartSizes() {
+  return page.$$eval('figure svg', (svgs) =>
+    svgs.map((s) => {
+      const box = s.getBoundingClientRect();
+      const marks = [...s.querySelectorAll('polyline, rect')].map((m) => m.getBBox());
+      return {
+        width: box.width,
+        height: box.height,
+        marks: marks.length,
+        largest: Math.max(0, ...marks.map((b) => b.width * b.height)),
+      };
+    }),
+  );
+}
+
+test('the report opens without errors and shows every section and chart', { skip: missing ?? false }, async () => {
+  await page.goto(url);
+  await page.waitForLoadState('load');
+  assert.deepEqual(pageErrors, [], 'console or page errors');
+  assert.deepEqual(requests, [url], 'the report loads nothing but itself');
+
+  const headings = await page.$$eval('section > h2', (hs) => hs.map((h) => h.textContent));
+  for (const s of SECTIONS) assert.ok(headings.includes(s), `section ${s} in ${headings}`);
+  const contents = await page.$$eval('nav a', (as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+  const ids = await page.$$eval('section', (ss) => ss.map((s) => `#${s.id}`));
+  assert.deepEqual(contents, headings.map((h, i) => [h, ids[i]]), 'the contents list every section');
+  for (const s of await page.$$('section')) {
+    assert.ok((await s.boundingBox()).height > 40, 'every section has content');
+  }
+
+  // The results table: one row per design, the second compared with the first.
+  const rows = await page.$$eval('#results table', (ts) => [...ts[0].tBodies[0].rows].map((tr) => tr.textContent));
+  assert.equal(rows.length, 2);
+  assert.match(rows[0], /baseline/);
+  assert.match(rows[1], /significant/);
+
+  const charts = await chartSizes();
+  assert.equal(charts.length, 2);
+  for (const c of charts) {
+    assert.ok(c.width > 300 && c.height > 150, `chart of ${c.width}×${c.height}`);
+    assert.ok(c.marks > 2 && c.largest > 0, `chart draws ${c.marks} marks`);
+  }
+  await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
+
+  // In print the contents disappear and the charts still fit the page.
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.$eval('nav', (n) => getComputedStyle(n).display), 'none');
+  for (const c of await chartSizes()) assert.ok(c.width > 300 && c.height > 150, `printed chart of ${c.width}×${c.height}`);
+  const pdf = await page.pdf({ format: 'A4' });
+  assert.ok(pdf.length > 10000, `a PDF of ${pdf.length} bytes`);
+  await page.emulateMedia({ media: 'screen' });
+  assert.deepEqual(pageErrors, [], 'console or page errors');
+});
