@@ -328,7 +328,7 @@ function cell(tr, text, field, estimate, cls) {
   return td;
 }
 
-const HEADERS = ['design', 'availability', 'nines', 'downtime/yr', 'outages/yr', 'recovery p50', 'recovery p99', 'data loss/yr', 'Δ downtime/yr'];
+const HEADERS = ['design', 'availability', 'nines', 'requests served', 'downtime/yr', 'outages/yr', 'recovery p50', 'recovery p99', 'data loss/yr', 'Δ downtime/yr'];
 
 function showCompare(result, run) {
   const docs = result.documents.map((j) => JSON.parse(j));
@@ -359,6 +359,7 @@ function showCompare(result, run) {
       const th = document.createElement('th');
       th.textContent = t;
       if (t.startsWith('Δ')) th.title = 'difference in downtime per year from the first design (the baseline), with its 95% interval';
+      if (t === 'requests served') th.title = 'request availability: like availability, but while the service is up the requests a load balancer still sends to dead servers (not yet marked DOWN) count as lost too';
       thr.append(th);
     }
     const body = table.createTBody();
@@ -376,6 +377,7 @@ function showCompare(result, run) {
       name.append(sw, document.createTextNode(doc.model.name));
       cell(tr, fmt.availability(s.availability), 'availability', s.availability);
       cell(tr, fmt.nines(s.nines), 'nines', s.nines);
+      cell(tr, fmt.availability(s.request_availability), 'request_availability', s.request_availability);
       cell(tr, fmt.pm(s.downtime_minutes_per_year, fmt.minutes), 'downtime', s.downtime_minutes_per_year);
       cell(tr, fmt.pm(s.outages_per_year, fmt.sig), 'outages', s.outages_per_year);
       cell(tr, fmt.optSecondsCi(s.recovery_seconds.p50, s.recovery_seconds.p50_ci95), 'recovery_p50', s.recovery_seconds.p50);

@@ -236,6 +236,7 @@ pub fn result_report(r: &RunResult, top_causes: usize) -> String {
         out.push_str("\ntop causes of downtime:\n");
         out.push_str(&causes);
     }
+    out.push_str(&request_weighted(r));
     let mut cl = String::new();
     for c in &r.clusters {
         for o in &c.outputs {
@@ -259,6 +260,28 @@ pub fn result_report(r: &RunResult, top_causes: usize) -> String {
         out.push_str(&cl);
     }
     out
+}
+
+/// The request-weighted figures of the services where a share of requests
+/// failed while they were up (a load balancer still sending some to a dead
+/// server); empty when there were none.
+fn request_weighted(r: &RunResult) -> String {
+    let mut lines = String::new();
+    for s in &r.services {
+        if s.error_weighted_downtime_minutes_per_year.mean > 0.0 {
+            let _ = writeln!(
+                lines,
+                "  {}: request availability {}, error-weighted downtime {}/yr",
+                s.name,
+                availability(&s.request_availability),
+                pm(&s.error_weighted_downtime_minutes_per_year, minutes)
+            );
+        }
+    }
+    if lines.is_empty() {
+        return lines;
+    }
+    format!("\nrequests lost while up (sent to servers not yet marked DOWN):\n{lines}")
 }
 
 /// Markdown: one table per point.

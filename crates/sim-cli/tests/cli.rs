@@ -19,6 +19,7 @@ fn run_prints_a_table_with_causes() {
         "top causes of downtime",
         "without quorum",
         "ASSUMPTION",
+        "requests lost while up",
     ] {
         assert!(out.contains(needle), "missing `{needle}` in:\n{out}");
     }
@@ -51,6 +52,8 @@ fn json_export_follows_the_contract() {
         "downtime_minutes_per_year",
         "outages_per_year",
         "data_loss_events_per_year",
+        "request_availability",
+        "error_weighted_downtime_minutes_per_year",
     ] {
         assert!(s[key]["mean"].is_number(), "{key}");
         assert_eq!(s[key]["ci95"].as_array().unwrap().len(), 2, "{key}");
@@ -202,6 +205,12 @@ fn sweep_runs_every_combination_and_exports_each_point() {
     let csv = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(csv.lines().count(), 5, "{csv}");
     assert!(csv.starts_with("clusters.vip.preempt,clusters.vip.advert_int,service,"));
+    // Columns added later go at the end, so readers of the first ones keep working.
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.ends_with(",top_cause,request_availability,request_availability_ci_low,request_availability_ci_high,error_weighted_downtime_minutes_per_year,error_weighted_ci_low,error_weighted_ci_high"),
+        "{header}"
+    );
 }
 
 #[test]

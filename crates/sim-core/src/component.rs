@@ -45,6 +45,14 @@ pub trait ClusterKind: fmt::Debug + Send + Sync {
     fn quorum_output(&self) -> Option<usize> {
         None
     }
+    /// The output that can be up while a share of the requests sent through
+    /// it still fails (HAProxy's `up` while a dead server is not yet marked
+    /// DOWN). The model publishes that share with
+    /// [`ClusterCx::set_failing_share`]; services that depend on the output
+    /// report it as request-weighted unavailability.
+    fn share_output(&self) -> Option<usize> {
+        None
+    }
     /// Design smells in this configuration (`hasim validate` shows them):
     /// a track weight that cannot move a VIP, timers that break a rule.
     fn lint(&self) -> Vec<Lint> {
@@ -123,6 +131,9 @@ pub struct ClusterCx<'a> {
     pub(crate) inputs: &'a [bool],
     pub(crate) n_members: usize,
     pub(crate) outputs: &'a mut [bool],
+    /// The failing share of [`ClusterKind::share_output`], in parts of
+    /// [`SHARE_ONE`].
+    pub(crate) share: &'a mut u64,
     pub(crate) rng: &'a mut SimRng,
     pub(crate) engine: &'a mut Engine<Ev>,
     pub(crate) data_loss: &'a mut u32,
@@ -214,6 +225,17 @@ impl ClusterCx<'_> {
     pub fn set_output(&mut self, i: usize, up: bool) {
         self.outputs[i] = up;
     }
+    /// Sets the share of requests through [`ClusterKind::share_output`]
+    /// that fail: `failing` of every `of` (0 of anything: none). Kept as an
+    /// integer in parts of [`SHARE_ONE`] (rounded down), so the
+    /// request-weighted downtime sums exactly.
+    pub fn set_failing_share(&mut self, failing: u64, of: u64) {
+        *self.share = if failing == 0 || of == 0 {
+            0
+        } else {
+            ((u128::from(failing.min(of)) << 32) / u128::from(of)) as u64
+        };
+    }
     pub fn rng(&mut self) -> &mut SimRng {
         self.rng
     }
@@ -254,6 +276,10 @@ impl ClusterCx<'_> {
         }
     }
 }
+
+/// A failing share of 1 (every request fails), in the fixed point that
+/// [`ClusterCx::set_failing_share`] and the request-weighted downtime use.
+pub const SHARE_ONE: u64 = 1 << 32;
 
 /// The references a cluster reads. The compiler puts the `members` first;
 /// a kind adds more while reading its parameters (VRRP's tracked processes,

@@ -115,6 +115,13 @@ pub fn csv(doc: &Document) -> String {
         "recovery_max_s",
         "data_loss_events_per_year",
         "top_cause",
+        // Added after the first release: new columns go at the end.
+        "request_availability",
+        "request_availability_ci_low",
+        "request_availability_ci_high",
+        "error_weighted_downtime_minutes_per_year",
+        "error_weighted_ci_low",
+        "error_weighted_ci_high",
     ] {
         header.push(h.into());
     }
@@ -131,6 +138,8 @@ pub fn csv(doc: &Document) -> String {
             let (alo, ahi) = ci(&s.availability);
             let (dlo, dhi) = ci(&s.downtime_minutes_per_year);
             let (olo, ohi) = ci(&s.outages_per_year);
+            let (rlo, rhi) = ci(&s.request_availability);
+            let (elo, ehi) = ci(&s.error_weighted_downtime_minutes_per_year);
             row.extend([
                 csv_cell(&s.name),
                 p.result.replications.to_string(),
@@ -149,6 +158,12 @@ pub fn csv(doc: &Document) -> String {
                 num(s.recovery_seconds.max),
                 s.data_loss_events_per_year.mean.to_string(),
                 csv_cell(s.downtime_causes.first().map_or("", |c| c.cause.as_str())),
+                s.request_availability.mean.to_string(),
+                num(rlo),
+                num(rhi),
+                s.error_weighted_downtime_minutes_per_year.mean.to_string(),
+                num(elo),
+                num(ehi),
             ]);
             out.push_str(&row.join(","));
             out.push('\n');

@@ -65,6 +65,13 @@ pub struct ServiceAcc {
     pub first_outage: Moments,
     /// Total downtime in ns by cause index.
     pub causes: BTreeMap<u32, u128>,
+    /// Request-weighted downtime while up (see `ServiceRep::error_weighted`).
+    #[serde(default)]
+    pub error_weighted: Moments,
+    /// Downtime plus request-weighted downtime, per replication: the
+    /// share of requests lost, for the request availability and its interval.
+    #[serde(default)]
+    pub request_downtime: Moments,
 }
 
 impl Accumulator {
@@ -84,6 +91,8 @@ impl Accumulator {
             acc.downtime.push(s.downtime);
             acc.outages.push(s.outages);
             acc.data_loss.push(s.data_loss);
+            acc.error_weighted.push(s.error_weighted);
+            acc.request_downtime.push(s.downtime + s.error_weighted);
             if let Some(t) = s.first_outage {
                 acc.first_outage.push(t);
             }
@@ -123,6 +132,8 @@ impl Accumulator {
             a.downtime.merge(&b.downtime);
             a.outages.merge(&b.outages);
             a.data_loss.merge(&b.data_loss);
+            a.error_weighted.merge(&b.error_weighted);
+            a.request_downtime.merge(&b.request_downtime);
             a.recovery.merge(&b.recovery);
             a.first_outage.merge(&b.first_outage);
             for (c, d) in &b.causes {
@@ -258,6 +269,15 @@ pub struct ServiceResult {
     pub first_outage_replications: u64,
     /// Downtime by initiating fault, largest first.
     pub downtime_causes: Vec<CauseShare>,
+    /// The share of requests served: like `availability`, but while the
+    /// service is up, the share of requests a load balancer still sends to
+    /// dead servers counts as lost too. Equals `availability` for a service
+    /// that depends on no such share.
+    pub request_availability: Estimate,
+    /// The integral of that failing share over the time the service was
+    /// up, in minutes per year: one minute is a minute of every request
+    /// failing, or three minutes of a third failing.
+    pub error_weighted_downtime_minutes_per_year: Estimate,
 }
 
 /// Recovery-time percentiles over all completed outages, in seconds.
@@ -383,6 +403,10 @@ pub fn summarize(model: &Model, acc: &Accumulator, horizon: Nanos) -> RunResult 
                 first_outage_years: a.first_outage.estimate(1.0 / NANOS_PER_YEAR as f64, 0.0),
                 first_outage_replications: a.first_outage.n,
                 downtime_causes,
+                request_availability: a.request_downtime.estimate(-1.0 / horizon as f64, 1.0),
+                error_weighted_downtime_minutes_per_year: a
+                    .error_weighted
+                    .estimate(per_year_minutes, 0.0),
             }
         })
         .collect();

@@ -139,6 +139,10 @@ pub struct ServiceRep {
     pub first_outage: Option<Nanos>,
     /// Downtime by initiating cause (sparse).
     pub causes: Vec<(Cause, Nanos)>,
+    /// Request-weighted downtime while the service was up: the integral of
+    /// the share of its requests that failed (a load balancer still sending
+    /// some to a dead server), rounded to the nearest nanosecond.
+    pub error_weighted: Nanos,
 }
 
 /// Options for one replication.
@@ -175,6 +179,11 @@ pub struct Replication<'m> {
     clusters: Vec<Box<dyn ClusterState>>,
     cluster_out: Vec<Vec<bool>>,
     cluster_data_loss: Vec<u32>,
+    /// Per cluster, its failing share in parts of `SHARE_ONE`.
+    cluster_share: Vec<u64>,
+    /// Per service: its current failing share, since when, and the exact
+    /// integral so far (share parts × ns).
+    svc_share: Vec<(u64, Nanos, u128)>,
     inputs: Vec<bool>,
     components: Vec<u32>,
     svc_down_since: Vec<Option<(Nanos, Cause)>>,
@@ -218,6 +227,8 @@ impl<'m> Replication<'m> {
                 .map(|c| vec![false; c.outputs.len()])
                 .collect(),
             cluster_data_loss: vec![0; model.clusters.len()],
+            cluster_share: vec![0; model.clusters.len()],
+            svc_share: vec![(0, 0, 0); model.services.len()],
             inputs: Vec::new(),
             components: Vec::new(),
             svc_down_since: vec![None; model.services.len()],
@@ -461,7 +472,13 @@ impl<'m> Replication<'m> {
                 NodeKind::Element { element, requires } => {
                     self.faults[*element] == 0 && requires.as_ref().is_none_or(|r| r.eval(&self.up))
                 }
-                NodeKind::Service { requires, .. } => requires.eval(&self.up),
+                NodeKind::Service { requires, service } => {
+                    let up = requires.eval(&self.up);
+                    if !self.model.services[*service].share_sources.is_empty() {
+                        self.settle_share(*service, up);
+                    }
+                    up
+                }
                 NodeKind::Output { cluster, index } => self.cluster_out[*cluster][*index],
                 NodeKind::Cluster { cluster } => {
                     self.call_cluster(*cluster, cause, planned, None);
@@ -502,6 +519,7 @@ impl<'m> Replication<'m> {
                     );
             }
         }
+        let share_before = self.cluster_share[c];
         let before: u64 = self.cluster_out[c]
             .iter()
             .enumerate()
@@ -514,6 +532,7 @@ impl<'m> Replication<'m> {
             inputs: &self.inputs,
             n_members: cl.n_members,
             outputs: &mut self.cluster_out[c],
+            share: &mut self.cluster_share[c],
             rng: &mut self.rng,
             engine: &mut self.engine,
             data_loss: &mut self.cluster_data_loss[c],
@@ -531,6 +550,39 @@ impl<'m> Replication<'m> {
             if ((before >> i) & 1 == 1) != self.cluster_out[c][i] {
                 self.mark(*o);
             }
+        }
+        if self.cluster_share[c] != share_before {
+            for n in &cl.share_services {
+                self.mark(*n);
+            }
+        }
+    }
+
+    /// Brings service `s`'s failing share up to date at the current time,
+    /// `up` being its new state. A request must get through every
+    /// load balancer on its path and each spreads requests on its own, so
+    /// the shares combine as independent failures: the service's share is
+    /// 1 - Π(1 - share) over the sources whose output is up (a source that
+    /// is down is either the reason the service is down or an alternative
+    /// it is not using). Nothing fails partially while the service is down:
+    /// that time is downtime already.
+    fn settle_share(&mut self, s: usize, up: bool) {
+        use crate::component::SHARE_ONE;
+        let mut ok = u128::from(SHARE_ONE);
+        if up {
+            for (c, i) in &self.model.services[s].share_sources {
+                if self.cluster_out[*c][*i] {
+                    ok = (ok * u128::from(SHARE_ONE - self.cluster_share[*c])) >> 32;
+                }
+            }
+        }
+        let share = SHARE_ONE - ok as u64;
+        let now = self.engine.now();
+        let (cur, since, acc) = &mut self.svc_share[s];
+        if share != *cur {
+            *acc += u128::from(*cur) * u128::from(now - *since);
+            *cur = share;
+            *since = now;
         }
     }
 
@@ -614,6 +666,12 @@ impl<'m> Replication<'m> {
                     self.out_down[c][i] += horizon - since;
                 }
             }
+        }
+        for (i, (cur, since, acc)) in self.svc_share.iter().enumerate() {
+            let total = acc + u128::from(*cur) * u128::from(horizon.saturating_sub(*since));
+            // Rounded to the nearest nanosecond, per replication: an integer,
+            // so the sums over replications stay exact.
+            self.svc[i].error_weighted = ((total + (1 << 31)) >> 32) as Nanos;
         }
         for (i, s) in self.model.services.iter().enumerate() {
             self.svc[i].data_loss = s

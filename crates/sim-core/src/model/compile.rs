@@ -134,6 +134,9 @@ pub struct Cluster {
     pub outputs: Vec<usize>,
     /// The network whose partitions the cluster sees (`network = "..."`).
     pub net: Option<super::network::ClusterNet>,
+    /// Graph nodes of the services that depend on this cluster's failing
+    /// share (see [`ClusterKind::share_output`]), re-evaluated when it changes.
+    pub share_services: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +148,10 @@ pub struct Service {
     /// Clusters this service depends on, directly or not: their data-loss
     /// events count for the service.
     pub upstream_clusters: Vec<usize>,
+    /// (cluster, output index) of the outputs with a failing share (see
+    /// [`ClusterKind::share_output`]) that this service depends on, directly
+    /// or not: while the service is up, that share of its requests fails.
+    pub share_sources: Vec<(usize, usize)>,
 }
 
 /// A node of the dependency graph.
@@ -384,6 +391,7 @@ impl<'s> Compiler<'s> {
                     node: usize::MAX,
                     outputs: Vec::new(),
                     net: None,
+                    share_services: Vec::new(),
                 });
             }
         }
@@ -406,6 +414,7 @@ impl<'s> Compiler<'s> {
                     description: None,
                     node,
                     upstream_clusters: Vec::new(),
+                    share_sources: Vec::new(),
                 });
                 service_tables.push((id, k, v));
             }
@@ -968,17 +977,29 @@ impl<'s> Compiler<'s> {
             let mut seen = vec![false; nodes.len()];
             let mut stack = vec![s.node];
             let mut clusters = Vec::new();
+            let mut shares = Vec::new();
             while let Some(n) = stack.pop() {
                 if std::mem::replace(&mut seen[n], true) {
                     continue;
                 }
-                if let NodeKind::Cluster { cluster } = nodes[n].kind {
-                    clusters.push(cluster);
+                match nodes[n].kind {
+                    NodeKind::Cluster { cluster } => clusters.push(cluster),
+                    NodeKind::Output { cluster, index }
+                        if self.clusters[cluster].kind.share_output() == Some(index) =>
+                    {
+                        shares.push((cluster, index));
+                    }
+                    _ => {}
                 }
                 stack.extend(deps[n].iter().copied());
             }
             clusters.sort_unstable();
+            shares.sort_unstable();
+            for (c, _) in &shares {
+                self.clusters[*c].share_services.push(s.node);
+            }
             s.upstream_clusters = clusters;
+            s.share_sources = shares;
         }
         Ok(Model {
             name,

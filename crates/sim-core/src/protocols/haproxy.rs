@@ -15,15 +15,23 @@
 //! - A server that comes back (or dies again) before it is marked breaks the
 //!   streak, and the pending mark is dropped.
 //!
-//! Until a dead server is marked DOWN, `balance roundrobin` (and the other
-//! spreading algorithms) still sends it its share of new connections:
-//! with k dead servers among m marked UP, about k/m of new connections fail.
-//! The engine's outputs are boolean, so partial unavailability is reported
-//! as its own output:
+//! Until a dead server is marked DOWN, `balance roundrobin` (HAProxy's
+//! default: "each server is used in turns, according to their weights",
+//! configuration.txt, "balance") still sends it its turn of new
+//! connections: with d dead servers among k marked UP, d/k of new
+//! connections fail. Without `option redispatch` (off by default) a failed
+//! connection is retried on the same server (`retries`, default 3,
+//! configuration.txt), so those requests fail; servers have equal weights
+//! here. The other spreading algorithms (`static-rr`, `random`, the hashes)
+//! give the same d/k on average; `leastconn` is taken as the same.
+//! Partial unavailability is reported two ways:
 //!
 //! - `up` (default): at least one server is alive and marked UP, so the
 //!   backend answers (with `balance = "first"`: the first server marked UP
-//!   is alive, since it takes all traffic);
+//!   is alive, since it takes all traffic). While `up` holds, the failing
+//!   share d/k is published on it ([`ClusterKind::share_output`]): a
+//!   service that depends on it reports request-weighted downtime, the
+//!   integral of that share over time, besides its time-based downtime;
 //! - `no_errors`: `up`, and no server marked UP is dead: no connection is
 //!   sent to a dead server. Its down time is the time during which a share
 //!   of requests fails; the share (k/m) is written to the timeline;
@@ -164,6 +172,9 @@ impl ClusterKind for Haproxy {
     fn outputs(&self) -> &'static [&'static str] {
         &["up", "no_errors", "all_up"]
     }
+    fn share_output(&self) -> Option<usize> {
+        Some(0)
+    }
     fn new_state(&self) -> Box<dyn ClusterState> {
         Box::new(HaproxyState {
             cfg: self.clone(),
@@ -209,6 +220,14 @@ impl HaproxyState {
             });
         }
         self.share = share;
+        // `balance first` sends everything to the first server marked UP:
+        // all requests fail (up is false) or none do.
+        let failing = if up && !self.cfg.first {
+            dead_marked
+        } else {
+            0
+        };
+        cx.set_failing_share(failing as u64, marked.len() as u64);
         cx.set_output(0, up);
         cx.set_output(1, no_errors);
         cx.set_output(2, all_up);

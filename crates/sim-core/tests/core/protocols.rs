@@ -559,3 +559,168 @@ fn haproxy_marks_down_and_up_on_the_documented_timeline() {
     );
     assert!(rows.iter().all(|r| r[0] == 290 * S), "seed {seed}");
 }
+
+#[test]
+fn haproxy_dead_backend_costs_a_third_of_requests_until_marked_down() {
+    let seed = 32;
+    // One of 3 backends refuses connections from t = 10 s; `inter 2s fall
+    // 3` marks it DOWN after U(0, 2 s) + 2 * 2 s (HA-FACTS section 3).
+    // Meanwhile round-robin gives it a third of the requests: the service
+    // on `be` stays up, and its error-weighted downtime is exactly a third
+    // of the time until the mark (the `no_errors` service's downtime), in
+    // the fixed point of `SHARE_ONE`.
+    let model = load("h.toml", &haproxy_model("failure = \"refused\"")).unwrap();
+    let runs = crate::scenario_runs(&model, seed, 200, 300 * S, &[("s1", 10 * S, true)]);
+    let third = (sim_core::component::SHARE_ONE / 3) as u128;
+    for (i, out) in runs.iter().enumerate() {
+        let (up, marking, all) = (&out.services[0], &out.services[1], &out.services[2]);
+        let t = marking.downtime;
+        assert!(
+            (4 * S..=6 * S).contains(&t),
+            "seed {seed} rep {i}: marked DOWN after {} ms",
+            ms(t)
+        );
+        assert_eq!(up.downtime, 0, "seed {seed} rep {i}");
+        let expect = ((third * u128::from(t) + (1 << 31)) >> 32) as Nanos;
+        assert_eq!(
+            up.error_weighted, expect,
+            "seed {seed} rep {i}: error-weighted {} ns for {} ns of a third failing",
+            up.error_weighted, t
+        );
+        // A service that is down for the whole episode loses no share on
+        // top, and one that needs full capacity has no share at all.
+        assert_eq!(marking.error_weighted, 0, "seed {seed} rep {i}");
+        assert_eq!(all.error_weighted, 0, "seed {seed} rep {i}");
+    }
+    let e: Vec<Nanos> = runs.iter().map(|o| o.services[0].error_weighted).collect();
+    let mean = e.iter().sum::<Nanos>() as f64 / e.len() as f64;
+    println!("1 of 3 backends dead, inter 2s fall 3, refused: error-weighted downtime mean {:.3} s (1/3 x 5 s = 1.667 s)", mean / S as f64);
+    assert!(
+        (mean - 5.0 / 3.0 * S as f64).abs() < 0.1 * S as f64,
+        "seed {seed}: mean {mean}"
+    );
+
+    // Two of 3 dead at once: 2/3 fail until the first mark, then 1/2.
+    let runs = crate::scenario_runs(
+        &model,
+        seed,
+        50,
+        300 * S,
+        &[("s1", 10 * S, true), ("s2", 10 * S, true)],
+    );
+    for out in &runs {
+        let w = out.services[0].error_weighted as f64;
+        // Between 2/3 x 4 s and 2/3 x 6 s: both share 2/3 until the first is
+        // marked, then 1/2 of the 2 left until the second.
+        assert!(
+            w >= 2.0 / 3.0 * 4.0 * S as f64 - 1.0 && w <= 2.0 / 3.0 * 6.0 * S as f64 + 1.0,
+            "seed {seed}: two dead backends, error-weighted {w} ns"
+        );
+    }
+}
+
+#[test]
+fn haproxy_error_weighted_downtime_matches_its_closed_form() {
+    use sim_core::runner::{run, summarize, RunOptions};
+    use sim_core::time::NANOS_PER_YEAR;
+    let seed = 33;
+    // Three backends, each failing as a Poisson process (MTBF 30 days) and
+    // repaired in a fixed hour; refused connections, inter 2 s, fall 3.
+    // Each failure costs D/k of the requests for D = U(0, 2 s) + 4 s
+    // (mean 5 s) until the mark, with k the servers marked UP then: 3 when
+    // both others are up (probability A^2, A = MTBF / (MTBF + MTTR), by
+    // independence), 2 when one of them is down (2A(1-A)); when both are
+    // down the backend is down and the time is downtime, not a share.
+    // Failures per backend per year: year / (MTBF + MTTR) (renewal).
+    let (mtbf_h, mttr_h) = (720.0, 1.0);
+    let mut text = String::new();
+    for i in 1..=3 {
+        text.push_str(&format!(
+            "[components.s{i}]\nfailures = [{{ every = \"exp({mtbf_h}h)\", repair = \"{mttr_h}h\" }}]\n"
+        ));
+    }
+    text.push_str("[clusters.be]\nkind = \"haproxy\"\nmembers = [\"s1\", \"s2\", \"s3\"]\nfailure = \"refused\"\n[services.web]\nrequires = \"be\"\n");
+    let model = load("h.toml", &text).unwrap();
+    let opts = RunOptions {
+        seed,
+        replications: 400,
+        horizon: 10 * NANOS_PER_YEAR,
+        ..Default::default()
+    };
+    let r = summarize(&model, &run(&model, &opts), opts.horizon);
+    let s = &r.services[0];
+    let a = mtbf_h / (mtbf_h + mttr_h);
+    let failures_per_year = 3.0 * 365.25 * 24.0 / (mtbf_h + mttr_h);
+    let mean_d_min = 5.0 / 60.0;
+    let truth = failures_per_year * mean_d_min * (a * a / 3.0 + 2.0 * a * (1.0 - a) / 2.0);
+    let e = s.error_weighted_downtime_minutes_per_year;
+    let [lo, hi] = e.ci95.unwrap();
+    println!(
+        "error-weighted downtime {:.4} min/yr [{lo:.4}, {hi:.4}], closed form {truth:.4}; request availability {:.7}, availability {:.7}",
+        e.mean, s.request_availability.mean, s.availability.mean
+    );
+    assert!(
+        lo <= truth && truth <= hi,
+        "seed {seed}: closed form {truth:.5} min/yr outside the 95% CI [{lo:.5}, {hi:.5}]"
+    );
+    // The request availability charges downtime and the failing share.
+    let minutes = opts.horizon as f64 / 60e9;
+    let years = opts.horizon as f64 / NANOS_PER_YEAR as f64;
+    let expect = s.availability.mean - e.mean * years / minutes;
+    assert!(
+        (s.request_availability.mean - expect).abs() < 1e-12,
+        "seed {seed}: request availability {} vs {expect}",
+        s.request_availability.mean
+    );
+}
+
+#[test]
+fn failing_shares_of_two_balancers_on_one_path_combine_as_independent() {
+    let seed = 34;
+    // A request needs both balancers; each sends a third of its requests to
+    // a dead server until that server is marked DOWN. While both still do,
+    // 1 - (2/3)^2 = 5/9 of the requests fail, then 1/3 until the second
+    // mark: w = 5/9 min(T1, T2) + 1/3 |T1 - T2|, with T1 and T2 read from
+    // each balancer's `no_errors` down time.
+    let text = r#"
+[components.s1]
+[components.s2]
+[components.s3]
+[components.t1]
+[components.t2]
+[components.t3]
+[clusters.front]
+kind = "haproxy"
+members = ["s1", "s2", "s3"]
+failure = "refused"
+[clusters.back]
+kind = "haproxy"
+members = ["t1", "t2", "t3"]
+failure = "refused"
+[services.path]
+requires = "front & back"
+[services.front-clean]
+requires = "front.no_errors"
+[services.back-clean]
+requires = "back.no_errors"
+"#;
+    let model = load("h.toml", text).unwrap();
+    let runs = crate::scenario_runs(
+        &model,
+        seed,
+        100,
+        300 * S,
+        &[("s1", 10 * S, true), ("t1", 10 * S, true)],
+    );
+    for (i, out) in runs.iter().enumerate() {
+        let (t1, t2) = (out.services[1].downtime, out.services[2].downtime);
+        let (lo, hi) = (t1.min(t2) as f64, t1.max(t2) as f64);
+        let expect = 5.0 / 9.0 * lo + (hi - lo) / 3.0;
+        let w = out.services[0].error_weighted as f64;
+        assert!(
+            (w - expect).abs() < 1e3,
+            "seed {seed} rep {i}: error-weighted {w} ns, expected {expect} ns (T1 {t1}, T2 {t2})"
+        );
+        assert_eq!(out.services[0].downtime, 0, "seed {seed} rep {i}");
+    }
+}
