@@ -100,6 +100,13 @@ enum Command {
         /// (2 checks N+2).
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
         failures: u8,
+        /// Search the model's `[design]` space for the cheapest design whose
+        /// availability meets this target with 95% confidence: 99.95% or 0.9995.
+        #[arg(long, value_name = "AVAILABILITY")]
+        target: Option<String>,
+        /// The service the target is for (default: the model's only service).
+        #[arg(long, value_name = "NAME")]
+        service: Option<String>,
         #[command(flatten)]
         common: Common,
     },
@@ -224,8 +231,16 @@ fn main() -> ExitCode {
         Command::Plan {
             model,
             failures,
+            target,
+            service,
             common,
-        } => plan::command(&model, usize::from(failures), &common),
+        } => plan::command(
+            &model,
+            usize::from(failures),
+            target.as_deref(),
+            service.as_deref(),
+            &common,
+        ),
         Command::Merge { shards, exports } => commands::merge(&shards, &exports),
         Command::Presets => commands::presets(),
         Command::Report {

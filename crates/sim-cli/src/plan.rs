@@ -5,11 +5,18 @@
 use crate::commands;
 use crate::format;
 use crate::output;
+use crate::plot;
 use crate::Common;
-use anyhow::Result;
+use anyhow::{anyhow, bail, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use sim_core::model::compile::Model;
+use sim_core::model::design::DesignSpace;
+use sim_core::model::tree::{self, Format};
+use sim_core::model::Source;
+use sim_core::plan::design::{self, Search, Status};
 use sim_core::plan::headroom::{Case, ClusterLoad, Headroom, MemberLoad, DOMAIN_KINDS};
+use sim_core::runner::RunOptions;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -367,36 +374,412 @@ pub fn headroom_csv(model: &Model, h: &Headroom) -> String {
     out
 }
 
+/// The design search as text: what was simulated, the answer, the table.
+fn search_text(s: &Search, space: &DesignSpace, opts: &RunOptions) -> String {
+    let cur = |x: f64| money(&space.currency, x);
+    let mut out = String::new();
+    out.push_str(&format!(
+        "# Design search: {} at {} availability\n",
+        s.service,
+        pct(s.target)
+    ));
+    let n = s.designs.len();
+    let invalid = s.count(|x| matches!(x, Status::Invalid(_)));
+    let dominated = s.count(|x| matches!(x, Status::Dominated(_)));
+    let simulated = s.count(|x| matches!(x, Status::Simulated(_)));
+    out.push_str(&format!(
+        "{n} designs: {invalid} invalid, {dominated} dropped before simulating as clearly dominated (another design costs no more and picks an option at least as far along in every choice the model marks `ordered`), {simulated} simulated with {} replications x {} each, seed {} (the same for every design).\n",
+        opts.replications,
+        sim_core::time::Human(opts.horizon),
+        opts.seed
+    ));
+    out.push_str(&format!(
+        "Cost = price + monthly x {} months{}.\n",
+        space.months,
+        if space.energy_price > 0.0 {
+            format!(
+                " + power x {} months at {} per kWh",
+                space.months,
+                cur(space.energy_price)
+            )
+        } else {
+            " (power is listed, not costed: set `energy_price`)".into()
+        }
+    ));
+    match s.cheapest {
+        Some(i) => {
+            let d = &s.designs[i];
+            let o = s.outcome(i).expect("the cheapest was simulated");
+            out.push_str(&format!(
+                "Cheapest meeting {} with 95% confidence (the lower end of its availability interval reaches the target): {} at {}: availability {}, downtime {}/yr.\n",
+                pct(s.target),
+                d.label,
+                cur(d.total),
+                format::availability(&o.availability),
+                format::minutes(o.downtime_minutes_per_year.mean)
+            ));
+        }
+        None => {
+            out.push_str(&format!(
+                "No simulated design meets {} with 95% confidence.",
+                pct(s.target)
+            ));
+            if let Some(i) = (0..n).find(|i| s.outcome(*i).is_some_and(|o| o.meets_mean)) {
+                out.push_str(&format!(
+                    " {} meets it on average: more replications (-n) may settle it.",
+                    s.designs[i].label
+                ));
+            }
+            out.push('\n');
+        }
+    }
+    out.push('\n');
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|a, b| {
+        s.designs[*a]
+            .total
+            .total_cmp(&s.designs[*b].total)
+            .then(a.cmp(b))
+    });
+    let rows: Vec<Vec<String>> = order
+        .iter()
+        .map(|i| {
+            let d = &s.designs[*i];
+            let (avail, down, verdict) = match &s.status[*i] {
+                Status::Simulated(o) => (
+                    format::availability(&o.availability),
+                    format::minutes(o.downtime_minutes_per_year.mean),
+                    if o.meets {
+                        "meets".to_string()
+                    } else if o.meets_mean {
+                        "mean only".to_string()
+                    } else {
+                        "no".to_string()
+                    },
+                ),
+                Status::Dominated(by) => (
+                    String::new(),
+                    String::new(),
+                    format!("dominated by {}", s.designs[*by].label),
+                ),
+                Status::Invalid(e) => (String::new(), String::new(), format!("invalid: {e}")),
+            };
+            let mark = if s.cheapest == Some(*i) {
+                "*"
+            } else if s.pareto.contains(i) {
+                "p"
+            } else {
+                ""
+            };
+            vec![
+                mark.to_string(),
+                d.label.clone(),
+                cur(d.total),
+                cur(d.price),
+                format!("{:.0} W", d.power),
+                cur(d.monthly),
+                avail,
+                down,
+                verdict,
+            ]
+        })
+        .collect();
+    out.push_str(&format::table(
+        &[
+            "",
+            "design",
+            "cost",
+            "price",
+            "power",
+            "monthly",
+            "availability (95% CI)",
+            "downtime/yr",
+            "target",
+        ],
+        &rows,
+    ));
+    out.push_str(
+        "* cheapest meeting the target   p on the Pareto frontier of cost vs mean downtime\n",
+    );
+    out
+}
+
+fn pct(x: f64) -> String {
+    let s = format!("{:.4}", x * 100.0);
+    format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
+}
+
+fn money(currency: &str, x: f64) -> String {
+    if currency.is_empty() {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.0} {currency}")
+    }
+}
+
+#[derive(Serialize)]
+struct JsonDesign {
+    design: String,
+    choices: Vec<(String, String)>,
+    cost: f64,
+    price: f64,
+    monthly: f64,
+    power_watts: f64,
+    status: &'static str,
+    detail: Option<String>,
+    availability: Option<sim_core::stats::Estimate>,
+    downtime_minutes_per_year: Option<sim_core::stats::Estimate>,
+    meets_target: bool,
+    pareto: bool,
+    cheapest: bool,
+}
+
+#[derive(Serialize)]
+struct JsonSearch {
+    service: String,
+    target: f64,
+    criterion: &'static str,
+    replications: u64,
+    seed: u64,
+    designs_total: usize,
+    simulated: usize,
+    dominated: usize,
+    invalid: usize,
+    cheapest: Option<String>,
+    designs: Vec<JsonDesign>,
+}
+
+fn search_json(s: &Search, space: &DesignSpace, seed: u64) -> JsonSearch {
+    let designs = s
+        .designs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let (status, detail) = match &s.status[i] {
+                Status::Simulated(_) => ("simulated", None),
+                Status::Dominated(by) => ("dominated", Some(s.designs[*by].label.clone())),
+                Status::Invalid(e) => ("invalid", Some(e.clone())),
+            };
+            let o = s.outcome(i);
+            JsonDesign {
+                design: d.label.clone(),
+                choices: space
+                    .choices
+                    .iter()
+                    .zip(&d.picks)
+                    .map(|(c, p)| (c.name.clone(), c.options[*p].label.clone()))
+                    .collect(),
+                cost: d.total,
+                price: d.price,
+                monthly: d.monthly,
+                power_watts: d.power,
+                status,
+                detail,
+                availability: o.map(|o| o.availability.clone()),
+                downtime_minutes_per_year: o.map(|o| o.downtime_minutes_per_year.clone()),
+                meets_target: o.is_some_and(|o| o.meets),
+                pareto: s.pareto.contains(&i),
+                cheapest: s.cheapest == Some(i),
+            }
+        })
+        .collect();
+    JsonSearch {
+        service: s.service.clone(),
+        target: s.target,
+        criterion: "lower end of the 95% availability interval >= target",
+        replications: s.replications,
+        seed,
+        designs_total: s.designs.len(),
+        simulated: s.count(|x| matches!(x, Status::Simulated(_))),
+        dominated: s.count(|x| matches!(x, Status::Dominated(_))),
+        invalid: s.count(|x| matches!(x, Status::Invalid(_))),
+        cheapest: s.cheapest.map(|i| s.designs[i].label.clone()),
+        designs,
+    }
+}
+
+fn search_csv(s: &Search) -> String {
+    let mut out = String::from("design,cost,price,monthly,power_watts,status,availability,availability_ci_low,availability_ci_high,downtime_minutes_per_year,meets_target,pareto,cheapest\n");
+    for (i, d) in s.designs.iter().enumerate() {
+        let o = s.outcome(i);
+        let status = match &s.status[i] {
+            Status::Simulated(_) => "simulated",
+            Status::Dominated(_) => "dominated",
+            Status::Invalid(_) => "invalid",
+        };
+        let ci = o.and_then(|o| o.availability.ci95);
+        let f = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+        out.push_str(&format!(
+            "{},{},{},{},{},{status},{},{},{},{},{},{},{}\n",
+            csv_field(&d.label),
+            d.total,
+            d.price,
+            d.monthly,
+            d.power,
+            f(o.map(|o| o.availability.mean)),
+            f(ci.map(|c| c[0])),
+            f(ci.map(|c| c[1])),
+            f(o.map(|o| o.downtime_minutes_per_year.mean)),
+            o.is_some_and(|o| o.meets),
+            s.pareto.contains(&i),
+            s.cheapest == Some(i),
+        ));
+    }
+    out
+}
+
+fn pareto_plot(path: &str, model: &Model, s: &Search, space: &DesignSpace) -> Result<()> {
+    let points: Vec<plot::DesignPoint> = (0..s.designs.len())
+        .filter_map(|i| {
+            let o = s.outcome(i)?;
+            let e = &o.downtime_minutes_per_year;
+            let [lo, hi] = e.ci95.unwrap_or([e.mean, e.mean]);
+            Some(plot::DesignPoint {
+                cost: s.designs[i].total,
+                down: e.mean / 60.0,
+                ci: [lo.max(0.0) / 60.0, hi / 60.0],
+                frontier: s.pareto.contains(&i),
+            })
+        })
+        .collect();
+    let budget = (1.0 - s.target) * 365.25 * 24.0;
+    let cost = if space.currency.is_empty() {
+        "cost".to_string()
+    } else {
+        format!("cost ({})", space.currency)
+    };
+    plot::pareto(
+        path,
+        &format!("{}: {} designs, cost vs downtime", model.name, s.service),
+        &cost,
+        &points,
+        budget,
+    )
+}
+
 /// The whole machine-readable plan.
 #[derive(Serialize)]
 struct PlanDoc {
     hasim_version: &'static str,
     model: String,
     headroom: JsonHeadroom,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    design_search: Option<JsonSearch>,
 }
 
 /// `hasim plan MODEL`.
-pub fn command(path: &Path, failures: usize, common: &Common) -> Result<ExitCode> {
+pub fn command(
+    path: &Path,
+    failures: usize,
+    target: Option<&str>,
+    service: Option<&str>,
+    common: &Common,
+) -> Result<ExitCode> {
     let loaded = commands::load(path)?;
     let model = &loaded.model;
+    // Check the search's arguments before spending time on anything.
+    let target = target
+        .map(|t| design::parse_target(t).map_err(|e| anyhow!("{e}")))
+        .transpose()?;
+    if target.is_none() && service.is_some() {
+        bail!("--service names the service for --target; give a target too (--target 99.9%)");
+    }
+    let service = match (target, service) {
+        (None, _) => None,
+        (Some(_), Some(s)) => Some(s.to_string()),
+        (Some(_), None) if model.services.len() == 1 => Some(model.services[0].name.clone()),
+        (Some(_), None) => {
+            let names: Vec<&str> = model.services.iter().map(|s| s.name.as_str()).collect();
+            bail!(
+                "--target needs --service NAME: the model has {} services ({})",
+                names.len(),
+                names.join(", ")
+            );
+        }
+    };
+    if target.is_some() && model.design.is_none() {
+        bail!("{}", design::SearchError::NoDesign);
+    }
+    if target.is_none() && common.plot.is_some() {
+        bail!("--plot draws the Pareto chart of a design search: give --target too");
+    }
     let h = sim_core::plan::headroom(model, failures, common.sim.seed);
+    let mut search = None;
+    if let (Some(target), Some(service)) = (target, &service) {
+        let opts = commands::options(&common.sim)?;
+        let src = Source {
+            name: &loaded.name,
+            text: &loaded.text,
+        };
+        let root = tree::parse(&src, Format::detect(&loaded.name, &loaded.text))
+            .map_err(|d| anyhow!("{d}"))?;
+        let threads = commands::pool(common.sim.threads)?;
+        let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        pb.set_style(
+            ProgressStyle::with_template("design {pos}/{len} [{bar:30}] ETA {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        let s = threads
+            .install(|| {
+                design::search(
+                    &src,
+                    &root,
+                    model,
+                    service,
+                    target,
+                    &opts,
+                    &mut |done, total| {
+                        pb.set_length(total as u64);
+                        pb.set_position(done as u64);
+                        true
+                    },
+                )
+            })
+            .map_err(|e| anyhow!("{e}"))?;
+        pb.finish_and_clear();
+        search = Some((s, opts));
+    }
+    let space = model.design.as_ref();
     let ex = &common.exports;
     if !commands::stdout_taken(ex) {
-        output::print(&headroom_text(model, &h))?;
+        let mut text = headroom_text(model, &h);
+        if let (Some((s, opts)), Some(space)) = (&search, space) {
+            text.push('\n');
+            text.push_str(&search_text(s, space, opts));
+        }
+        output::print(&text)?;
+    }
+    if let (Some(path), Some((s, _)), Some(space)) = (&common.plot, &search, space) {
+        pareto_plot(path, model, s, space)?;
     }
     if let Some(f) = &ex.export_json {
         let doc = PlanDoc {
             hasim_version: env!("CARGO_PKG_VERSION"),
             model: loaded.name.clone(),
             headroom: headroom_json(model, &h),
+            design_search: search
+                .as_ref()
+                .zip(space)
+                .map(|((s, _), space)| search_json(s, space, common.sim.seed)),
         };
         output::write(f, &(serde_json::to_string_pretty(&doc)? + "\n"))?;
     }
     if let Some(f) = &ex.export_csv {
-        output::write(f, &headroom_csv(model, &h))?;
+        // With a search, the CSV is the design table (one row per design);
+        // without, the headroom loads.
+        match &search {
+            Some((s, _)) => output::write(f, &search_csv(s))?,
+            None => output::write(f, &headroom_csv(model, &h))?,
+        }
     }
     if let Some(f) = &ex.export_markdown {
-        output::write(f, &headroom_text(model, &h))?;
+        let mut text = headroom_text(model, &h);
+        if let (Some((s, opts)), Some(space)) = (&search, space) {
+            text.push('\n');
+            text.push_str(&search_text(s, space, opts));
+        }
+        output::write(f, &text)?;
     }
     Ok(ExitCode::SUCCESS)
 }

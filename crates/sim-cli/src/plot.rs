@@ -617,3 +617,108 @@ pub fn timeline(path: &str, title: &str, trace: &Trace, horizon: Nanos) -> Resul
         |r| draw_timeline(r, title, trace, horizon),
     )
 }
+
+/// One design on the Pareto chart.
+pub struct DesignPoint {
+    pub cost: f64,
+    /// Downtime per year in hours: mean and 95% interval.
+    pub down: f64,
+    pub ci: [f64; 2],
+    pub frontier: bool,
+}
+
+fn draw_pareto<DB: DrawingBackend>(
+    area: &Area<'_, DB>,
+    title: &str,
+    cost_label: &str,
+    points: &[DesignPoint],
+    budget_hours: f64,
+) -> Result<()> {
+    if points.is_empty() {
+        bail!("no design was simulated, so there is nothing to plot");
+    }
+    let (xmin, xmax) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.cost), b.max(p.cost))
+        });
+    let ymax = points
+        .iter()
+        .map(|p| p.ci[1].max(p.down))
+        .fold(budget_hours, f64::max);
+    let xpad = ((xmax - xmin) * 0.05).max(1.0);
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d((xmin - xpad)..(xmax + xpad), 0.0..(ymax * 1.1).max(1e-3))
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(cost_label)
+        .y_desc("downtime (h/yr), 95% CI")
+        .draw()
+        .map_err(err)?;
+    let (front, rest) = (color(0), RGBColor(150, 150, 150));
+    chart
+        .draw_series(points.iter().map(|p| {
+            ErrorBar::new_vertical(
+                p.cost,
+                p.ci[0],
+                p.down,
+                p.ci[1],
+                if p.frontier {
+                    front.filled()
+                } else {
+                    rest.filled()
+                },
+                8,
+            )
+        }))
+        .map_err(err)?;
+    let mut line: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|p| p.frontier)
+        .map(|p| (p.cost, p.down))
+        .collect();
+    line.sort_by(|a, b| a.0.total_cmp(&b.0));
+    chart
+        .draw_series(LineSeries::new(line, front.stroke_width(2)))
+        .map_err(err)?
+        .label("Pareto frontier (cost vs mean downtime)")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], front.stroke_width(2)));
+    let target = color(3);
+    chart
+        .draw_series(LineSeries::new(
+            vec![(xmin - xpad, budget_hours), (xmax + xpad, budget_hours)],
+            target.stroke_width(1),
+        ))
+        .map_err(err)?
+        .label("downtime the target allows")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], target.stroke_width(1)));
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+/// `plan --target`: every simulated design's cost against its downtime.
+pub fn pareto(
+    path: &str,
+    title: &str,
+    cost_label: &str,
+    points: &[DesignPoint],
+    budget_hours: f64,
+) -> Result<()> {
+    save(
+        path,
+        (1000, 560),
+        |r| draw_pareto(r, title, cost_label, points, budget_hours),
+        |r| draw_pareto(r, title, cost_label, points, budget_hours),
+    )
+}

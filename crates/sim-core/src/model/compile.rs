@@ -44,6 +44,7 @@ pub const TOP_SECTIONS: &[&str] = &[
     "networks",
     "clusters",
     "services",
+    "design",
 ];
 pub const ELEMENT_KEYS: &[&str] = &["description", "requires", "failures", "maintenance", "host"];
 pub const FAILURE_KEYS: &[&str] = &["preset", "mode", "every", "repair", "crew", "description"];
@@ -69,6 +70,8 @@ pub struct Model {
     /// Notes on presets that are assumptions, to show the user.
     pub assumptions: Vec<String>,
     pub networks: Vec<super::network::Network>,
+    /// The `[design]` space, when the model declares one (the planner's).
+    pub design: Option<super::design::DesignSpace>,
 }
 
 #[derive(Debug, Clone)]
@@ -249,6 +252,7 @@ struct Compiler<'s> {
     causes: Vec<CauseInfo>,
     assumptions: Vec<String>,
     networks: Vec<super::network::Network>,
+    design: Option<super::design::DesignSpace>,
 }
 
 fn fnv1a(text: &str) -> String {
@@ -275,6 +279,7 @@ impl<'s> Compiler<'s> {
             causes: Vec::new(),
             assumptions: Vec::new(),
             networks: Vec::new(),
+            design: None,
         }
     }
 
@@ -448,6 +453,12 @@ impl<'s> Compiler<'s> {
             }
             self.networks = nets;
         }
+        // The design space is checked here, so every command reports its
+        // mistakes, but only the planner uses it.
+        self.design = match top.raw("design") {
+            Some(v) => Some(super::design::read(self.src, v)?),
+            None => None,
+        };
         top.finish(TOP_SECTIONS)?;
 
         // Cluster kinds first: element and service expressions may reference
@@ -1013,6 +1024,7 @@ impl<'s> Compiler<'s> {
             causes: self.causes,
             assumptions: self.assumptions,
             networks: self.networks,
+            design: self.design,
         })
     }
 

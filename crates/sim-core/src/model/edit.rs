@@ -86,6 +86,51 @@ pub fn set_path(root: &mut Value, path: &str, kind: Kind) -> Result<(), String> 
     Ok(())
 }
 
+/// Removes the value at `path` (a table key or a list entry): a design
+/// option that takes something away, such as a second load balancer.
+pub fn remove_path(root: &mut Value, path: &str) -> Result<(), String> {
+    let (parent, last) = match path.rsplit_once('.') {
+        Some((p, l)) => (Some(p), l),
+        None => (None, path),
+    };
+    let mut cur = root;
+    if let Some(parent) = parent {
+        for part in parent.split('.') {
+            cur = match &mut cur.kind {
+                Kind::Table(t) => t
+                    .get_mut(part)
+                    .ok_or_else(|| format!("`{path}` does not exist (no `{part}`)"))?,
+                Kind::Array(items) => part
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| items.get_mut(i))
+                    .ok_or_else(|| format!("`{path}` does not exist (no entry `{part}`)"))?,
+                _ => return Err(format!("`{path}` does not exist")),
+            };
+        }
+    }
+    match &mut cur.kind {
+        Kind::Table(t) => {
+            let i = t
+                .entries
+                .iter()
+                .position(|(k, _)| k.name == last)
+                .ok_or_else(|| format!("`{path}` does not exist (no `{last}`)"))?;
+            t.entries.remove(i);
+        }
+        Kind::Array(items) => {
+            let i = last
+                .parse::<usize>()
+                .ok()
+                .filter(|i| *i < items.len())
+                .ok_or_else(|| format!("`{path}` does not exist (no entry `{last}`)"))?;
+            items.remove(i);
+        }
+        _ => return Err(format!("`{path}` does not exist")),
+    }
+    Ok(())
+}
+
 /// Every combination of the axes' values, the first axis varying slowest:
 /// the points of a sweep, each a list of (path, value).
 pub fn combinations(axes: &[(String, Vec<String>)]) -> Vec<Vec<(String, String)>> {

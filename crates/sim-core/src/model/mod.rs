@@ -1,5 +1,6 @@
 //! The model format: parsing, validation and compilation.
 pub mod compile;
+pub mod design;
 pub mod diag;
 pub mod edit;
 pub mod expr;

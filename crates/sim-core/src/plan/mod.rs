@@ -5,6 +5,7 @@
 //! headroom, Monte Carlo runs for designs), so the planner and `hasim run`
 //! can never disagree about how a cluster places or recovers its workloads.
 
+pub mod design;
 pub mod headroom;
 
 pub use headroom::{headroom, Case, Headroom, Shortfall, Verdict};
