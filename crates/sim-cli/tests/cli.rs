@@ -604,3 +604,96 @@ fn plots_render_with_their_series_and_labels() {
     ]));
     assert!(e.contains(".svg or .png"), "{e}");
 }
+
+#[test]
+fn plan_reports_headroom_and_the_cheapest_design() {
+    let dir = scratch("plan");
+    let json = dir.join("plan.json");
+    let csv = dir.join("plan.csv");
+    let svg = dir.join("pareto.svg");
+    let model = root().join("models/homelab-k3s-as-written.toml");
+    let o = hasim(&[
+        "plan",
+        model.to_str().unwrap(),
+        "--target",
+        "99.9%",
+        "--service",
+        "k3s-api",
+        "-n",
+        "60",
+        "--horizon",
+        "5y",
+        "--export-json",
+        json.to_str().unwrap(),
+        "--export-csv",
+        csv.to_str().unwrap(),
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert_ok(&o);
+    let out = stdout(&o);
+    // Seed 000 as written: a two-node Proxmox cluster without a QDevice
+    // recovers nothing when either host dies.
+    assert!(
+        out.contains("# Headroom of homelab-k3s-as-written: not N+1"),
+        "{out}"
+    );
+    assert!(out.contains("the Proxmox cluster has no quorum"), "{out}");
+    // Masters 1 and 3 (2 cores each) fill proxmox-1's 4 cores.
+    assert!(out.contains("proxmox-1  4 / 4 (100%)"), "{out}");
+    assert!(
+        out.contains("16 designs: 0 invalid, 8 dropped before simulating"),
+        "{out}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["headroom"]["verdict"], "not N+1");
+    assert_eq!(doc["design_search"]["designs_total"], 16);
+    assert_eq!(doc["design_search"]["simulated"], 8);
+    let designs = doc["design_search"]["designs"].as_array().unwrap();
+    // The cheapest flagged design is the cheapest one whose CI lower bound
+    // reaches the target, by the document's own numbers.
+    let meets: Vec<&serde_json::Value> = designs
+        .iter()
+        .filter(|d| {
+            d["availability"]["ci95"][0]
+                .as_f64()
+                .is_some_and(|l| l >= 0.999)
+        })
+        .collect();
+    let cheapest = meets.iter().min_by(|a, b| {
+        a["cost"]
+            .as_f64()
+            .unwrap()
+            .total_cmp(&b["cost"].as_f64().unwrap())
+    });
+    match cheapest {
+        Some(c) => assert_eq!(doc["design_search"]["cheapest"], c["design"]),
+        None => assert!(doc["design_search"]["cheapest"].is_null()),
+    }
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(csv.lines().count(), 17);
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg.contains("Pareto frontier") && svg.contains("downtime the target allows"));
+    // Bad input: clear errors, nothing written.
+    for (args, msg) in [
+        (vec!["--target", "100%"], "impossible"),
+        (
+            vec!["--target", "99.9%", "--service", "nope"],
+            "no service `nope`",
+        ),
+        (vec!["--service", "k3s-api"], "give a target too"),
+    ] {
+        let mut a = vec!["plan", model.to_str().unwrap()];
+        a.extend(args);
+        let err = assert_clean_failure(&hasim(&a));
+        assert!(err.contains(msg), "{err}");
+    }
+    let spread = root().join("models/homelab-k3s-spread.toml");
+    let o = hasim(&["plan", spread.to_str().unwrap(), "--target", "99.9%"]);
+    assert!(
+        stderr(&o).contains("declares no design space"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -127,6 +127,45 @@ pub fn json_schema() -> Value {
             [("requires".to_string(), text("What the service needs to be up.")), ("description".to_string(), text("Free text."))].into_iter().collect(),
             &["requires"]) }),
     );
+    let option: Map<String, serde_json::Value> = super::design::OPTION_KEYS
+        .iter()
+        .map(|k| {
+            let v = match *k {
+                "label" => json!({ "type": "string" }),
+                "price" | "monthly" => json!({ "type": "number", "minimum": 0 }),
+                "power" => json!({ "type": ["number", "string"], "description": "Watts: 25 or \"25W\"." }),
+                "set" => json!({ "type": "object", "description": "Dotted model paths and the values to set there." }),
+                "unset" => json!({ "type": "array", "items": { "type": "string" } }),
+                _ => text("Free text."),
+            };
+            (k.to_string(), v)
+        })
+        .collect();
+    let choice: Map<String, serde_json::Value> = super::design::CHOICE_KEYS
+        .iter()
+        .map(|k| {
+            let v = match *k {
+                "name" => json!({ "type": "string" }),
+                "ordered" => json!({ "type": "boolean", "description": "Options go from least to most available." }),
+                "options" => json!({ "type": "array", "items": closed(option.clone(), &["label"]), "minItems": 1 }),
+                _ => text("Free text."),
+            };
+            (k.to_string(), v)
+        })
+        .collect();
+    let design: Map<String, serde_json::Value> = super::design::DESIGN_KEYS
+        .iter()
+        .map(|k| {
+            let v = match *k {
+                "currency" => json!({ "type": "string" }),
+                "months" => json!({ "type": "integer", "minimum": 0, "maximum": 1200 }),
+                "energy_price" => json!({ "type": "number", "minimum": 0, "description": "Per kWh." }),
+                _ => json!({ "type": "array", "items": closed(choice.clone(), &["name", "options"]), "minItems": 1 }),
+            };
+            (k.to_string(), v)
+        })
+        .collect();
+    properties.insert("design".into(), closed(design, &["choices"]));
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://hasim.dev/schema/model.schema.json",

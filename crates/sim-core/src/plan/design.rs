@@ -198,7 +198,7 @@ pub fn parse_target(text: &str) -> Result<f64, SearchError> {
         ))
     })?;
     let f = if pct || x > 1.0 { x / 100.0 } else { x };
-    if !(f > 0.0 && f < 1.0) || !f.is_finite() {
+    if !(f > 0.0 && f < 1.0 && f.is_finite()) {
         return Err(SearchError::Target(format!(
             "--target `{text}` is impossible: an availability target lies strictly between 0% and 100%"
         )));
@@ -288,8 +288,8 @@ pub fn search(
             .expect("checked when compiling");
         let lower = s.availability.ci95.map(|c| c[0]);
         status[*i] = Some(Status::Simulated(Outcome {
-            availability: s.availability.clone(),
-            downtime_minutes_per_year: s.downtime_minutes_per_year.clone(),
+            availability: s.availability,
+            downtime_minutes_per_year: s.downtime_minutes_per_year,
             meets: lower.is_some_and(|l| l >= target),
             meets_mean: s.availability.mean >= target,
         }));
