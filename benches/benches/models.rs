@@ -3,28 +3,9 @@
 //! at every thread.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use hasim_benches::bundled_models;
 use sim_core::runner::{run, run_replication, RunOptions};
 use sim_core::NANOS_PER_YEAR;
-
-fn bundled_models() -> Vec<(String, sim_core::Model)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../models");
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .expect("models/ exists")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(p).unwrap();
-            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
-            let model = sim_core::load(&p.display().to_string(), &text).unwrap();
-            (name, model)
-        })
-        .collect()
-}
 
 fn replication_year(c: &mut Criterion) {
     let mut g = c.benchmark_group("replication_year");
