@@ -190,7 +190,12 @@ pub fn headroom_text(model: &Model, h: &Headroom) -> String {
 /// "N+1", "not N+1 (2 of 4 single failures not carried: proxmox-1, ...)".
 pub fn verdict_line(h: &Headroom) -> String {
     let failing: Vec<&Case> = h.cases.iter().filter(|c| !c.carried()).collect();
-    if failing.is_empty() || h.verdict == sim_core::plan::Verdict::DoesNotFit {
+    if failing.is_empty()
+        || matches!(
+            h.verdict,
+            sim_core::plan::Verdict::DoesNotFit | sim_core::plan::Verdict::NothingPlaced
+        )
+    {
         return h.verdict.to_string();
     }
     let k = failing[0].failed.len();

@@ -98,6 +98,9 @@ impl Case {
 /// The verdict over every case that was played.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
+    /// No cluster in the model places workloads (no proxmox-ha, deployment
+    /// or statefulset): there is no capacity to judge.
+    NothingPlaced,
     /// Even with everything up, something has no place or a member is
     /// overloaded.
     DoesNotFit,
@@ -109,6 +112,7 @@ pub enum Verdict {
 impl std::fmt::Display for Verdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Verdict::NothingPlaced => write!(f, "no HA VMs or pods to place"),
             Verdict::DoesNotFit => write!(f, "does not fit with everything up"),
             Verdict::NPlus(0) => write!(f, "not N+1"),
             Verdict::NPlus(k) => write!(f, "N+{k}"),
@@ -150,7 +154,9 @@ pub fn headroom(model: &Model, depth: usize, seed: u64) -> Headroom {
         .iter()
         .map(|s| play(model, s, seed, Some(&baseline)))
         .collect();
-    let verdict = if !baseline.carried() {
+    let verdict = if baseline.loads.is_empty() {
+        Verdict::NothingPlaced
+    } else if !baseline.carried() {
         Verdict::DoesNotFit
     } else {
         let mut k = 0;
