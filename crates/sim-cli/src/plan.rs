@@ -403,9 +403,8 @@ fn search_text(s: &Search, space: &DesignSpace, opts: &RunOptions) -> String {
         space.months,
         if space.energy_price > 0.0 {
             format!(
-                " + power x {} months at {} per kWh",
-                space.months,
-                cur(space.energy_price)
+                " + power x {} months at {} {} per kWh",
+                space.months, space.energy_price, space.currency
             )
         } else {
             " (power is listed, not costed: set `energy_price`)".into()
