@@ -53,6 +53,20 @@ pub trait ClusterKind: fmt::Debug + Send + Sync {
     fn share_output(&self) -> Option<usize> {
         None
     }
+    /// How many independent data sets the cluster holds, each with its own
+    /// data-loss count (Longhorn: one per volume). 0, the default, means the
+    /// cluster's data is one whole: every loss counts for every service that
+    /// depends on the cluster.
+    fn data_sets(&self) -> usize {
+        0
+    }
+    /// The data set output `i` stands for, if any. A service counts the
+    /// losses of a set ([`ClusterCx::data_loss_in`]) only when it reads an
+    /// output of that set; reading an output without a set (`None`, the
+    /// default: a cluster-wide output) counts every loss of the cluster.
+    fn output_data_set(&self, _i: usize) -> Option<usize> {
+        None
+    }
     /// Design smells in this configuration (`hasim validate` shows them):
     /// a track weight that cannot move a VIP, timers that break a rule.
     fn lint(&self) -> Vec<Lint> {
@@ -136,7 +150,9 @@ pub struct ClusterCx<'a> {
     pub(crate) share: &'a mut u64,
     pub(crate) rng: &'a mut SimRng,
     pub(crate) engine: &'a mut Engine<Ev>,
-    pub(crate) data_loss: &'a mut u32,
+    /// Data-loss counts: index 0 for the whole cluster, `1 + set` for each
+    /// data set ([`ClusterKind::data_sets`]).
+    pub(crate) data_loss: &'a mut [u32],
     pub(crate) trace: Option<&'a mut Trace>,
     pub(crate) name: &'a str,
     pub(crate) member_names: &'a [String],
@@ -263,7 +279,13 @@ impl ClusterCx<'_> {
     /// replicas gone...). Counted per year for every service that depends on
     /// this cluster.
     pub fn data_loss(&mut self) {
-        *self.data_loss += 1;
+        self.data_loss[0] += 1;
+    }
+    /// Records that data of one data set (a Longhorn volume) was lost:
+    /// counted only for the services that read that set's outputs (see
+    /// [`ClusterKind::output_data_set`]).
+    pub fn data_loss_in(&mut self, set: usize) {
+        self.data_loss[1 + set] += 1;
     }
     /// Whether a timeline is being recorded; build trace text only then.
     pub fn tracing(&self) -> bool {

@@ -178,7 +178,8 @@ pub struct Replication<'m> {
     crews: Vec<CrewState>,
     clusters: Vec<Box<dyn ClusterState>>,
     cluster_out: Vec<Vec<bool>>,
-    cluster_data_loss: Vec<u32>,
+    /// Per cluster, its data-loss counts (see [`ClusterCx::data_loss_in`]).
+    cluster_data_loss: Vec<Vec<u32>>,
     /// Per cluster, its failing share in parts of `SHARE_ONE`.
     cluster_share: Vec<u64>,
     /// Per service: its current failing share, since when, and the exact
@@ -226,7 +227,11 @@ impl<'m> Replication<'m> {
                 .iter()
                 .map(|c| vec![false; c.outputs.len()])
                 .collect(),
-            cluster_data_loss: vec![0; model.clusters.len()],
+            cluster_data_loss: model
+                .clusters
+                .iter()
+                .map(|c| vec![0; 1 + c.kind.data_sets()])
+                .collect(),
             cluster_share: vec![0; model.clusters.len()],
             svc_share: vec![(0, 0, 0); model.services.len()],
             inputs: Vec::new(),
@@ -675,9 +680,9 @@ impl<'m> Replication<'m> {
         }
         for (i, s) in self.model.services.iter().enumerate() {
             self.svc[i].data_loss = s
-                .upstream_clusters
+                .data_loss_counts
                 .iter()
-                .map(|c| u64::from(self.cluster_data_loss[*c]))
+                .map(|(c, k)| u64::from(self.cluster_data_loss[*c][*k]))
                 .sum();
         }
         let outcome = RepOutcome {

@@ -148,9 +148,11 @@ pub struct Service {
     pub span: Span,
     pub description: Option<String>,
     pub node: usize,
-    /// Clusters this service depends on, directly or not: their data-loss
-    /// events count for the service.
-    pub upstream_clusters: Vec<usize>,
+    /// The data-loss counts of the clusters this service depends on,
+    /// directly or not, as (cluster, index into its counts): the whole
+    /// cluster's count, and for a cluster with data sets (Longhorn volumes)
+    /// only the sets whose outputs the service reads.
+    pub data_loss_counts: Vec<(usize, usize)>,
     /// (cluster, output index) of the outputs with a failing share (see
     /// [`ClusterKind::share_output`]) that this service depends on, directly
     /// or not: while the service is up, that share of its requests fails.
@@ -418,7 +420,7 @@ impl<'s> Compiler<'s> {
                     span: k.span.clone(),
                     description: None,
                     node,
-                    upstream_clusters: Vec::new(),
+                    data_loss_counts: Vec::new(),
                     share_sources: Vec::new(),
                 });
                 service_tables.push((id, k, v));
@@ -987,30 +989,60 @@ impl<'s> Compiler<'s> {
         for s in &mut self.services {
             let mut seen = vec![false; nodes.len()];
             let mut stack = vec![s.node];
-            let mut clusters = Vec::new();
             let mut shares = Vec::new();
+            // Per upstream cluster: whether every loss counts (a
+            // cluster-wide output is read), and which data sets are read.
+            let mut reached: Vec<(usize, bool, Vec<usize>)> = Vec::new();
+            fn entry(reached: &mut Vec<(usize, bool, Vec<usize>)>, c: usize) -> usize {
+                match reached.iter().position(|r| r.0 == c) {
+                    Some(i) => i,
+                    None => {
+                        reached.push((c, false, Vec::new()));
+                        reached.len() - 1
+                    }
+                }
+            }
             while let Some(n) = stack.pop() {
                 if std::mem::replace(&mut seen[n], true) {
                     continue;
                 }
                 match nodes[n].kind {
-                    NodeKind::Cluster { cluster } => clusters.push(cluster),
-                    NodeKind::Output { cluster, index }
-                        if self.clusters[cluster].kind.share_output() == Some(index) =>
-                    {
-                        shares.push((cluster, index));
+                    NodeKind::Output { cluster, index } => {
+                        if self.clusters[cluster].kind.share_output() == Some(index) {
+                            shares.push((cluster, index));
+                        }
+                        let i = entry(&mut reached, cluster);
+                        match self.clusters[cluster].kind.output_data_set(index) {
+                            Some(set) => reached[i].2.push(set),
+                            None => reached[i].1 = true,
+                        }
+                    }
+                    NodeKind::Cluster { cluster } => {
+                        entry(&mut reached, cluster);
                     }
                     _ => {}
                 }
                 stack.extend(deps[n].iter().copied());
             }
-            clusters.sort_unstable();
             shares.sort_unstable();
             for (c, _) in &shares {
                 self.clusters[*c].share_services.push(s.node);
             }
-            s.upstream_clusters = clusters;
             s.share_sources = shares;
+            let mut counts = Vec::new();
+            for (c, all, mut sets) in reached {
+                let n_sets = self.clusters[c].kind.data_sets();
+                if all || sets.is_empty() {
+                    counts.extend((0..=n_sets).map(|k| (c, k)));
+                } else {
+                    sets.sort_unstable();
+                    sets.dedup();
+                    counts.push((c, 0));
+                    counts.extend(sets.into_iter().map(|set| (c, 1 + set)));
+                }
+            }
+            counts.sort_unstable();
+            s.data_loss_counts = counts;
         }
         Ok(Model {
             name,

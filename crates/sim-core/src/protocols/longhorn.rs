@@ -1,22 +1,52 @@
-//! A Longhorn volume (`kind = "longhorn"`).
+//! Longhorn volumes (`kind = "longhorn"`).
 //!
-//! The members are the storage nodes (Longhorn nodes with a disk). The
-//! volume keeps `numberOfReplicas` replicas on distinct members (replica
-//! node soft anti-affinity is false by default, longhorn-manager
-//! `types/setting.go`), starting on the first ones in member order.
+//! The members are the storage nodes (Longhorn nodes with a disk). A cluster
+//! is one volume, described by the top-level keys, or several volumes listed
+//! in `volumes` that share the nodes, the settings and the per-node rebuild
+//! limit. HA-FACTS section 5.
+//!
 //! Outputs: `up` (not Faulted: some healthy replica serves I/O, or the
 //! volume has been salvaged or restored) and `healthy` (not Degraded: every
-//! wanted replica healthy). HA-FACTS section 5.
+//! wanted replica healthy). With `volumes`, `up` and `healthy` hold for
+//! every volume at once, and each volume adds `<name>` (up) and
+//! `<name>-healthy`; a volume's data loss counts only for the services that
+//! read its outputs (or the cluster-wide ones).
 //!
-//! - A member going down fails its replica: the replica stops receiving
-//!   writes and is stale from then on.
+//! - Placement: each volume keeps `numberOfReplicas` replicas on distinct
+//!   members (replica node soft anti-affinity is false by default,
+//!   longhorn-manager `types/setting.go`). A volume's `nodes` says where its
+//!   replicas are; otherwise, and for every new replica, the scheduler picks
+//!   the disk with the most usable storage (longhorn-manager
+//!   `scheduler/replica_scheduler.go`, `getDiskWithMostUsableStorage`:
+//!   available minus scheduled minus reserved). The model assumes equal
+//!   disks, so that is the live member with the fewest bytes of replicas
+//!   scheduled on it, ties going to the first in member order (Longhorn
+//!   iterates a map there; the model needs a deterministic choice). With one
+//!   volume, that is the first members in order.
+//! - A member going down fails its replicas: they stop receiving writes and
+//!   are stale from then on.
 //! - Degraded: when a replica failed, Longhorn waits
 //!   `replica-replenishment-wait-interval` (600 s) from LastDegradedAt for
 //!   it to come back; a failed replica whose node returns is reused at once
-//!   (rebuilt from a healthy one); after the wait a new replica is built on
-//!   another live member without one (`scheduler/replica_scheduler.go`).
-//! - A rebuild copies the volume: `size` / `rebuild_throughput`. This model
-//!   takes the full copy also for a reused replica (conservative).
+//!   (rebuilt from a healthy one); after the wait a new replica is scheduled
+//!   on another live member without one (`scheduler/replica_scheduler.go`).
+//! - A rebuild copies the volume: `size` / `rebuild_throughput`, the
+//!   throughput of one rebuild (concurrent rebuilds are assumed not to slow
+//!   each other). This model takes the full copy also for a reused replica
+//!   (conservative).
+//! - Rebuild limit: `concurrent-replica-rebuild-per-node-limit` (default 5,
+//!   `types/setting.go`: "how many replicas on a node can be rebuilt
+//!   simultaneously") counts the rebuilding replicas on the node that
+//!   receives the new copy: `controller/replica_controller.go`
+//!   `CanStartRebuildingReplica` lists the replicas on the rebuilding
+//!   replica's own node (`r.Spec.NodeID`) and refuses to start it while that
+//!   many are rebuilding there. A refused replica waits; the model starts
+//!   waiting rebuilds when a slot on their node frees, first requested
+//!   first, ties by volume order (Longhorn retries on its controller's
+//!   requeue, in no fixed order). The volume stays Degraded meanwhile. The
+//!   value 0 disables rebuilding: `replenishReplicas`
+//!   (`controller/volume_controller.go`) then neither reuses failed
+//!   replicas nor creates new ones, so a degraded volume stays degraded.
 //! - Faulted: no healthy replica left. The data written since the last
 //!   replica failed exists nowhere else. With `auto-salvage` (default true,
 //!   setting.go) the volume comes back from the last replica to fail when
@@ -25,12 +55,11 @@
 //!   up again after `restore_time` (once a member is up) and the writes
 //!   since the last backup are lost ([`ClusterCx::data_loss`]).
 //!
-//! Not modelled: `concurrent-replica-rebuild-per-node-limit` (5, setting.go)
-//! only matters with many volumes rebuilding at once, and one cluster here
-//! is one volume; the volume's engine and attachment (a workload's RWO
-//! reattach wait is in the `deployment`/`statefulset` kinds).
+//! Not modelled: the volume's engine and attachment (a workload's RWO
+//! reattach wait is in the `deployment`/`statefulset` kinds), disk sizes
+//! and the node bandwidth that concurrent rebuilds share.
 
-use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs};
+use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint};
 use crate::dist::Dist;
 use crate::engine::EventId;
 use crate::model::diag::Diagnostic;
@@ -42,19 +71,52 @@ pub const KEYS: &[&str] = &[
     "size",
     "rebuild_throughput",
     "replica-replenishment-wait-interval",
+    "concurrent-replica-rebuild-per-node-limit",
     "auto-salvage",
     "restore_time",
+    "volumes",
 ];
+
+/// Keys of one entry of `volumes`; `numberOfReplicas` and `size` default to
+/// the cluster's.
+pub const VOLUME_KEYS: &[&str] = &["name", "numberOfReplicas", "size", "nodes"];
+
+/// The simulation tracks a cluster's outputs in a 64-bit mask: `up`,
+/// `healthy` and two per volume.
+const MAX_VOLUMES: usize = 30;
+
+#[derive(Debug, Clone)]
+pub struct Volume {
+    pub name: String,
+    pub replicas: usize,
+    /// Bytes of data to copy in a rebuild.
+    pub size: u64,
+    /// Members holding the replicas at the start, in member indices.
+    pub placement: Vec<usize>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Longhorn {
     pub nodes: usize,
-    pub replicas: usize,
-    pub size: u64,
+    pub volumes: Vec<Volume>,
+    /// Declared with `volumes`: per-volume outputs and data-loss counts.
+    pub named: bool,
     pub throughput: u64,
     pub wait: Nanos,
+    /// `concurrent-replica-rebuild-per-node-limit`; 0 disables rebuilding.
+    pub rebuild_limit: usize,
     pub auto_salvage: bool,
     pub restore: Dist,
+}
+
+/// The scheduler's choice among `candidates` on equal disks: the member
+/// with the fewest bytes of replicas scheduled on it (`load`).
+fn least_loaded(load: &[u64], candidates: impl Iterator<Item = usize>) -> Option<usize> {
+    // Strictly fewer bytes wins, so ties keep the first member in order.
+    candidates.fold(None, |best: Option<usize>, m| match best {
+        Some(b) if load[b] <= load[m] => Some(b),
+        _ => Some(m),
+    })
 }
 
 impl Longhorn {
@@ -63,16 +125,25 @@ impl Longhorn {
         inputs: &mut Inputs<'_>,
     ) -> Result<Self, Diagnostic> {
         let n = inputs.n_members();
+        let names: Vec<String> = inputs.refs[..n]
+            .iter()
+            .map(|(m, _)| m.to_string())
+            .collect();
         // numberOfReplicas 3 (longhorn-manager types/setting.go).
         let replicas = f.int("numberOfReplicas", 1, 20)?.unwrap_or(3) as usize;
-        if replicas > n {
-            return Err(f
-                .src
+        let too_many = |f: &Fields<'_, '_>, at: crate::model::tree::Span, r: usize| {
+            f.src
                 .error(
-                    f.raw("numberOfReplicas").map_or(f.span.clone(), |v| v.span.clone()),
-                    format!("{replicas} replicas need {replicas} storage nodes, but there are {n} members"),
+                    at,
+                    format!("{r} replicas need {r} storage nodes, but there are {n} members"),
                 )
-                .with_help("replicas go on distinct nodes (replica node soft anti-affinity is false by default)"));
+                .with_help("replicas go on distinct nodes (replica node soft anti-affinity is false by default)")
+        };
+        if replicas > n {
+            let at = f
+                .raw("numberOfReplicas")
+                .map_or(f.span.clone(), |v| v.span.clone());
+            return Err(too_many(f, at, replicas));
         }
         // ASSUMPTION: a 10 GiB volume (set `size` to the PVC's used data).
         let size =
@@ -94,6 +165,12 @@ impl Longhorn {
         let wait = f
             .duration("replica-replenishment-wait-interval")?
             .unwrap_or(600 * NANOS_PER_SEC);
+        // concurrent-replica-rebuild-per-node-limit 5 (setting.go,
+        // SettingDefinitionConcurrentReplicaRebuildPerNodeLimit); 0 disables
+        // rebuilding. Longhorn takes any non-negative integer.
+        let rebuild_limit = f
+            .int("concurrent-replica-rebuild-per-node-limit", 0, 1_000_000)?
+            .unwrap_or(5) as usize;
         // auto-salvage true (setting.go).
         let auto_salvage = f.bool("auto-salvage")?.unwrap_or(true);
         // ASSUMPTION: restoring a volume from backup takes a few hours of
@@ -102,20 +179,139 @@ impl Longhorn {
             mu: libm::log(3.0 * NANOS_PER_HOUR as f64),
             sigma: 0.8,
         });
+
+        // The volumes: one unnamed volume from the keys above, or a list.
+        let list = f.raw("volumes").map(|v| v.span.clone());
+        let named = list.is_some();
+        let tables = f.tables("volumes")?.unwrap_or_default();
+        if let Some(at) = list {
+            if tables.is_empty() {
+                return Err(f
+                    .src
+                    .error(at, "`volumes` lists no volume")
+                    .with_help("add for example `volumes = [{ name = \"pg-data\", size = \"50Gi\" }]`, or remove it for one volume"));
+            }
+            if tables.len() > MAX_VOLUMES {
+                return Err(f
+                    .src
+                    .error(
+                        at,
+                        format!(
+                            "a longhorn cluster model supports at most {MAX_VOLUMES} volumes, this one lists {}",
+                            tables.len()
+                        ),
+                    )
+                    .with_help("split the volumes over several longhorn clusters (the rebuild limit then applies per cluster)"));
+            }
+        }
+        let mut volumes: Vec<Volume> = Vec::new();
+        // Bytes of replicas scheduled per member, for default placement.
+        let mut load = vec![0u64; n];
+        if !named {
+            volumes.push(Volume {
+                name: "volume".into(),
+                replicas,
+                size,
+                placement: Vec::new(),
+            });
+        }
+        // Output names already taken, to keep every name unique.
+        let mut taken: Vec<String> = vec!["up".into(), "healthy".into()];
+        for t in tables {
+            let path = format!("{}.volumes[{}]", f.path, volumes.len());
+            let mut vf = Fields::new(f.src, t, path)?;
+            let (name, nv) = super::entry_name(&mut vf, "volume", "\"pg-data\"")?;
+            let healthy_name = format!("{name}-healthy");
+            if taken.iter().any(|o| *o == name || *o == healthy_name) {
+                return Err(f
+                    .src
+                    .error(
+                        nv.span.clone(),
+                        format!("volume name `{name}` clashes with an output of this cluster"),
+                    )
+                    .with_help(format!(
+                        "each volume gives the outputs `{name}` and `{healthy_name}`; taken so far: {}",
+                        taken.join(", ")
+                    )));
+            }
+            let r = vf
+                .int("numberOfReplicas", 1, 20)?
+                .map_or(replicas, |x| x as usize);
+            if r > n {
+                let at = vf
+                    .raw("numberOfReplicas")
+                    .map_or(t.span.clone(), |v| v.span.clone());
+                return Err(too_many(&vf, at, r));
+            }
+            let vsize =
+                super::quantity(&mut vf, "size", super::BYTES, super::parse_bytes)?.unwrap_or(size);
+            let placement = match vf.strings("nodes")? {
+                None => Vec::new(),
+                Some(list) => {
+                    let mut placed = Vec::new();
+                    for (s, v) in &list {
+                        let m = super::member_index(f, &names, s, v)?;
+                        if placed.contains(&m) {
+                            return Err(f
+                                .src
+                                .error(v.span.clone(), format!("`{s}` is listed twice"))
+                                .with_help("a volume's replicas go on distinct nodes"));
+                        }
+                        placed.push(m);
+                    }
+                    if placed.len() != r {
+                        let at = vf.raw("nodes").map_or(t.span.clone(), |v| v.span.clone());
+                        return Err(f.src.error(
+                            at,
+                            format!(
+                                "volume `{name}` lists {} nodes for {r} replicas (numberOfReplicas)",
+                                placed.len()
+                            ),
+                        ));
+                    }
+                    placed
+                }
+            };
+            vf.finish(VOLUME_KEYS)?;
+            taken.push(name.to_string());
+            taken.push(healthy_name);
+            volumes.push(Volume {
+                name: name.to_string(),
+                replicas: r,
+                size: vsize,
+                placement,
+            });
+        }
+        // Default placement, volume by volume in order, as the scheduler
+        // would do it on equal disks: most usable storage first.
+        for vol in volumes.iter_mut() {
+            if vol.placement.is_empty() {
+                for _ in 0..vol.replicas {
+                    let free = (0..n).filter(|m| !vol.placement.contains(m));
+                    if let Some(m) = least_loaded(&load, free) {
+                        vol.placement.push(m);
+                    }
+                }
+            }
+            for m in &vol.placement {
+                load[*m] += vol.size;
+            }
+        }
         Ok(Longhorn {
             nodes: n,
-            replicas,
-            size,
+            volumes,
+            named,
             throughput,
             wait,
+            rebuild_limit,
             auto_salvage,
             restore,
         })
     }
 
-    /// size / rebuild_throughput.
-    pub fn rebuild_time(&self) -> Nanos {
-        (u128::from(self.size) * u128::from(NANOS_PER_SEC) / u128::from(self.throughput))
+    /// size / rebuild_throughput for volume `v`.
+    pub fn rebuild_time(&self, v: usize) -> Nanos {
+        (u128::from(self.volumes[v].size) * u128::from(NANOS_PER_SEC) / u128::from(self.throughput))
             .min(u128::from(u64::MAX / 4)) as Nanos
     }
 }
@@ -127,25 +323,63 @@ impl ClusterKind for Longhorn {
     fn outputs(&self) -> &'static [&'static str] {
         &["up", "healthy"]
     }
+    fn output_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.outputs().iter().map(|o| o.to_string()).collect();
+        if self.named {
+            for v in &self.volumes {
+                out.push(v.name.clone());
+                out.push(format!("{}-healthy", v.name));
+            }
+        }
+        out
+    }
+    fn data_sets(&self) -> usize {
+        if self.named {
+            self.volumes.len()
+        } else {
+            0
+        }
+    }
+    fn output_data_set(&self, i: usize) -> Option<usize> {
+        (self.named && i >= 2).then(|| (i - 2) / 2)
+    }
+    fn lint(&self) -> Vec<Lint> {
+        let mut out = Vec::new();
+        if self.rebuild_limit == 0 {
+            out.push(Lint {
+                message: "`concurrent-replica-rebuild-per-node-limit = 0` disables replica rebuilding: a degraded volume never gets its replicas back".into(),
+                rule: "longhorn-manager types/setting.go: \"when the value is 0, it means disabling the replica rebuilding\"; volume_controller.go replenishReplicas then skips replenishment".into(),
+            });
+        }
+        out
+    }
     fn new_state(&self) -> Box<dyn ClusterState> {
         Box::new(LhState {
             cfg: self.clone(),
             up: vec![true; self.nodes],
-            rep: (0..self.nodes)
-                .map(|i| {
-                    if i < self.replicas {
-                        Rep::Healthy
-                    } else {
-                        Rep::None
-                    }
+            vols: self
+                .volumes
+                .iter()
+                .map(|v| Vol {
+                    rep: (0..self.nodes)
+                        .map(|m| {
+                            if v.placement.contains(&m) {
+                                Rep::Healthy
+                            } else {
+                                Rep::None
+                            }
+                        })
+                        .collect(),
+                    faulted: false,
+                    last_failed: None,
+                    restore: None,
+                    restore_due: false,
+                    degraded_since: None,
+                    replenish: None,
                 })
                 .collect(),
-            faulted: false,
-            last_failed: None,
-            restore: None,
-            restore_due: false,
-            degraded_since: None,
-            replenish: None,
+            running: vec![0; self.nodes],
+            queue: Vec::new(),
             started: false,
         })
     }
@@ -155,14 +389,14 @@ impl ClusterKind for Longhorn {
 enum Rep {
     None,
     Healthy,
+    /// Scheduled, waiting for a rebuild slot on its member.
+    Queued,
     Rebuilding(EventId),
     /// On a down member: stale, may be reused when it returns.
     Failed,
 }
 
-struct LhState {
-    cfg: Longhorn,
-    up: Vec<bool>,
+struct Vol {
     rep: Vec<Rep>,
     faulted: bool,
     /// The member whose replica failed last (the freshest data).
@@ -172,134 +406,273 @@ struct LhState {
     restore_due: bool,
     degraded_since: Option<Nanos>,
     replenish: Option<EventId>,
-    started: bool,
 }
 
-const REBUILT: u64 = 1 << 32;
-const REPLENISH: u64 = 2 << 32;
-const RESTORE: u64 = 3 << 32;
-
-impl LhState {
+impl Vol {
     fn count(&self, f: impl Fn(Rep) -> bool) -> usize {
         self.rep.iter().filter(|r| f(**r)).count()
     }
+    /// Replicas that are or will be healthy without a new replica.
+    fn active(&self) -> usize {
+        self.count(|x| matches!(x, Rep::Healthy | Rep::Queued | Rep::Rebuilding(_)))
+    }
+}
 
-    fn rebuild(&mut self, cx: &mut ClusterCx<'_>, m: usize) {
-        let d = self.cfg.rebuild_time();
-        self.rep[m] = Rep::Rebuilding(cx.schedule(d, REBUILT | m as u64));
-        let who = super::name(cx, m);
-        cx.trace(|| format!("rebuilding a replica on {who}: {}", Human(d)));
+struct LhState {
+    cfg: Longhorn,
+    up: Vec<bool>,
+    vols: Vec<Vol>,
+    /// Per member: rebuilds running with it as the receiving node.
+    running: Vec<usize>,
+    /// Rebuilds waiting for a slot, as (requested at, volume, member),
+    /// sorted: the order in which they start; with whether the timeline
+    /// already said it waits.
+    queue: Vec<((Nanos, usize, usize), bool)>,
+    started: bool,
+}
+
+// Timer tags: the kind in the top byte, the volume in bits 24-47, the
+// member in bits 0-23.
+const REBUILT: u64 = 1 << 56;
+const REPLENISH: u64 = 2 << 56;
+const RESTORE: u64 = 3 << 56;
+
+fn tag(kind: u64, v: usize, m: usize) -> u64 {
+    kind | (v as u64) << 24 | m as u64
+}
+
+impl LhState {
+    /// The volume's name for the timeline (empty for a single volume).
+    fn label(&self, cx: &ClusterCx<'_>, v: usize) -> String {
+        if self.cfg.named && cx.tracing() {
+            format!("volume {}: ", self.cfg.volumes[v].name)
+        } else {
+            String::new()
+        }
     }
 
-    fn recover_from(&mut self, cx: &mut ClusterCx<'_>, members: Vec<usize>, how: &str) {
-        self.faulted = false;
-        if let Some(id) = self.restore.take() {
+    /// Asks for a rebuild of volume `v` on member `m`: it waits for a slot
+    /// on `m` ([`LhState::start_queued`] starts it).
+    fn request(&mut self, cx: &mut ClusterCx<'_>, v: usize, m: usize) {
+        self.vols[v].rep[m] = Rep::Queued;
+        let key = (cx.now(), v, m);
+        let at = self.queue.partition_point(|q| q.0 < key);
+        self.queue.insert(at, (key, false));
+    }
+
+    /// Starts waiting rebuilds, in queue order, whose member has a free
+    /// slot.
+    fn start_queued(&mut self, cx: &mut ClusterCx<'_>) {
+        let limit = self.cfg.rebuild_limit;
+        let mut i = 0;
+        while i < self.queue.len() {
+            let ((since, v, m), told) = self.queue[i];
+            if self.running[m] >= limit {
+                if !told {
+                    self.queue[i].1 = true;
+                    let (who, label) = (super::name(cx, m), self.label(cx, v));
+                    cx.trace(|| {
+                        format!("{label}rebuild on {who} waits for a slot: {limit} already running there (concurrent-replica-rebuild-per-node-limit)")
+                    });
+                }
+                i += 1;
+                continue;
+            }
+            self.queue.remove(i);
+            self.running[m] += 1;
+            let d = self.cfg.rebuild_time(v);
+            self.vols[v].rep[m] = Rep::Rebuilding(cx.schedule(d, tag(REBUILT, v, m)));
+            let (who, label) = (super::name(cx, m), self.label(cx, v));
+            let waited = cx.now() - since;
+            cx.trace(|| {
+                let queued = if waited > 0 {
+                    format!(" (after waiting {} for a slot)", Human(waited))
+                } else {
+                    String::new()
+                };
+                format!("{label}rebuilding a replica on {who}: {}{queued}", Human(d))
+            });
+        }
+    }
+
+    /// Stops a waiting or running rebuild of volume `v` on member `m`,
+    /// freeing its slot, and leaves the replica as `to`.
+    fn stop_rebuild(&mut self, cx: &mut ClusterCx<'_>, v: usize, m: usize, to: Rep) {
+        match self.vols[v].rep[m] {
+            Rep::Rebuilding(id) => {
+                cx.cancel(id);
+                self.running[m] -= 1;
+            }
+            Rep::Queued => self.queue.retain(|q| (q.0 .1, q.0 .2) != (v, m)),
+            _ => return,
+        }
+        self.vols[v].rep[m] = to;
+    }
+
+    /// Bytes of replicas scheduled on each member, over every volume.
+    fn load(&self) -> Vec<u64> {
+        let mut load = vec![0; self.up.len()];
+        for (v, vol) in self.vols.iter().enumerate() {
+            for (m, r) in vol.rep.iter().enumerate() {
+                if *r != Rep::None {
+                    load[m] += self.cfg.volumes[v].size;
+                }
+            }
+        }
+        load
+    }
+
+    fn recover_from(&mut self, cx: &mut ClusterCx<'_>, v: usize, members: Vec<usize>, how: &str) {
+        let vol = &mut self.vols[v];
+        vol.faulted = false;
+        if let Some(id) = vol.restore.take() {
             cx.cancel(id);
         }
-        self.restore_due = false;
-        for r in self.rep.iter_mut() {
+        vol.restore_due = false;
+        for r in vol.rep.iter_mut() {
             *r = Rep::None;
         }
         for m in members {
-            self.rep[m] = Rep::Healthy;
+            vol.rep[m] = Rep::Healthy;
         }
-        self.degraded_since = None;
-        let how = how.to_string();
-        cx.trace(|| format!("volume {how}"));
+        vol.degraded_since = None;
+        let how = format!("{}volume {how}", self.label(cx, v));
+        cx.trace(|| how);
     }
 
     fn settle(&mut self, cx: &mut ClusterCx<'_>) {
-        let r = self.cfg.replicas;
-        if self.faulted {
+        for v in 0..self.vols.len() {
+            self.settle_volume(cx, v);
+        }
+        self.start_queued(cx);
+        self.publish(cx);
+    }
+
+    fn settle_volume(&mut self, cx: &mut ClusterCx<'_>, v: usize) {
+        let r = self.cfg.volumes[v].replicas;
+        if self.vols[v].faulted {
             if self.cfg.auto_salvage {
-                if let Some(m) = self.last_failed.filter(|m| self.up[*m]) {
+                let last = self.vols[v].last_failed.filter(|m| self.up[*m]);
+                if let Some(m) = last {
                     self.recover_from(
                         cx,
+                        v,
                         vec![m],
                         "salvaged from the last replica (auto-salvage): no data lost",
                     );
                 }
             }
-            if self.faulted && self.restore_due {
-                let live: Vec<usize> = (0..self.up.len()).filter(|m| self.up[*m]).take(r).collect();
+            if self.vols[v].faulted && self.vols[v].restore_due {
+                // A restored volume is a new volume: its old replicas are
+                // gone and the new ones are scheduled like any other.
+                for x in self.vols[v].rep.iter_mut() {
+                    *x = Rep::None;
+                }
+                let mut load = self.load();
+                let mut live: Vec<usize> = Vec::new();
+                for _ in 0..r {
+                    let pick = least_loaded(
+                        &load,
+                        (0..self.up.len()).filter(|m| self.up[*m] && !live.contains(m)),
+                    );
+                    if let Some(m) = pick {
+                        load[m] += self.cfg.volumes[v].size;
+                        live.push(m);
+                    }
+                }
                 if !live.is_empty() {
-                    cx.data_loss();
+                    if self.cfg.named {
+                        cx.data_loss_in(v);
+                    } else {
+                        cx.data_loss();
+                    }
                     self.recover_from(
                         cx,
+                        v,
                         live,
                         "restored from backup: writes since the last backup are lost",
                     );
                 }
             }
-            if self.faulted {
-                self.publish(cx);
+            if self.vols[v].faulted {
                 return;
             }
         }
-        let healthy = self.count(|x| x == Rep::Healthy);
-        if healthy == 0 {
-            self.faulted = true;
-            for m in 0..self.rep.len() {
-                if let Rep::Rebuilding(id) = self.rep[m] {
-                    cx.cancel(id);
-                    self.rep[m] = Rep::None;
-                }
+        if self.vols[v].count(|x| x == Rep::Healthy) == 0 {
+            self.vols[v].faulted = true;
+            for m in 0..self.up.len() {
+                self.stop_rebuild(cx, v, m, Rep::None);
             }
-            if let Some(id) = self.replenish.take() {
+            if let Some(id) = self.vols[v].replenish.take() {
                 cx.cancel(id);
             }
             let d = cx.sample(&self.cfg.restore);
+            let label = self.label(cx, v);
             cx.trace(|| {
                 format!(
-                    "no healthy replica left: volume Faulted; restore from backup would take {}",
+                    "{label}no healthy replica left: volume Faulted; restore from backup would take {}",
                     Human(d)
                 )
             });
-            self.restore = Some(cx.schedule(d, RESTORE));
-            self.publish(cx);
+            self.vols[v].restore = Some(cx.schedule(d, tag(RESTORE, v, 0)));
             return;
         }
         let now = cx.now();
-        let active = |s: &Self| s.count(|x| matches!(x, Rep::Healthy | Rep::Rebuilding(_)));
-        if active(self) < r {
-            let since = *self.degraded_since.get_or_insert(now);
+        // Rebuilding disabled (limit 0): replenishReplicas returns before
+        // reusing or creating any replica.
+        if self.vols[v].active() < r && self.cfg.rebuild_limit > 0 {
+            let since = *self.vols[v].degraded_since.get_or_insert(now);
             // A failed replica whose node is back is reused at once.
-            for m in 0..self.rep.len() {
-                if active(self) < r && self.rep[m] == Rep::Failed && self.up[m] {
-                    self.rebuild(cx, m);
+            for m in 0..self.up.len() {
+                if self.vols[v].active() < r && self.vols[v].rep[m] == Rep::Failed && self.up[m] {
+                    self.request(cx, v, m);
                 }
             }
-            if active(self) < r {
+            if self.vols[v].active() < r {
                 if now >= since + self.cfg.wait {
-                    for m in 0..self.rep.len() {
-                        if active(self) < r && self.rep[m] == Rep::None && self.up[m] {
-                            // The new replica replaces a failed one.
-                            if let Some(old) =
-                                (0..self.rep.len()).find(|o| self.rep[*o] == Rep::Failed)
-                            {
-                                self.rep[old] = Rep::None;
-                            }
-                            self.rebuild(cx, m);
+                    while self.vols[v].active() < r {
+                        let load = self.load();
+                        let vol = &self.vols[v];
+                        let pick = least_loaded(
+                            &load,
+                            (0..self.up.len()).filter(|m| vol.rep[*m] == Rep::None && self.up[*m]),
+                        );
+                        let Some(m) = pick else { break };
+                        // The new replica replaces a failed one.
+                        if let Some(old) = vol.rep.iter().position(|x| *x == Rep::Failed) {
+                            self.vols[v].rep[old] = Rep::None;
                         }
+                        self.request(cx, v, m);
                     }
-                } else if self.replenish.is_none() {
-                    self.replenish = Some(cx.schedule(since + self.cfg.wait - now, REPLENISH));
+                } else if self.vols[v].replenish.is_none() {
+                    self.vols[v].replenish =
+                        Some(cx.schedule(since + self.cfg.wait - now, tag(REPLENISH, v, 0)));
                 }
             }
         }
-        if self.count(|x| x == Rep::Healthy) >= r {
-            self.degraded_since = None;
-            if let Some(id) = self.replenish.take() {
+        if self.vols[v].count(|x| x == Rep::Healthy) >= r {
+            self.vols[v].degraded_since = None;
+            if let Some(id) = self.vols[v].replenish.take() {
                 cx.cancel(id);
             }
         }
-        self.publish(cx);
     }
 
     fn publish(&mut self, cx: &mut ClusterCx<'_>) {
-        let healthy = self.count(|x| x == Rep::Healthy);
-        cx.set_output(0, !self.faulted && healthy > 0);
-        cx.set_output(1, !self.faulted && healthy >= self.cfg.replicas);
+        let (mut all_up, mut all_healthy) = (true, true);
+        for (v, vol) in self.vols.iter().enumerate() {
+            let healthy = vol.count(|x| x == Rep::Healthy);
+            let up = !vol.faulted && healthy > 0;
+            let full = !vol.faulted && healthy >= self.cfg.volumes[v].replicas;
+            all_up &= up;
+            all_healthy &= full;
+            if self.cfg.named {
+                cx.set_output(2 + 2 * v, up);
+                cx.set_output(3 + 2 * v, full);
+            }
+        }
+        cx.set_output(0, all_up);
+        cx.set_output(1, all_healthy);
     }
 }
 
@@ -314,16 +687,13 @@ impl ClusterState for LhState {
             }
             self.up[m] = up;
             if !up {
-                match self.rep[m] {
-                    Rep::Healthy => {
-                        self.rep[m] = Rep::Failed;
-                        self.last_failed = Some(m);
+                for v in 0..self.vols.len() {
+                    if self.vols[v].rep[m] == Rep::Healthy {
+                        self.vols[v].rep[m] = Rep::Failed;
+                        self.vols[v].last_failed = Some(m);
+                    } else {
+                        self.stop_rebuild(cx, v, m, Rep::Failed);
                     }
-                    Rep::Rebuilding(id) => {
-                        cx.cancel(id);
-                        self.rep[m] = Rep::Failed;
-                    }
-                    _ => {}
                 }
             }
         }
@@ -331,17 +701,19 @@ impl ClusterState for LhState {
     }
 
     fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: u64) {
-        let m = (tag & 0xffff_ffff) as usize;
-        match tag & !0xffff_ffff {
+        let m = (tag & 0xff_ffff) as usize;
+        let v = ((tag >> 24) & 0xff_ffff) as usize;
+        match tag & (0xff << 56) {
             REBUILT => {
-                self.rep[m] = Rep::Healthy;
-                let who = super::name(cx, m);
-                cx.trace(|| format!("replica on {who} rebuilt"));
+                self.vols[v].rep[m] = Rep::Healthy;
+                self.running[m] -= 1;
+                let (who, label) = (super::name(cx, m), self.label(cx, v));
+                cx.trace(|| format!("{label}replica on {who} rebuilt"));
             }
-            REPLENISH => self.replenish = None,
+            REPLENISH => self.vols[v].replenish = None,
             RESTORE => {
-                self.restore = None;
-                self.restore_due = true;
+                self.vols[v].restore = None;
+                self.vols[v].restore_due = true;
             }
             _ => {}
         }

@@ -19,9 +19,10 @@
 //!   retry_timeout), leader race, synchronous mode, failsafe mode, and a
 //!   plain primary/replica pair promoted by hand (`kind = "patroni"`,
 //!   `kind = "postgres-manual"`).
-//! - [`longhorn`]: a Longhorn volume's replicas, replenishment wait,
-//!   rebuilds, Degraded/Faulted states, auto-salvage and restore from backup
-//!   (`kind = "longhorn"`).
+//! - [`longhorn`]: Longhorn volumes (one, or several sharing the nodes):
+//!   replicas, replenishment wait, rebuilds behind the per-node concurrent
+//!   rebuild limit, Degraded/Faulted states, auto-salvage and restore from
+//!   backup, data loss per volume (`kind = "longhorn"`).
 //! - [`kubernetes`]: Deployments and StatefulSets: node-monitor grace period,
 //!   NoExecute eviction after `tolerationSeconds`, scheduling with requests,
 //!   capacity and pod anti-affinity, RWO volume detach, Recreate and
@@ -90,6 +91,52 @@ pub(crate) fn per_member_ints(
             x.span.clone(),
             format!("`{}.{key}` takes integers from {min} to {max}", f.path),
         )),
+    })
+}
+
+/// Reads the `name` of a list entry (Proxmox `vms`, Longhorn `volumes`):
+/// required, and usable as an output name (letters, digits, `-`, `_`).
+/// `what` names the entry in messages ("VM"), `example` is shown when the
+/// name is missing.
+pub(crate) fn entry_name<'t>(
+    vf: &mut Fields<'t, '_>,
+    what: &str,
+    example: &str,
+) -> Result<(&'t str, &'t crate::model::tree::Value), Diagnostic> {
+    let (name, v) = vf
+        .string("name")?
+        .ok_or_else(|| vf.missing("name", example))?;
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    {
+        return Err(vf
+            .src
+            .error(
+                v.span.clone(),
+                format!("`{name}` is not a valid {what} name"),
+            )
+            .with_help("use letters, digits, `-` and `_`"));
+    }
+    Ok((name, v))
+}
+
+/// The index of member `name` in `members`, or an error at `at` listing
+/// the members.
+pub(crate) fn member_index(
+    f: &Fields<'_, '_>,
+    members: &[String],
+    name: &str,
+    at: &crate::model::tree::Value,
+) -> Result<usize, Diagnostic> {
+    members.iter().position(|m| m == name).ok_or_else(|| {
+        f.src
+            .error(
+                at.span.clone(),
+                format!("`{name}` is not a member of this cluster"),
+            )
+            .with_help(format!("members: {}", members.join(", ")))
     })
 }
 

@@ -215,34 +215,15 @@ impl ProxmoxHa {
         let mut vms = Vec::new();
         for t in f.tables("vms")?.unwrap_or_default() {
             let mut vf = Fields::new(f.src, t, format!("{}.vms[{}]", f.path, vms.len()))?;
-            let (name, nv) = vf
-                .string("name")?
-                .ok_or_else(|| vf.missing("name", "\"nextcloud\""))?;
-            if name.is_empty()
-                || !name
-                    .bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-            {
-                return Err(f
-                    .src
-                    .error(nv.span.clone(), format!("`{name}` is not a valid VM name")));
-            }
+            let (name, nv) = super::entry_name(&mut vf, "VM", "\"nextcloud\"")?;
             if name == "quorum" || vms.iter().any(|v: &HaVm| v.name == name) {
                 return Err(f.src.error(
                     nv.span.clone(),
                     format!("VM name `{name}` is used twice (or is `quorum`)"),
                 ));
             }
-            let node = |s: &str, v: &crate::model::tree::Value| {
-                names.iter().position(|m| m == s).ok_or_else(|| {
-                    f.src
-                        .error(
-                            v.span.clone(),
-                            format!("`{s}` is not a member of this cluster"),
-                        )
-                        .with_help(format!("members: {}", names.join(", ")))
-                })
-            };
+            let node =
+                |s: &str, v: &crate::model::tree::Value| super::member_index(f, &names, s, v);
             let group_given = vf.raw("group").is_some();
             let group = match vf.strings("group")? {
                 Some(list) if !list.is_empty() => list

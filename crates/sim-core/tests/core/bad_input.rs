@@ -180,6 +180,103 @@ fn structural_mistakes() {
     .contains("a string"));
 }
 
+#[test]
+fn longhorn_volume_mistakes() {
+    // Three storage nodes; `keys` go on line 7, the service's `requires` on 9.
+    let lh = |keys: &str, requires: &str| {
+        format!(
+            "[hosts.n1]\n[hosts.n2]\n[hosts.n3]\n[clusters.lh]\nkind = \"longhorn\"\nmembers = [\"n1\", \"n2\", \"n3\"]\n{keys}\n[services.s]\nrequires = \"{requires}\"\n"
+        )
+    };
+    // (keys, requires, line, snippet, message)
+    let cases: &[(&str, &str, usize, &str, &str)] = &[
+        // A service naming a volume the cluster does not have.
+        (
+            r#"volumes = [{ name = "pg-data" }]"#,
+            "lh.pg-dta",
+            9,
+            "lh.pg-dta",
+            "has no state `pg-dta`",
+        ),
+        (
+            r#"volumes = [{ name = "a", numberOfReplicas = 4 }]"#,
+            "lh",
+            7,
+            "4",
+            "4 replicas need 4 storage nodes, but there are 3 members",
+        ),
+        (
+            "concurrent-replica-rebuild-per-node-limit = -1",
+            "lh",
+            7,
+            "-1",
+            "out of range (0 to",
+        ),
+        (
+            r#"volumes = [{ name = "b" }, { name = "b-healthy" }]"#,
+            "lh",
+            7,
+            r#""b-healthy""#,
+            "volume name `b-healthy` clashes with an output",
+        ),
+        (
+            r#"volumes = [{ name = "up" }]"#,
+            "lh",
+            7,
+            r#""up""#,
+            "clashes with an output",
+        ),
+        (
+            r#"volumes = [{ name = "a b" }]"#,
+            "lh",
+            7,
+            r#""a b""#,
+            "not a valid volume name",
+        ),
+        (
+            r#"volumes = [{ name = "a", nodes = ["n1", "n4", "n2"] }]"#,
+            "lh",
+            7,
+            r#""n4""#,
+            "`n4` is not a member of this cluster",
+        ),
+        (
+            r#"volumes = [{ name = "a", nodes = ["n1"] }]"#,
+            "lh",
+            7,
+            r#"["n1"]"#,
+            "lists 1 nodes for 3 replicas",
+        ),
+        (
+            r#"volumes = [{ name = "a", sise = "1Gi" }]"#,
+            "lh",
+            7,
+            "sise",
+            "unknown key `sise`",
+        ),
+        ("volumes = []", "lh", 7, "[]", "lists no volume"),
+    ];
+    for (keys, requires, line, snippet, says) in cases {
+        assert_located(&lh(keys, requires), *line, snippet, says);
+    }
+    // Second occurrences: the column tells which one is meant.
+    for (keys, at, says) in [
+        (
+            r#"volumes = [{ name = "a" }, { name = "a" }]"#,
+            "bad.toml:7:37",
+            "volume name `a` clashes",
+        ),
+        (
+            r#"volumes = [{ name = "a", nodes = ["n1", "n1", "n2"] }]"#,
+            "bad.toml:7:41",
+            "`n1` is listed twice",
+        ),
+    ] {
+        let e = err(&lh(keys, "lh")).to_string();
+        assert!(e.contains(at) && e.contains(says), "{e}");
+    }
+}
+
 /// A deterministic mutation fuzzer over the bundled models and the test
 /// models above: byte flips, deletions, duplications and truncations. No
 /// mutant may panic; each must load or return located diagnostics. (The

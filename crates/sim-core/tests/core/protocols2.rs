@@ -562,6 +562,268 @@ fn longhorn_two_replicas_and_larger_volumes_lose_data_more_often() {
     );
 }
 
+/// A longhorn cluster `lh` with several volumes on nodes n1..n`nodes`;
+/// `volumes` are (name, extra keys of the entry). Each volume gets the
+/// services `<name>` (reads `lh.<name>`) and `<name>-healthy`, and the
+/// service `all` reads the cluster-wide `lh.up`.
+fn longhorn_volumes_model(
+    nodes: usize,
+    failures: &str,
+    extra: &str,
+    volumes: &[(&str, &str)],
+) -> String {
+    let mut t = String::new();
+    let mut names = Vec::new();
+    for i in 1..=nodes {
+        t.push_str(&format!("[hosts.n{i}]\nfailures = [{failures}]\n"));
+        names.push(format!("\"n{i}\""));
+    }
+    let entries: Vec<String> = volumes
+        .iter()
+        .map(|(name, keys)| format!("{{ name = \"{name}\"{keys} }}"))
+        .collect();
+    t.push_str(&format!(
+        "[clusters.lh]\nkind = \"longhorn\"\nmembers = [{}]\n{extra}\nvolumes = [{}]\n[services.all]\nrequires = \"lh.up\"\n",
+        names.join(", "),
+        entries.join(", ")
+    ));
+    for (name, _) in volumes {
+        t.push_str(&format!(
+            "[services.{name}]\nrequires = \"lh.{name}\"\n[services.{name}-healthy]\nrequires = \"lh.{name}-healthy\"\n"
+        ));
+    }
+    t
+}
+
+fn service(model: &Model, name: &str) -> usize {
+    model
+        .services
+        .iter()
+        .position(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no service {name}"))
+}
+
+#[test]
+fn longhorn_rebuild_limit_serialises_rebuilds_on_the_receiving_node() {
+    let seed = 304;
+    // Four 10 GiB volumes with their 3 replicas on n1-n3; n4 is empty.
+    // n1 dies for good at 10 s: after the 600 s replenishment wait every
+    // volume needs a new replica, and n4 is the only node without one, so
+    // all four rebuilds want a slot on n4. One rebuild takes
+    // T = 10 GiB / 100 MB/s = 107.4 s. With
+    // concurrent-replica-rebuild-per-node-limit = 1 they run one after the
+    // other, in volume order: volume i is healthy again at
+    // 10 s + 600 s + (i+1) T. With a limit of 4 (or the default 5) they run
+    // together: every volume at 10 s + 600 s + T. The volumes stay up.
+    let t = (10u64 << 30) * S / 100_000_000;
+    let vols: Vec<(&str, &str)> = ["v0", "v1", "v2", "v3"]
+        .iter()
+        .map(|v| (*v, ", nodes = [\"n1\", \"n2\", \"n3\"]"))
+        .collect();
+    let run = |limit: &str, faults: &[(&str, Nanos, bool)]| {
+        let model = load(
+            "lh.toml",
+            &longhorn_volumes_model(
+                4,
+                "",
+                &format!("size = \"10Gi\"\nrebuild_throughput = \"100MB/s\"\n{limit}"),
+                &vols,
+            ),
+        )
+        .unwrap();
+        let outs = scenario(&model, seed, 2, 3 * 3600 * S, faults);
+        let healthy: Vec<usize> = vols
+            .iter()
+            .map(|(v, _)| service(&model, &format!("{v}-healthy")))
+            .collect();
+        for o in &outs {
+            assert_eq!(
+                o.services[service(&model, "all")].downtime,
+                0,
+                "seed {seed}"
+            );
+        }
+        healthy
+            .iter()
+            .map(|k| {
+                let d = outs[0].services[*k].downtime;
+                assert!(
+                    outs.iter().all(|o| o.services[*k].downtime == d),
+                    "seed {seed}"
+                );
+                d
+            })
+            .collect::<Vec<Nanos>>()
+    };
+    let dies = [("n1", 10 * S, true)];
+    let serial = run("concurrent-replica-rebuild-per-node-limit = 1", &dies);
+    let expected: Vec<Nanos> = (1..=4).map(|k| 600 * S + k * t).collect();
+    assert_eq!(serial, expected, "seed {seed}: limit 1");
+    let parallel = run("concurrent-replica-rebuild-per-node-limit = 4", &dies);
+    assert_eq!(parallel, vec![600 * S + t; 4], "seed {seed}: limit 4");
+    assert_eq!(run("", &dies), parallel, "seed {seed}: default limit 5");
+    // n1 back at 130 s, within the wait: each volume reuses its failed
+    // replica on n1 at once, so the four rebuilds queue on n1 instead.
+    let back = [("n1", 10 * S, true), ("n1", 130 * S, false)];
+    let serial = run("concurrent-replica-rebuild-per-node-limit = 1", &back);
+    let expected: Vec<Nanos> = (1..=4).map(|k| 120 * S + k * t).collect();
+    assert_eq!(serial, expected, "seed {seed}: limit 1, n1 back");
+    // 0 disables rebuilding (setting.go): no volume is healthy again, even
+    // when n1 returns.
+    let none = run("concurrent-replica-rebuild-per-node-limit = 0", &back);
+    assert_eq!(none, vec![3 * 3600 * S - 10 * S; 4], "seed {seed}: limit 0");
+    // `hasim validate` says so.
+    let model = load(
+        "lh.toml",
+        &longhorn_volumes_model(
+            4,
+            "",
+            "concurrent-replica-rebuild-per-node-limit = 0",
+            &vols,
+        ),
+    )
+    .unwrap();
+    let lints = model.clusters[0].kind.lint();
+    assert!(
+        lints.len() == 1 && lints[0].message.contains("disables replica rebuilding"),
+        "{lints:?}"
+    );
+}
+
+#[test]
+fn longhorn_rebuild_limit_counts_the_receiving_node_not_the_source() {
+    let seed = 305;
+    // Two volumes with 2 replicas on n1 and n2; n3 and n4 are empty. n1
+    // dies: both rebuilds copy from n2, but the scheduler puts the first new
+    // replica on n3 and, n3 now holding more scheduled bytes, the second on
+    // n4. The limit counts rebuilding replicas on their own node
+    // (replica_controller.go CanStartRebuildingReplica), so with a limit of
+    // 1 the two run at once: both healthy at 600 s + T.
+    let t = (10u64 << 30) * S / 100_000_000;
+    let model = load(
+        "lh.toml",
+        &longhorn_volumes_model(
+            4,
+            "",
+            "numberOfReplicas = 2\nsize = \"10Gi\"\nrebuild_throughput = \"100MB/s\"\nconcurrent-replica-rebuild-per-node-limit = 1",
+            &[
+                ("a", ", nodes = [\"n1\", \"n2\"]"),
+                ("b", ", nodes = [\"n1\", \"n2\"]"),
+            ],
+        ),
+    )
+    .unwrap();
+    let outs = scenario(&model, seed, 2, 3600 * S, &[("n1", 10 * S, true)]);
+    for o in &outs {
+        for v in ["a-healthy", "b-healthy"] {
+            assert_eq!(
+                o.services[service(&model, v)].downtime,
+                600 * S + t,
+                "seed {seed}: {v}"
+            );
+        }
+    }
+}
+
+#[test]
+fn longhorn_volumes_are_spread_and_lose_data_on_their_own() {
+    let seed = 306;
+    // Two 2-replica volumes without `nodes` on four nodes: the scheduler
+    // (most usable storage, equal disks) puts `a` on n1, n2 and `b` on the
+    // emptier n3, n4. n1 and n2 die together for good: `a` is Faulted and,
+    // without auto-salvage, restored from backup after `restore_time` onto
+    // the live nodes, losing the writes since the backup; `b` never notices.
+    // The loss counts for the services reading `a` and the cluster-wide
+    // `up`, not for those reading only `b`.
+    let model = load(
+        "lh.toml",
+        &longhorn_volumes_model(
+            4,
+            "",
+            "numberOfReplicas = 2\nauto-salvage = false\nrestore_time = \"1h\"",
+            &[("a", ""), ("b", "")],
+        ),
+    )
+    .unwrap();
+    let outs = scenario(
+        &model,
+        seed,
+        2,
+        4 * 3600 * S,
+        &[("n1", 10 * S, true), ("n2", 10 * S, true)],
+    );
+    for o in &outs {
+        let svc = |n: &str| &o.services[service(&model, n)];
+        assert_eq!(svc("a").downtime, 3600 * S, "seed {seed}");
+        assert_eq!(svc("all").downtime, 3600 * S, "seed {seed}");
+        assert_eq!(svc("b").downtime, 0, "seed {seed}");
+        assert_eq!(svc("b-healthy").downtime, 0, "seed {seed}");
+        assert_eq!(svc("a").data_loss, 1, "seed {seed}");
+        assert_eq!(svc("a-healthy").data_loss, 1, "seed {seed}");
+        assert_eq!(svc("all").data_loss, 1, "seed {seed}");
+        assert_eq!(svc("b").data_loss, 0, "seed {seed}");
+    }
+}
+
+#[test]
+fn longhorn_lower_rebuild_limit_loses_data_more_often() {
+    let seed = 307;
+    // Eight 2-replica volumes on n1 and n2, n3 the spare. Nodes fail every
+    // 60 days (exponential) and are repaired in 12 hours. When n1 (or n2)
+    // dies, after the 600 s wait every volume rebuilds onto n3, each taking
+    // T = 180 GB / 50 MB/s = 1 h; without auto-salvage a volume is lost
+    // when its other replica fails before its rebuild ends. With
+    // concurrent-replica-rebuild-per-node-limit = 1 the k-th volume also
+    // waits (k-1) T for its slot on n3: the eight exposure windows add up
+    // to 8 * 600 s + 36 T, against 8 * 600 s + 8 T when all eight run at
+    // once (limit 8). First order (a window is much shorter than the time
+    // between failures, and a repair rarely leaves no spare): losses per
+    // year = 2 nodes * lambda * lambda * (sum of windows) * 365.25 d.
+    let fail = "{ every = \"exp(60d)\", repair = \"exp(12h)\" }";
+    let names: Vec<String> = (0..8).map(|i| format!("v{i}")).collect();
+    let vols: Vec<(&str, &str)> = names
+        .iter()
+        .map(|n| (n.as_str(), ", nodes = [\"n1\", \"n2\"]"))
+        .collect();
+    let run = |limit: u32| {
+        let m = load(
+            "lh.toml",
+            &longhorn_volumes_model(
+                3,
+                fail,
+                &format!("numberOfReplicas = 2\nsize = \"180GB\"\nrebuild_throughput = \"50MB/s\"\nauto-salvage = false\nrestore_time = \"1h\"\nconcurrent-replica-rebuild-per-node-limit = {limit}"),
+                &vols,
+            ),
+        )
+        .unwrap();
+        // `all` reads the cluster-wide `up`: every volume's losses count.
+        monte_carlo(&m, seed, 4000, 1)[service(&m, "all")].1
+    };
+    let (r1, r8) = (run(1), run(8));
+    let first_order = |slots: f64| {
+        let lambda = 1.0 / 60.0;
+        2.0 * lambda * lambda * (8.0 * 600.0 + slots * 3600.0) / 86400.0 * 365.25
+    };
+    let (a1, a8) = (first_order(36.0), first_order(8.0));
+    println!("longhorn 8 volumes, data loss per year: limit 1 {r1:.4} (first order {a1:.4}), limit 8 {r8:.4} (first order {a8:.4})");
+    // Expected ratio about 4. Losses come in bursts (one double failure can
+    // take several volumes, up to all eight at limit 8): the limit-8
+    // estimate (about 320 losses over 4000 years) rests on at least 40
+    // bursts, a relative error of at most about 16%; the limit-1 estimate
+    // (about 1260 losses, windows of different lengths) is tighter. A ratio
+    // above 2 and first-order bounds of -25%/+30% (limit 1) and -50%/+100%
+    // (limit 8) leave more than three standard errors of room.
+    assert!(r1 > 2.0 * r8, "seed {seed}: limit 1 {r1} vs limit 8 {r8}");
+    assert!(
+        r1 > 0.75 * a1 && r1 < 1.3 * a1,
+        "seed {seed}: limit 1 {r1} vs first order {a1}"
+    );
+    assert!(
+        r8 > 0.5 * a8 && r8 < 2.0 * a8,
+        "seed {seed}: limit 8 {r8} vs first order {a8}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Kubernetes workloads (HA-FACTS section 6, seed 001)
 
