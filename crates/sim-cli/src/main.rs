@@ -8,6 +8,7 @@
 mod commands;
 mod format;
 mod output;
+mod place;
 mod plan;
 mod plot;
 mod report;
@@ -107,6 +108,10 @@ enum Command {
         /// The service the target is for (default: the model's only service).
         #[arg(long, value_name = "NAME")]
         service: Option<String>,
+        /// Also propose a placement of the HA VMs and VMs (capacity, HA
+        /// groups, quorum spread, N+1, fewest moves) and verify it.
+        #[arg(long)]
+        place: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -233,12 +238,14 @@ fn main() -> ExitCode {
             failures,
             target,
             service,
+            place,
             common,
         } => plan::command(
             &model,
             usize::from(failures),
             target.as_deref(),
             service.as_deref(),
+            place,
             &common,
         ),
         Command::Merge { shards, exports } => commands::merge(&shards, &exports),

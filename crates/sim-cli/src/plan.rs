@@ -669,6 +669,8 @@ struct PlanDoc {
     headroom: JsonHeadroom,
     #[serde(skip_serializing_if = "Option::is_none")]
     design_search: Option<JsonSearch>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    placement: Option<serde_json::Value>,
 }
 
 /// `hasim plan MODEL`.
@@ -677,6 +679,7 @@ pub fn command(
     failures: usize,
     target: Option<&str>,
     service: Option<&str>,
+    place: bool,
     common: &Common,
 ) -> Result<ExitCode> {
     let loaded = commands::load(path)?;
@@ -744,6 +747,10 @@ pub fn command(
         pb.finish_and_clear();
         search = Some((s, opts));
     }
+    let (place_text, placement, placed) = match place {
+        true => crate::place::section(&loaded, &h).map(|(t, j, ok)| (t, Some(j), ok))?,
+        false => (String::new(), None, true),
+    };
     let space = model.design.as_ref();
     let ex = &common.exports;
     if !commands::stdout_taken(ex) {
@@ -752,6 +759,7 @@ pub fn command(
             text.push('\n');
             text.push_str(&search_text(s, space, opts));
         }
+        text.push_str(&place_text);
         output::print(&text)?;
     }
     if let (Some(path), Some((s, _)), Some(space)) = (&common.plot, &search, space) {
@@ -766,6 +774,7 @@ pub fn command(
                 .as_ref()
                 .zip(space)
                 .map(|((s, _), space)| search_json(s, space, common.sim.seed)),
+            placement,
         };
         output::write(f, &(serde_json::to_string_pretty(&doc)? + "\n"))?;
     }
@@ -783,7 +792,12 @@ pub fn command(
             text.push('\n');
             text.push_str(&search_text(s, space, opts));
         }
+        text.push_str(&place_text);
         output::write(f, &text)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if placed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -697,3 +697,82 @@ fn plan_reports_headroom_and_the_cheapest_design() {
         stderr(&o)
     );
 }
+
+#[test]
+fn plan_place_prints_the_proposal_and_exports_it() {
+    let d = scratch("plan-place");
+    let json = d.join("plan.json");
+    let o = hasim(&[
+        "plan",
+        "--place",
+        MODEL,
+        "--export-json",
+        json.to_str().unwrap(),
+    ]);
+    assert_ok(&o);
+    let out = stdout(&o);
+    assert!(
+        out.contains("# Placement for homelab-k3s-as-written"),
+        "{out}"
+    );
+    assert!(out.contains("Objective, most important first"), "{out}");
+    assert!(
+        out.contains("whatever the placement, one host holds 2 of 3 votes"),
+        "{out}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let p = &v["placement"];
+    assert_eq!(p["feasible"], true);
+    assert_eq!(p["moves"].as_array().unwrap().len(), 0);
+    assert!(p["quorum"][0]["impossible"]
+        .as_str()
+        .unwrap()
+        .contains("add a third host"));
+    assert_eq!(
+        p["verification"]["cases"][0]["failed"],
+        serde_json::json!([])
+    );
+    // Without --place the document has no placement field.
+    let o = hasim(&["plan", MODEL, "--export-json", "-"]);
+    assert_ok(&o);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v.get("placement").is_none());
+}
+
+#[test]
+fn plan_place_without_a_placement_fails_with_the_reason() {
+    let d = scratch("plan-place-none");
+    let model = d.join("small.toml");
+    std::fs::write(
+        &model,
+        r#"
+[model]
+name = "small"
+[hosts.h1]
+[hosts.h2]
+[clusters.pve]
+kind = "proxmox-ha"
+members = ["h1", "h2"]
+host_cores = 4
+vms = [
+  { name = "a", home = "h1", cores = 4 },
+  { name = "b", home = "h2", cores = 4 },
+  { name = "c", home = "h1", cores = 4 },
+]
+[services.app]
+requires = "pve.a"
+"#,
+    )
+    .unwrap();
+    let o = hasim(&["plan", "--place", model.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let out = stdout(&o);
+    assert!(out.contains("no placement exists"), "{out}");
+    assert!(
+        out.contains(
+            "HA VMs a, b, c need 12 cores, the hosts in their groups (h1, h2) offer 8 cores"
+        ),
+        "{out}"
+    );
+    assert!(!stderr(&o).contains("panicked"));
+}

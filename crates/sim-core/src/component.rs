@@ -25,7 +25,9 @@ use std::fmt;
 use std::sync::Arc;
 
 /// A compiled cluster configuration: immutable, shared by all replications.
-pub trait ClusterKind: fmt::Debug + Send + Sync {
+/// It is `Any` so the capacity planner can read a kind's own configuration
+/// (Proxmox HA groups and capacities, quorum votes) by downcasting.
+pub trait ClusterKind: fmt::Debug + Send + Sync + std::any::Any {
     /// The kind name as written in the model (`quorum`, `failover`...).
     fn kind(&self) -> &'static str;
     /// The names of the outputs. The first is the default, used when a model
@@ -421,6 +423,11 @@ impl Quorum {
             }
         };
         Ok(Quorum { votes })
+    }
+
+    /// Each member's votes, in member order.
+    pub fn votes(&self) -> &[u32] {
+        &self.votes
     }
 
     /// The number of votes needed: floor(total/2) + 1.

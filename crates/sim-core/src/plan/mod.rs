@@ -7,5 +7,6 @@
 
 pub mod design;
 pub mod headroom;
+pub mod place;
 
 pub use headroom::{headroom, Case, Headroom, Shortfall, Verdict};

@@ -7,6 +7,7 @@ mod components;
 mod determinism;
 mod distributions;
 mod network;
+mod place;
 mod plan;
 mod protocols;
 mod protocols2;
