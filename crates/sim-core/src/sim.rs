@@ -185,8 +185,13 @@ pub struct Replication<'m> {
     /// Per service: its current failing share, since when, and the exact
     /// integral so far (share parts × ns).
     svc_share: Vec<(u64, Nanos, u128)>,
-    inputs: Vec<bool>,
-    components: Vec<u32>,
+    /// Per cluster, the up state of its inputs and each member's network
+    /// component, as of its last `on_inputs` call. Inputs only change in a
+    /// sweep, and a change marks the cluster dirty so the same sweep calls
+    /// `on_inputs`, which refreshes these; a timer callback reuses them
+    /// instead of rebuilding them (most callbacks are timers).
+    inputs: Vec<Vec<bool>>,
+    components: Vec<Vec<u32>>,
     svc_down_since: Vec<Option<(Nanos, Cause)>>,
     out_down_since: Vec<Vec<Option<Nanos>>>,
     out_down: Vec<Vec<Nanos>>,
@@ -234,8 +239,16 @@ impl<'m> Replication<'m> {
                 .collect(),
             cluster_share: vec![0; model.clusters.len()],
             svc_share: vec![(0, 0, 0); model.services.len()],
-            inputs: Vec::new(),
-            components: Vec::new(),
+            inputs: model
+                .clusters
+                .iter()
+                .map(|c| Vec::with_capacity(c.inputs.len()))
+                .collect(),
+            components: model
+                .clusters
+                .iter()
+                .map(|c| Vec::with_capacity(c.n_members))
+                .collect(),
             svc_down_since: vec![None; model.services.len()],
             out_down_since: model
                 .clusters
@@ -509,21 +522,33 @@ impl<'m> Replication<'m> {
     /// Runs a cluster callback and marks outputs it changed.
     fn call_cluster(&mut self, c: usize, cause: Cause, planned: bool, timer: Option<u64>) {
         let cl = &self.model.clusters[c];
-        self.inputs.clear();
-        self.inputs.extend(cl.inputs.iter().map(|m| self.up[*m]));
-        match &cl.net {
-            Some(net) => net.components(&self.inputs, cl.n_members, &mut self.components),
-            None => {
-                self.components.clear();
-                let none = crate::model::network::NO_COMPONENT;
-                self.components
-                    .extend(
-                        self.inputs[..cl.n_members]
-                            .iter()
-                            .map(|up| if *up { 0 } else { none }),
-                    );
+        let (inputs, components) = (&mut self.inputs[c], &mut self.components[c]);
+        if timer.is_none() {
+            inputs.clear();
+            inputs.extend(cl.inputs.iter().map(|m| self.up[*m]));
+            match &cl.net {
+                Some(net) => net.components(inputs, cl.n_members, components),
+                None => {
+                    components.clear();
+                    let none = crate::model::network::NO_COMPONENT;
+                    components.extend(inputs[..cl.n_members].iter().map(|up| {
+                        if *up {
+                            0
+                        } else {
+                            none
+                        }
+                    }));
+                }
             }
         }
+        debug_assert!(
+            cl.inputs
+                .iter()
+                .map(|m| self.up[*m])
+                .eq(inputs.iter().copied()),
+            "cluster {} called with stale inputs",
+            cl.name
+        );
         let share_before = self.cluster_share[c];
         let before: u64 = self.cluster_out[c]
             .iter()
@@ -534,7 +559,7 @@ impl<'m> Replication<'m> {
             cluster: c as u32,
             cause,
             cause_planned: planned,
-            inputs: &self.inputs,
+            inputs: &self.inputs[c],
             n_members: cl.n_members,
             outputs: &mut self.cluster_out[c],
             share: &mut self.cluster_share[c],
@@ -544,7 +569,7 @@ impl<'m> Replication<'m> {
             trace: self.trace.as_mut(),
             name: &cl.name,
             member_names: &cl.member_names,
-            components: &self.components,
+            components: &self.components[c],
             has_network: cl.net.is_some(),
         };
         match timer {
