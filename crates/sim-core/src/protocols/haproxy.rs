@@ -201,16 +201,19 @@ struct HaproxyState {
 impl HaproxyState {
     fn update(&mut self, cx: &mut ClusterCx<'_>) {
         let n = self.alive.len();
-        let marked: Vec<usize> = (0..n).filter(|i| self.marked[*i]).collect();
-        let dead_marked = marked.iter().filter(|i| !self.alive[**i]).count();
+        // Counted in place: this runs on every health-check transition and
+        // collecting the marked servers into a `Vec` cost an allocation.
+        let marked = (0..n).filter(|i| self.marked[*i]);
+        let n_marked = marked.clone().count();
+        let dead_marked = marked.clone().filter(|i| !self.alive[*i]).count();
         let up = if self.cfg.first {
-            marked.first().is_some_and(|i| self.alive[*i])
+            marked.clone().next().is_some_and(|i| self.alive[i])
         } else {
-            marked.len() > dead_marked
+            n_marked > dead_marked
         };
         let no_errors = up && dead_marked == 0;
         let all_up = (0..n).all(|i| self.alive[i] && self.marked[i]);
-        let share = (dead_marked, marked.len());
+        let share = (dead_marked, n_marked);
         if share != self.share && dead_marked > 0 {
             cx.trace(|| {
                 format!(
@@ -227,7 +230,7 @@ impl HaproxyState {
         } else {
             0
         };
-        cx.set_failing_share(failing as u64, marked.len() as u64);
+        cx.set_failing_share(failing as u64, n_marked as u64);
         cx.set_output(0, up);
         cx.set_output(1, no_errors);
         cx.set_output(2, all_up);

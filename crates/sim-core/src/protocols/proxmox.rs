@@ -485,10 +485,8 @@ impl PveState {
         self.set_vm(cx, i, Vs::Starting);
         self.vm[i].timer = Some(cx.schedule(delay, START | i as u64));
         self.vm[i].stuck_traced = false;
-        let (name, node) = (
-            self.cfg.vms[i].name.clone(),
-            super::name(cx, self.vm[i].node),
-        );
+        // Borrowed, not cloned: this runs on every VM start, traced or not.
+        let (name, node) = (&self.cfg.vms[i].name, super::name(cx, self.vm[i].node));
         cx.trace(|| {
             format!(
                 "starting HA VM {name} on {node}: running in {}",
@@ -765,7 +763,7 @@ impl ClusterState for PveState {
                     return;
                 }
                 self.set_vm(cx, i, Vs::Running);
-                let name = self.cfg.vms[i].name.clone();
+                let name = &self.cfg.vms[i].name;
                 cx.trace(|| format!("HA VM {name} is running"));
             }
             _ => {}

@@ -317,6 +317,31 @@ struct VrrpState {
     vip_lost_at: Option<Nanos>,
 }
 
+/// A set of routers by index (a group has at most 64), iterated in index
+/// order like the `Vec` it replaces.
+#[derive(Clone, Copy)]
+struct Routers(u64);
+
+impl Routers {
+    fn iter(self) -> impl Iterator<Item = usize> {
+        let mut rest = self.0;
+        std::iter::from_fn(move || {
+            (rest != 0).then(|| {
+                let i = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                i
+            })
+        })
+    }
+    fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+    /// The lowest index; only called on a non-empty set.
+    fn first(self) -> usize {
+        self.0.trailing_zeros() as usize
+    }
+}
+
 impl VrrpState {
     fn prio(&self, i: usize) -> Option<u8> {
         if !self.r[i].up {
@@ -335,8 +360,14 @@ impl VrrpState {
         }
     }
 
-    fn masters(&self) -> Vec<usize> {
-        (0..self.r.len()).filter(|i| self.r[*i].master).collect()
+    /// The routers in MASTER state. A bit set rather than a `Vec`: this runs
+    /// several times per callback, and a group has at most 64 routers.
+    fn masters(&self) -> Routers {
+        Routers(
+            (0..self.r.len())
+                .filter(|i| self.r[*i].master)
+                .fold(0, |set, i| set | (1 << i)),
+        )
     }
 
     fn step_down(&mut self, cx: &mut ClusterCx<'_>, i: usize, why: &str) {
@@ -358,10 +389,9 @@ impl VrrpState {
         let ms = self.masters();
         if let Some(best) = ms
             .iter()
-            .copied()
             .reduce(|a, b| if self.beats(b, a) { b } else { a })
         {
-            for m in ms {
+            for m in ms.iter() {
                 if m != best {
                     self.step_down(cx, m, "hears a better master");
                 }
@@ -392,13 +422,15 @@ impl VrrpState {
             }
             // The master whose adverts reach this backup (none if partitioned).
             let heard = if self.net_up {
-                masters.iter().copied().filter(|m| *m != i).reduce(|a, b| {
-                    if self.beats(b, a) {
-                        b
-                    } else {
-                        a
-                    }
-                })
+                masters.iter().filter(|m| *m != i).reduce(
+                    |a, b| {
+                        if self.beats(b, a) {
+                            b
+                        } else {
+                            a
+                        }
+                    },
+                )
             } else {
                 None
             };
@@ -502,20 +534,21 @@ impl VrrpState {
     }
 
     fn update_outputs(&mut self, cx: &mut ClusterCx<'_>) {
-        let live: Vec<usize> = self
-            .masters()
-            .into_iter()
-            .filter(|m| self.r[*m].up)
-            .collect();
+        let live = Routers(
+            self.masters()
+                .iter()
+                .filter(|m| self.r[*m].up)
+                .fold(0, |set, m| set | (1 << m)),
+        );
         let vip = live.len() == 1;
         let serving = vip
-            && match self.cfg.track[live[0]] {
+            && match self.cfg.track[live.first()] {
                 Some(t) => cx.input(t),
                 None => true,
             };
         if vip != cx.output(0) {
             if vip {
-                let m = live[0];
+                let m = live.first();
                 let took = self.vip_lost_at.take().map(|t| cx.now() - t);
                 let who = super::name(cx, m);
                 cx.trace(|| match took {
@@ -602,7 +635,7 @@ impl ClusterState for VrrpState {
                         .iter()
                         .map(|m| {
                             crate::protocols::next_on_grid(
-                                self.r[*m].adv_phase,
+                                self.r[m].adv_phase,
                                 self.cfg.advert_int,
                                 now,
                             )
