@@ -147,6 +147,10 @@ pub struct ClusterCx<'a> {
     pub(crate) inputs: &'a [bool],
     pub(crate) n_members: usize,
     pub(crate) outputs: &'a mut [bool],
+    /// The outputs whose value differs from before the callback, one bit
+    /// each: the simulation marks only these, instead of comparing every
+    /// output after every callback.
+    pub(crate) flipped: u64,
     /// The failing share of [`ClusterKind::share_output`], in parts of
     /// [`SHARE_ONE`].
     pub(crate) share: &'a mut u64,
@@ -241,7 +245,10 @@ impl ClusterCx<'_> {
     /// Sets output `i`; the simulation propagates a change to everything that
     /// references it after the callback returns.
     pub fn set_output(&mut self, i: usize, up: bool) {
-        self.outputs[i] = up;
+        if self.outputs[i] != up {
+            self.outputs[i] = up;
+            self.flipped ^= 1 << i;
+        }
     }
     /// Sets the share of requests through [`ClusterKind::share_output`]
     /// that fail: `failing` of every `of` (0 of anything: none). Kept as an

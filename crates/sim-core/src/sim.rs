@@ -550,10 +550,6 @@ impl<'m> Replication<'m> {
             cl.name
         );
         let share_before = self.cluster_share[c];
-        let before: u64 = self.cluster_out[c]
-            .iter()
-            .enumerate()
-            .fold(0, |acc, (i, b)| acc | (u64::from(*b) << i));
         let mut cx = ClusterCx {
             now: self.engine.now(),
             cluster: c as u32,
@@ -562,6 +558,7 @@ impl<'m> Replication<'m> {
             inputs: &self.inputs[c],
             n_members: cl.n_members,
             outputs: &mut self.cluster_out[c],
+            flipped: 0,
             share: &mut self.cluster_share[c],
             rng: &mut self.rng,
             engine: &mut self.engine,
@@ -576,10 +573,10 @@ impl<'m> Replication<'m> {
             Some(tag) => self.clusters[c].on_timer(&mut cx, tag),
             None => self.clusters[c].on_inputs(&mut cx),
         }
-        for (i, o) in cl.outputs.iter().enumerate() {
-            if ((before >> i) & 1 == 1) != self.cluster_out[c][i] {
-                self.mark(*o);
-            }
+        let mut flipped = cx.flipped;
+        while flipped != 0 {
+            self.mark(cl.outputs[flipped.trailing_zeros() as usize]);
+            flipped &= flipped - 1;
         }
         if self.cluster_share[c] != share_before {
             for n in &cl.share_services {
