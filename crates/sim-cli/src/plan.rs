@@ -10,6 +10,7 @@ use crate::Common;
 use anyhow::{anyhow, bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
+use sim_core::export::csv_cell;
 use sim_core::model::compile::Model;
 use sim_core::model::design::DesignSpace;
 use sim_core::model::tree::{self, Format};
@@ -332,14 +333,6 @@ pub fn headroom_json(model: &Model, h: &Headroom) -> JsonHeadroom {
     }
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 /// One row per case and member, plus one per workload without a place.
 pub fn headroom_csv(model: &Model, h: &Headroom) -> String {
     let mut out = String::from("failed,carried,cluster,member,up,cpu_millicores,cpu_capacity_millicores,memory_bytes,memory_capacity_bytes,runs,unplaced\n");
@@ -361,17 +354,17 @@ pub fn headroom_csv(model: &Model, h: &Headroom) -> String {
                 let cap = |x: u64| capacity(x).map(|v| v.to_string()).unwrap_or_default();
                 out.push_str(&format!(
                     "{},{},{},{},{},{},{},{},{},{},{}\n",
-                    csv_field(&failed),
+                    csv_cell(&failed),
                     c.carried(),
-                    csv_field(&model.clusters[l.cluster].name),
-                    csv_field(&member_name(model, l, m)),
+                    csv_cell(&model.clusters[l.cluster].name),
+                    csv_cell(&member_name(model, l, m)),
                     m.up,
                     m.cpu,
                     cap(m.cpu_capacity),
                     m.memory,
                     cap(m.memory_capacity),
-                    csv_field(&m.items.join(" ")),
-                    csv_field(&unplaced.join(" ")),
+                    csv_cell(&m.items.join(" ")),
+                    csv_cell(&unplaced.join(" ")),
                 ));
             }
         }
@@ -615,7 +608,7 @@ fn search_csv(s: &Search) -> String {
         let f = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
         out.push_str(&format!(
             "{},{},{},{},{},{status},{},{},{},{},{},{},{}\n",
-            csv_field(&d.label),
+            csv_cell(&d.label),
             d.total,
             d.price,
             d.monthly,
@@ -753,13 +746,14 @@ pub fn command(
     };
     let space = model.design.as_ref();
     let ex = &common.exports;
+    // The same text goes to the terminal and to --export-markdown.
+    let mut text = headroom_text(model, &h);
+    if let (Some((s, opts)), Some(space)) = (&search, space) {
+        text.push('\n');
+        text.push_str(&search_text(s, space, opts));
+    }
+    text.push_str(&place_text);
     if !commands::stdout_taken(ex) {
-        let mut text = headroom_text(model, &h);
-        if let (Some((s, opts)), Some(space)) = (&search, space) {
-            text.push('\n');
-            text.push_str(&search_text(s, space, opts));
-        }
-        text.push_str(&place_text);
         output::print(&text)?;
     }
     if let (Some(path), Some((s, _)), Some(space)) = (&common.plot, &search, space) {
@@ -787,12 +781,6 @@ pub fn command(
         }
     }
     if let Some(f) = &ex.export_markdown {
-        let mut text = headroom_text(model, &h);
-        if let (Some((s, opts)), Some(space)) = (&search, space) {
-            text.push('\n');
-            text.push_str(&search_text(s, space, opts));
-        }
-        text.push_str(&place_text);
         output::write(f, &text)?;
     }
     Ok(if placed {

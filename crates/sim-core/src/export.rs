@@ -172,7 +172,8 @@ pub fn csv(doc: &Document) -> String {
     out
 }
 
-fn csv_cell(s: &str) -> String {
+/// One CSV cell, quoted (RFC 4180) when it holds a comma, quote or newline.
+pub fn csv_cell(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
