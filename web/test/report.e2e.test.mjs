@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { chromiumMissing, hasim, launchChromium, webDir } from './helpers.mjs';
 
-const SECTIONS = ['Designs', 'Validation warnings', 'Results', 'Top downtime causes', 'Charts', 'Reproduce'];
+const SECTIONS = ['Designs', 'Validation warnings', 'Results', 'Top downtime causes', 'Capacity', 'Charts', 'Reproduce'];
 const artifacts = join(webDir, 'test-results');
 
 const missing = chromiumMissing();

@@ -99,7 +99,7 @@ enum Command {
         model: PathBuf,
         /// Play every combination of up to this many failure domains at once
         /// (2 checks N+2).
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
+        #[arg(long, default_value_t = plan::DEFAULT_FAILURES, value_parser = clap::value_parser!(u8).range(1..=3))]
         failures: u8,
         /// Search the model's `[design]` space for the cheapest design whose
         /// availability meets this target with 95% confidence: 99.95% or 0.9995.
@@ -128,7 +128,8 @@ enum Command {
     Schema,
     /// Write a design-review document: the designs, validation warnings,
     /// results with 95% CIs (compared side by side for several models), charts,
-    /// top downtime causes and the command that reproduces it.
+    /// top downtime causes, the capacity planner's N+1 verdicts and the
+    /// command that reproduces it.
     Report {
         #[arg(required = true)]
         models: Vec<PathBuf>,

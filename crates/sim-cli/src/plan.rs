@@ -16,10 +16,19 @@ use sim_core::model::design::DesignSpace;
 use sim_core::model::tree::{self, Format};
 use sim_core::model::Source;
 use sim_core::plan::design::{self, Search, Status};
-use sim_core::plan::headroom::{Case, ClusterLoad, Headroom, MemberLoad, DOMAIN_KINDS};
+use sim_core::plan::headroom::{Case, ClusterLoad, Headroom, MemberLoad, Unplaced, DOMAIN_KINDS};
 use sim_core::runner::RunOptions;
 use std::path::Path;
 use std::process::ExitCode;
+
+/// How many failure domains fail at once when `--failures` is not given:
+/// every single failure, the N+1 question. `hasim report` uses it too, so
+/// its verdicts are the ones `hasim plan MODEL` prints.
+pub const DEFAULT_FAILURES: u8 = 1;
+
+/// What the headroom report says of a model whose clusters place nothing.
+pub const NOTHING_PLACED: &str =
+    "No cluster in this model places workloads (no proxmox-ha, deployment or statefulset)";
 
 /// CPU in cores from millicores: "2", "0.5", "-" when not declared.
 pub fn cpu(m: u64) -> String {
@@ -49,7 +58,7 @@ pub fn memory(b: u64) -> String {
 }
 
 /// "3 / 4 (75%)", or just the load when the capacity is not declared.
-fn usage(used: u64, cap: u64, f: fn(u64) -> String) -> String {
+pub fn usage(used: u64, cap: u64, f: fn(u64) -> String) -> String {
     if cap == u64::MAX {
         format!("{} / -", f(used))
     } else {
@@ -75,7 +84,25 @@ pub fn case_name(model: &Model, c: &Case) -> String {
     }
 }
 
-fn member_name(model: &Model, l: &ClusterLoad, m: &MemberLoad) -> String {
+/// "pve k3s-master-1: the Proxmox cluster has no quorum, ... [Quorum]": a
+/// workload without a place, why, and the kind of shortfall.
+pub fn unplaced_text(model: &Model, u: &Unplaced) -> String {
+    format!(
+        "{} {}: {} [{:?}]",
+        model.clusters[u.cluster].name, u.item, u.why, u.shortfall
+    )
+}
+
+/// The services down once a case settled, by name.
+pub fn services_down(model: &Model, c: &Case) -> String {
+    c.services_down
+        .iter()
+        .map(|s| model.services[*s].name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn member_name(model: &Model, l: &ClusterLoad, m: &MemberLoad) -> String {
     model.clusters[l.cluster].member_names[m.member].clone()
 }
 
@@ -123,20 +150,12 @@ fn case_text(model: &Model, c: &Case) -> String {
         ));
     }
     for u in &c.unplaced {
-        out.push_str(&format!(
-            "  no place for {} {}: {} [{:?}]\n",
-            model.clusters[u.cluster].name, u.item, u.why, u.shortfall
-        ));
+        out.push_str(&format!("  no place for {}\n", unplaced_text(model, u)));
     }
     if !c.services_down.is_empty() {
-        let names: Vec<&str> = c
-            .services_down
-            .iter()
-            .map(|s| model.services[*s].name.as_str())
-            .collect();
         out.push_str(&format!(
             "  services still down after 1 h: {}\n",
-            names.join(", ")
+            services_down(model, c)
         ));
     }
     if !c.loads.is_empty() {
@@ -149,9 +168,10 @@ fn indent(s: &str) -> String {
     s.lines().map(|l| format!("  {l}\n")).collect()
 }
 
-/// The headroom report as text.
-pub fn headroom_text(model: &Model, h: &Headroom) -> String {
-    let mut out = String::new();
+/// What was played: "Every failure of up to 1 of 4 failure domains (1 power
+/// feed, 1 switch, 2 hosts), 4 cases, each played as a scenario and read
+/// 1 h later (seed 1)."
+pub fn scope_line(model: &Model, h: &Headroom) -> String {
     let mut kinds: Vec<String> = Vec::new();
     for k in DOMAIN_KINDS {
         let n = h
@@ -163,21 +183,29 @@ pub fn headroom_text(model: &Model, h: &Headroom) -> String {
             kinds.push(format!("{n} {k}{}", if n == 1 { "" } else { "s" }));
         }
     }
-    out.push_str(&format!(
-        "# Headroom of {}: {}\n",
-        model.name,
-        verdict_line(h)
-    ));
-    out.push_str(&format!(
-        "Every failure of up to {} of {} failure domains ({}), {} cases, each played as a scenario and read 1 h later (seed {}).\n",
+    format!(
+        "Every failure of up to {} of {} failure domains ({}), {} cases, each played as a scenario and read 1 h later (seed {}).",
         h.depth,
         h.domains.len(),
         if kinds.is_empty() { "none".to_string() } else { kinds.join(", ") },
         h.cases.len(),
         h.seed
+    )
+}
+
+/// The headroom report as text.
+pub fn headroom_text(model: &Model, h: &Headroom) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "# Headroom of {}: {}\n",
+        model.name,
+        verdict_line(h)
     ));
+    out.push_str(&scope_line(model, h));
+    out.push('\n');
     if h.baseline.loads.is_empty() {
-        out.push_str("No cluster in this model places workloads (no proxmox-ha, deployment or statefulset): only services are reported.\n");
+        out.push_str(NOTHING_PLACED);
+        out.push_str(": only services are reported.\n");
     }
     out.push('\n');
     out.push_str(&case_text(model, &h.baseline));

@@ -13,12 +13,14 @@
 //! output of hasim.
 
 use crate::commands::{self, Loaded};
-use crate::{format, output, plot, SimOptions};
+use crate::{format, output, plan, plot, SimOptions};
 use anyhow::{bail, Result};
 use sim_core::analysis;
 use sim_core::export::CompareDoc;
-use sim_core::model::compile::ELEMENT_SECTIONS;
+use sim_core::model::compile::{Model, ELEMENT_SECTIONS};
 use sim_core::model::Source;
+use sim_core::plan::headroom::MemberLoad;
+use sim_core::plan::{Case, Headroom, Verdict};
 use sim_core::runner::{RunOptions, RunResult};
 use sim_core::time::Human;
 use std::fmt::Write;
@@ -99,7 +101,9 @@ struct Section {
 type SectionFn = fn(&Inputs) -> Result<Section>;
 
 /// The sections, in the order of the document.
-const SECTIONS: &[SectionFn] = &[designs, validation, results, causes, charts, reproduce];
+const SECTIONS: &[SectionFn] = &[
+    designs, validation, results, causes, capacity, charts, reproduce,
+];
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
@@ -533,6 +537,192 @@ fn causes(r: &Inputs) -> Result<Section> {
     })
 }
 
+/// The capacity planner's headroom verdict per design, as `hasim plan MODEL`
+/// gives it with the same seed: the failures that lose something and the
+/// peak load of every member. A design search is only pointed at: it
+/// simulates every design of the space, far more work than the report.
+fn capacity(r: &Inputs) -> Result<Section> {
+    let failures = plan::DEFAULT_FAILURES;
+    let mut blocks = vec![Block::Para(vec![
+        text(format!(
+            "The capacity planner plays every failure of up to {failures} failure domain{} (site, power feed, switch, failure domain, host) as a scenario with random faults off, reads where each cluster placed its HA VMs and pods an hour later, and judges whether the survivors carry everything (the N+1 verdict). ",
+            if failures == 1 { "" } else { "s" }
+        )),
+        code(format!("hasim plan MODEL --seed {}", r.opts.seed)),
+        text(" prints the same, with the load of every case."),
+    ])];
+    for l in &r.loaded {
+        let m = &l.model;
+        if r.several() {
+            blocks.push(Block::Heading(m.name.clone()));
+        }
+        let h = sim_core::plan::headroom(m, usize::from(failures), r.opts.seed);
+        blocks.push(Block::Para(vec![
+            strong("Verdict:"),
+            text(" "),
+            text(plan::verdict_line(&h)),
+            text(". "),
+            text(plan::scope_line(m, &h)),
+        ]));
+        if h.verdict == Verdict::NothingPlaced {
+            blocks.push(Block::Para(vec![text(format!(
+                "{}: it declares no capacities, so there is nothing to check.",
+                plan::NOTHING_PLACED
+            ))]));
+        } else {
+            blocks.extend(capacity_tables(m, &h));
+        }
+        if m.design.is_some() {
+            blocks.push(Block::Para(vec![
+                text("The model declares a design space ("),
+                code("[design]"),
+                text("). The report does not search it, since that simulates every design; this command finds the cheapest design whose availability meets a target (here 99.9%: put yours) with 95% confidence, and the cost/downtime Pareto frontier:"),
+            ]));
+            let path = shell_word(&l.name);
+            let options = sim_options(r);
+            let commands: Vec<String> = match m.services.as_slice() {
+                [_] => vec![format!("hasim plan {path} --target 99.9% {options}")],
+                many => many
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "hasim plan {path} --target 99.9% --service {} {options}",
+                            shell_word(&s.name)
+                        )
+                    })
+                    .collect(),
+            };
+            blocks.push(Block::Pre(commands.join("\n")));
+        }
+    }
+    Ok(Section {
+        id: "capacity",
+        title: "Capacity",
+        blocks,
+    })
+}
+
+/// The cases that lose something, and each member's peak load over every
+/// case (everything up included).
+fn capacity_tables(m: &Model, h: &Headroom) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let all = || std::iter::once(&h.baseline).chain(&h.cases);
+    // A case loses something when it is not carried, or when a pinned
+    // workload or a service is down once it settled.
+    let losing: Vec<&Case> = all()
+        .filter(|c| !c.carried() || !c.unplaced.is_empty() || !c.services_down.is_empty())
+        .collect();
+    if losing.is_empty() {
+        blocks.push(Block::Para(vec![text(
+            "Every case is carried: each workload has a place and every service is up once it settled.",
+        )]));
+    } else {
+        let rows = losing
+            .iter()
+            .map(|c| {
+                let mut lost: Vec<String> = c
+                    .unplaced
+                    .iter()
+                    .map(|u| plan::unplaced_text(m, u))
+                    .collect();
+                for l in &c.loads {
+                    for mem in l.members.iter().filter(|mem| mem.overloaded()) {
+                        lost.push(format!(
+                            "{} overloaded: cpu {}, memory {}",
+                            plan::member_name(m, l, mem),
+                            plan::usage(mem.cpu, mem.cpu_capacity, plan::cpu),
+                            plan::usage(mem.memory, mem.memory_capacity, plan::memory)
+                        ));
+                    }
+                }
+                vec![
+                    plan::case_name(m, c),
+                    if c.carried() {
+                        "carried"
+                    } else {
+                        "NOT carried"
+                    }
+                    .to_string(),
+                    lost.join("; "),
+                    plan::services_down(m, c),
+                ]
+            })
+            .collect();
+        blocks.push(Block::Table {
+            header: strings(&[
+                "failure",
+                "verdict",
+                "no place for (why) or overloaded",
+                "services still down after 1 h",
+            ]),
+            rows,
+        });
+    }
+    // The peak of each member over the cases where it is up, CPU and
+    // memory separately; the first case reaching it is named.
+    let mut rows = Vec::new();
+    let mut declared = false;
+    for l in &h.baseline.loads {
+        for mem in &l.members {
+            declared |= mem.cpu_capacity != u64::MAX || mem.memory_capacity != u64::MAX;
+            // The largest value of `f` over the cases where the member is up.
+            let peak = |f: fn(&MemberLoad) -> u64| {
+                let mut best: Option<(&Case, u64)> = None;
+                for c in all() {
+                    let Some(x) = c
+                        .loads
+                        .iter()
+                        .find(|x| x.cluster == l.cluster)
+                        .and_then(|x| x.members.iter().find(|x| x.member == mem.member))
+                        .filter(|x| x.up)
+                    else {
+                        continue;
+                    };
+                    if best.is_none_or(|(_, b)| f(x) > b) {
+                        best = Some((c, f(x)));
+                    }
+                }
+                best
+            };
+            let (cpu, memory) = (peak(|x| x.cpu), peak(|x| x.memory));
+            let cell = |p: Option<(&Case, u64)>, cap: u64, f: fn(u64) -> String| match p {
+                Some((c, v)) => [plan::usage(v, cap, f), plan::case_name(m, c)],
+                None => ["down in every case".into(), String::new()],
+            };
+            let [c, cw] = cell(cpu, mem.cpu_capacity, plan::cpu);
+            let [mm, mw] = cell(memory, mem.memory_capacity, plan::memory);
+            rows.push(vec![
+                format!("{} ({}s)", m.clusters[l.cluster].name, l.unit),
+                plan::member_name(m, l, mem),
+                c,
+                cw,
+                mm,
+                mw,
+            ]);
+        }
+    }
+    blocks.push(Block::Para(vec![text(
+        "The peak load of each member over every case where it is up (requests of what runs there against what it offers):",
+    )]));
+    blocks.push(Block::Table {
+        header: strings(&[
+            "cluster",
+            "member",
+            "peak cpu (cores)",
+            "in case",
+            "peak memory",
+            "in case",
+        ]),
+        rows,
+    });
+    if !declared {
+        blocks.push(Block::Para(vec![text(
+            "The model declares no CPU or memory capacity for these members (shown as -): none can be overloaded, so the verdict rests on quorum, live members and placement rules (HA groups, anti-affinity), not on CPU or memory.",
+        )]));
+    }
+    blocks
+}
+
 /// The charts of `hasim run --plot` / `hasim compare --plot`, one per figure.
 fn charts(r: &Inputs) -> Result<Section> {
     let results = r.results();
@@ -565,17 +755,7 @@ fn charts(r: &Inputs) -> Result<Section> {
 /// How to get this document, and its numbers as JSON, again.
 fn reproduce(r: &Inputs) -> Result<Section> {
     let paths: Vec<String> = r.loaded.iter().map(|l| shell_word(&l.name)).collect();
-    let mut options = format!(
-        "--seed {} --replications {} --horizon {}",
-        r.opts.seed,
-        r.opts.replications,
-        shell_word(&r.sim.horizon)
-    );
-    // The batch size only changes results when --target-ci checks the
-    // stopping rule after each batch.
-    if let Some(t) = r.opts.target_ci {
-        let _ = write!(options, " --target-ci {t} --batch {}", r.opts.batch);
-    }
+    let options = sim_options(r);
     let command = format!(
         "hasim report {} {options} -o {}",
         paths.join(" "),
@@ -623,6 +803,22 @@ fn reproduce(r: &Inputs) -> Result<Section> {
             },
         ],
     })
+}
+
+/// The simulation options of this document as command-line options.
+fn sim_options(r: &Inputs) -> String {
+    let mut options = format!(
+        "--seed {} --replications {} --horizon {}",
+        r.opts.seed,
+        r.opts.replications,
+        shell_word(&r.sim.horizon)
+    );
+    // The batch size only changes results when --target-ci checks the
+    // stopping rule after each batch.
+    if let Some(t) = r.opts.target_ci {
+        let _ = write!(options, " --target-ci {t} --batch {}", r.opts.batch);
+    }
+    options
 }
 
 fn strings(s: &[&str]) -> Vec<String> {

@@ -1,6 +1,6 @@
 //! `hasim report`, with the real binary on the bundled models: every section
 //! and chart series in both formats, the same numbers as `hasim compare`,
-//! escaping of model text, identical bytes for any thread count, and clear
+//! the capacity verdicts of `hasim plan`, escaping of model text, identical bytes for any thread count, and clear
 //! errors.
 
 mod common;
@@ -19,6 +19,7 @@ const SECTIONS: &[&str] = &[
     "Validation warnings",
     "Results",
     "Top downtime causes",
+    "Capacity",
     "Charts",
     "Reproduce",
 ];
@@ -249,6 +250,151 @@ fn a_single_design_report_has_no_comparison() {
         md.contains(&line),
         "single-design numbers are the compare baseline's"
     );
+}
+
+/// The body rows of every table between `from` and the next `</section>`,
+/// cells unescaped.
+fn html_rows(html: &str, from: &str) -> Vec<Vec<String>> {
+    let start = html.find(from).unwrap_or_else(|| panic!("no {from}"));
+    let section = &html[start..start + html[start..].find("</section>").unwrap()];
+    section
+        .split("<tr>")
+        .skip(1)
+        .filter(|r| r.starts_with("<td>"))
+        .map(|r| {
+            r[..r.find("</tr>").unwrap()]
+                .trim_start_matches("<td>")
+                .trim_end_matches("</td>")
+                .split("</td><td>")
+                .map(unescape_html)
+                .collect()
+        })
+        .collect()
+}
+
+/// `hasim plan` output split into cases: (case name, verdict, lines).
+fn plan_cases(text: &str) -> Vec<(String, String, Vec<String>)> {
+    text.split("\n## ")
+        .skip(1)
+        .map(|block| {
+            let mut lines = block.lines();
+            let (name, verdict) = lines.next().unwrap().rsplit_once(": ").unwrap();
+            (
+                name.to_string(),
+                verdict.to_string(),
+                lines.map(|l| l.trim().to_string()).collect(),
+            )
+        })
+        .collect()
+}
+
+/// The amount at the start of a cpu or memory cell ("2 / 4 (50%)",
+/// "512 MiB / -"), in cores or MiB.
+fn amount(cell: &str) -> f64 {
+    let mut words = cell.split_whitespace();
+    let x: f64 = words.next().unwrap().parse().unwrap();
+    match words.next() {
+        Some("GiB") => x * 1024.0,
+        _ => x,
+    }
+}
+
+#[test]
+fn capacity_verdicts_are_the_planners() {
+    const NOTHING: &str = "models/patroni-over-etcd.toml";
+    let d = scratch("capacity");
+    let html = report(&[A, NOTHING], &d.join("c.html"), &[]);
+    let md = report(&[A, NOTHING], &d.join("c.md"), &[]);
+    let text = unescape_html(&html);
+    for model in [A, NOTHING] {
+        // The verdict and what was played, exactly as `hasim plan` with the
+        // same seed and its default depth prints them.
+        let plan = stdout(&hasim(&["plan", model, "--seed", "5"]));
+        let mut lines = plan.lines();
+        let first = lines.next().unwrap();
+        let verdict = first.split_once(": ").unwrap().1;
+        let scope = lines.next().unwrap();
+        let line = format!("<strong>Verdict:</strong> {verdict}. {scope}");
+        assert!(text.contains(&line), "HTML lacks `{line}`");
+        assert!(
+            md.contains(&format!("**Verdict:** {verdict}.")),
+            "{verdict}"
+        );
+        if model == NOTHING {
+            assert!(plan.contains("No cluster in this model places workloads"));
+            assert!(text.contains(
+                "No cluster in this model places workloads (no proxmox-ha, deployment or statefulset): it declares no capacities"
+            ));
+        }
+    }
+
+    // The as-written homelab is not N+1; every case `hasim plan` does not
+    // carry is a row with what has no place, why, and the services down.
+    let plan = stdout(&hasim(&["plan", A, "--seed", "5"]));
+    assert!(plan.starts_with("# Headroom of homelab-k3s-as-written: not N+1"));
+    let cases = plan_cases(&plan);
+    let rows = html_rows(&html, "<section id=\"capacity\">");
+    let (failing, peaks): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r.len() == 4);
+    let lost: Vec<_> = cases.iter().filter(|c| c.1 != "carried").collect();
+    assert!(!lost.is_empty(), "{plan}");
+    assert_eq!(failing.len(), lost.len(), "{plan}");
+    for ((name, verdict, lines), row) in lost.iter().zip(&failing) {
+        let unplaced: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("no place for "))
+            .collect();
+        let down = lines
+            .iter()
+            .find_map(|l| l.strip_prefix("services still down after 1 h: "))
+            .unwrap_or("");
+        assert_eq!(
+            *row,
+            &vec![
+                name.clone(),
+                verdict.clone(),
+                unplaced.join("; "),
+                down.to_string()
+            ]
+        );
+    }
+    // The peak per member is one of the loads `hasim plan` prints for it,
+    // in the case named, and no case loads the member more.
+    assert_eq!(peaks.len(), 2, "two Proxmox hosts");
+    for p in peaks {
+        assert_eq!(p.len(), 6);
+        let (member, cpu, cpu_case, mem, mem_case) = (&p[1], &p[2], &p[3], &p[4], &p[5]);
+        for (cell, case) in [(cpu, cpu_case), (mem, mem_case)] {
+            let (_, _, lines) = cases.iter().find(|c| &c.0 == case).unwrap();
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.contains(&format!(" {member} ")) && l.contains(cell.as_str())),
+                "{member} {cell} in {case}:\n{plan}"
+            );
+        }
+        for (_, _, lines) in &cases {
+            for l in lines.iter().filter(|l| l.contains(&format!(" {member} "))) {
+                let cells: Vec<&str> = l
+                    .split("  ")
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                if cells.len() >= 4 && cells[2] != "down" {
+                    assert!(amount(cells[2]) <= amount(cpu), "{l} above {cpu}");
+                    assert!(amount(cells[3]) <= amount(mem), "{l} above {mem}");
+                }
+            }
+        }
+    }
+
+    // The design space is pointed at with a command that runs as written.
+    let command = "hasim plan models/homelab-k3s-as-written.toml --target 99.9% --seed 5 --replications 40 --horizon 2y";
+    assert!(md.contains(command) && text.contains(command), "{command}");
+    let args: Vec<&str> = command.split(' ').skip(1).collect();
+    let o = hasim(&args);
+    assert_ok(&o);
+    assert!(stdout(&o).contains("# Design search: k3s-api at 99.9% availability"));
+    assert!(!html.contains("hasim plan models/patroni-over-etcd.toml --target"));
 }
 
 #[test]
