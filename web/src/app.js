@@ -328,6 +328,9 @@ function cell(tr, text, field, estimate, cls) {
   return td;
 }
 
+// The title of the request-availability column, in the comparison and the sweep.
+const REQUESTS_TITLE = 'request availability: like availability, but while the service is up the requests a load balancer still sends to dead servers (not yet marked DOWN) count as lost too';
+
 const HEADERS = ['design', 'availability', 'nines', 'requests served', 'downtime/yr', 'outages/yr', 'recovery p50', 'recovery p99', 'data loss/yr', 'Δ downtime/yr'];
 
 function showCompare(result, run) {
@@ -359,7 +362,7 @@ function showCompare(result, run) {
       const th = document.createElement('th');
       th.textContent = t;
       if (t.startsWith('Δ')) th.title = 'difference in downtime per year from the first design (the baseline), with its 95% interval';
-      if (t === 'requests served') th.title = 'request availability: like availability, but while the service is up the requests a load balancer still sends to dead servers (not yet marked DOWN) count as lost too';
+      if (t === 'requests served') th.title = REQUESTS_TITLE;
       thr.append(th);
     }
     const body = table.createTBody();
@@ -472,12 +475,18 @@ function showSweep(result, run) {
     values: doc.points.map((p) => p.services.find((s) => s.name === name).availability),
   }));
   card.append(sweepChart(xs, series, path, `availability versus ${path}`));
+  // The request columns only when a service lost requests while up (a load
+  // balancer sending some to dead servers), as in the CLI's tables.
+  const requests = doc.points.some((p) => p.services.some((s) => s.error_weighted_downtime_minutes_per_year.mean > 0));
   const table = document.createElement('table');
   table.className = 'results-table';
   const thr = table.createTHead().insertRow();
-  for (const t of [path, 'service', 'availability', 'nines', 'downtime/yr', 'outages/yr', 'recovery p50', 'recovery p99']) {
+  const headers = [path, 'service', 'availability', 'nines', 'downtime/yr', 'outages/yr', 'recovery p50', 'recovery p99'];
+  if (requests) headers.push('requests served', 'error-weighted downtime/yr');
+  for (const t of headers) {
     const th = document.createElement('th');
     th.textContent = t;
+    if (t === 'requests served') th.title = REQUESTS_TITLE;
     thr.append(th);
   }
   const body = table.createTBody();
@@ -492,6 +501,10 @@ function showSweep(result, run) {
       cell(tr, fmt.pm(s.outages_per_year, fmt.sig), 'outages', s.outages_per_year);
       cell(tr, fmt.optSecondsCi(s.recovery_seconds.p50, s.recovery_seconds.p50_ci95), 'recovery_p50', s.recovery_seconds.p50);
       cell(tr, fmt.optSecondsCi(s.recovery_seconds.p99, s.recovery_seconds.p99_ci95), 'recovery_p99', s.recovery_seconds.p99);
+      if (requests) {
+        cell(tr, fmt.availability(s.request_availability), 'request_availability', s.request_availability);
+        cell(tr, fmt.pm(s.error_weighted_downtime_minutes_per_year, fmt.minutes), 'error_weighted', s.error_weighted_downtime_minutes_per_year);
+      }
     }
   });
   const wrap = document.createElement('div');

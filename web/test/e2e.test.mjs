@@ -212,6 +212,24 @@ test('a sweep charts availability against the parameter', { skip: missing ?? fal
   const points = await page.evaluate(() => JSON.parse(window.hasimLast.result.json).points.length);
   assert.equal(points, 3);
   assert.equal((await page.$$('.sweep-result svg.chart circle')).length, 3);
+  // The spread homelab's API sits behind HAProxy, which sends requests to
+  // dead servers until it marks them DOWN: every row shows the request
+  // figures of its point, as the JSON has them.
+  const doc = await page.evaluate(() => JSON.parse(window.hasimLast.result.json));
+  const rows = await page.$$eval('.sweep-result tbody tr', (trs) =>
+    trs.map((tr) => Object.fromEntries([...tr.cells].map((td) => [td.dataset.field, { text: td.textContent, value: td.dataset.value }]))),
+  );
+  const services = doc.points.flatMap((p) => p.services);
+  assert.equal(rows.length, services.length);
+  assert.ok(services.some((s) => s.error_weighted_downtime_minutes_per_year.mean > 0), 'requests lost while up');
+  rows.forEach((r, i) => {
+    const s = services[i];
+    assert.equal(r.request_availability.text, fmt.availability(s.request_availability));
+    assert.equal(Number(r.request_availability.value), s.request_availability.mean);
+    const ew = s.error_weighted_downtime_minutes_per_year;
+    assert.equal(r.error_weighted.text, fmt.pm(ew, fmt.minutes));
+    assert.equal(Number(r.error_weighted.value), ew.mean);
+  });
   await page.screenshot({ path: join(artifacts, 'sweep.png'), fullPage: true });
   assert.deepEqual(pageErrors, []);
 });

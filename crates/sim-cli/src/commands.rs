@@ -517,12 +517,13 @@ pub fn sweep(
             .map(|(k, v)| (k.clone(), sim_core::export::json_value(v)))
             .collect();
         text.push_str(&format!("── {} ──\n", label.join(", ")));
+        let requests = format::lost_requests(result.services.iter());
         text.push_str(&format::table(
-            format::SERVICE_HEADER,
+            &format::service_header(requests),
             &result
                 .services
                 .iter()
-                .map(format::service_row)
+                .map(|s| format::service_row(s, requests))
                 .collect::<Vec<_>>(),
         ));
         text.push('\n');
@@ -583,19 +584,25 @@ pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode
     );
     // One table per service, in the order of the first design, then any others.
     for svc in &format::services(&doc) {
+        let of_svc = || {
+            doc.designs
+                .iter()
+                .flat_map(|d| d.result.services.iter().filter(|s| s.name == *svc))
+        };
+        let requests = format::lost_requests(of_svc());
         let mut rows = Vec::new();
         for (k, d) in doc.designs.iter().enumerate() {
             let Some(s) = d.result.services.iter().find(|s| s.name == *svc) else {
                 continue;
             };
-            let mut row = format::service_row(s);
+            let mut row = format::service_row(s, requests);
             row[0] = d.model.name.clone();
             row.push(format::difference(
                 doc.comparison(svc, &d.model.name).filter(|_| k > 0),
             ));
             rows.push(row);
         }
-        let mut headers: Vec<&str> = format::SERVICE_HEADER.to_vec();
+        let mut headers = format::service_header(requests);
         headers[0] = "design";
         headers.push("Δ downtime/yr vs baseline");
         text.push_str(&format!("service {svc}\n"));

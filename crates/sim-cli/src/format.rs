@@ -194,8 +194,36 @@ pub const SERVICE_HEADER: &[&str] = &[
     "data loss/yr",
 ];
 
-pub fn service_row(s: &ServiceResult) -> Vec<String> {
-    vec![
+/// The columns a service table gains when a service lost requests while up.
+pub const REQUEST_HEADER: &[&str] = &["request availability", "error-weighted downtime/yr"];
+
+/// Whether any of these services lost requests while it was up (a load
+/// balancer still sending some to a dead server). Tables show the request
+/// columns only then, so models without one look as they always did.
+pub fn lost_requests<'a>(mut services: impl Iterator<Item = &'a ServiceResult>) -> bool {
+    services.any(|s| s.error_weighted_downtime_minutes_per_year.mean > 0.0)
+}
+
+/// The request availability and the error-weighted downtime of a service.
+pub fn request_cells(s: &ServiceResult) -> [String; 2] {
+    [
+        availability(&s.request_availability),
+        pm(&s.error_weighted_downtime_minutes_per_year, minutes),
+    ]
+}
+
+/// The header of a service table, with the request columns when `requests`.
+pub fn service_header(requests: bool) -> Vec<&'static str> {
+    let mut h = SERVICE_HEADER.to_vec();
+    if requests {
+        h.extend(REQUEST_HEADER);
+    }
+    h
+}
+
+/// One row of a service table, matching `service_header(requests)`.
+pub fn service_row(s: &ServiceResult, requests: bool) -> Vec<String> {
+    let mut row = vec![
         s.name.clone(),
         availability(&s.availability),
         nines(s),
@@ -203,14 +231,23 @@ pub fn service_row(s: &ServiceResult) -> Vec<String> {
         pm(&s.outages_per_year, sig),
         recovery(s),
         pm(&s.data_loss_events_per_year, sig),
-    ]
+    ];
+    if requests {
+        row.extend(request_cells(s));
+    }
+    row
 }
 
 /// The full report of one result: services, causes, clusters.
 pub fn result_report(r: &RunResult, top_causes: usize) -> String {
+    // The request figures follow the table in lines of their own
+    // (`request_weighted`), which keeps this table narrow in a terminal.
     let mut out = table(
         SERVICE_HEADER,
-        &r.services.iter().map(service_row).collect::<Vec<_>>(),
+        &r.services
+            .iter()
+            .map(|s| service_row(s, false))
+            .collect::<Vec<_>>(),
     );
     let mut causes = String::new();
     for s in &r.services {
@@ -268,13 +305,12 @@ pub fn result_report(r: &RunResult, top_causes: usize) -> String {
 fn request_weighted(r: &RunResult) -> String {
     let mut lines = String::new();
     for s in &r.services {
-        if s.error_weighted_downtime_minutes_per_year.mean > 0.0 {
+        if lost_requests(std::iter::once(s)) {
+            let [requests, downtime] = request_cells(s);
             let _ = writeln!(
                 lines,
-                "  {}: request availability {}, error-weighted downtime {}/yr",
+                "  {}: request availability {requests}, error-weighted downtime {downtime}/yr",
                 s.name,
-                availability(&s.request_availability),
-                pm(&s.error_weighted_downtime_minutes_per_year, minutes)
             );
         }
     }
@@ -284,8 +320,11 @@ fn request_weighted(r: &RunResult) -> String {
     format!("\nrequests lost while up (sent to servers not yet marked DOWN):\n{lines}")
 }
 
-/// Markdown: one table per point.
+/// Markdown: one table per point, every one with the request columns when
+/// a service of any point lost requests while up.
 pub fn markdown(doc: &Document) -> String {
+    let requests = lost_requests(doc.points.iter().flat_map(|p| &p.result.services));
+    let header = service_header(requests);
     let mut out = format!(
         "# hasim results: {}\n\nseed {}, {} replications × {} years, model hash `{}`\n",
         doc.model.name, doc.seed, doc.replications, doc.horizon_years, doc.model.hash
@@ -300,10 +339,10 @@ pub fn markdown(doc: &Document) -> String {
                 .collect();
             let _ = writeln!(out, "## {}\n", params.join(", "));
         }
-        let _ = writeln!(out, "| {} |", SERVICE_HEADER.join(" | "));
-        let _ = writeln!(out, "|{}", "---|".repeat(SERVICE_HEADER.len()));
+        let _ = writeln!(out, "| {} |", header.join(" | "));
+        let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
         for s in &p.result.services {
-            let _ = writeln!(out, "| {} |", service_row(s).join(" | "));
+            let _ = writeln!(out, "| {} |", service_row(s, requests).join(" | "));
         }
     }
     out

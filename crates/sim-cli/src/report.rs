@@ -385,6 +385,7 @@ fn results(r: &Inputs) -> Result<Section> {
             .iter()
             .any(|s| s.data_loss_events_per_year.mean > 0.0)
     });
+    let requests = format::lost_requests(doc.designs.iter().flat_map(|d| &d.result.services));
     let mut header = Vec::new();
     if several {
         header.push("design");
@@ -401,6 +402,9 @@ fn results(r: &Inputs) -> Result<Section> {
     ]);
     if data_loss {
         header.push("data loss events/yr");
+    }
+    if requests {
+        header.extend(format::REQUEST_HEADER);
     }
     if several {
         header.push("Δ downtime/yr vs baseline");
@@ -429,6 +433,9 @@ fn results(r: &Inputs) -> Result<Section> {
             if data_loss {
                 row.push(format::pm(&s.data_loss_events_per_year, format::sig));
             }
+            if requests {
+                row.extend(format::request_cells(s));
+            }
             if several {
                 row.push(format::difference(
                     doc.comparison(svc, &d.model.name).filter(|_| k > 0),
@@ -444,6 +451,11 @@ fn results(r: &Inputs) -> Result<Section> {
     if !data_loss {
         blocks.push(Block::Para(vec![text(
             "No replication recorded a data-loss event.",
+        )]));
+    }
+    if requests {
+        blocks.push(Block::Para(vec![text(
+            "Request availability also counts as lost, while a service is up, the requests a load balancer still sends to dead servers it has not yet marked DOWN; the error-weighted downtime is that share of requests integrated over time.",
         )]));
     }
     let mut rows = Vec::new();

@@ -213,6 +213,105 @@ fn sweep_runs_every_combination_and_exports_each_point() {
     );
 }
 
+/// The cells of the table row of `hasim` terminal output that starts with
+/// `first`, split at the column gaps.
+fn row_cells(out: &str, first: &str) -> Vec<String> {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(&format!("{first}  ")))
+        .unwrap_or_else(|| panic!("no row {first} in:\n{out}"));
+    line.split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// A service behind HAProxy loses some requests while it is up (sent to
+/// servers not yet marked DOWN): its request availability and error-weighted
+/// downtime are in every table, as the JSON has them, and a model without a
+/// load balancer keeps its tables as they were.
+#[test]
+fn request_figures_are_in_every_table() {
+    const LB: &str = "models/homelab-k3s-spread.toml";
+    const NO_LB: &str = "models/patroni-over-etcd.toml";
+    const OPTS: &[&str] = &["-n", "100", "--seed", "3"];
+    let run = |extra: &[&str]| {
+        let o = hasim(&[&["run", LB], OPTS, extra].concat());
+        assert_ok(&o);
+        stdout(&o)
+    };
+    let json: serde_json::Value = serde_json::from_str(&run(&["--export-json", "-"])).unwrap();
+    let s = &json["points"][0]["services"][0];
+    assert_eq!(s["name"], "k3s-api");
+    let (req, ew) = (
+        &s["request_availability"],
+        &s["error_weighted_downtime_minutes_per_year"],
+    );
+    assert!(ew["mean"].as_f64().unwrap() > 0.0, "{s}");
+
+    // `hasim run`: lines under the table.
+    let out = run(&[]);
+    let line = out
+        .lines()
+        .find_map(|l| l.strip_prefix("  k3s-api: request availability "))
+        .unwrap_or_else(|| panic!("{out}"));
+    let (shown_req, shown_ew) = line
+        .strip_suffix("/yr")
+        .and_then(|l| l.split_once(", error-weighted downtime "))
+        .unwrap();
+    assert_shows(shown_req, req);
+    assert_shows(shown_ew, ew);
+
+    // The Markdown export: two more columns, the same text.
+    let md = run(&["--export-markdown", "-"]);
+    assert!(
+        md.contains("| data loss/yr | request availability | error-weighted downtime/yr |\n"),
+        "{md}"
+    );
+    let row = format!("| {shown_req} | {shown_ew} |\n");
+    assert!(md.contains(&row), "Markdown lacks `{row}`:\n{md}");
+
+    // `hasim compare` and `hasim sweep`: two more columns where a service
+    // lost requests, none where no service did.
+    let o = hasim(&[&["compare", LB, NO_LB], OPTS].concat());
+    assert_ok(&o);
+    let out = stdout(&o);
+    let cells = row_cells(&out, "homelab-k3s-spread");
+    assert_eq!(cells[7..9], [shown_req, shown_ew], "{out}");
+    let postgres = out.split("service postgres-writes").nth(1).unwrap();
+    assert!(!postgres.contains("request availability"), "{out}");
+    let d = scratch("requests");
+    let sweep_json = d.join("sweep.json");
+    let o = hasim(
+        &[
+            &["sweep", LB, "-L", "clusters.api-backends.fall", "2,5"],
+            OPTS,
+            &["--export-json", sweep_json.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert_ok(&o);
+    let out = stdout(&o);
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sweep_json).unwrap()).unwrap();
+    assert_eq!(out.split("\n── ").count(), 3, "two points:\n{out}");
+    for (k, table) in out.split("\n── ").skip(1).enumerate() {
+        let s = &v["points"][k]["services"][0];
+        let cells = row_cells(table, "k3s-api");
+        assert_shows(&cells[7], &s["request_availability"]);
+        assert_shows(&cells[8], &s["error_weighted_downtime_minutes_per_year"]);
+    }
+
+    for o in [
+        hasim(&[&["run", NO_LB], OPTS, &["--export-markdown", "-"]].concat()),
+        hasim(&[&["run", NO_LB], OPTS].concat()),
+    ] {
+        assert_ok(&o);
+        assert!(!stdout(&o).contains("request"), "{}", stdout(&o));
+    }
+}
+
 #[test]
 fn compare_reports_significance() {
     let o = hasim(&[

@@ -173,7 +173,7 @@ fn html_and_markdown_hold_every_section_and_chart() {
     let (out, rows) = compare_rows(&[A, B]);
     assert_eq!(rows.len(), 2, "{out}");
     assert!(rows[1].last().unwrap().contains("significant"), "{out}");
-    for row in &rows {
+    for (k, row) in rows.iter().enumerate() {
         let (design, cells) = (&row[0], &row[1..]);
         let line = format!(
             "| {design} | k3s-api | {} |",
@@ -189,7 +189,29 @@ fn html_and_markdown_hold_every_section_and_chart() {
             html.contains(&format!("<td>{delta}</td>")),
             "HTML lacks Δ {delta}"
         );
+        // HAProxy sends requests to dead servers until it marks them DOWN:
+        // the request availability and error-weighted downtime, as the
+        // JSON has them, come before the difference.
+        let s = &json["designs"][k]["services"][0];
+        assert!(
+            s["error_weighted_downtime_minutes_per_year"]["mean"]
+                .as_f64()
+                .unwrap()
+                > 0.0
+        );
+        let n = cells.len();
+        let (req, ew) = (&cells[n - 3], &cells[n - 2]);
+        assert_shows(req, &s["request_availability"]);
+        assert_shows(ew, &s["error_weighted_downtime_minutes_per_year"]);
+        let tail = format!("| {req} | {ew} | {delta} |");
+        assert!(md.contains(&tail), "Markdown lacks `{tail}`:\n{md}");
+        let tail = format!("<td>{req}</td><td>{ew}</td><td>{delta}</td>");
+        assert!(html.contains(&tail), "HTML lacks `{tail}`");
     }
+    assert!(md.contains(
+        "| request availability | error-weighted downtime/yr | Δ downtime/yr vs baseline |"
+    ));
+    assert!(md.contains("Request availability also counts as lost"));
     // Recovery percentiles with their 95% intervals.
     let p50 = json["designs"][1]["services"][0]["recovery_seconds"]["p50_ci95"]
         .as_array()
