@@ -168,6 +168,9 @@ fn assumptions(model: &Model) -> String {
 #[derive(Serialize, Deserialize)]
 struct ShardFile {
     kind: String,
+    /// The shard format ([`SHARD_VERSION`]), not the export document's
+    /// schema: a shard holds the raw accumulator, which changes whenever the
+    /// run records something new.
     schema_version: u32,
     model: ModelId,
     model_file: String,
@@ -179,6 +182,51 @@ struct ShardFile {
 }
 
 const SHARD_KIND: &str = "hasim-shard";
+
+/// The shard format. Merging adds the shards' accumulators field by field,
+/// so a shard that lacks a field would count as zero in the merged result
+/// without a word; a shard of another format is refused instead.
+///
+/// 1: until request-weighted downtime (HAProxy sending requests to dead
+///    servers) was recorded.
+/// 2: every service's accumulator has `error_weighted` and
+///    `request_downtime`.
+const SHARD_VERSION: u32 = 2;
+
+/// The first fields of a shard file, read before the rest so that a file of
+/// another kind or format gets a message saying so rather than a missing
+/// field.
+#[derive(Deserialize)]
+struct ShardHeader {
+    kind: String,
+    schema_version: u32,
+}
+
+/// Reads one shard file, refusing anything that is not a shard of this
+/// format.
+fn read_shard(p: &Path) -> Result<ShardFile> {
+    let name = p.display();
+    let text = std::fs::read_to_string(p).with_context(|| format!("cannot read shard {name}"))?;
+    let h: ShardHeader =
+        serde_json::from_str(&text).with_context(|| format!("{name} is not a hasim shard file"))?;
+    if h.kind != SHARD_KIND {
+        bail!("{name} is a `{}` file, not a {SHARD_KIND} file", h.kind);
+    }
+    match h.schema_version.cmp(&SHARD_VERSION) {
+        std::cmp::Ordering::Less => bail!(
+            "{name} is a shard of format {}, written by an older hasim before it recorded request-weighted downtime; merging it would count that as zero, so run its replications again with this hasim (format {SHARD_VERSION})",
+            h.schema_version
+        ),
+        std::cmp::Ordering::Greater => bail!(
+            "{name} is a shard of format {}, written by a newer hasim; this one reads format {SHARD_VERSION}",
+            h.schema_version
+        ),
+        std::cmp::Ordering::Equal => {}
+    }
+    serde_json::from_str(&text).with_context(|| {
+        format!("{name} is not a complete hasim shard file of format {SHARD_VERSION}")
+    })
+}
 
 fn parse_shard(s: &str) -> Result<(usize, usize)> {
     let (i, n) = s
@@ -251,7 +299,7 @@ fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) ->
         let acc = simulate(&l.model, &part, lo, &threads, &format!("shard {i}/{n}"));
         let file = ShardFile {
             kind: SHARD_KIND.into(),
-            schema_version: SCHEMA_VERSION,
+            schema_version: SHARD_VERSION,
             model: ModelId::of(&l.model),
             model_file: l.name.clone(),
             model_text: l.text.clone(),
@@ -306,19 +354,7 @@ fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) ->
 pub fn merge(paths: &[std::path::PathBuf], exports: &Exports) -> Result<ExitCode> {
     let mut shards = Vec::new();
     for p in paths {
-        let text = std::fs::read_to_string(p)
-            .with_context(|| format!("cannot read shard {}", p.display()))?;
-        let s: ShardFile = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a hasim shard file", p.display()))?;
-        if s.kind != SHARD_KIND || s.schema_version != SCHEMA_VERSION {
-            bail!(
-                "{} is a `{}` file of schema {}, not a {SHARD_KIND} of schema {SCHEMA_VERSION}",
-                p.display(),
-                s.kind,
-                s.schema_version
-            );
-        }
-        shards.push((p.display().to_string(), s));
+        shards.push((p.display().to_string(), read_shard(p)?));
     }
     let (first_path, first) = &shards[0];
     for (p, s) in &shards[1..] {

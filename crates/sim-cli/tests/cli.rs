@@ -172,6 +172,111 @@ fn shards_merge_into_the_unsharded_bytes() {
     assert!(e.contains("given twice"), "{e}");
 }
 
+/// `json` without every `"name":{...}` member (an object value), and the
+/// comma before it.
+fn without_field(json: &str, name: &str) -> String {
+    let key = format!(",\"{name}\":{{");
+    let mut out = String::new();
+    let mut rest = json;
+    while let Some(i) = rest.find(&key) {
+        out.push_str(&rest[..i]);
+        let body = &rest[i + key.len()..];
+        let mut depth = 1;
+        let end = body
+            .char_indices()
+            .find(|(_, c)| {
+                depth += match c {
+                    '{' => 1,
+                    '}' => -1,
+                    _ => 0,
+                };
+                depth == 0
+            })
+            .expect("the object closes")
+            .0;
+        rest = &body[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A shard without the request-weighted figures (as `run --shard` wrote them
+/// before they existed) would merge as if no request was ever lost: such a
+/// file is refused by name, whether it says it is of the old format or
+/// claims the current one.
+#[test]
+fn shards_without_request_figures_are_refused() {
+    let d = scratch("old-shards");
+    let mut files = Vec::new();
+    for i in 0..2 {
+        let f = d.join(format!("shard-{i}.json"));
+        assert_ok(&hasim(&[
+            "run",
+            "models/homelab-k3s-spread.toml",
+            "-n",
+            "20",
+            "--shard",
+            &format!("{i}/2"),
+            "--export-json",
+            f.to_str().unwrap(),
+        ]));
+        files.push(f);
+    }
+    // Edited as text: the accumulator's 128-bit sums do not survive a
+    // serde_json::Value.
+    let good = std::fs::read_to_string(&files[1]).unwrap();
+    let head: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let version = head["schema_version"].as_u64().unwrap();
+    assert!(version >= 2, "the shard format counts the new fields");
+    let with_version = |text: &str, v: u64| {
+        let from = format!("\"schema_version\":{version},");
+        assert!(text.contains(&from));
+        text.replace(&from, &format!("\"schema_version\":{v},"))
+    };
+    // What a shard of the older format held: no request-weighted fields.
+    let old = without_field(&without_field(&good, "error_weighted"), "request_downtime");
+    let services = head["accumulator"]["services"].as_array().unwrap().len();
+    assert_eq!(good.matches("\"error_weighted\":").count(), services);
+    assert!(!old.contains("error_weighted") && !old.contains("request_downtime"));
+    let stripped = d.join("stripped.json");
+    std::fs::write(&stripped, &old).unwrap();
+    let v1 = d.join("format-1.json");
+    std::fs::write(&v1, with_version(&old, 1)).unwrap();
+    let future = d.join("future.json");
+    std::fs::write(&future, with_version(&good, version + 1)).unwrap();
+
+    let first = files[0].to_str().unwrap();
+    let merge =
+        |f: &std::path::Path| assert_clean_failure(&hasim(&["merge", first, f.to_str().unwrap()]));
+    let e = merge(&v1);
+    assert!(
+        e.contains(&format!(
+            "{} is a shard of format 1, written by an older hasim",
+            v1.display()
+        )) && e.contains("run its replications again"),
+        "{e}"
+    );
+    let e = merge(&stripped);
+    assert!(
+        e.contains(&format!(
+            "{} is not a complete hasim shard file",
+            stripped.display()
+        )) && e.contains("missing field `error_weighted`"),
+        "{e}"
+    );
+    let e = merge(&future);
+    assert!(
+        e.contains(&format!(
+            "{} is a shard of format {}, written by a newer hasim",
+            future.display(),
+            version + 1
+        )),
+        "{e}"
+    );
+    // The untouched pair still merges.
+    assert_ok(&hasim(&["merge", first, files[1].to_str().unwrap()]));
+}
+
 #[test]
 fn sweep_runs_every_combination_and_exports_each_point() {
     let d = scratch("sweep");

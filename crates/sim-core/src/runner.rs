@@ -66,11 +66,11 @@ pub struct ServiceAcc {
     /// Total downtime in ns by cause index.
     pub causes: BTreeMap<u32, u128>,
     /// Request-weighted downtime while up (see `ServiceRep::error_weighted`).
-    #[serde(default)]
+    /// Required when deserializing, like every field: a shard written
+    /// before it existed must be refused, not merged as if it were zero.
     pub error_weighted: Moments,
     /// Downtime plus request-weighted downtime, per replication: the
     /// share of requests lost, for the request availability and its interval.
-    #[serde(default)]
     pub request_downtime: Moments,
 }
 
