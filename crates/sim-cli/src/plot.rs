@@ -170,16 +170,30 @@ fn draw_cdf<DB: DrawingBackend>(area: &Area<'_, DB>, title: &str, lines: &[Cdf])
             .draw_series(LineSeries::new(steps, c.stroke_width(2)))
             .map_err(err)?
             .label(label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+            .legend(line_sample(c.stroke_width(2)));
     }
+    draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+    Ok(())
+}
+
+/// A line series' sample in the legend: a short stroke in the line's style,
+/// at the backend's pixel coordinates.
+fn line_sample(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style)
+}
+
+/// The legend of every labelled series, on a light box at `position`.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<()> {
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
+        .position(position)
         .draw()
-        .map_err(err)?;
-    Ok(())
+        .map_err(err)
 }
 
 /// Pixels for a column of row labels (bar and timeline charts): about 7 px a
@@ -471,9 +485,7 @@ fn draw_sweep<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Result
                 ))
                 .map_err(err)?
                 .label(label)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                });
+                .legend(line_sample(c.stroke_width(2)));
             chart
                 .draw_series(
                     pts.iter()
@@ -482,13 +494,7 @@ fn draw_sweep<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Result
                 .map_err(err)?;
         }
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(err)?;
+    draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 
@@ -687,7 +693,7 @@ fn draw_pareto<DB: DrawingBackend>(
         .draw_series(LineSeries::new(line, front.stroke_width(2)))
         .map_err(err)?
         .label("Pareto frontier (cost vs mean downtime)")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], front.stroke_width(2)));
+        .legend(line_sample(front.stroke_width(2)));
     let target = color(3);
     chart
         .draw_series(LineSeries::new(
@@ -696,14 +702,8 @@ fn draw_pareto<DB: DrawingBackend>(
         ))
         .map_err(err)?
         .label("downtime the target allows")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], target.stroke_width(1)));
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(err)?;
+        .legend(line_sample(target.stroke_width(1)));
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
 
