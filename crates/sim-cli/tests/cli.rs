@@ -245,34 +245,32 @@ fn shards_without_request_figures_are_refused() {
     let future = d.join("future.json");
     std::fs::write(&future, with_version(&good, version + 1)).unwrap();
 
+    // Each refused, by name: what the message says after the file's name,
+    // and what else it must say.
     let first = files[0].to_str().unwrap();
-    let merge =
-        |f: &std::path::Path| assert_clean_failure(&hasim(&["merge", first, f.to_str().unwrap()]));
-    let e = merge(&v1);
-    assert!(
-        e.contains(&format!(
-            "{} is a shard of format 1, written by an older hasim",
-            v1.display()
-        )) && e.contains("run its replications again"),
-        "{e}"
+    let newer = format!(
+        "is a shard of format {}, written by a newer hasim",
+        version + 1
     );
-    let e = merge(&stripped);
-    assert!(
-        e.contains(&format!(
-            "{} is not a complete hasim shard file",
-            stripped.display()
-        )) && e.contains("missing field `error_weighted`"),
-        "{e}"
-    );
-    let e = merge(&future);
-    assert!(
-        e.contains(&format!(
-            "{} is a shard of format {}, written by a newer hasim",
-            future.display(),
-            version + 1
-        )),
-        "{e}"
-    );
+    for (file, what, also) in [
+        (
+            &v1,
+            "is a shard of format 1, written by an older hasim",
+            "run its replications again",
+        ),
+        (
+            &stripped,
+            "is not a complete hasim shard file",
+            "missing field `error_weighted`",
+        ),
+        (&future, newer.as_str(), "this one reads format"),
+    ] {
+        let e = assert_clean_failure(&hasim(&["merge", first, file.to_str().unwrap()]));
+        assert!(
+            e.contains(&format!("{} {what}", file.display())) && e.contains(also),
+            "{e}"
+        );
+    }
     // The untouched pair still merges.
     assert_ok(&hasim(&["merge", first, files[1].to_str().unwrap()]));
 }
