@@ -135,6 +135,7 @@ impl<E> Engine<E> {
     ///
     /// Panics past 2^40 events in one replication or 2^24 pending at once
     /// (see [`SEQ_BITS`]), limits no model comes near.
+    #[inline]
     pub fn schedule_at(&mut self, at: Nanos, payload: E) -> EventId {
         let seq = self.next_seq;
         assert!(
@@ -188,6 +189,7 @@ impl<E> Engine<E> {
 
     /// Pops the next live event at or before `until`, advancing the clock to
     /// it. Returns `None` (and sets the clock to `until`) when no event is due.
+    #[inline]
     pub fn pop_until(&mut self, until: Nanos) -> Option<(Nanos, E)> {
         while let Some(&top) = self.heap.first() {
             let time = key_time(top);

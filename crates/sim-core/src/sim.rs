@@ -160,6 +160,24 @@ struct CrewState {
     queue: VecDeque<(u32, u32)>,
 }
 
+/// A cluster during a replication: the protocol model's state and the
+/// values the simulation exchanges with it.
+struct ClusterRun {
+    state: Box<dyn ClusterState>,
+    out: Vec<bool>,
+    /// Data-loss counts (see [`ClusterCx::data_loss_in`]).
+    data_loss: Vec<u32>,
+    /// Failing share in parts of `SHARE_ONE`.
+    share: u64,
+    /// The up state of the inputs and each member's network component, as
+    /// of the last `on_inputs` call. Inputs only change in a sweep, and a
+    /// change marks the cluster dirty so the same sweep calls `on_inputs`,
+    /// which refreshes these; a timer callback reuses them instead of
+    /// rebuilding them (most callbacks are timers).
+    inputs: Vec<bool>,
+    components: Vec<u32>,
+}
+
 /// A replication in progress.
 pub struct Replication<'m> {
     model: &'m Model,
@@ -176,22 +194,12 @@ pub struct Replication<'m> {
     /// Per element, per mode: when the next maintenance window should start.
     next_window: Vec<Vec<Nanos>>,
     crews: Vec<CrewState>,
-    clusters: Vec<Box<dyn ClusterState>>,
-    cluster_out: Vec<Vec<bool>>,
-    /// Per cluster, its data-loss counts (see [`ClusterCx::data_loss_in`]).
-    cluster_data_loss: Vec<Vec<u32>>,
-    /// Per cluster, its failing share in parts of `SHARE_ONE`.
-    cluster_share: Vec<u64>,
+    /// Per cluster, its protocol state and what the simulation keeps for it
+    /// (one struct, so a callback finds all of it with one index).
+    clusters: Vec<ClusterRun>,
     /// Per service: its current failing share, since when, and the exact
     /// integral so far (share parts × ns).
     svc_share: Vec<(u64, Nanos, u128)>,
-    /// Per cluster, the up state of its inputs and each member's network
-    /// component, as of its last `on_inputs` call. Inputs only change in a
-    /// sweep, and a change marks the cluster dirty so the same sweep calls
-    /// `on_inputs`, which refreshes these; a timer callback reuses them
-    /// instead of rebuilding them (most callbacks are timers).
-    inputs: Vec<Vec<bool>>,
-    components: Vec<Vec<u32>>,
     svc_down_since: Vec<Option<(Nanos, Cause)>>,
     out_down_since: Vec<Vec<Option<Nanos>>>,
     out_down: Vec<Vec<Nanos>>,
@@ -226,29 +234,19 @@ impl<'m> Replication<'m> {
                     queue: VecDeque::new(),
                 })
                 .collect(),
-            clusters: model.clusters.iter().map(|c| c.kind.new_state()).collect(),
-            cluster_out: model
+            clusters: model
                 .clusters
                 .iter()
-                .map(|c| vec![false; c.outputs.len()])
+                .map(|c| ClusterRun {
+                    state: c.kind.new_state(),
+                    out: vec![false; c.outputs.len()],
+                    data_loss: vec![0; 1 + c.kind.data_sets()],
+                    share: 0,
+                    inputs: Vec::with_capacity(c.inputs.len()),
+                    components: Vec::with_capacity(c.n_members),
+                })
                 .collect(),
-            cluster_data_loss: model
-                .clusters
-                .iter()
-                .map(|c| vec![0; 1 + c.kind.data_sets()])
-                .collect(),
-            cluster_share: vec![0; model.clusters.len()],
             svc_share: vec![(0, 0, 0); model.services.len()],
-            inputs: model
-                .clusters
-                .iter()
-                .map(|c| Vec::with_capacity(c.inputs.len()))
-                .collect(),
-            components: model
-                .clusters
-                .iter()
-                .map(|c| Vec::with_capacity(c.n_members))
-                .collect(),
             svc_down_since: vec![None; model.services.len()],
             out_down_since: model
                 .clusters
@@ -280,7 +278,7 @@ impl<'m> Replication<'m> {
         opts: &RepOptions,
     ) -> (RepOutcome, Vec<Option<crate::component::Placement>>) {
         self.advance(opts);
-        let placements = self.clusters.iter().map(|c| c.placement()).collect();
+        let placements = self.clusters.iter().map(|c| c.state.placement()).collect();
         (self.finish(opts.horizon).0, placements)
     }
 
@@ -323,7 +321,7 @@ impl<'m> Replication<'m> {
         for (c, cl) in self.model.clusters.iter().enumerate() {
             for (i, o) in cl.outputs.iter().enumerate() {
                 self.up[*o] = true;
-                self.cluster_out[c][i] = true;
+                self.clusters[c].out[i] = true;
             }
         }
         // The first evaluation brings every element up; that is not news,
@@ -497,7 +495,7 @@ impl<'m> Replication<'m> {
                     }
                     up
                 }
-                NodeKind::Output { cluster, index } => self.cluster_out[*cluster][*index],
+                NodeKind::Output { cluster, index } => self.clusters[*cluster].out[*index],
                 NodeKind::Cluster { cluster } => {
                     self.call_cluster(*cluster, cause, planned, None);
                     i += 1;
@@ -522,8 +520,9 @@ impl<'m> Replication<'m> {
     /// Runs a cluster callback and marks outputs it changed.
     fn call_cluster(&mut self, c: usize, cause: Cause, planned: bool, timer: Option<u64>) {
         let cl = &self.model.clusters[c];
-        let (inputs, components) = (&mut self.inputs[c], &mut self.components[c]);
+        let run = &mut self.clusters[c];
         if timer.is_none() {
+            let (inputs, components) = (&mut run.inputs, &mut run.components);
             inputs.clear();
             inputs.extend(cl.inputs.iter().map(|m| self.up[*m]));
             match &cl.net {
@@ -545,40 +544,41 @@ impl<'m> Replication<'m> {
             cl.inputs
                 .iter()
                 .map(|m| self.up[*m])
-                .eq(inputs.iter().copied()),
+                .eq(run.inputs.iter().copied()),
             "cluster {} called with stale inputs",
             cl.name
         );
-        let share_before = self.cluster_share[c];
+        let share_before = run.share;
         let mut cx = ClusterCx {
             now: self.engine.now(),
             cluster: c as u32,
             cause,
             cause_planned: planned,
-            inputs: &self.inputs[c],
+            inputs: &run.inputs,
             n_members: cl.n_members,
-            outputs: &mut self.cluster_out[c],
+            outputs: &mut run.out,
             flipped: 0,
-            share: &mut self.cluster_share[c],
+            share: &mut run.share,
             rng: &mut self.rng,
             engine: &mut self.engine,
-            data_loss: &mut self.cluster_data_loss[c],
+            data_loss: &mut run.data_loss,
             trace: self.trace.as_mut(),
             name: &cl.name,
             member_names: &cl.member_names,
-            components: &self.components[c],
+            components: &run.components,
             has_network: cl.net.is_some(),
         };
         match timer {
-            Some(tag) => self.clusters[c].on_timer(&mut cx, tag),
-            None => self.clusters[c].on_inputs(&mut cx),
+            Some(tag) => run.state.on_timer(&mut cx, tag),
+            None => run.state.on_inputs(&mut cx),
         }
         let mut flipped = cx.flipped;
+        let share_changed = run.share != share_before;
         while flipped != 0 {
             self.mark(cl.outputs[flipped.trailing_zeros() as usize]);
             flipped &= flipped - 1;
         }
-        if self.cluster_share[c] != share_before {
+        if share_changed {
             for n in &cl.share_services {
                 self.mark(*n);
             }
@@ -598,8 +598,9 @@ impl<'m> Replication<'m> {
         let mut ok = u128::from(SHARE_ONE);
         if up {
             for (c, i) in &self.model.services[s].share_sources {
-                if self.cluster_out[*c][*i] {
-                    ok = (ok * u128::from(SHARE_ONE - self.cluster_share[*c])) >> 32;
+                let run = &self.clusters[*c];
+                if run.out[*i] {
+                    ok = (ok * u128::from(SHARE_ONE - run.share)) >> 32;
                 }
             }
         }
@@ -704,7 +705,7 @@ impl<'m> Replication<'m> {
             self.svc[i].data_loss = s
                 .data_loss_counts
                 .iter()
-                .map(|(c, k)| u64::from(self.cluster_data_loss[*c][*k]))
+                .map(|(c, k)| u64::from(self.clusters[*c].data_loss[*k]))
                 .sum();
         }
         let outcome = RepOutcome {
