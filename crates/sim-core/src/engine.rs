@@ -15,7 +15,11 @@
 //! then one 128-bit integer comparison, which the compiler turns into
 //! branch-free code, and choosing the earliest of four children needs no
 //! branch that the processor could mispredict. Popping is most of the
-//! engine's work; the criterion `engine` benchmark and its callgrind profile
+//! engine's work. Most events schedule another as they are handled, so a
+//! popped key stays at the root until the next call: a schedule then writes
+//! its key there and sinks it (one pass down instead of a removal and an
+//! insertion), and a pop removes it first. The criterion `engine` benchmark
+//! and its callgrind profile
 //! (`benches/examples/profile.rs`) measure it.
 
 use crate::time::Nanos;
@@ -71,6 +75,28 @@ fn key_slot(k: u128) -> usize {
     ((k as u64) & SLOT_MASK) as usize
 }
 
+/// Which of a node's four children is earliest. Branch-free: each
+/// comparison becomes an index offset, so there is no branch for the
+/// processor to mispredict on these coin flips.
+#[inline(always)]
+fn earliest_of_four(c: &[u128]) -> usize {
+    let c: &[u128; ARITY] = c.try_into().expect("four children");
+    let a = usize::from(c[1] < c[0]);
+    let b = 2 + usize::from(c[3] < c[2]);
+    if c[b] < c[a] {
+        b
+    } else {
+        a
+    }
+}
+
+/// The earliest of the children of the one node that has fewer than four.
+#[inline]
+fn earliest(children: Option<&[u128]>) -> Option<(usize, u128)> {
+    let (i, k) = children?.iter().enumerate().min_by_key(|(_, k)| **k)?;
+    Some((i, *k))
+}
+
 /// The future-event list and the simulation clock.
 pub struct Engine<E> {
     now: Nanos,
@@ -81,6 +107,11 @@ pub struct Engine<E> {
     free_slots: Vec<u32>,
     live: usize,
     processed: u64,
+    /// The root key's event was returned by `pop_until` but the key is still
+    /// in the heap: the next schedule overwrites it and sinks the new key
+    /// from the root (one pass instead of a removal and an insertion), and
+    /// the next pop removes it first.
+    root_taken: bool,
 }
 
 impl<E> Default for Engine<E> {
@@ -99,6 +130,7 @@ impl<E> Engine<E> {
             free_slots: Vec::new(),
             live: 0,
             processed: 0,
+            root_taken: false,
         }
     }
 
@@ -112,6 +144,7 @@ impl<E> Engine<E> {
         self.free_slots.clear();
         self.live = 0;
         self.processed = 0;
+        self.root_taken = false;
     }
 
     /// The current simulated time.
@@ -135,7 +168,7 @@ impl<E> Engine<E> {
     ///
     /// Panics past 2^40 events in one replication or 2^24 pending at once
     /// (see [`SEQ_BITS`]), limits no model comes near.
-    #[inline]
+    #[inline(always)]
     pub fn schedule_at(&mut self, at: Nanos, payload: E) -> EventId {
         let seq = self.next_seq;
         assert!(
@@ -191,20 +224,27 @@ impl<E> Engine<E> {
     /// it. Returns `None` (and sets the clock to `until`) when no event is due.
     #[inline]
     pub fn pop_until(&mut self, until: Nanos) -> Option<(Nanos, E)> {
+        if self.root_taken {
+            self.root_taken = false;
+            self.remove_top();
+        }
         while let Some(&top) = self.heap.first() {
             let time = key_time(top);
             if time > until {
                 break;
             }
-            self.remove_top();
             let slot_index = key_slot(top);
             let slot = &mut self.slots[slot_index];
-            if slot.seq != key_seq(top) {
-                continue; // cancelled, and the slot reused since
-            }
-            let Some(payload) = slot.payload.take() else {
-                continue; // cancelled
+            let payload = if slot.seq == key_seq(top) {
+                slot.payload.take()
+            } else {
+                None // cancelled, and the slot reused since
             };
+            let Some(payload) = payload else {
+                self.remove_top(); // cancelled
+                continue;
+            };
+            self.root_taken = true;
             self.free_slots.push(slot_index as u32);
             self.live -= 1;
             self.now = time;
@@ -219,6 +259,11 @@ impl<E> Engine<E> {
     /// later parent.
     #[inline]
     fn push(&mut self, k: u128) {
+        if self.root_taken {
+            self.root_taken = false;
+            self.replace_top(k);
+            return;
+        }
         let mut hole = self.heap.len();
         self.heap.push(k);
         let h = &mut self.heap[..];
@@ -229,6 +274,30 @@ impl<E> Engine<E> {
             }
             h[hole] = h[parent];
             hole = parent;
+        }
+        h[hole] = k;
+    }
+
+    /// Replaces the root key by `k`, which sinks past every earlier child.
+    #[inline]
+    fn replace_top(&mut self, k: u128) {
+        let h = &mut self.heap[..];
+        let mut hole = 0;
+        while let Some(c) = h.get(ARITY * hole + 1..ARITY * hole + 1 + ARITY) {
+            let i = earliest_of_four(c);
+            if k < c[i] {
+                h[hole] = k;
+                return;
+            }
+            h[hole] = c[i];
+            hole = ARITY * hole + 1 + i;
+        }
+        let first = ARITY * hole + 1;
+        if let Some((i, v)) = earliest(h.get(first..)) {
+            if v < k {
+                h[hole] = v;
+                hole = first + i;
+            }
         }
         h[hole] = k;
     }
@@ -250,20 +319,15 @@ impl<E> Engine<E> {
         // Nodes with all four children: branch-free, each comparison becomes
         // an index offset.
         while let Some(c) = h.get(ARITY * hole + 1..ARITY * hole + 1 + ARITY) {
-            let c: &[u128; ARITY] = c.try_into().expect("four children");
-            let a = usize::from(c[1] < c[0]);
-            let b = 2 + usize::from(c[3] < c[2]);
-            let i = if c[b] < c[a] { b } else { a };
+            let i = earliest_of_four(c);
             h[hole] = c[i];
             hole = ARITY * hole + 1 + i;
         }
         // At most one node has fewer than four children.
         let first = ARITY * hole + 1;
-        if let Some(c) = h.get(first..) {
-            if let Some((i, &v)) = c.iter().enumerate().min_by_key(|(_, k)| **k) {
-                h[hole] = v;
-                hole = first + i;
-            }
+        if let Some((i, v)) = earliest(h.get(first..)) {
+            h[hole] = v;
+            hole = first + i;
         }
         while hole > 0 {
             let parent = (hole - 1) / ARITY;
