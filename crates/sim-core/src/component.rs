@@ -123,19 +123,68 @@ pub struct PlacedItem {
     pub waiting: Option<(Shortfall, String)>,
 }
 
-/// Why a workload has no place.
+/// Why a workload has no place. Each reason but [`Shortfall::Pinned`] is a
+/// failure the design does not carry, so it breaks N+k; they differ in what
+/// would fix it, which is why the planner keeps them apart: "no room" reads
+/// as "buy bigger nodes", which is the wrong advice when a placement rule or
+/// a shared failure domain is the cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Shortfall {
-    /// No live member has room (or room that respects anti-affinity and the
-    /// HA group): a capacity problem, so it breaks N+k.
+    /// Capacity: a live member the placement rules allow exists, but none
+    /// has the CPU or memory left that the model declares for it. Only a
+    /// declared capacity (`node_cpu`, `host_cores`...) can be short. Fixed
+    /// by more room: bigger members or more of them.
     Room,
+    /// A placement rule leaves no live member eligible, whatever the room:
+    /// a required pod anti-affinity with a replica on every live node (the
+    /// scheduler keeps the pod Pending: "node(s) didn't match pod
+    /// anti-affinity rules"), an HA group none of whose other members is
+    /// online, or Proxmox's `max_relocate` used up on nodes `crs = "basic"`
+    /// picked without looking at room while another node had it. Fixed by
+    /// more members or a looser rule (preferred anti-affinity, a wider HA
+    /// group, `crs = "static"`), not by bigger members.
+    Rule,
+    /// Every member it could run on is down: one failure took them all (a
+    /// shared power feed or switch). Fixed by spreading the members over
+    /// failure domains.
+    Down,
     /// The cluster lost quorum and recovers nothing: the survivors cannot
-    /// carry the load whatever their room, so it breaks N+k too.
+    /// carry the load whatever their room.
     Quorum,
     /// It cannot move by design (a StatefulSet pod waits for its node), or
-    /// it is still starting: not a capacity problem, so listed but not
+    /// it is still starting or about to be recovered: listed, but not
     /// counted against N+k.
     Pinned,
+}
+
+impl Shortfall {
+    /// Whether a workload without a place for this reason means the design
+    /// does not carry the failure (everything but `Pinned`).
+    pub fn breaks_n_plus_k(self) -> bool {
+        self != Shortfall::Pinned
+    }
+
+    /// The name in machine-readable output (JSON, CSV).
+    pub fn key(self) -> &'static str {
+        match self {
+            Shortfall::Room => "room",
+            Shortfall::Rule => "rule",
+            Shortfall::Down => "down",
+            Shortfall::Quorum => "quorum",
+            Shortfall::Pinned => "pinned",
+        }
+    }
+
+    /// A short phrase for reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Shortfall::Room => "no room",
+            Shortfall::Rule => "placement rule",
+            Shortfall::Down => "no live member",
+            Shortfall::Quorum => "no quorum",
+            Shortfall::Pinned => "pinned",
+        }
+    }
 }
 
 /// What a cluster model sees and can do during one callback.

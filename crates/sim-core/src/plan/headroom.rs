@@ -12,6 +12,15 @@
 //! have (Proxmox about 2 min plus boot, Kubernetes eviction after 40 s +
 //! 300 s plus a 6 min RWO detach), so what has no place then will not get
 //! one until something is repaired.
+//!
+//! Each workload without a place carries its reason (`Shortfall`), decided
+//! by the kind that placed it: no room (declared CPU or memory exceeded), a
+//! placement rule (required anti-affinity, an HA group, `max_relocate`),
+//! every member down, no quorum, or pinned. All but pinned break N+k: a
+//! Deployment whose third replica stays Pending because its required
+//! anti-affinity finds no free node after a failure has lost redundancy the
+//! design promised, even though no node is short of CPU or memory. The
+//! reason and its text say what would fix it.
 
 use crate::component::Placement;
 pub use crate::component::Shortfall;
@@ -83,11 +92,12 @@ pub struct Case {
 }
 
 impl Case {
-    /// The survivors carry everything that can move, without overload.
+    /// The survivors carry everything that can move, without overload: no
+    /// workload is without a place for a reason that breaks N+k
+    /// ([`Shortfall::breaks_n_plus_k`]: room, a rule, every member down,
+    /// quorum) and no member is overloaded.
     pub fn carried(&self) -> bool {
-        self.unplaced
-            .iter()
-            .all(|u| u.shortfall == Shortfall::Pinned)
+        self.unplaced.iter().all(|u| !u.shortfall.breaks_n_plus_k())
             && self
                 .loads
                 .iter()

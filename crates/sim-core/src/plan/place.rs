@@ -37,7 +37,7 @@
 //! and services down come from the simulation itself.
 
 use super::headroom::{headroom, Headroom, DOMAIN_KINDS};
-use crate::component::{ClusterKind, Quorum, Shortfall};
+use crate::component::{ClusterKind, Quorum};
 use crate::model::compile::{CExpr, Model, NodeKind};
 use crate::model::diag::Source;
 use crate::model::edit::set_path;
@@ -306,7 +306,7 @@ fn pods_fit(model: &Model, before: &Headroom) -> Result<(), NoPlacement> {
             .baseline
             .unplaced
             .iter()
-            .filter(|u| u.cluster == l.cluster && u.shortfall == Shortfall::Room)
+            .filter(|u| u.cluster == l.cluster && u.shortfall.breaks_n_plus_k())
             .collect();
         if unplaced.is_empty() {
             continue;

@@ -382,6 +382,98 @@ impl WlState {
     }
 }
 
+impl WlState {
+    /// Why a Pending pod has no node, for the capacity planner: the
+    /// shortfall, kube-scheduler's own account and what would fix it.
+    ///
+    /// The scheduler's FailedScheduling event counts, per node, the first
+    /// filter that rejects it (`FitError.Error`, pkg/scheduler/framework/
+    /// types.go): a dead node carries the `node.kubernetes.io/unreachable`
+    /// NoSchedule taint the pod does not tolerate ("node(s) had untolerated
+    /// taint {%s: %s}", plugins/tainttoleration), then NodeResourcesFit
+    /// reports "Insufficient cpu"/"Insufficient memory" (plugins/
+    /// noderesources/fit.go), then InterPodAffinity "node(s) didn't match
+    /// pod anti-affinity rules" (plugins/interpodaffinity/filtering.go);
+    /// the reasons are sorted as text. The shortfall is judged apart from
+    /// that order: room only when a live node the anti-affinity allows
+    /// lacks CPU or memory (more room would place the pod), a rule when
+    /// the anti-affinity excludes every live node, down when none is up.
+    fn pending_reason(&self) -> (Shortfall, String) {
+        let required = self.cfg.anti == AntiAffinity::Required;
+        let (mut dead, mut cpu, mut memory, mut anti) = (0, 0, 0, 0);
+        let (mut live, mut room_would_do, mut fits) = (0, false, false);
+        for n in 0..self.cfg.nodes {
+            if !self.up[n] {
+                dead += 1;
+                continue;
+            }
+            live += 1;
+            let k = (self.on_node(n) + 1) as u64;
+            let short_cpu = self.cfg.cpu.saturating_mul(k) > self.cfg.node_cpu[n];
+            let short_memory = self.cfg.memory.saturating_mul(k) > self.cfg.node_memory[n];
+            let rule = required && self.on_node(n) > 0;
+            if short_cpu || short_memory {
+                cpu += usize::from(short_cpu);
+                memory += usize::from(short_memory);
+            } else if rule {
+                anti += 1;
+            }
+            room_would_do |= (short_cpu || short_memory) && !rule;
+            fits |= !(short_cpu || short_memory || rule);
+        }
+        let mut reasons: Vec<String> = [
+            (
+                dead,
+                "node(s) had untolerated taint {node.kubernetes.io/unreachable: }",
+            ),
+            (cpu, "Insufficient cpu"),
+            (memory, "Insufficient memory"),
+            (anti, "node(s) didn't match pod anti-affinity rules"),
+        ]
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, reason)| format!("{count} {reason}"))
+        .collect();
+        reasons.sort_unstable();
+        let event = format!(
+            "Pending (kube-scheduler: \"0/{} nodes are available: {}.\")",
+            self.cfg.nodes,
+            reasons.join(", ")
+        );
+        if fits {
+            // The scheduler binds a Pending pod as soon as a node fits, so
+            // a settled scenario should never show this.
+            return (
+                Shortfall::Pinned,
+                "Pending: a node fits, not bound yet".to_string(),
+            );
+        }
+        if live == 0 {
+            return (
+                Shortfall::Down,
+                format!("{event}: this failure takes every node it may run on, whatever their room; spread the nodes over separate power feeds and switches"),
+            );
+        }
+        if room_would_do {
+            return (
+                Shortfall::Room,
+                format!("{event}: no live node the rules allow has the CPU or memory left for its requests; give the nodes more (node_cpu, node_memory) or add a node"),
+            );
+        }
+        (
+            Shortfall::Rule,
+            format!(
+                "{event}: the required anti-affinity allows one replica per node and {} runs one already. A placement rule, not room: add a node, or make the anti-affinity preferred",
+                if live == 1 {
+                    "the only live node".to_string()
+                } else {
+                    format!("each of the {live} live nodes")
+                }
+            ),
+        )
+    }
+}
+
 impl ClusterState for WlState {
     fn placement(&self) -> Option<Placement> {
         let capacity = (0..self.cfg.nodes)
@@ -394,19 +486,25 @@ impl ClusterState for WlState {
             .map(|(i, p)| {
                 let waiting = match p.phase {
                     Phase::Ready | Phase::Starting => None,
-                    Phase::Pending => Some((Shortfall::Room, match self.cfg.anti {
-                        AntiAffinity::Required => "Pending: no live node has room without breaking the required anti-affinity",
-                        _ => "Pending: no live node has room",
-                    })),
-                    Phase::Lost if self.cfg.stateful => Some((Shortfall::Pinned, "on a dead node: a StatefulSet pod waits for its node")),
-                    Phase::Lost => Some((Shortfall::Room, "on a dead node, not evicted")),
+                    Phase::Pending => Some(self.pending_reason()),
+                    Phase::Lost if self.cfg.stateful => Some((
+                        Shortfall::Pinned,
+                        "on a dead node: a StatefulSet pod waits for its node".to_string(),
+                    )),
+                    // Only a tolerationSeconds longer than the planner's
+                    // hour leaves a Deployment's pod here: it is replaced
+                    // once evicted.
+                    Phase::Lost => Some((
+                        Shortfall::Pinned,
+                        "on a dead node, not evicted yet (tolerationSeconds)".to_string(),
+                    )),
                 };
                 PlacedItem {
                     name: format!("pod {i}"),
                     cpu: self.cfg.cpu,
                     memory: self.cfg.memory,
                     at: if waiting.is_none() { p.node } else { None },
-                    waiting: waiting.map(|(s, w)| (s, w.to_string())),
+                    waiting,
                 }
             })
             .collect();

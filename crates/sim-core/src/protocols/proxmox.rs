@@ -599,6 +599,104 @@ impl PveState {
     }
 }
 
+impl PveState {
+    /// The other online nodes of VM `i`'s HA group, in group order.
+    fn group_online(&self, i: usize) -> Vec<usize> {
+        let from = self.vm[i].node;
+        self.cfg.vms[i]
+            .group
+            .iter()
+            .copied()
+            .filter(|n| *n != from && self.online(*n))
+            .collect()
+    }
+
+    fn node_list(&self, nodes: &[usize]) -> String {
+        nodes
+            .iter()
+            .map(|n| self.cfg.node_names[*n].as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Why VM `i`, whose node is down, has not been recovered, for the
+    /// capacity planner (the cluster is quorate). The CRM recovers only to
+    /// an online node of the VM's group (pve-docs "Groups"; the model
+    /// treats every group as restricted), and with `crs = "static"` only
+    /// to one with room; `crs = "basic"` tries a node whatever its room.
+    fn recovery_reason(&self, i: usize) -> (Shortfall, String) {
+        let v = &self.cfg.vms[i];
+        let online = self.group_online(i);
+        if online.is_empty() {
+            let outside: Vec<usize> = (0..self.cfg.nodes)
+                .filter(|n| self.online(*n) && !v.group.contains(n))
+                .collect();
+            if outside.is_empty() {
+                return (
+                    Shortfall::Down,
+                    "its node is down and so is every other node of the cluster".to_string(),
+                );
+            }
+            return (
+                Shortfall::Rule,
+                format!(
+                    "its node is down and no other node of its HA group ({}) is online; {} could run it, but the group does not include {}. A placement rule, not room: widen the HA group",
+                    self.node_list(&v.group),
+                    self.node_list(&outside),
+                    if outside.len() == 1 { "it" } else { "them" }
+                ),
+            );
+        }
+        if online.iter().any(|n| self.fits(i, *n)) {
+            // The CRM recovers it on its next round: not in a settled case.
+            return (
+                Shortfall::Pinned,
+                "its node is down; recovery is under way".to_string(),
+            );
+        }
+        (
+            Shortfall::Room,
+            format!(
+                "its node is down and no online node of its HA group ({}) has room for {} cores and {} MiB: add capacity (host_cores, host_memory) or widen the group",
+                self.node_list(&online),
+                v.cores,
+                v.memory
+            ),
+        )
+    }
+
+    /// Why VM `i` is in the error state: its starts failed on the
+    /// `1 + max_relocate` nodes `crs = "basic"` picked by service count.
+    /// When another online node of its group has room now, the cause is
+    /// that rule, not a lack of room.
+    fn error_reason(&self, i: usize) -> (Shortfall, String) {
+        let v = &self.cfg.vms[i];
+        let with_room: Vec<usize> = self
+            .group_online(i)
+            .into_iter()
+            .filter(|n| self.fits(i, *n))
+            .collect();
+        if with_room.is_empty() {
+            return (
+                Shortfall::Room,
+                format!(
+                    "error state: its starts failed on every node tried, and no online node of its HA group has room for {} cores and {} MiB: add capacity (host_cores, host_memory) or widen the group",
+                    v.cores, v.memory
+                ),
+            );
+        }
+        (
+            Shortfall::Rule,
+            format!(
+                "error state: its starts failed on the nodes tried (max_restart {}, max_relocate {}; crs = \"basic\" picks by service count, not room), though {} has room. A placement rule, not room: set crs = \"static\" or raise max_relocate",
+                v.max_restart,
+                v.max_relocate,
+                self.node_list(&with_room)
+            ),
+        )
+    }
+}
+
 impl ClusterState for PveState {
     fn placement(&self) -> Option<Placement> {
         // qm.conf counts whole cores and memory in MiB.
@@ -615,21 +713,26 @@ impl ClusterState for PveState {
             .vm
             .iter()
             .zip(&self.cfg.vms)
-            .map(|(vm, v)| {
+            .enumerate()
+            .map(|(i, (vm, v))| {
+                let fixed = |s: Shortfall, why: &str| Some((s, why.to_string()));
                 let waiting = match vm.state {
                     Vs::Running | Vs::Starting => None,
-                    Vs::Error => Some((Shortfall::Room, "error state: its starts failed on every node tried (max_restart, max_relocate; crs=basic picks nodes without looking at room)")),
-                    Vs::Waiting if !self.quorate => Some((Shortfall::Quorum, "the Proxmox cluster has no quorum, so nothing is recovered or started")),
-                    Vs::Waiting if self.fenced[vm.node] => Some((Shortfall::Quorum, "its node self-fenced (no quorum)")),
-                    Vs::Waiting if !self.up[vm.node] => Some((Shortfall::Room, "its node is down and no online node of its HA group has room")),
-                    Vs::Waiting => Some((Shortfall::Pinned, "waiting to start")),
+                    // Checked before quorum: with every node gone, a QDevice
+                    // would not help; separate failure domains would.
+                    _ if self.up.iter().all(|up| !up) => fixed(Shortfall::Down, "this failure takes every node of the cluster, whatever their room; spread the nodes over separate power feeds and switches"),
+                    Vs::Error => Some(self.error_reason(i)),
+                    Vs::Waiting if !self.quorate => fixed(Shortfall::Quorum, "the Proxmox cluster has no quorum, so nothing is recovered or started"),
+                    Vs::Waiting if self.fenced[vm.node] => fixed(Shortfall::Quorum, "its node self-fenced (no quorum)"),
+                    Vs::Waiting if !self.up[vm.node] => Some(self.recovery_reason(i)),
+                    Vs::Waiting => fixed(Shortfall::Pinned, "waiting to start"),
                 };
                 PlacedItem {
                     name: v.name.clone(),
                     cpu: v.cores.saturating_mul(1000),
                     memory: v.memory.saturating_mul(MIB),
                     at: waiting.is_none().then_some(vm.node),
-                    waiting: waiting.map(|(s, w)| (s, w.to_string())),
+                    waiting,
                 }
             })
             .collect();

@@ -160,10 +160,148 @@ fn headroom_seed_001_two_replicas_keep_their_place_three_do_not() {
             "{}",
             c.unplaced[0].why
         );
+        // Each survivor has 1.5 of 2 cores free: the rule, not the room,
+        // keeps the third replica Pending.
+        assert_eq!(c.unplaced[0].shortfall, Shortfall::Rule, "{c:?}");
     }
     // The pods' loads: 0.5 cores each, on the nodes the scheduler chose.
     let total: u64 = h.baseline.loads[0].members.iter().map(|m| m.cpu).sum();
     assert_eq!(total, 1500);
+}
+
+/// A Deployment on three workers behind one power feed, without declared
+/// capacity unless `extra` adds it.
+fn web(replicas: u32, extra: &str) -> Model {
+    let text = format!(
+        "[model]\nname = \"k\"\n[power.feed]\n[hosts.w1]\nrequires = \"feed\"\n[hosts.w2]\nrequires = \"feed\"\n[hosts.w3]\nrequires = \"feed\"\n[clusters.web]\nkind = \"deployment\"\nmembers = [\"w1\", \"w2\", \"w3\"]\nreplicas = {replicas}\n{extra}\n[services.s]\nrequires = \"web\"\n"
+    );
+    load("k.toml", &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn headroom_names_the_anti_affinity_rule_not_room_when_no_capacity_is_declared() {
+    // Three replicas with required anti-affinity on three workers and no
+    // CPU or memory declared: after a worker dies, its replica stays
+    // Pending because each survivor already runs one (assign-pod-node docs,
+    // HA-FACTS section 6). Nothing is short of room, so the reason is the
+    // rule; it still breaks N+1, since the design lost a replica.
+    let m = web(3, "anti_affinity = \"required\"");
+    let h = headroom(&m, 1, 1);
+    assert_eq!(h.verdict, Verdict::NPlus(0));
+    for w in ["w1", "w2", "w3"] {
+        let c = case(&m, &h, &[w]);
+        assert!(!c.carried());
+        assert_eq!(c.unplaced.len(), 1, "{c:?}");
+        let u = &c.unplaced[0];
+        assert_eq!(u.shortfall, Shortfall::Rule, "{u:?}");
+        // kube-scheduler's own account: one dead (tainted) node, two that
+        // fail the anti-affinity; and the fix.
+        for part in [
+            "0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 2 node(s) didn't match pod anti-affinity rules.",
+            "not room",
+            "make the anti-affinity preferred",
+        ] {
+            assert!(u.why.contains(part), "`{part}` not in {}", u.why);
+        }
+    }
+    // The feed takes every worker: no live node, not room and not a rule.
+    let c = case(&m, &h, &["feed"]);
+    assert_eq!(c.unplaced.len(), 3);
+    assert!(
+        c.unplaced.iter().all(|u| u.shortfall == Shortfall::Down),
+        "{c:?}"
+    );
+    // Preferred anti-affinity lets the replica share a survivor: carried.
+    let m = web(3, "anti_affinity = \"preferred\"");
+    let h = headroom(&m, 1, 1);
+    assert!(case(&m, &h, &["w2"]).carried());
+    // Four replicas with required anti-affinity on three workers do not
+    // fit with everything up, for the same rule.
+    let m = web(4, "anti_affinity = \"required\"");
+    let h = headroom(&m, 1, 1);
+    assert_eq!(h.verdict, Verdict::DoesNotFit);
+    assert_eq!(h.baseline.unplaced.len(), 1);
+    assert_eq!(h.baseline.unplaced[0].shortfall, Shortfall::Rule);
+}
+
+#[test]
+fn headroom_reports_room_when_declared_capacity_is_exceeded() {
+    // One core per worker and one-core pods, no anti-affinity: the third
+    // replica of a dead worker fits on no survivor for lack of CPU.
+    let m = web(3, "cpu = \"1\"\nnode_cpu = \"1\"");
+    let h = headroom(&m, 1, 1);
+    assert_eq!(h.verdict, Verdict::NPlus(0));
+    let c = case(&m, &h, &["w1"]);
+    assert_eq!(c.unplaced.len(), 1, "{c:?}");
+    let u = &c.unplaced[0];
+    assert_eq!(u.shortfall, Shortfall::Room, "{u:?}");
+    assert!(u.why.contains("2 Insufficient cpu"), "{}", u.why);
+    // Two cores per worker: the survivors carry every worker's failure
+    // (the feed's, which takes them all, is no live member).
+    let m = web(3, "cpu = \"1\"\nnode_cpu = \"2\"");
+    let h = headroom(&m, 1, 1);
+    for w in ["w1", "w2", "w3"] {
+        assert!(case(&m, &h, &[w]).carried(), "{w}");
+    }
+    let c = case(&m, &h, &["feed"]);
+    assert!(
+        c.unplaced.iter().all(|u| u.shortfall == Shortfall::Down),
+        "{c:?}"
+    );
+    // Required anti-affinity with a fourth worker too small for a pod:
+    // that worker is the one the rule allows, so room is what is missing.
+    let text = "[model]\nname = \"k\"\n[hosts.w1]\n[hosts.w2]\n[hosts.w3]\n[hosts.w4]\n[clusters.web]\nkind = \"deployment\"\nmembers = [\"w1\", \"w2\", \"w3\", \"w4\"]\nreplicas = 3\nanti_affinity = \"required\"\ncpu = \"1\"\nnode_cpu = [\"2\", \"2\", \"2\", \"500m\"]\n[services.s]\nrequires = \"web\"\n";
+    let m = load("k.toml", text).unwrap();
+    let h = headroom(&m, 1, 1);
+    let c = case(&m, &h, &["w1"]);
+    assert_eq!(c.unplaced.len(), 1, "{c:?}");
+    assert_eq!(c.unplaced[0].shortfall, Shortfall::Room, "{c:?}");
+    assert!(
+        c.unplaced[0].why.contains("1 Insufficient cpu, 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 2 node(s) didn't match pod anti-affinity rules."),
+        "{}",
+        c.unplaced[0].why
+    );
+}
+
+#[test]
+fn headroom_names_the_ha_group_and_max_relocate_rules_not_room() {
+    // No capacity declared; `a` may only run on h1 (its HA group, which
+    // the model treats as restricted). When h1 dies the cluster keeps
+    // quorum (2 of 3 votes) but the CRM has no node of the group to
+    // recover it to: the rule, not room, and h2, h3 could run it.
+    let text = "[model]\nname = \"g\"\n[hosts.h1]\n[hosts.h2]\n[hosts.h3]\n[clusters.pve]\nkind = \"proxmox-ha\"\nmembers = [\"h1\", \"h2\", \"h3\"]\nvms = [{ name = \"a\", home = \"h1\", group = [\"h1\"] }, { name = \"b\", home = \"h2\" }]\n[services.s]\nrequires = \"pve.a\"\n";
+    let m = load("g.toml", text).unwrap();
+    let h = headroom(&m, 1, 1);
+    assert_eq!(h.verdict, Verdict::NPlus(0));
+    let c = case(&m, &h, &["h1"]);
+    assert_eq!(c.unplaced.len(), 1, "{c:?}");
+    let u = &c.unplaced[0];
+    assert_eq!(u.shortfall, Shortfall::Rule, "{u:?}");
+    assert!(u.why.contains("h2, h3 could run it"), "{}", u.why);
+    assert!(u.why.contains("widen the HA group"), "{}", u.why);
+    // `b` has no group: its host's failure is carried.
+    assert!(case(&m, &h, &["h2"]).carried());
+
+    // crs = "basic" with max_relocate 0 tries one node, the one with the
+    // fewest HA services (h3, full), although h2 has room for `a`.
+    let text = |relocate: u32| {
+        format!("[model]\nname = \"r\"\n[hosts.h1]\n[hosts.h2]\n[hosts.h3]\n[clusters.pve]\nkind = \"proxmox-ha\"\nmembers = [\"h1\", \"h2\", \"h3\"]\nhost_cores = 4\nmax_relocate = {relocate}\nvms = [{{ name = \"a\", home = \"h1\", cores = 2 }}, {{ name = \"b\", home = \"h2\", cores = 1 }}, {{ name = \"c\", home = \"h2\", cores = 1 }}, {{ name = \"d\", home = \"h3\", cores = 4 }}]\n[services.s]\nrequires = \"pve.a\"\n")
+    };
+    let m = load("r.toml", &text(0)).unwrap();
+    let h = headroom(&m, 1, 1);
+    let c = case(&m, &h, &["h1"]);
+    assert_eq!(c.unplaced.len(), 1, "{c:?}");
+    let u = &c.unplaced[0];
+    assert_eq!(u.shortfall, Shortfall::Rule, "{u:?}");
+    assert!(
+        u.why.contains("error state") && u.why.contains("though h2 has room"),
+        "{}",
+        u.why
+    );
+    // One relocation reaches h2.
+    let m = load("r.toml", &text(1)).unwrap();
+    let h = headroom(&m, 1, 1);
+    assert!(case(&m, &h, &["h1"]).carried());
 }
 
 // ---------------------------------------------------------------- design search
