@@ -16,7 +16,10 @@ use sim_core::model::design::DesignSpace;
 use sim_core::model::tree::{self, Format};
 use sim_core::model::Source;
 use sim_core::plan::design::{self, Search, Status};
-use sim_core::plan::headroom::{Case, ClusterLoad, Headroom, MemberLoad, Unplaced, DOMAIN_KINDS};
+use sim_core::plan::headroom::{
+    Case, ClusterLoad, Headroom, MemberLoad, Shortfall, Unplaced, DOMAIN_KINDS,
+};
+use sim_core::plan::Verdict;
 use sim_core::runner::RunOptions;
 use std::path::Path;
 use std::process::ExitCode;
@@ -84,13 +87,57 @@ pub fn case_name(model: &Model, c: &Case) -> String {
     }
 }
 
-/// "pve k3s-master-1: the Proxmox cluster has no quorum, ... [Quorum]": a
-/// workload without a place, why, and the kind of shortfall.
-pub fn unplaced_text(model: &Model, u: &Unplaced) -> String {
-    format!(
-        "{} {}: {} [{:?}]",
-        model.clusters[u.cluster].name, u.item, u.why, u.shortfall
-    )
+/// What has no place in a case and why, one line per cluster and reason:
+/// "traefik pod 0, pod 1: Pending (kube-scheduler: ...): ... [placement
+/// rule]". Workloads of one cluster without a place for the same reason
+/// share a line, so a power failure that leaves six pods Pending reads as
+/// one reason, not six.
+pub fn unplaced_lines(model: &Model, c: &Case) -> Vec<String> {
+    let mut groups: Vec<(&Unplaced, Vec<&str>)> = Vec::new();
+    for u in &c.unplaced {
+        match groups
+            .iter_mut()
+            .find(|(g, _)| (g.cluster, g.shortfall, &g.why) == (u.cluster, u.shortfall, &u.why))
+        {
+            Some((_, items)) => items.push(&u.item),
+            None => groups.push((u, vec![&u.item])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(u, items)| {
+            format!(
+                "{} {}: {} [{}]",
+                model.clusters[u.cluster].name,
+                items.join(", "),
+                u.why,
+                u.shortfall.label()
+            )
+        })
+        .collect()
+}
+
+/// Why cases are not carried, each kind once: the shortfalls that break
+/// N+k in enum order ("no room", "placement rule", "no live member", "no
+/// quorum"), then "overload" when a member's requests exceed what it offers.
+fn not_carried_by(cases: &[&Case]) -> String {
+    let mut kinds: Vec<Shortfall> = cases
+        .iter()
+        .flat_map(|c| &c.unplaced)
+        .map(|u| u.shortfall)
+        .filter(|s| s.breaks_n_plus_k())
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let mut out: Vec<&'static str> = kinds.into_iter().map(Shortfall::label).collect();
+    if cases
+        .iter()
+        .flat_map(|c| &c.loads)
+        .any(|l| l.members.iter().any(MemberLoad::overloaded))
+    {
+        out.push("overload");
+    }
+    out.join(", ")
 }
 
 /// The services down once a case settled, by name.
@@ -149,8 +196,8 @@ fn case_text(model: &Model, c: &Case) -> String {
             cl.name, cl.member_names[*from], cl.member_names[*to]
         ));
     }
-    for u in &c.unplaced {
-        out.push_str(&format!("  no place for {}\n", unplaced_text(model, u)));
+    for line in unplaced_lines(model, c) {
+        out.push_str(&format!("  no place for {line}\n"));
     }
     if !c.services_down.is_empty() {
         out.push_str(&format!(
@@ -216,24 +263,34 @@ pub fn headroom_text(model: &Model, h: &Headroom) -> String {
     out
 }
 
-/// "N+1", "not N+1 (2 of 4 single failures not carried: proxmox-1, ...)".
+/// "N+1", "not N+1 (2 of 4 failures of 1 domain not carried: no room)",
+/// "does not fit with everything up (placement rule)": the verdict, and
+/// for the failures that decide it, how many and why, so that a rule or a
+/// shared failure domain is not read as a lack of room.
 pub fn verdict_line(h: &Headroom) -> String {
+    match h.verdict {
+        Verdict::NothingPlaced => return h.verdict.to_string(),
+        Verdict::DoesNotFit => {
+            return format!("{} ({})", h.verdict, not_carried_by(&[&h.baseline]))
+        }
+        Verdict::NPlus(_) => {}
+    }
     let failing: Vec<&Case> = h.cases.iter().filter(|c| !c.carried()).collect();
-    if failing.is_empty()
-        || matches!(
-            h.verdict,
-            sim_core::plan::Verdict::DoesNotFit | sim_core::plan::Verdict::NothingPlaced
-        )
-    {
+    if failing.is_empty() {
         return h.verdict.to_string();
     }
     let k = failing[0].failed.len();
     let of_size = h.cases.iter().filter(|c| c.failed.len() == k).count();
-    let n = failing.iter().filter(|c| c.failed.len() == k).count();
+    let deciding: Vec<&Case> = failing
+        .into_iter()
+        .filter(|c| c.failed.len() == k)
+        .collect();
     format!(
-        "{} ({n} of {of_size} failures of {k} domain{} not carried)",
+        "{} ({} of {of_size} failures of {k} domain{} not carried: {})",
         h.verdict,
-        if k == 1 { "" } else { "s" }
+        deciding.len(),
+        if k == 1 { "" } else { "s" },
+        not_carried_by(&deciding)
     )
 }
 
@@ -255,7 +312,10 @@ struct JsonUnplaced {
     cluster: String,
     item: String,
     why: String,
-    shortfall: String,
+    /// "room", "rule", "down", "quorum" or "pinned" (`Shortfall::key`).
+    shortfall: &'static str,
+    /// Whether it counts against N+k (all but "pinned").
+    breaks_n_plus_k: bool,
 }
 
 #[derive(Serialize)]
@@ -317,7 +377,8 @@ fn json_case(model: &Model, c: &Case) -> JsonCase {
                 cluster: cl(u.cluster),
                 item: u.item.clone(),
                 why: u.why.clone(),
-                shortfall: format!("{:?}", u.shortfall).to_lowercase(),
+                shortfall: u.shortfall.key(),
+                breaks_n_plus_k: u.shortfall.breaks_n_plus_k(),
             })
             .collect(),
         services_down: c
@@ -361,7 +422,9 @@ pub fn headroom_json(model: &Model, h: &Headroom) -> JsonHeadroom {
     }
 }
 
-/// One row per case and member, plus one per workload without a place.
+/// One row per case and member. `unplaced` lists the cluster's workloads
+/// without a place in that case, each with its shortfall
+/// (`pod 0 (rule); pod 1 (rule)`).
 pub fn headroom_csv(model: &Model, h: &Headroom) -> String {
     let mut out = String::from("failed,carried,cluster,member,up,cpu_millicores,cpu_capacity_millicores,memory_bytes,memory_capacity_bytes,runs,unplaced\n");
     for c in std::iter::once(&h.baseline).chain(&h.cases) {
@@ -376,7 +439,7 @@ pub fn headroom_csv(model: &Model, h: &Headroom) -> String {
                 .unplaced
                 .iter()
                 .filter(|u| u.cluster == l.cluster)
-                .map(|u| u.item.clone())
+                .map(|u| format!("{} ({})", u.item, u.shortfall.key()))
                 .collect();
             for m in &l.members {
                 let cap = |x: u64| capacity(x).map(|v| v.to_string()).unwrap_or_default();
@@ -392,7 +455,7 @@ pub fn headroom_csv(model: &Model, h: &Headroom) -> String {
                     m.memory,
                     cap(m.memory_capacity),
                     csv_cell(&m.items.join(" ")),
-                    csv_cell(&unplaced.join(" ")),
+                    csv_cell(&unplaced.join("; ")),
                 ));
             }
         }

@@ -632,11 +632,7 @@ fn capacity_tables(m: &Model, h: &Headroom) -> Vec<Block> {
         let rows = losing
             .iter()
             .map(|c| {
-                let mut lost: Vec<String> = c
-                    .unplaced
-                    .iter()
-                    .map(|u| plan::unplaced_text(m, u))
-                    .collect();
+                let mut lost = plan::unplaced_lines(m, c);
                 for l in &c.loads {
                     for mem in l.members.iter().filter(|mem| mem.overloaded()) {
                         lost.push(format!(

@@ -901,6 +901,55 @@ fn plan_reports_headroom_and_the_cheapest_design() {
 }
 
 #[test]
+fn plan_says_a_rule_not_room_keeps_a_replica_pending() {
+    // Seed 001: three Traefik replicas with required anti-affinity on
+    // three workers, no CPU or memory declared. A dead worker's replica
+    // stays Pending because of the rule; the text, JSON and CSV say so.
+    let d = scratch("plan-rule");
+    let (json, csv) = (d.join("plan.json"), d.join("plan.csv"));
+    let o = hasim(&[
+        "plan",
+        "models/k8s-3-replicas.toml",
+        "--export-json",
+        json.to_str().unwrap(),
+        "--export-csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert_ok(&o);
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("# Headroom of k8s-3-replicas: not N+1 (4 of 4 failures of 1 domain not carried: placement rule, no live member)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("no place for traefik pod 0: Pending (kube-scheduler: \"0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 2 node(s) didn't match pod anti-affinity rules.\")"),
+        "{out}"
+    );
+    assert!(
+        out.contains("make the anti-affinity preferred [placement rule]"),
+        "{out}"
+    );
+    assert!(!out.contains("[no room]"), "{out}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let case = doc["headroom"]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["failed"] == serde_json::json!(["homelab-02"]))
+        .unwrap();
+    assert_eq!(case["carried"], false);
+    assert_eq!(case["unplaced"][0]["shortfall"], "rule");
+    assert_eq!(case["unplaced"][0]["breaks_n_plus_k"], true);
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("homelab-02,false,traefik,") && l.ends_with(",pod 0 (rule)")),
+        "{csv}"
+    );
+}
+
+#[test]
 fn plan_place_prints_the_proposal_and_exports_it() {
     let d = scratch("plan-place");
     let json = d.join("plan.json");
