@@ -451,7 +451,7 @@ impl WlState {
         if live == 0 {
             return (
                 Shortfall::Down,
-                format!("{event}: this failure takes every node it may run on, whatever their room; spread the nodes over separate power feeds and switches"),
+                format!("{event}: every node it may run on is down, so it has nowhere to run, whatever the room; more nodes, or nodes in separate failure domains (power, switch), would carry this"),
             );
         }
         if room_would_do {

@@ -599,6 +599,9 @@ impl PveState {
     }
 }
 
+/// Why an HA VM has no place when no node of the cluster is online.
+const ALL_DOWN: &str = "every node of the cluster is down, so it has nowhere to run, whatever the room; more nodes, or nodes in separate failure domains (power, switch), would carry this";
+
 impl PveState {
     /// The other online nodes of VM `i`'s HA group, in group order.
     fn group_online(&self, i: usize) -> Vec<usize> {
@@ -632,10 +635,7 @@ impl PveState {
                 .filter(|n| self.online(*n) && !v.group.contains(n))
                 .collect();
             if outside.is_empty() {
-                return (
-                    Shortfall::Down,
-                    "its node is down and so is every other node of the cluster".to_string(),
-                );
+                return (Shortfall::Down, ALL_DOWN.to_string());
             }
             return (
                 Shortfall::Rule,
@@ -720,10 +720,15 @@ impl ClusterState for PveState {
                     Vs::Running | Vs::Starting => None,
                     // Checked before quorum: with every node gone, a QDevice
                     // would not help; separate failure domains would.
-                    _ if self.up.iter().all(|up| !up) => fixed(Shortfall::Down, "this failure takes every node of the cluster, whatever their room; spread the nodes over separate power feeds and switches"),
+                    _ if self.up.iter().all(|up| !up) => fixed(Shortfall::Down, ALL_DOWN),
                     Vs::Error => Some(self.error_reason(i)),
-                    Vs::Waiting if !self.quorate => fixed(Shortfall::Quorum, "the Proxmox cluster has no quorum, so nothing is recovered or started"),
-                    Vs::Waiting if self.fenced[vm.node] => fixed(Shortfall::Quorum, "its node self-fenced (no quorum)"),
+                    Vs::Waiting if !self.quorate => fixed(
+                        Shortfall::Quorum,
+                        "the Proxmox cluster has no quorum, so nothing is recovered or started",
+                    ),
+                    Vs::Waiting if self.fenced[vm.node] => {
+                        fixed(Shortfall::Quorum, "its node self-fenced (no quorum)")
+                    }
                     Vs::Waiting if !self.up[vm.node] => Some(self.recovery_reason(i)),
                     Vs::Waiting => fixed(Shortfall::Pinned, "waiting to start"),
                 };
