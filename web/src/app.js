@@ -331,7 +331,19 @@ function cell(tr, text, field, estimate, cls) {
 // The title of the request-availability column, in the comparison and the sweep.
 const REQUESTS_TITLE = 'request availability: like availability, but while the service is up the requests a load balancer still sends to dead servers (not yet marked DOWN) count as lost too';
 
-const HEADERS = ['design', 'availability', 'nines', 'requests served', 'downtime/yr', 'outages/yr', 'recovery p50', 'recovery p99', 'data loss/yr', 'Δ downtime/yr'];
+/** The comparison table's columns; `requests` adds the request figures. */
+function compareHeaders(requests) {
+  const req = requests ? ['requests served'] : [];
+  const ew = requests ? ['error-weighted downtime/yr'] : [];
+  return ['design', 'availability', 'nines', ...req, 'downtime/yr', ...ew, 'outages/yr', 'recovery p50', 'recovery p99', 'data loss/yr', 'Δ downtime/yr'];
+}
+
+/** Whether any service of any point lost requests while up (a load balancer
+ * sending some to dead servers): only then do the tables show the request
+ * columns, as the CLI's tables do. */
+function lostRequests(docs) {
+  return docs.some((d) => d.points.some((p) => p.services.some((s) => s.error_weighted_downtime_minutes_per_year.mean > 0)));
+}
 
 function showCompare(result, run) {
   const docs = result.documents.map((j) => JSON.parse(j));
@@ -346,6 +358,7 @@ function showCompare(result, run) {
   root.append(head);
   const services = [];
   for (const d of docs) for (const s of d.points[0].services) if (!services.includes(s.name)) services.push(s.name);
+  const requests = lostRequests(docs);
   for (const svc of services) {
     const card = document.createElement('section');
     card.className = 'card service';
@@ -358,7 +371,7 @@ function showCompare(result, run) {
     const table = document.createElement('table');
     table.className = 'results-table';
     const thr = table.createTHead().insertRow();
-    for (const t of HEADERS) {
+    for (const t of compareHeaders(requests)) {
       const th = document.createElement('th');
       th.textContent = t;
       if (t.startsWith('Δ')) th.title = 'difference in downtime per year from the first design (the baseline), with its 95% interval';
@@ -380,8 +393,9 @@ function showCompare(result, run) {
       name.append(sw, document.createTextNode(doc.model.name));
       cell(tr, fmt.availability(s.availability), 'availability', s.availability);
       cell(tr, fmt.nines(s.nines), 'nines', s.nines);
-      cell(tr, fmt.availability(s.request_availability), 'request_availability', s.request_availability);
+      if (requests) cell(tr, fmt.availability(s.request_availability), 'request_availability', s.request_availability);
       cell(tr, fmt.pm(s.downtime_minutes_per_year, fmt.minutes), 'downtime', s.downtime_minutes_per_year);
+      if (requests) cell(tr, fmt.pm(s.error_weighted_downtime_minutes_per_year, fmt.minutes), 'error_weighted', s.error_weighted_downtime_minutes_per_year);
       cell(tr, fmt.pm(s.outages_per_year, fmt.sig), 'outages', s.outages_per_year);
       cell(tr, fmt.optSecondsCi(s.recovery_seconds.p50, s.recovery_seconds.p50_ci95), 'recovery_p50', s.recovery_seconds.p50);
       cell(tr, fmt.optSecondsCi(s.recovery_seconds.p99, s.recovery_seconds.p99_ci95), 'recovery_p99', s.recovery_seconds.p99);
@@ -475,9 +489,7 @@ function showSweep(result, run) {
     values: doc.points.map((p) => p.services.find((s) => s.name === name).availability),
   }));
   card.append(sweepChart(xs, series, path, `availability versus ${path}`));
-  // The request columns only when a service lost requests while up (a load
-  // balancer sending some to dead servers), as in the CLI's tables.
-  const requests = doc.points.some((p) => p.services.some((s) => s.error_weighted_downtime_minutes_per_year.mean > 0));
+  const requests = lostRequests([doc]);
   const table = document.createElement('table');
   table.className = 'results-table';
   const thr = table.createTHead().insertRow();

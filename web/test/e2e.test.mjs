@@ -100,7 +100,10 @@ test('comparison of two bundled designs shows exactly the CLI numbers', { skip: 
         assert.equal(cells[field].text, text, `${s.name} ${field} text`);
       };
       est('availability', s.availability, fmt.availability(s.availability));
+      // Both designs have HAProxy backends that lose requests while up, so
+      // the request columns are shown.
       est('request_availability', s.request_availability, fmt.availability(s.request_availability));
+      est('error_weighted', s.error_weighted_downtime_minutes_per_year, fmt.pm(s.error_weighted_downtime_minutes_per_year, fmt.minutes));
       est('downtime', s.downtime_minutes_per_year, fmt.pm(s.downtime_minutes_per_year, fmt.minutes));
       est('outages', s.outages_per_year, fmt.pm(s.outages_per_year, fmt.sig));
       est('data_loss', s.data_loss_events_per_year, fmt.pm(s.data_loss_events_per_year, fmt.sig));
