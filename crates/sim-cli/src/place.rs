@@ -19,7 +19,7 @@ pub const OBJECTIVE: &[&str] = &[
     "everything fits with everything up (host capacity, HA groups)",
     "quorum safety: no single host, power feed or switch holds more of a quorum cluster's votes than it tolerates",
     "redundancy spread: members of other clusters on distinct hosts",
-    "N+1: after any single host failure the HA VMs have room in their groups",
+    "N+1: after any single host failure the HA VMs have room on the nodes they may run on",
     "fewest moves from the model's placement",
     "balanced load",
 ];
@@ -77,7 +77,7 @@ fn score_rows(before: Option<&Score>, after: &Score) -> Vec<Vec<String>> {
             after.colocated.to_string(),
         ],
         vec![
-            "HA VMs without room after a host failure".into(),
+            "HA VMs without a place after a host failure".into(),
             b(|s| s.n1_unplaced.to_string()),
             after.n1_unplaced.to_string(),
         ],

@@ -138,11 +138,12 @@ pub enum Shortfall {
     /// A placement rule leaves no live member eligible, whatever the room:
     /// a required pod anti-affinity with a replica on every live node (the
     /// scheduler keeps the pod Pending: "node(s) didn't match pod
-    /// anti-affinity rules"), an HA group none of whose other members is
-    /// online, or Proxmox's `max_relocate` used up on nodes `crs = "basic"`
-    /// picked without looking at room while another node had it. Fixed by
-    /// more members or a looser rule (preferred anti-affinity, a wider HA
-    /// group, `crs = "static"`), not by bigger members.
+    /// anti-affinity rules"), a restricted HA group (`restricted = true`)
+    /// none of whose other members is online, or Proxmox's `max_relocate`
+    /// used up on nodes `crs = "basic"` picked without looking at room
+    /// while another node had it. Fixed by more members or a looser rule
+    /// (preferred anti-affinity, a wider or unrestricted HA group,
+    /// `crs = "static"`), not by bigger members.
     Rule,
     /// Every member it could run on is down: one failure took them all (a
     /// shared power feed or switch). Fixed by spreading the members over

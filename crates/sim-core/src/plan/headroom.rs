@@ -6,21 +6,21 @@
 //! settle for an hour, and reads where each cluster placed its HA VMs and
 //! pods (`ClusterState::placement`). Reading the simulation's own end state,
 //! rather than re-deriving placement here, means the report follows exactly
-//! the rules the Monte Carlo run uses: Proxmox's `crs` mode, HA groups,
-//! `max_relocate`, quorum and self-fencing, the scheduler's spreading and
-//! anti-affinity. An hour is far beyond every recovery timer the models
-//! have (Proxmox about 2 min plus boot, Kubernetes eviction after 40 s +
-//! 300 s plus a 6 min RWO detach), so what has no place then will not get
-//! one until something is repaired.
+//! the rules the Monte Carlo run uses: Proxmox's `crs` mode, HA groups
+//! (restricted or not), `max_relocate`, quorum and self-fencing, the
+//! scheduler's spreading and anti-affinity. An hour is far beyond every
+//! recovery timer the models have (Proxmox about 2 min plus boot,
+//! Kubernetes eviction after 40 s + 300 s plus a 6 min RWO detach), so what
+//! has no place then will not get one until something is repaired.
 //!
 //! Each workload without a place carries its reason (`Shortfall`), decided
 //! by the kind that placed it: no room (declared CPU or memory exceeded), a
-//! placement rule (required anti-affinity, an HA group, `max_relocate`),
-//! every member down, no quorum, or pinned. All but pinned break N+k: a
-//! Deployment whose third replica stays Pending because its required
-//! anti-affinity finds no free node after a failure has lost redundancy the
-//! design promised, even though no node is short of CPU or memory. The
-//! reason and its text say what would fix it.
+//! placement rule (required anti-affinity, a restricted HA group,
+//! `max_relocate`), every member down, no quorum, or pinned. All but pinned
+//! break N+k: a Deployment whose third replica stays Pending because its
+//! required anti-affinity finds no free node after a failure has lost
+//! redundancy the design promised, even though no node is short of CPU or
+//! memory. The reason and its text say what would fix it.
 
 use crate::component::Placement;
 pub use crate::component::Shortfall;

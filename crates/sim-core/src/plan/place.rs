@@ -18,9 +18,10 @@
 //!    beyond what the cluster tolerates, summed;
 //! 3. redundancy spread: members of the other clusters sharing a host,
 //!    beyond the first;
-//! 4. N+1: HA VMs with no room in their group after a single host failure,
-//!    by the rule of the Proxmox HA lint (`ProxmoxHa::lint`, run on the
-//!    candidate);
+//! 4. N+1: HA VMs with no place after a single host failure (no room on
+//!    the nodes they may run on, or a restricted group with no other
+//!    member), by the rule of the Proxmox HA lint
+//!    (`ProxmoxHa::n1_shortfalls`, run on the candidate);
 //! 5. moves from the model's placement;
 //! 6. balance: the sum of squared loads (per mille of each host's capacity,
 //!    then VM counts), so equal loads win.
@@ -37,7 +38,7 @@
 //! and services down come from the simulation itself.
 
 use super::headroom::{headroom, Headroom, DOMAIN_KINDS};
-use crate::component::{ClusterKind, Quorum};
+use crate::component::Quorum;
 use crate::model::compile::{CExpr, Model, NodeKind};
 use crate::model::diag::Source;
 use crate::model::edit::set_path;
@@ -118,7 +119,7 @@ pub struct Score {
     pub quorum_excess: u64,
     /// Members of the other clusters sharing a host, beyond the first.
     pub colocated: u64,
-    /// HA VMs with no room in their group after a single host failure.
+    /// HA VMs with no place after a single host failure.
     pub n1_unplaced: u64,
     pub moves: u64,
     /// Sums of squared loads (per mille of capacity; then VM counts).
@@ -630,8 +631,9 @@ impl<'m> Problem<'m> {
         s
     }
 
-    /// HA VMs without room after single host failures, by the Proxmox
-    /// lint's rule run on the candidate homes.
+    /// HA VMs without a place after single host failures, by the Proxmox
+    /// lint's rule (`ProxmoxHa::n1_shortfalls`: room, and a restricted
+    /// group with no other member) run on the candidate homes.
     fn n1(&self, choice: &[Option<usize>]) -> u64 {
         let mut n = 0;
         for (c, cfg) in &self.pve {
@@ -644,14 +646,7 @@ impl<'m> Problem<'m> {
                     }
                 }
             }
-            n += cfg
-                .lint()
-                .iter()
-                .filter(|l| {
-                    l.message
-                        .contains("has no other node in its group with room")
-                })
-                .count() as u64;
+            n += cfg.n1_shortfalls().len() as u64;
         }
         n
     }
@@ -858,7 +853,7 @@ impl<'m> Problem<'m> {
                 None if cpu > 0 && over.is_some() => reasons.extend(over),
                 Some(b) if reasons.is_empty() && after.n1_unplaced < b.n1_unplaced => {
                     reasons.push(format!(
-                        "N+1: HA VMs without room after a single host failure go from {} to {}",
+                        "N+1: HA VMs without a place after a single host failure go from {} to {}",
                         b.n1_unplaced, after.n1_unplaced
                     ))
                 }

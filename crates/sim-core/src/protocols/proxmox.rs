@@ -44,11 +44,36 @@
 //! `group` is the HA group's node list in priority order (highest first);
 //! when set (and `nofailback` is false, the pve-docs default) a VM moves back
 //! to a higher-priority node when it returns, by live migration (no
-//! downtime in this model). Planned stops follow `shutdown_policy`
-//! (pve-docs "Shutdown Policy", default `conditional`, where a reboot
-//! freezes the services on the node): `conditional`/`freeze` keep the VMs
-//! down until the host is back; `failover` treats the stop like a crash;
-//! `migrate` live-migrates them to nodes with room first.
+//! downtime in this model).
+//!
+//! A group is unrestricted unless `restricted = true`, as in pve-ha-manager
+//! (`restricted`, default 0, src/PVE/HA/Groups.pm; pve-docs ha-manager
+//! "Groups": "Resources on unrestricted groups may run on any cluster node
+//! if all group members are offline, but they will migrate back as soon as
+//! a group member comes online"). While no node of an unrestricted group is
+//! online the CRM recovers the VM on any other online node, by the same
+//! `crs` rule, and moves it back to a member as soon as one returns, unless
+//! `nofailback`: then it stays where it runs (`select_service_node` keeps a
+//! service on its current node when failback is off and the node is
+//! allowed, and an unrestricted group allows every node). A restricted
+//! group's VM stays stopped until a member is online. This corrects
+//! HA-FACTS section 7 ("HA groups restrict target nodes"), which holds
+//! only for restricted groups.
+//!
+//! PVE 9 replaced HA groups by node-affinity rules and migrates each group
+//! to one (`migrate_groups_to_rules` in Groups.pm): the rule's `nodes` are
+//! the group's, its `strict` is the group's `restricted`, and the
+//! resource's `failback` is `!nofailback` (a non-strict rule adds every
+//! other node at priority -1, src/PVE/HA/Rules/NodeAffinity.pm
+//! `plugin_compile`). A node-affinity rule is therefore written here as a
+//! `group`, with `restricted = true` for `strict 1` and `nofailback = true`
+//! for `failback 0`.
+//!
+//! Planned stops follow `shutdown_policy` (pve-docs "Shutdown Policy",
+//! default `conditional`, where a reboot freezes the services on the
+//! node): `conditional`/`freeze` keep the VMs down until the host is back;
+//! `failover` treats the stop like a crash; `migrate` live-migrates them to
+//! nodes with room first.
 //!
 //! Simplifications: the CRM master role is not modelled separately (its
 //! manager lock expires on the same 120 s scale), corosync joins are
@@ -89,6 +114,7 @@ pub const VM_KEYS: &[&str] = &[
     "home",
     "group",
     "nofailback",
+    "restricted",
     "cores",
     "memory",
     "boot",
@@ -117,12 +143,66 @@ pub struct HaVm {
     pub group: Vec<usize>,
     /// A group with priorities was given: fail back to better nodes.
     pub failback: bool,
+    /// The group is restricted: the VM never runs outside it. When false
+    /// (the pve-ha-manager default) and no member is online, any other
+    /// online node may take it.
+    pub restricted: bool,
     pub cores: u64,
     /// MiB, as in qm.conf.
     pub memory: u64,
     pub boot: Dist,
     pub max_restart: u64,
     pub max_relocate: u64,
+}
+
+impl HaVm {
+    /// The nodes the CRM may place this VM on, given which nodes are
+    /// available (online, and not the one it leaves): the available
+    /// members of its HA group in group order; when none is available and
+    /// the group is unrestricted, every other available node in model
+    /// order. pve-ha-manager adds the non-members of an unrestricted group
+    /// at priority -1, below every member, and places a service only on
+    /// the highest priority class with an online node (src/PVE/HA/Manager.pm
+    /// `get_node_priority_groups` and `select_service_node`; PVE 9:
+    /// src/PVE/HA/Rules/NodeAffinity.pm `plugin_compile`), so non-members
+    /// serve only while the whole group is down.
+    pub fn eligible(&self, nodes: usize, available: impl Fn(usize) -> bool) -> Vec<usize> {
+        let members: Vec<usize> = self
+            .group
+            .iter()
+            .copied()
+            .filter(|n| available(*n))
+            .collect();
+        if !members.is_empty() || self.restricted {
+            return members;
+        }
+        (0..nodes)
+            .filter(|n| available(*n) && !self.group.contains(n))
+            .collect()
+    }
+}
+
+/// An HA VM that would have no node to restart on after one node failure,
+/// by the rule of [`ProxmoxHa::n1_shortfalls`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct N1Shortfall {
+    /// The node whose failure leaves it without a place.
+    pub failed: usize,
+    pub vm: usize,
+    /// Which nodes it could have gone to: none (a restricted group with no
+    /// other member), the other members of its group, or, for an
+    /// unrestricted group with no other member, every other node.
+    pub scope: N1Scope,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum N1Scope {
+    /// Its restricted group has no other node.
+    Restricted,
+    /// The other nodes of its group have no room.
+    Group,
+    /// Its unrestricted group has no other node, and no other node has room.
+    AnyNode,
 }
 
 #[derive(Debug, Clone)]
@@ -243,6 +323,11 @@ impl ProxmoxHa {
                 ));
             }
             let nofailback = vf.bool("nofailback")?.unwrap_or(false);
+            // pve-ha-manager src/PVE/HA/Groups.pm: `restricted` defaults to
+            // 0, and so does a PVE 9 node-affinity rule's `strict`
+            // (src/PVE/HA/Rules/NodeAffinity.pm). Without a `group` every
+            // node is a member, so it changes nothing.
+            let restricted = vf.bool("restricted")?.unwrap_or(false);
             // qm(1): cores 1, memory 512 MiB by default.
             let cores = vf.int("cores", 1, 1_000_000)?.unwrap_or(1) as u64;
             let memory = vf.int("memory", 16, i64::MAX / 2)?.unwrap_or(512) as u64;
@@ -259,6 +344,7 @@ impl ProxmoxHa {
                 home,
                 group,
                 failback: group_given && !nofailback,
+                restricted,
                 cores,
                 memory,
                 boot: vboot,
@@ -298,6 +384,52 @@ impl ProxmoxHa {
     fn needed(&self) -> usize {
         (self.nodes + usize::from(self.qdevice.is_some())) / 2 + 1
     }
+
+    /// N+1 by a static rule: for each node that can fail, its HA VMs are
+    /// placed, in order, on the first node they may run on with room
+    /// (`HaVm::eligible` with only that node down), on top of the VMs
+    /// already there. Returns the VMs that fit nowhere: they stay down
+    /// until their node is back. The lint reports them and the placement
+    /// search (`plan::place`) counts them.
+    pub fn n1_shortfalls(&self) -> Vec<N1Shortfall> {
+        let mut out = Vec::new();
+        for failed in 0..self.nodes {
+            let mut cores: Vec<u64> = vec![0; self.nodes];
+            let mut memory: Vec<u64> = vec![0; self.nodes];
+            for v in self.vms.iter().filter(|v| v.home != failed) {
+                cores[v.home] += v.cores;
+                memory[v.home] += v.memory;
+            }
+            for (i, v) in self
+                .vms
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.home == failed)
+            {
+                let eligible = v.eligible(self.nodes, |n| n != failed);
+                let target = eligible.iter().copied().find(|n| {
+                    cores[*n] + v.cores <= self.host_cores[*n]
+                        && memory[*n] + v.memory <= self.host_memory[*n]
+                });
+                if let Some(n) = target {
+                    cores[n] += v.cores;
+                    memory[n] += v.memory;
+                    continue;
+                }
+                let scope = match eligible.first() {
+                    Some(n) if !v.group.contains(n) => N1Scope::AnyNode,
+                    None if v.restricted && self.nodes > 1 => N1Scope::Restricted,
+                    _ => N1Scope::Group,
+                };
+                out.push(N1Shortfall {
+                    failed,
+                    vm: i,
+                    scope,
+                });
+            }
+        }
+        out
+    }
 }
 
 impl ClusterKind for ProxmoxHa {
@@ -323,38 +455,31 @@ impl ClusterKind for ProxmoxHa {
                 rule: "corosync needs a strict majority of votes; pve-docs recommend a QDevice (+1 vote) for two-node clusters".into(),
             });
         }
-        // For each node that can fail: place its HA VMs, in order, on the
-        // first node of their group with room, on top of the VMs already
-        // there. A VM that fits nowhere stays down until its node is back.
-        for failed in 0..self.nodes {
-            let mut cores: Vec<u64> = vec![0; self.nodes];
-            let mut memory: Vec<u64> = vec![0; self.nodes];
-            for v in self.vms.iter().filter(|v| v.home != failed) {
-                cores[v.home] += v.cores;
-                memory[v.home] += v.memory;
-            }
-            for v in self.vms.iter().filter(|v| v.home == failed) {
-                let target = v.group.iter().copied().filter(|n| *n != failed).find(|n| {
-                    cores[*n] + v.cores <= self.host_cores[*n]
-                        && memory[*n] + v.memory <= self.host_memory[*n]
-                });
-                match target {
-                    Some(n) => {
-                        cores[n] += v.cores;
-                        memory[n] += v.memory;
-                    }
-                    None => out.push(Lint {
-                        message: format!(
-                            "if `{}` fails, HA VM `{}` ({} cores, {} MiB) has no other node in its group with room to restart",
-                            self.node_names[failed],
-                            v.name,
-                            v.cores,
-                            v.memory
-                        ),
-                        rule: "the CRM only recovers a service to a node with enough free CPU and memory (pve-docs, ha-manager CRS); add capacity or widen the HA group".into(),
-                    }),
-                }
-            }
+        for n1 in self.n1_shortfalls() {
+            let v = &self.vms[n1.vm];
+            let (failed, name) = (&self.node_names[n1.failed], &v.name);
+            out.push(match n1.scope {
+                N1Scope::Group => Lint {
+                    message: format!(
+                        "if `{failed}` fails, HA VM `{name}` ({} cores, {} MiB) has no other node in its group with room to restart",
+                        v.cores, v.memory
+                    ),
+                    rule: "the CRM only recovers a service to a node with enough free CPU and memory (pve-docs, ha-manager CRS); add capacity or widen the HA group".into(),
+                },
+                N1Scope::AnyNode => Lint {
+                    message: format!(
+                        "if `{failed}` fails, HA VM `{name}` ({} cores, {} MiB) has no other node in its group, and no other node has room to restart it",
+                        v.cores, v.memory
+                    ),
+                    rule: "an unrestricted HA group falls back to any online node, but the CRM only recovers a service to a node with enough free CPU and memory (pve-docs, ha-manager Groups and CRS); add capacity".into(),
+                },
+                N1Scope::Restricted => Lint {
+                    message: format!(
+                        "if `{failed}` fails, HA VM `{name}` has no other node in its restricted group to restart on"
+                    ),
+                    rule: "a restricted HA group keeps its services stopped while no member is online (pve-docs, ha-manager Groups); add nodes to the group or set `restricted = false` (the default)".into(),
+                },
+            });
         }
         out
     }
@@ -447,25 +572,34 @@ impl PveState {
         self.up[node] && !self.fenced[node]
     }
 
-    /// Candidate targets for `vm` (away from `from`): online group members,
-    /// by group priority then fewest HA services (basic) or most free
+    /// The other online nodes VM `i` may run on (`HaVm::eligible`): the
+    /// online members of its HA group, or, for an unrestricted group with
+    /// none online, every other online node.
+    fn eligible_online(&self, i: usize) -> Vec<usize> {
+        let from = self.vm[i].node;
+        self.cfg.vms[i].eligible(self.cfg.nodes, |n| n != from && self.online(n))
+    }
+
+    /// Candidate targets for `vm` (away from `from`): the nodes it may run
+    /// on, by group priority then fewest HA services (basic) or most free
     /// memory (static, which also requires room).
     fn candidates(&self, vm: usize, from: usize) -> Vec<usize> {
         let v = &self.cfg.vms[vm];
         let mut c: Vec<(usize, u64, usize)> = v
-            .group
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| **n != from && self.online(**n))
-            .filter(|(_, n)| self.cfg.crs == Crs::Basic || self.fits(vm, **n))
-            .map(|(prio, n)| {
-                let (_, mem, count) = self.usage(*n);
+            .eligible(self.cfg.nodes, |n| n != from && self.online(n))
+            .into_iter()
+            .filter(|n| self.cfg.crs == Crs::Basic || self.fits(vm, *n))
+            .map(|n| {
+                let (_, mem, count) = self.usage(n);
                 let key = match self.cfg.crs {
                     Crs::Basic => count as u64,
                     Crs::Static => mem,
                 };
-                // Without a group, all nodes share one priority.
-                (if v.failback { prio } else { 0 }, key, *n)
+                // Without a group, all nodes share one priority; so do the
+                // non-members an unrestricted group falls back to (they are
+                // never mixed with members).
+                let prio = v.group.iter().position(|m| *m == n).unwrap_or(0);
+                (if v.failback { prio } else { 0 }, key, n)
             })
             .collect();
         c.sort_unstable();
@@ -588,7 +722,16 @@ impl PveState {
             None if cands.is_empty() => {
                 if !self.vm[i].stuck_traced {
                     self.vm[i].stuck_traced = true;
-                    cx.trace(|| format!("HA VM {name}: no online node with room in its group; stays in recovery"));
+                    let scope = if v.group.iter().any(|n| *n != from && self.online(*n)) {
+                        "in its group"
+                    } else if v.restricted {
+                        "in its group (restricted: no other member is online)"
+                    } else {
+                        "(no member of its unrestricted group is online, so any node may take it)"
+                    };
+                    cx.trace(|| {
+                        format!("HA VM {name}: no online node with room {scope}; stays in recovery")
+                    });
                 }
             }
             None => {
@@ -603,17 +746,6 @@ impl PveState {
 const ALL_DOWN: &str = "every node of the cluster is down, so it has nowhere to run, whatever the room; more nodes, or nodes in separate failure domains (power, switch), would carry this";
 
 impl PveState {
-    /// The other online nodes of VM `i`'s HA group, in group order.
-    fn group_online(&self, i: usize) -> Vec<usize> {
-        let from = self.vm[i].node;
-        self.cfg.vms[i]
-            .group
-            .iter()
-            .copied()
-            .filter(|n| *n != from && self.online(*n))
-            .collect()
-    }
-
     fn node_list(&self, nodes: &[usize]) -> String {
         nodes
             .iter()
@@ -622,32 +754,75 @@ impl PveState {
             .join(", ")
     }
 
+    /// The nodes VM `i` may run on now, as the planner's texts name them:
+    /// "online node of its HA group (...)", or, when its unrestricted
+    /// group has no node online, the other nodes it falls back to.
+    fn scope_text(&self, i: usize, eligible: &[usize]) -> String {
+        let v = &self.cfg.vms[i];
+        match eligible.first() {
+            Some(n) if !v.group.contains(n) => format!(
+                "other online node ({}; no node of its unrestricted HA group ({}) is online, so any node may take it)",
+                self.node_list(eligible),
+                self.node_list(&v.group)
+            ),
+            Some(_) => format!("online node of its HA group ({})", self.node_list(eligible)),
+            None => "other online node it may run on".to_string(),
+        }
+    }
+
+    /// What adds room for VM `i`: capacity, and for a VM confined to its
+    /// group's members, a wider group.
+    fn room_advice(&self, i: usize, eligible: &[usize]) -> &'static str {
+        match eligible.first() {
+            Some(n) if !self.cfg.vms[i].group.contains(n) => {
+                "add capacity (host_cores, host_memory)"
+            }
+            _ => "add capacity (host_cores, host_memory) or widen the group",
+        }
+    }
+
     /// Why VM `i`, whose node is down, has not been recovered, for the
     /// capacity planner (the cluster is quorate). The CRM recovers only to
-    /// an online node of the VM's group (pve-docs "Groups"; the model
-    /// treats every group as restricted), and with `crs = "static"` only
-    /// to one with room; `crs = "basic"` tries a node whatever its room.
+    /// a node the VM may run on (`HaVm::eligible`: an online node of its
+    /// group, or of any node while an unrestricted group has none online;
+    /// pve-docs ha-manager "Groups"), and with `crs = "static"` only to one
+    /// with room; `crs = "basic"` tries a node whatever its room.
     fn recovery_reason(&self, i: usize) -> (Shortfall, String) {
         let v = &self.cfg.vms[i];
-        let online = self.group_online(i);
-        if online.is_empty() {
+        let eligible = self.eligible_online(i);
+        if eligible.is_empty() {
+            // No member is online, and the group is restricted (or no
+            // other node is online at all).
             let outside: Vec<usize> = (0..self.cfg.nodes)
                 .filter(|n| self.online(*n) && !v.group.contains(n))
                 .collect();
             if outside.is_empty() {
                 return (Shortfall::Down, ALL_DOWN.to_string());
             }
-            return (
-                Shortfall::Rule,
+            let with_room: Vec<usize> = outside
+                .iter()
+                .copied()
+                .filter(|n| self.fits(i, *n))
+                .collect();
+            let why = if with_room.is_empty() {
                 format!(
-                    "its node is down and no other node of its HA group ({}) is online; {} could run it, but the group does not include {}. A placement rule, not room: widen the HA group",
+                    "its node is down and no other node of its restricted HA group ({}) is online; the other online nodes ({}) have no room for {} cores and {} MiB either. A placement rule first: add nodes to the group or set `restricted = false` (the pve-ha-manager default), and add capacity (host_cores, host_memory)",
                     self.node_list(&v.group),
                     self.node_list(&outside),
-                    if outside.len() == 1 { "it" } else { "them" }
-                ),
-            );
+                    v.cores,
+                    v.memory
+                )
+            } else {
+                format!(
+                    "its node is down and no other node of its restricted HA group ({}) is online; {} could run it. A placement rule, not room: set `restricted = false` (the pve-ha-manager default) or add {} to the group",
+                    self.node_list(&v.group),
+                    self.node_list(&with_room),
+                    if with_room.len() == 1 { "it" } else { "them" }
+                )
+            };
+            return (Shortfall::Rule, why);
         }
-        if online.iter().any(|n| self.fits(i, *n)) {
+        if eligible.iter().any(|n| self.fits(i, *n)) {
             // The CRM recovers it on its next round: not in a settled case.
             return (
                 Shortfall::Pinned,
@@ -657,31 +832,36 @@ impl PveState {
         (
             Shortfall::Room,
             format!(
-                "its node is down and no online node of its HA group ({}) has room for {} cores and {} MiB: add capacity (host_cores, host_memory) or widen the group",
-                self.node_list(&online),
+                "its node is down and no {} has room for {} cores and {} MiB: {}",
+                self.scope_text(i, &eligible),
                 v.cores,
-                v.memory
+                v.memory,
+                self.room_advice(i, &eligible)
             ),
         )
     }
 
     /// Why VM `i` is in the error state: its starts failed on the
     /// `1 + max_relocate` nodes `crs = "basic"` picked by service count.
-    /// When another online node of its group has room now, the cause is
-    /// that rule, not a lack of room.
+    /// When another node it may run on has room now, the cause is that
+    /// rule, not a lack of room.
     fn error_reason(&self, i: usize) -> (Shortfall, String) {
         let v = &self.cfg.vms[i];
-        let with_room: Vec<usize> = self
-            .group_online(i)
-            .into_iter()
+        let eligible = self.eligible_online(i);
+        let with_room: Vec<usize> = eligible
+            .iter()
+            .copied()
             .filter(|n| self.fits(i, *n))
             .collect();
         if with_room.is_empty() {
             return (
                 Shortfall::Room,
                 format!(
-                    "error state: its starts failed on every node tried, and no online node of its HA group has room for {} cores and {} MiB: add capacity (host_cores, host_memory) or widen the group",
-                    v.cores, v.memory
+                    "error state: its starts failed on every node tried, and no {} has room for {} cores and {} MiB: {}",
+                    self.scope_text(i, &eligible),
+                    v.cores,
+                    v.memory,
+                    self.room_advice(i, &eligible)
                 ),
             );
         }

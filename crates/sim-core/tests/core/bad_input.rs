@@ -137,6 +137,33 @@ fn unknown_keys_kinds_and_states() {
 }
 
 #[test]
+fn proxmox_restricted_must_be_a_boolean() {
+    // `restricted` is pve-ha-manager's boolean group flag; a string (as
+    // `ha-manager groupadd -restricted` might suggest) or a number is an
+    // error at the value, in TOML and in JSON.
+    let pve = |value: &str| {
+        format!(
+            "[hosts.h1]\n[hosts.h2]\n[hosts.h3]\n[clusters.pve]\nkind = \"proxmox-ha\"\nmembers = [\"h1\", \"h2\", \"h3\"]\nvms = [{{ name = \"a\", group = [\"h1\"], restricted = {value} }}]\n[services.s]\nrequires = \"pve.a\"\n"
+        )
+    };
+    for value in ["\"yes\"", "0"] {
+        assert_located(
+            &pve(value),
+            7,
+            value,
+            "`clusters.pve.vms[0].restricted` should be true or false",
+        );
+    }
+    assert!(load("ok.toml", &pve("true")).is_ok());
+    let json = "{\n\"hosts\": {\"h1\": {}, \"h2\": {}},\n\"clusters\": {\"pve\": {\"kind\": \"proxmox-ha\", \"members\": [\"h1\", \"h2\"], \"qdevice\": \"h1\",\n\"vms\": [{\"name\": \"a\", \"group\": [\"h1\"], \"restricted\": \"no\"}]}},\n\"services\": {\"s\": {\"requires\": \"pve.a\"}}\n}\n";
+    let e = load("bad.json", json).unwrap_err();
+    let d = &e.diagnostics[0];
+    assert_eq!((d.file.as_str(), d.line), ("bad.json", 4), "{e}");
+    assert_eq!(d.snippet, "\"no\"", "{e}");
+    assert!(d.message.contains("should be true or false"), "{e}");
+}
+
+#[test]
 fn json_errors_are_located_too() {
     let text =
         "{\n  \"hosts\": {\"h\": {}},\n  \"services\": {\"s\": {\"requires\": \"h & nope\"}}\n}\n";

@@ -264,13 +264,15 @@ fn headroom_reports_room_when_declared_capacity_is_exceeded() {
 }
 
 #[test]
-fn headroom_names_the_ha_group_and_max_relocate_rules_not_room() {
-    // No capacity declared; `a` may only run on h1 (its HA group, which
-    // the model treats as restricted). When h1 dies the cluster keeps
-    // quorum (2 of 3 votes) but the CRM has no node of the group to
-    // recover it to: the rule, not room, and h2, h3 could run it.
-    let text = "[model]\nname = \"g\"\n[hosts.h1]\n[hosts.h2]\n[hosts.h3]\n[clusters.pve]\nkind = \"proxmox-ha\"\nmembers = [\"h1\", \"h2\", \"h3\"]\nvms = [{ name = \"a\", home = \"h1\", group = [\"h1\"] }, { name = \"b\", home = \"h2\" }]\n[services.s]\nrequires = \"pve.a\"\n";
-    let m = load("g.toml", text).unwrap();
+fn headroom_follows_restricted_and_unrestricted_ha_groups() {
+    // No capacity declared; `a`'s HA group is h1 alone. Restricted, `a`
+    // may only run on h1: when h1 dies the cluster keeps quorum (2 of 3
+    // votes) but the CRM has no node of the group to recover it to: the
+    // rule, not room, and h2, h3 could run it.
+    let text = |keys: &str| {
+        format!("[model]\nname = \"g\"\n[hosts.h1]\n[hosts.h2]\n[hosts.h3]\n[clusters.pve]\nkind = \"proxmox-ha\"\nmembers = [\"h1\", \"h2\", \"h3\"]\nvms = [{{ name = \"a\", home = \"h1\", group = [\"h1\"]{keys} }}, {{ name = \"b\", home = \"h2\" }}]\n[services.s]\nrequires = \"pve.a\"\n")
+    };
+    let m = load("g.toml", &text(", restricted = true")).unwrap();
     let h = headroom(&m, 1, 1);
     assert_eq!(h.verdict, Verdict::NPlus(0));
     let c = case(&m, &h, &["h1"]);
@@ -278,10 +280,57 @@ fn headroom_names_the_ha_group_and_max_relocate_rules_not_room() {
     let u = &c.unplaced[0];
     assert_eq!(u.shortfall, Shortfall::Rule, "{u:?}");
     assert!(u.why.contains("h2, h3 could run it"), "{}", u.why);
-    assert!(u.why.contains("widen the HA group"), "{}", u.why);
+    assert!(u.why.contains("set `restricted = false`"), "{}", u.why);
     // `b` has no group: its host's failure is carried.
     assert!(case(&m, &h, &["h2"]).carried());
+    // `hasim validate` says the same before any simulation.
+    let lints = m.clusters[0].kind.lint();
+    assert!(
+        lints.iter().any(|l| l
+            .message
+            .contains("HA VM `a` has no other node in its restricted group")),
+        "{lints:?}"
+    );
+    // Unrestricted, the pve-ha-manager default: with no member online the
+    // CRM recovers `a` on any online node, so every failure is carried and
+    // nothing is linted.
+    let m = load("g.toml", &text("")).unwrap();
+    let h = headroom(&m, 1, 1);
+    assert_eq!(h.verdict, Verdict::NPlus(1), "{h:?}");
+    let c = case(&m, &h, &["h1"]);
+    assert!(c.carried(), "{c:?}");
+    assert!(c.moves.iter().any(|mv| mv.1 == "a"), "{c:?}");
+    assert!(m.clusters[0].kind.lint().is_empty());
+    // Unrestricted but every other node full (static CRS, 2 cores each):
+    // the fallback finds no room, which is room, not the rule.
+    let full = text("")
+        .replace("vms = [", "crs = \"static\"\nhost_cores = 2\nvms = [")
+        .replace("{ name = \"a\", home = \"h1\", group = [\"h1\"] }", "{ name = \"a\", home = \"h1\", group = [\"h1\"], cores = 2 }")
+        .replace("{ name = \"b\", home = \"h2\" }", "{ name = \"b\", home = \"h2\", cores = 2 }, { name = \"c\", home = \"h3\", cores = 2 }");
+    let m = load("g.toml", &full).unwrap();
+    let h = headroom(&m, 1, 1);
+    let c = case(&m, &h, &["h1"]);
+    assert_eq!(c.unplaced.len(), 1, "{c:?}");
+    let u = &c.unplaced[0];
+    assert_eq!(u.shortfall, Shortfall::Room, "{u:?}");
+    assert!(
+        u.why.contains(
+            "no other online node (h2, h3; no node of its unrestricted HA group (h1) is online"
+        ),
+        "{}",
+        u.why
+    );
+    let lints = m.clusters[0].kind.lint();
+    assert!(
+        lints
+            .iter()
+            .any(|l| l.message.contains("HA VM `a` (2 cores, 512 MiB) has no other node in its group, and no other node has room")),
+        "{lints:?}"
+    );
+}
 
+#[test]
+fn headroom_names_the_max_relocate_rule_not_room() {
     // crs = "basic" with max_relocate 0 tries one node, the one with the
     // fewest HA services (h3, full), although h2 has room for `a`.
     let text = |relocate: u32| {

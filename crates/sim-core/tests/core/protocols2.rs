@@ -86,6 +86,31 @@ fn pve_model(hosts: usize, extra: &str, vms: &str) -> String {
     t
 }
 
+/// Asserts the documented recovery of an HA VM with a 30 s boot whose
+/// host crashed, from its sorted downtimes `d`: pve-ha-manager's agent
+/// lock expires 120 s after its last renewal (U(0, 10 s) before the
+/// crash), then a CRM round U(0, 10 s), an LRM round U(0, 10 s) and the
+/// boot: 140-170 s, median about 155 s, "about 2 minutes" plus boot
+/// (pve-docs).
+fn assert_recovery_timeline(what: &str, seed: u64, d: &[Nanos]) {
+    println!(
+        "{what}: min {:.1} s, median {:.1} s, max {:.1} s",
+        secs(q(d, 0.0)),
+        secs(q(d, 0.5)),
+        secs(q(d, 1.0))
+    );
+    assert!(
+        q(d, 0.0) >= 140 * S && q(d, 1.0) < 170 * S,
+        "seed {seed}: {what}: {:?}",
+        (q(d, 0.0), q(d, 1.0))
+    );
+    assert!(
+        (q(d, 0.5) as i64 - 155 * S as i64).abs() < 3 * S as i64,
+        "seed {seed}: {what}: median {}",
+        secs(q(d, 0.5))
+    );
+}
+
 #[test]
 fn proxmox_host_crash_brings_ha_vms_back_in_about_two_minutes_plus_boot() {
     let seed = 101;
@@ -102,26 +127,7 @@ fn proxmox_host_crash_brings_ha_vms_back_in_about_two_minutes_plus_boot() {
         3 * repair,
         &[("pve-1", 10 * S, true), ("pve-1", 10 * S + repair, false)],
     );
-    let d = down(&outs, 0);
-    println!(
-        "proxmox HA VM after host crash: min {:.1} s, median {:.1} s, max {:.1} s",
-        secs(q(&d, 0.0)),
-        secs(q(&d, 0.5)),
-        secs(q(&d, 1.0))
-    );
-    // pve-ha-manager: agent lock 120 s after its last renewal (U(0, 10 s)
-    // before the crash), CRM round U(0, 10 s), LRM round U(0, 10 s), then
-    // the 30 s boot: 140-170 s, "about 2 minutes" plus boot (pve-docs).
-    assert!(
-        q(&d, 0.0) >= 140 * S && q(&d, 1.0) < 170 * S,
-        "seed {seed}: {:?}",
-        (q(&d, 0.0), q(&d, 1.0))
-    );
-    assert!(
-        (q(&d, 0.5) as i64 - 155 * S as i64).abs() < 3 * S as i64,
-        "seed {seed}: median {}",
-        secs(q(&d, 0.5))
-    );
+    assert_recovery_timeline("proxmox HA VM after host crash", seed, &down(&outs, 0));
     // The non-HA VM waits for its host; 3 nodes keep quorum.
     assert!(
         outs.iter().all(|o| o.services[1].downtime == repair),
@@ -244,6 +250,106 @@ fn proxmox_recovery_needs_room_on_a_surviving_host() {
         outs.iter().all(|o| o.services[0].downtime < 170 * S),
         "seed {seed}"
     );
+}
+
+/// The traced timeline of one scenario replication: (time, what).
+fn timeline(
+    model: &Model,
+    seed: u64,
+    horizon: Nanos,
+    faults: &[(&str, Nanos, bool)],
+) -> Vec<(Nanos, String)> {
+    let injections = faults
+        .iter()
+        .map(|(name, at, down)| Injection {
+            element: model.elements.iter().position(|e| e.name == *name).unwrap(),
+            at: *at,
+            down: *down,
+        })
+        .collect();
+    let (_, trace) = analysis::scenario(model, injections, horizon, seed);
+    trace
+        .entries
+        .into_iter()
+        .map(|e| (e.time_ns, e.what))
+        .collect()
+}
+
+#[test]
+fn proxmox_unrestricted_group_falls_back_to_any_node_and_migrates_back() {
+    let seed = 104;
+    // `app`'s HA group is pve-1 alone, the pve-docs "preferred node" idiom;
+    // `busy` on pve-2 makes `crs = "basic"` (fewest HA services) pick pve-3
+    // once the CRM may use non-members. Three nodes keep quorum without
+    // pve-1 (2 of 3 votes).
+    let vms = |keys: &str| {
+        format!("{{ name = \"app\", home = \"pve-1\", group = [\"pve-1\"]{keys} }}, {{ name = \"busy\", home = \"pve-2\" }}")
+    };
+    let model = |keys: &str| load("pve.toml", &pve_model(3, "boot = \"30s\"", &vms(keys))).unwrap();
+    let repair = 3600 * S;
+    let faults = [("pve-1", 10 * S, true), ("pve-1", 10 * S + repair, false)];
+
+    // Restricted (pve-docs "Groups": "placed in the stopped state if no
+    // group node member is online"): `app` waits for pve-1, then one LRM
+    // round U(0, 10 s) and the 30 s boot.
+    let restricted = model(", restricted = true");
+    for o in scenario(&restricted, seed, 50, 3 * repair, &faults) {
+        let d = o.services[0].downtime;
+        assert!(
+            d >= repair + 30 * S && d < repair + 40 * S,
+            "seed {seed}: restricted app should wait for pve-1: {} s",
+            secs(d)
+        );
+    }
+    let t = timeline(&restricted, seed, 2 * repair, &faults);
+    assert!(
+        t.iter()
+            .any(|(_, w)| w.contains("restricted: no other member is online")),
+        "seed {seed}: the timeline should say why app stays down: {t:?}"
+    );
+
+    // Unrestricted, the default (pve-ha-manager Groups.pm `restricted`
+    // default 0): recovered on a non-member on the same timeline as any
+    // recovery, and the live migration back to pve-1 costs nothing.
+    let unrestricted = model("");
+    let outs = scenario(&unrestricted, seed, 300, 3 * repair, &faults);
+    assert_recovery_timeline(
+        "unrestricted group, its only member crashed",
+        seed,
+        &down(&outs, 0),
+    );
+    let t = timeline(&unrestricted, seed, 2 * repair, &faults);
+    let start = t
+        .iter()
+        .find(|(_, w)| w.starts_with("starting HA VM app on"))
+        .unwrap_or_else(|| panic!("seed {seed}: app is never started: {t:?}"));
+    assert!(
+        start.1.starts_with("starting HA VM app on pve-3"),
+        "seed {seed}: basic CRS picks the node with the fewest HA services: {start:?}"
+    );
+    // "they will migrate back as soon as a group member comes online".
+    let back = t
+        .iter()
+        .find(|(_, w)| w.contains("HA VM app migrates back to pve-1"))
+        .unwrap_or_else(|| panic!("seed {seed}: app never migrates back: {t:?}"));
+    assert_eq!(back.0, 10 * S + repair, "seed {seed}");
+
+    // `nofailback`: select_service_node keeps it on pve-3, which an
+    // unrestricted group allows.
+    let stays = model(", nofailback = true");
+    let t = timeline(&stays, seed, 2 * repair, &faults);
+    assert!(
+        t.iter()
+            .any(|(_, w)| w.starts_with("starting HA VM app on pve-3")),
+        "seed {seed}: {t:?}"
+    );
+    assert!(
+        !t.iter().any(|(_, w)| w.contains("migrates back")),
+        "seed {seed}: {t:?}"
+    );
+    for o in scenario(&stays, seed, 50, 3 * repair, &faults) {
+        assert!(o.services[0].downtime < 170 * S, "seed {seed}");
+    }
 }
 
 // ---------------------------------------------------------------------------
