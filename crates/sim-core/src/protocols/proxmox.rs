@@ -829,14 +829,21 @@ impl PveState {
                 "its node is down; recovery is under way".to_string(),
             );
         }
+        self.no_room(i, &eligible, "its node is down and")
+    }
+
+    /// A Room shortfall for VM `i`: `what` happened, and none of the
+    /// `eligible` nodes has room for it.
+    fn no_room(&self, i: usize, eligible: &[usize], what: &str) -> (Shortfall, String) {
+        let v = &self.cfg.vms[i];
         (
             Shortfall::Room,
             format!(
-                "its node is down and no {} has room for {} cores and {} MiB: {}",
-                self.scope_text(i, &eligible),
+                "{what} no {} has room for {} cores and {} MiB: {}",
+                self.scope_text(i, eligible),
                 v.cores,
                 v.memory,
-                self.room_advice(i, &eligible)
+                self.room_advice(i, eligible)
             ),
         )
     }
@@ -854,15 +861,10 @@ impl PveState {
             .filter(|n| self.fits(i, *n))
             .collect();
         if with_room.is_empty() {
-            return (
-                Shortfall::Room,
-                format!(
-                    "error state: its starts failed on every node tried, and no {} has room for {} cores and {} MiB: {}",
-                    self.scope_text(i, &eligible),
-                    v.cores,
-                    v.memory,
-                    self.room_advice(i, &eligible)
-                ),
+            return self.no_room(
+                i,
+                &eligible,
+                "error state: its starts failed on every node tried, and",
             );
         }
         (
