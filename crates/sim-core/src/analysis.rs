@@ -72,13 +72,7 @@ pub fn single_failures(model: &Model) -> Vec<SingleFailure> {
             };
             let (o, _) = Replication::new(model, 0, 0).run(&opts);
             let up = &o.final_up;
-            let services_down = model
-                .services
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| !up[s.node])
-                .map(|(i, _)| i)
-                .collect();
+            let services_down = o.services_down(model);
             let quorum_lost = model
                 .clusters
                 .iter()

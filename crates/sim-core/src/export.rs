@@ -128,43 +128,32 @@ pub fn csv(doc: &Document) -> String {
     out.push_str(&header.join(","));
     out.push('\n');
     let num = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
-    let ci = |e: &Estimate| (e.ci95.map(|c| c[0]), e.ci95.map(|c| c[1]));
+    // An estimate's three cells: mean, CI low, CI high (empty without a CI).
+    let est = |e: &Estimate| {
+        [
+            e.mean.to_string(),
+            num(e.ci95.map(|c| c[0])),
+            num(e.ci95.map(|c| c[1])),
+        ]
+    };
     for p in &doc.points {
         for s in &p.result.services {
             let mut row: Vec<String> = params
                 .iter()
                 .map(|k| csv_cell(p.parameters[k].to_string().trim_matches('"')))
                 .collect();
-            let (alo, ahi) = ci(&s.availability);
-            let (dlo, dhi) = ci(&s.downtime_minutes_per_year);
-            let (olo, ohi) = ci(&s.outages_per_year);
-            let (rlo, rhi) = ci(&s.request_availability);
-            let (elo, ehi) = ci(&s.error_weighted_downtime_minutes_per_year);
+            row.extend([csv_cell(&s.name), p.result.replications.to_string()]);
+            row.extend(est(&s.availability));
+            row.extend(est(&s.downtime_minutes_per_year));
+            row.extend(est(&s.outages_per_year));
+            let r = &s.recovery_seconds;
+            row.extend([r.p50, r.p90, r.p99, r.max].map(num));
             row.extend([
-                csv_cell(&s.name),
-                p.result.replications.to_string(),
-                s.availability.mean.to_string(),
-                num(alo),
-                num(ahi),
-                s.downtime_minutes_per_year.mean.to_string(),
-                num(dlo),
-                num(dhi),
-                s.outages_per_year.mean.to_string(),
-                num(olo),
-                num(ohi),
-                num(s.recovery_seconds.p50),
-                num(s.recovery_seconds.p90),
-                num(s.recovery_seconds.p99),
-                num(s.recovery_seconds.max),
                 s.data_loss_events_per_year.mean.to_string(),
                 csv_cell(s.downtime_causes.first().map_or("", |c| c.cause.as_str())),
-                s.request_availability.mean.to_string(),
-                num(rlo),
-                num(rhi),
-                s.error_weighted_downtime_minutes_per_year.mean.to_string(),
-                num(elo),
-                num(ehi),
             ]);
+            row.extend(est(&s.request_availability));
+            row.extend(est(&s.error_weighted_downtime_minutes_per_year));
             out.push_str(&row.join(","));
             out.push('\n');
         }

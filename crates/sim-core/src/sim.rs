@@ -128,6 +128,19 @@ pub struct RepOutcome {
     pub final_up: Vec<bool>,
 }
 
+impl RepOutcome {
+    /// The services of `model` that are down at the horizon, by index.
+    pub fn services_down(&self, model: &Model) -> Vec<usize> {
+        model
+            .services
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !self.final_up[s.node])
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ServiceRep {
     pub downtime: Nanos,

@@ -263,13 +263,7 @@ fn play(model: &Model, failed: &[usize], seed: u64, baseline: Option<&Case>) -> 
             }
         }
     }
-    let services_down = model
-        .services
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| !up[s.node])
-        .map(|(i, _)| i)
-        .collect();
+    let services_down = outcome.services_down(model);
     Case {
         failed: failed.to_vec(),
         loads,
