@@ -132,6 +132,26 @@ fn write_exports(doc: &Document, ex: &Exports) -> Result<()> {
     Ok(())
 }
 
+impl Exports {
+    /// Checks every export path before the run that fills it, so a typo in
+    /// a directory costs nothing instead of the whole run.
+    pub(crate) fn check_writable(&self) -> Result<()> {
+        output::check_all([
+            self.export_json.as_deref(),
+            self.export_csv.as_deref(),
+            self.export_markdown.as_deref(),
+        ])
+    }
+}
+
+impl Common {
+    /// Checks the exports and the plot path (see [`Exports::check_writable`]).
+    pub(crate) fn check_writable(&self) -> Result<()> {
+        self.exports.check_writable()?;
+        output::check_all([self.plot.as_deref()])
+    }
+}
+
 /// Exports going to stdout replace the table there.
 pub(crate) fn stdout_taken(ex: &Exports) -> bool {
     [&ex.export_json, &ex.export_csv, &ex.export_markdown]
@@ -270,6 +290,7 @@ pub fn run_many(
             bail!("exports and --shard take one model at a time (use `hasim compare` to export several designs together)");
         }
     }
+    common.check_writable()?;
     for (i, p) in paths.iter().enumerate() {
         if i > 0 {
             output::print("\n")?;
@@ -352,6 +373,7 @@ fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) ->
 }
 
 pub fn merge(paths: &[std::path::PathBuf], exports: &Exports) -> Result<ExitCode> {
+    exports.check_writable()?;
     let mut shards = Vec::new();
     for p in paths {
         shards.push((p.display().to_string(), read_shard(p)?));
@@ -491,6 +513,7 @@ pub fn sweep(
     steps: &[String],
     common: &Common,
 ) -> Result<ExitCode> {
+    common.check_writable()?;
     let text = read(path)?;
     let name = path.display().to_string();
     let src = Source {
@@ -607,6 +630,7 @@ pub(crate) fn run_designs(
 }
 
 pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode> {
+    common.check_writable()?;
     let opts = options(&common.sim)?;
     let loaded = paths.iter().map(|p| load(p)).collect::<Result<Vec<_>>>()?;
     let threads = pool(common.sim.threads)?;
@@ -806,6 +830,7 @@ pub fn scenario(
     export: Option<&str>,
     plot: Option<&str>,
 ) -> Result<ExitCode> {
+    output::check_all([export, plot])?;
     let l = load(path)?;
     if fail.is_empty() && repair.is_empty() {
         bail!("nothing to play: give at least one --fail NAME@TIME");

@@ -766,6 +766,7 @@ pub fn command(
     place: bool,
     common: &Common,
 ) -> Result<ExitCode> {
+    common.check_writable()?;
     let loaded = commands::load(path)?;
     let model = &loaded.model;
     // Check the search's arguments before spending time on anything.

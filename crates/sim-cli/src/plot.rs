@@ -62,8 +62,10 @@ fn color(i: usize) -> RGBColor {
 
 type Area<'a, DB> = DrawingArea<DB, Shift>;
 
-/// Renders with `draw` to an SVG or PNG file, chosen by the extension, then
-/// moves it into place (no half-written plot on error).
+/// Renders with `draw` to an SVG or PNG file, chosen by the extension, and
+/// writes it with [`crate::output::write_bytes`] (atomic for a file, no
+/// half-written plot on error, special files kept). A PNG is rendered into
+/// memory and encoded there, so no file but the destination is touched.
 fn save(
     path: &str,
     size: (u32, u32),
@@ -71,38 +73,36 @@ fn save(
     draw_png: impl Fn(&Area<'_, BitMapBackend>) -> Result<()>,
 ) -> Result<()> {
     ensure_font()?;
-    let p = Path::new(path);
-    let ext = p
+    let ext = Path::new(path)
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    let dir = p
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = p
-        .file_name()
-        .with_context(|| format!("`{path}` is not a file path"))?;
-    let tmp = dir.join(format!(".{}.hasim-tmp", name.to_string_lossy()));
-    match ext.as_deref() {
-        Some("svg") => std::fs::write(&tmp, svg_text(size, draw)?)
-            .with_context(|| format!("cannot write {}", tmp.display()))?,
-        Some("png") => {
-            let tmp_png = dir.join(format!(".{}.hasim-tmp.png", name.to_string_lossy()));
-            {
-                let root = BitMapBackend::new(&tmp_png, size).into_drawing_area();
-                root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
-                draw_png(&root)?;
-                root.present()
-                    .map_err(|e| anyhow!("cannot write {path}: {e}"))?;
-            }
-            std::fs::rename(&tmp_png, &tmp)?;
-        }
+    let bytes = match ext.as_deref() {
+        Some("svg") => svg_text(size, draw)?.into_bytes(),
+        Some("png") => png_bytes(size, draw_png).with_context(|| format!("cannot draw {path}"))?,
         _ => bail!("--plot {path}: use a .svg or .png file name"),
+    };
+    crate::output::write_bytes(path, &bytes)
+}
+
+/// Renders with `draw` into an RGB buffer and encodes it as PNG.
+fn png_bytes(
+    size: (u32, u32),
+    draw: impl Fn(&Area<'_, BitMapBackend>) -> Result<()>,
+) -> Result<Vec<u8>> {
+    use image::ImageEncoder;
+    let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        draw(&root)?;
+        root.present().map_err(err)?;
     }
-    std::fs::rename(&tmp, p)
-        .with_context(|| format!("cannot move the plot into place at {path}"))?;
-    Ok(())
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(&rgb, size.0, size.1, image::ColorType::Rgb8)
+        .map_err(|e| anyhow!("cannot encode the PNG: {e}"))?;
+    Ok(png)
 }
 
 /// Renders with `draw` into the text of an SVG document (no XML

@@ -130,6 +130,7 @@ fn kind_of(output: &str) -> Result<Kind> {
 pub fn report(paths: &[PathBuf], output: &str, sim: &SimOptions) -> Result<ExitCode> {
     // Everything that can be wrong with the arguments fails before a run.
     let kind = kind_of(output)?;
+    crate::output::check_writable(output)?;
     let opts = commands::options(sim)?;
     let loaded = paths
         .iter()
