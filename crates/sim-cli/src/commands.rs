@@ -14,9 +14,7 @@ use sim_core::model::diag::did_you_mean;
 use sim_core::model::edit;
 use sim_core::model::tree::{self, Format};
 use sim_core::model::Source;
-use sim_core::runner::{
-    run_range, summarize, Accumulator, Cancelled, Progress, RunOptions, RunResult,
-};
+use sim_core::runner::{run_range, summarize, Accumulator, Progress, RunOptions, RunResult};
 use sim_core::sim::Injection;
 use sim_core::time::{
     parse_duration, Human, Nanos, MAX_HORIZON, NANOS_PER_HOUR, NANOS_PER_MIN, NANOS_PER_YEAR,
@@ -66,12 +64,16 @@ pub(crate) fn options(c: &SimOptions) -> Result<RunOptions> {
     if c.batch == 0 {
         bail!("--batch must be at least 1");
     }
+    if c.max_events == 0 {
+        bail!("--max-events must be at least 1");
+    }
     Ok(RunOptions {
         seed: c.seed,
         replications: c.replications,
         horizon,
         target_ci: c.target_ci,
         batch: c.batch,
+        max_events: c.max_events,
     })
 }
 
@@ -104,7 +106,7 @@ pub(crate) fn simulate(
     first: u64,
     threads: &rayon::ThreadPool,
     label: &str,
-) -> Accumulator {
+) -> Result<Accumulator> {
     let pb = progress_bar(opts.replications, label);
     let acc = threads.install(|| {
         run_range(model, opts, first, &mut |p: Progress| {
@@ -113,10 +115,7 @@ pub(crate) fn simulate(
         })
     });
     pb.finish_and_clear();
-    match acc {
-        Ok(a) => a,
-        Err(Cancelled) => unreachable!("the progress callback never cancels"),
-    }
+    acc.map_err(|e| anyhow!("model `{}`: {e}", model.name))
 }
 
 fn write_exports(doc: &Document, ex: &Exports) -> Result<()> {
@@ -317,7 +316,7 @@ fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) ->
             replications: hi - lo,
             ..opts.clone()
         };
-        let acc = simulate(&l.model, &part, lo, &threads, &format!("shard {i}/{n}"));
+        let acc = simulate(&l.model, &part, lo, &threads, &format!("shard {i}/{n}"))?;
         let file = ShardFile {
             kind: SHARD_KIND.into(),
             schema_version: SHARD_VERSION,
@@ -334,7 +333,7 @@ fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) ->
         return Ok(ExitCode::SUCCESS);
     }
     let started = Instant::now();
-    let acc = simulate(&l.model, &opts, 0, &threads, "run");
+    let acc = simulate(&l.model, &opts, 0, &threads, "run")?;
     let result = summarize(&l.model, &acc, opts.horizon);
     let mut doc = Document::new(&l.model, &opts);
     let count = result.replications;
@@ -569,7 +568,7 @@ pub fn sweep(
             0,
             &threads,
             &format!("point {}/{}", i + 1, points.len()),
-        );
+        )?;
         let result = summarize(model, &acc, opts.horizon);
         let parameters = p
             .iter()
@@ -611,7 +610,7 @@ pub(crate) fn run_designs(
     loaded: &[Loaded],
     opts: &RunOptions,
     threads: &rayon::ThreadPool,
-) -> CompareDoc {
+) -> Result<CompareDoc> {
     let accs: Vec<Accumulator> = loaded
         .iter()
         .enumerate()
@@ -624,9 +623,9 @@ pub(crate) fn run_designs(
                 &format!("design {}/{}", i + 1, loaded.len()),
             )
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let models: Vec<&Model> = loaded.iter().map(|l| &l.model).collect();
-    CompareDoc::new(&models, &accs, opts)
+    Ok(CompareDoc::new(&models, &accs, opts))
 }
 
 pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode> {
@@ -634,7 +633,7 @@ pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode
     let opts = options(&common.sim)?;
     let loaded = paths.iter().map(|p| load(p)).collect::<Result<Vec<_>>>()?;
     let threads = pool(common.sim.threads)?;
-    let doc = run_designs(&loaded, &opts, &threads);
+    let doc = run_designs(&loaded, &opts, &threads)?;
     let mut text = format!(
         "{} designs · {} replications × {} · seed {} (the same random streams for every design)\n\n",
         loaded.len(),

@@ -167,6 +167,11 @@ pub struct SimOptions {
     /// Replications per batch (progress, cancellation and --target-ci checks).
     #[arg(long, default_value_t = 100)]
     batch: u64,
+    /// Events one replication may take before the run stops with an error
+    /// naming what scheduled them (a guard against a model that would run
+    /// for hours; real designs need thousands per simulated year).
+    #[arg(long, value_name = "N", default_value_t = sim_core::runner::DEFAULT_MAX_EVENTS)]
+    max_events: u64,
 }
 
 /// The simulation options and the outputs of `run`, `sweep` and `compare`.

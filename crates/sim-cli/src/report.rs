@@ -148,7 +148,7 @@ pub fn report(paths: &[PathBuf], output: &str, sim: &SimOptions) -> Result<ExitC
     }
     let threads = commands::pool(sim.threads)?;
     let started = Instant::now();
-    let doc = commands::run_designs(&loaded, &opts, &threads);
+    let doc = commands::run_designs(&loaded, &opts, &threads)?;
     let inputs = Inputs {
         loaded,
         doc,

@@ -30,7 +30,7 @@
 //! "#).expect("the model is valid");
 //!
 //! let opts = RunOptions { seed: 7, replications: 200, horizon: 5 * NANOS_PER_YEAR, ..Default::default() };
-//! let result = summarize(&model, &run(&model, &opts), opts.horizon);
+//! let result = summarize(&model, &run(&model, &opts).unwrap(), opts.horizon);
 //! let web = &result.services[0];
 //! let [lo, hi] = web.availability.ci95.unwrap();
 //! assert!(lo <= web.availability.mean && web.availability.mean <= hi);

@@ -7,6 +7,7 @@
 
 use crate::model::compile::Model;
 use crate::sim::{Causes, RepOptions, Replication};
+pub use crate::sim::{Overrun, DEFAULT_MAX_EVENTS};
 use crate::stats::{Estimate, Histogram, Moments};
 use crate::time::{Nanos, NANOS_PER_MIN, NANOS_PER_SEC, NANOS_PER_YEAR};
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,17 @@ pub struct RunOptions {
     /// Replications per batch: the granularity of progress reports,
     /// cancellation and the `target_ci` check.
     pub batch: u64,
+    /// The event budget of each replication ([`DEFAULT_MAX_EVENTS`]): a
+    /// replication past it stops the run with an [`Overrun`] rather than
+    /// run for hours. It is a guard, not a parameter of the result (a run
+    /// that finishes gives the same bits under any budget), so it is not
+    /// part of the options a shard records and merge compares.
+    #[serde(skip, default = "default_max_events")]
+    pub max_events: u64,
+}
+
+fn default_max_events() -> u64 {
+    DEFAULT_MAX_EVENTS
 }
 
 impl Default for RunOptions {
@@ -38,6 +50,7 @@ impl Default for RunOptions {
             horizon: 10 * NANOS_PER_YEAR,
             target_ci: None,
             batch: 100,
+            max_events: DEFAULT_MAX_EVENTS,
         }
     }
 }
@@ -155,13 +168,28 @@ pub fn run_replication(
     index: u64,
     horizon: Nanos,
 ) -> crate::sim::RepOutcome {
+    run_replication_within(model, seed, index, horizon, DEFAULT_MAX_EVENTS)
+}
+
+/// Runs replication `index` like [`run_replication`] with an event budget
+/// of `max_events`; the outcome's `overrun` says when it ran out.
+pub fn run_replication_within(
+    model: &Model,
+    seed: u64,
+    index: u64,
+    horizon: Nanos,
+    max_events: u64,
+) -> crate::sim::RepOutcome {
     let opts = RepOptions {
         horizon,
         random_faults: true,
         injections: Vec::new(),
         trace: false,
     };
-    Replication::new(model, seed, index).run(&opts).0
+    Replication::new(model, seed, index)
+        .with_max_events(max_events)
+        .run(&opts)
+        .0
 }
 
 /// Progress of a run: replications done and the most that will run.
@@ -171,9 +199,25 @@ pub struct Progress {
     pub total: u64,
 }
 
-/// Returned when the progress callback asked to stop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cancelled;
+/// Why a run stopped before its last replication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stopped {
+    /// The progress callback asked to stop.
+    Cancelled,
+    /// A replication used up its event budget (the lowest such index).
+    Overrun(Box<Overrun>),
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stopped::Cancelled => write!(f, "cancelled"),
+            Stopped::Overrun(o) => o.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Stopped {}
 
 /// Runs replications `first..first + opts.replications` (a shard, or the whole
 /// run with `first = 0`). `progress` is called after every batch; returning
@@ -183,14 +227,14 @@ pub fn run_range(
     opts: &RunOptions,
     first: u64,
     progress: &mut dyn FnMut(Progress) -> bool,
-) -> Result<Accumulator, Cancelled> {
+) -> Result<Accumulator, Stopped> {
     let mut acc = Accumulator::new(model, first);
     let end = first + opts.replications;
     let batch = opts.batch.max(1);
     let mut next = first;
     while next < end {
         let stop = (next + batch).min(end);
-        let outcomes = run_batch(model, opts, next, stop);
+        let outcomes = run_batch(model, opts, next, stop).map_err(Stopped::Overrun)?;
         for o in &outcomes {
             acc.push(o);
         }
@@ -199,7 +243,7 @@ pub fn run_range(
             done: next - first,
             total: opts.replications,
         }) {
-            return Err(Cancelled);
+            return Err(Stopped::Cancelled);
         }
         if let Some(target) = opts.target_ci {
             if target_met(&acc, opts.horizon, target) {
@@ -211,25 +255,78 @@ pub fn run_range(
 }
 
 /// Runs a whole Monte Carlo study.
-pub fn run(model: &Model, opts: &RunOptions) -> Accumulator {
-    run_range(model, opts, 0, &mut |_| true).expect("the progress callback never cancels")
+pub fn run(model: &Model, opts: &RunOptions) -> Result<Accumulator, Box<Overrun>> {
+    run_range(model, opts, 0, &mut |_| true).map_err(|e| match e {
+        Stopped::Overrun(o) => o,
+        Stopped::Cancelled => unreachable!("the progress callback never cancels"),
+    })
 }
 
+/// Runs replications `from..to` in replication order, or returns the
+/// lowest-indexed overrun among them. Once a replication has overrun, those
+/// after it are skipped (their outcome cannot matter), while every one
+/// before it still runs, so the overrun returned is the same for any thread
+/// count.
 #[cfg(feature = "parallel")]
-fn run_batch(model: &Model, opts: &RunOptions, from: u64, to: u64) -> Vec<crate::sim::RepOutcome> {
+fn run_batch(
+    model: &Model,
+    opts: &RunOptions,
+    from: u64,
+    to: u64,
+) -> Result<Vec<crate::sim::RepOutcome>, Box<Overrun>> {
     use rayon::prelude::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let first_overrun = AtomicU64::new(u64::MAX);
     // `collect` on an indexed parallel iterator keeps replication order.
-    (from..to)
+    let outcomes: Vec<Option<crate::sim::RepOutcome>> = (from..to)
         .into_par_iter()
-        .map(|i| run_replication(model, opts.seed, i, opts.horizon))
-        .collect()
+        .map(|i| {
+            if i > first_overrun.load(Ordering::Relaxed) {
+                return None;
+            }
+            let o = run_replication_within(model, opts.seed, i, opts.horizon, opts.max_events);
+            if o.overrun.is_some() {
+                first_overrun.fetch_min(i, Ordering::Relaxed);
+            }
+            Some(o)
+        })
+        .collect();
+    collect_batch(outcomes)
 }
 
 #[cfg(not(feature = "parallel"))]
-fn run_batch(model: &Model, opts: &RunOptions, from: u64, to: u64) -> Vec<crate::sim::RepOutcome> {
-    (from..to)
-        .map(|i| run_replication(model, opts.seed, i, opts.horizon))
-        .collect()
+fn run_batch(
+    model: &Model,
+    opts: &RunOptions,
+    from: u64,
+    to: u64,
+) -> Result<Vec<crate::sim::RepOutcome>, Box<Overrun>> {
+    let mut out = Vec::new();
+    for i in from..to {
+        let o = run_replication_within(model, opts.seed, i, opts.horizon, opts.max_events);
+        if let Some(over) = o.overrun {
+            return Err(over);
+        }
+        out.push(o);
+    }
+    Ok(out)
+}
+
+/// The batch's outcomes, or its first overrun in replication order.
+#[cfg(feature = "parallel")]
+fn collect_batch(
+    outcomes: Vec<Option<crate::sim::RepOutcome>>,
+) -> Result<Vec<crate::sim::RepOutcome>, Box<Overrun>> {
+    let mut out = Vec::with_capacity(outcomes.len());
+    for o in outcomes {
+        // A skipped replication only follows an overrun, which returns first.
+        let o = o.expect("only replications after an overrun are skipped");
+        if let Some(over) = o.overrun {
+            return Err(over);
+        }
+        out.push(o);
+    }
+    Ok(out)
 }
 
 fn target_met(acc: &Accumulator, horizon: Nanos, target: f64) -> bool {

@@ -117,6 +117,60 @@ impl Trace {
     }
 }
 
+/// The default event budget of one replication. Real models cost hundreds
+/// to thousands of events per simulated year (fault-driven, DESIGN.md
+/// principle 1), so 10^8 is over ten thousand times what a ten-year
+/// replication of any bundled model needs, yet stops a runaway model (an
+/// element failing every nanosecond, a protocol whose timers re-arm each
+/// other forever) within a few seconds.
+pub const DEFAULT_MAX_EVENTS: u64 = 100_000_000;
+
+/// Events tallied by source after the budget runs out, to say which
+/// elements or clusters were scheduling them.
+const TALLY_EVENTS: u64 = 100_000;
+
+/// A replication stopped because it used up its event budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overrun {
+    /// The replication's index in the run.
+    pub replication: u64,
+    /// The simulated time it had reached.
+    pub at: Nanos,
+    /// The budget it exceeded.
+    pub budget: u64,
+    /// The sources of the events after the budget ran out (an element's
+    /// failure mode or a cluster's timers), most events first, with their
+    /// counts out of the tally.
+    pub sources: Vec<(String, u64)>,
+}
+
+impl std::fmt::Display for Overrun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "replication {} used up its budget of {} events at simulated time {}",
+            self.replication,
+            self.budget,
+            crate::time::Human(self.at)
+        )?;
+        let total: u64 = self.sources.iter().map(|(_, n)| n).sum();
+        if total > 0 {
+            let top: Vec<String> = self
+                .sources
+                .iter()
+                .take(3)
+                .map(|(name, n)| format!("{name} ({:.0}%)", 100.0 * *n as f64 / total as f64))
+                .collect();
+            write!(f, "; most events came from {}", top.join(", "))?;
+        }
+        write!(
+            f,
+            ". A real design needs thousands of events per simulated year: check those failure \
+             rates and timers, or raise the budget with --max-events if the model is right"
+        )
+    }
+}
+
 /// What one replication measured, per service and per cluster output.
 #[derive(Debug, Clone, Default)]
 pub struct RepOutcome {
@@ -126,6 +180,10 @@ pub struct RepOutcome {
     pub events: u64,
     /// The up/down state of every graph node at the horizon.
     pub final_up: Vec<bool>,
+    /// Set when the replication stopped early on its event budget; its
+    /// measurements then cover only the time before it stopped and must
+    /// not be used.
+    pub overrun: Option<Box<Overrun>>,
 }
 
 impl RepOutcome {
@@ -218,6 +276,9 @@ pub struct Replication<'m> {
     out_down: Vec<Vec<Nanos>>,
     svc: Vec<ServiceRep>,
     trace: Option<Trace>,
+    index: u64,
+    max_events: u64,
+    overrun: Option<Box<Overrun>>,
 }
 
 impl<'m> Replication<'m> {
@@ -273,7 +334,17 @@ impl<'m> Replication<'m> {
                 .collect(),
             svc: vec![ServiceRep::default(); model.services.len()],
             trace: None,
+            index,
+            max_events: DEFAULT_MAX_EVENTS,
+            overrun: None,
         }
+    }
+
+    /// Sets the event budget (see [`DEFAULT_MAX_EVENTS`]): past it the
+    /// replication stops and reports an [`Overrun`] instead of running on.
+    pub fn with_max_events(mut self, max_events: u64) -> Self {
+        self.max_events = max_events.max(1);
+        self
     }
 
     /// Runs to the horizon and returns what was measured, with the timeline
@@ -313,9 +384,61 @@ impl<'m> Replication<'m> {
                 },
             );
         }
+        // The budget check costs one comparison per event; the tally of
+        // sources runs only once the budget is gone.
+        let budget = self.max_events;
+        let mut handled = 0u64;
         while let Some((_, ev)) = self.engine.pop_until(horizon) {
             self.handle(ev);
+            handled += 1;
+            if handled >= budget {
+                self.tally_overrun(horizon);
+                return;
+            }
         }
+    }
+
+    /// Runs a further [`TALLY_EVENTS`] events counting who scheduled them,
+    /// and records the overrun.
+    fn tally_overrun(&mut self, horizon: Nanos) {
+        let mut counts: Vec<(String, u64)> = Vec::new();
+        for _ in 0..TALLY_EVENTS {
+            let Some((_, ev)) = self.engine.pop_until(horizon) else {
+                break;
+            };
+            let name = match &ev {
+                Ev::Fail { element, mode } | Ev::Repaired { element, mode } => {
+                    let el = &self.model.elements[*element as usize];
+                    format!("element `{}` ({})", el.name, el.modes[*mode as usize].name)
+                }
+                Ev::Timer { cluster, .. } => {
+                    format!(
+                        "cluster `{}`'s timers",
+                        self.model.clusters[*cluster as usize].name
+                    )
+                }
+                Ev::Inject { element, .. } => {
+                    format!(
+                        "injections on `{}`",
+                        self.model.elements[*element as usize].name
+                    )
+                }
+            };
+            match counts.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((name, 1)),
+            }
+            self.handle(ev);
+        }
+        // Most events first; ties in first-seen order, so the text is the
+        // same on every run.
+        counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+        self.overrun = Some(Box::new(Overrun {
+            replication: self.index,
+            at: self.engine.now(),
+            budget: self.max_events,
+            sources: counts,
+        }));
     }
 
     fn initialise(&mut self) {
@@ -726,6 +849,7 @@ impl<'m> Replication<'m> {
             outputs_down: self.out_down.into_iter().flatten().collect(),
             events: self.engine.processed(),
             final_up: self.up,
+            overrun: self.overrun,
         };
         (outcome, self.trace)
     }

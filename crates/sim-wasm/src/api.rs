@@ -13,7 +13,7 @@ use sim_core::model::compile::{self, Model};
 use sim_core::model::diag::{Diagnostic, Severity, Source};
 use sim_core::model::edit;
 use sim_core::model::tree::{self, Format};
-use sim_core::runner::{run_range, summarize, Accumulator, Progress, RunOptions};
+use sim_core::runner::{run_range, summarize, Accumulator, Progress, RunOptions, Stopped};
 use sim_core::time::{parse_duration, Human, MAX_HORIZON};
 
 /// What went wrong, for the JavaScript error's `name`.
@@ -163,6 +163,8 @@ struct OptionsIn {
     horizon: Option<String>,
     target_ci: Option<f64>,
     batch: Option<u64>,
+    /// The event budget per replication (the CLI's `--max-events`).
+    max_events: Option<u64>,
 }
 
 /// Parses and checks options with the CLI's rules.
@@ -215,12 +217,17 @@ pub fn options(json: &str) -> Result<RunOptions, ApiError> {
     if batch == 0 {
         return Err(ApiError::input("batch must be at least 1"));
     }
+    let max_events = o.max_events.unwrap_or(d.max_events);
+    if max_events == 0 {
+        return Err(ApiError::input("max_events must be at least 1"));
+    }
     Ok(RunOptions {
         seed,
         replications,
         horizon,
         target_ci: o.target_ci,
         batch,
+        max_events,
     })
 }
 
@@ -240,7 +247,11 @@ fn simulate(
     run_range(model, opts, 0, &mut |p: Progress| {
         progress(before + p.done, total)
     })
-    .map_err(|_| ApiError::cancelled())
+    .map_err(|e| match e {
+        Stopped::Cancelled => ApiError::cancelled(),
+        // The CLI's text, so the page says what the terminal says.
+        Stopped::Overrun(o) => ApiError::input(format!("model `{}`: {o}", model.name)),
+    })
 }
 
 /// Recovery-time distribution of one service: `(seconds, fraction of

@@ -22,7 +22,7 @@ use crate::model::design::DesignSpace;
 use crate::model::diag::Source;
 use crate::model::edit::{remove_path, set_path};
 use crate::model::tree::Value;
-use crate::runner::{run_range, summarize, Cancelled, Progress, RunOptions};
+use crate::runner::{run_range, summarize, Progress, RunOptions, Stopped};
 use crate::stats::Estimate;
 
 /// Hours in an average month (365.25 days / 12).
@@ -99,6 +99,8 @@ pub enum SearchError {
     Target(String),
     Service(String),
     Cancelled,
+    /// A design's replication used up its event budget.
+    Overrun(Box<crate::runner::Overrun>),
 }
 
 impl std::fmt::Display for SearchError {
@@ -107,6 +109,7 @@ impl std::fmt::Display for SearchError {
             SearchError::NoDesign => write!(f, "the model declares no design space: add a `[design]` section with `[[design.choices]]` (see models/README.md)"),
             SearchError::Target(m) | SearchError::Service(m) => write!(f, "{m}"),
             SearchError::Cancelled => write!(f, "cancelled"),
+            SearchError::Overrun(o) => o.fmt(f),
         }
     }
 }
@@ -278,8 +281,10 @@ pub fn search(
             return Err(SearchError::Cancelled);
         }
         let m = compiled[*i].as_ref().expect("valid designs are compiled");
-        let acc = run_range(m, opts, 0, &mut |_: Progress| true)
-            .map_err(|Cancelled| SearchError::Cancelled)?;
+        let acc = run_range(m, opts, 0, &mut |_: Progress| true).map_err(|e| match e {
+            Stopped::Cancelled => SearchError::Cancelled,
+            Stopped::Overrun(o) => SearchError::Overrun(o),
+        })?;
         let r = summarize(m, &acc, opts.horizon);
         let s = r
             .services

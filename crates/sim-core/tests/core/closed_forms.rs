@@ -100,7 +100,7 @@ fn k_of_n_availability_matches_closed_forms() {
             horizon: 10 * NANOS_PER_YEAR,
             ..Default::default()
         };
-        let r = summarize(&model, &run(&model, &opts), opts.horizon);
+        let r = summarize(&model, &run(&model, &opts).unwrap(), opts.horizon);
         let a = r.services[0].availability;
         let [lo, hi] = a.ci95.unwrap();
         assert!(
@@ -166,7 +166,7 @@ fn two_of_three_mean_time_to_first_failure() {
             horizon: 100 * NANOS_PER_YEAR,
             ..Default::default()
         };
-        let r = summarize(&model, &run(&model, &opts), opts.horizon);
+        let r = summarize(&model, &run(&model, &opts).unwrap(), opts.horizon);
         let s = &r.services[0];
         assert_eq!(
             s.first_outage_replications, 2000,
@@ -193,7 +193,7 @@ fn recovery_percentile_intervals_cover_the_exponential_quantiles() {
         horizon: 10 * NANOS_PER_YEAR,
         ..Default::default()
     };
-    let r = summarize(&model, &run(&model, &opts), opts.horizon);
+    let r = summarize(&model, &run(&model, &opts).unwrap(), opts.horizon);
     let rec = &r.services[0].recovery_seconds;
     let mean = 100.0 * 3600.0;
     for (q, ci, truth) in [

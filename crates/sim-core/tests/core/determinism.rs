@@ -45,7 +45,7 @@ fn json_with_threads(threads: usize, opts: &RunOptions) -> String {
         .num_threads(threads)
         .build()
         .unwrap();
-    let acc = pool.install(|| run(&model, opts));
+    let acc = pool.install(|| run(&model, opts).unwrap());
     serde_json::to_string(&summarize(&model, &acc, opts.horizon)).unwrap()
 }
 
@@ -87,7 +87,7 @@ fn shards_merge_to_the_unsharded_bits() {
         replications: 250,
         ..Default::default()
     };
-    let whole = run(&model, &opts);
+    let whole = run(&model, &opts).unwrap();
     for cuts in [vec![100], vec![1, 2, 249], vec![17, 120, 200]] {
         let mut bounds = vec![0];
         bounds.extend(cuts.iter().copied());
@@ -140,7 +140,7 @@ fn target_ci_stops_early_at_the_same_place_for_any_thread_count() {
                 .num_threads(*t)
                 .build()
                 .unwrap()
-                .install(|| run(&model, &opts).count)
+                .install(|| run(&model, &opts).unwrap().count)
         })
         .collect();
     assert_eq!(counts[0], counts[1]);
@@ -159,7 +159,7 @@ fn a_replication_year_costs_hundreds_of_events_not_billions() {
         replications: 50,
         ..Default::default()
     };
-    let r = summarize(&model, &run(&model, &opts), opts.horizon);
+    let r = summarize(&model, &run(&model, &opts).unwrap(), opts.horizon);
     let per_year = r.events_per_year.mean;
     assert!(
         (1.0..5000.0).contains(&per_year),

@@ -404,6 +404,7 @@ fn space_opts() -> RunOptions {
         horizon: 10 * NANOS_PER_YEAR,
         target_ci: None,
         batch: 100,
+        ..RunOptions::default()
     }
 }
 
@@ -445,7 +446,7 @@ fn design_search_matches_brute_force_and_prunes_dominated_designs() {
     for (i, d) in s.designs.iter().enumerate() {
         let t = design::apply(&root, space, d).unwrap();
         let m = sim_core::model::compile::compile(&src, &t).unwrap();
-        let r = summarize(&m, &run(&m, &opts), opts.horizon);
+        let r = summarize(&m, &run(&m, &opts).unwrap(), opts.horizon);
         let a = &r.services[0].availability;
         if let Some(o) = s.outcome(i) {
             // The search's numbers are the brute force's, bit for bit.

@@ -647,7 +647,7 @@ fn haproxy_error_weighted_downtime_matches_its_closed_form() {
         horizon: 10 * NANOS_PER_YEAR,
         ..Default::default()
     };
-    let r = summarize(&model, &run(&model, &opts), opts.horizon);
+    let r = summarize(&model, &run(&model, &opts).unwrap(), opts.horizon);
     let s = &r.services[0];
     let a = mtbf_h / (mtbf_h + mttr_h);
     let failures_per_year = 3.0 * 365.25 * 24.0 / (mtbf_h + mttr_h);
