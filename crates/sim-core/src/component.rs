@@ -43,6 +43,12 @@ pub trait ClusterKind: fmt::Debug + Send + Sync + std::any::Any {
     }
     /// Fresh per-replication state, with every member up.
     fn new_state(&self) -> Box<dyn ClusterState>;
+    /// What the members stand for, so the compiler refuses a power feed as a
+    /// Proxmox node or a whole cluster as an etcd member. Most kinds run on
+    /// machines; the abstract ones (`quorum`, `failover`) take any state.
+    fn members(&self) -> Members {
+        Members::Machines(MACHINES)
+    }
     /// Outputs whose down time is reported as "time without quorum".
     fn quorum_output(&self) -> Option<usize> {
         None
@@ -434,6 +440,22 @@ pub const KINDS: &[&str] = &[
     "statefulset",
 ];
 
+/// What a cluster's members may be (see [`ClusterKind::members`]). A
+/// service is never a member: it is what the model reports on, not a part
+/// that votes or serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Members {
+    /// Elements of any kind and cluster states (bare or `cluster.state`).
+    Any,
+    /// Elements of these kinds (the names in [`crate::model::ELEMENT_SECTIONS`]),
+    /// or a state of another cluster that stands for one machine, such as
+    /// a Proxmox HA VM's `pve.vm-1`; a bare cluster name is refused.
+    Machines(&'static [&'static str]),
+}
+
+/// The element kinds that run software: what most kinds take as members.
+pub const MACHINES: &[&str] = &["host", "vm", "component"];
+
 /// Keys every cluster has, handled by the compiler.
 pub const COMMON_KEYS: &[&str] = &["kind", "members", "description", "network"];
 
@@ -494,6 +516,9 @@ impl Quorum {
 }
 
 impl ClusterKind for Quorum {
+    fn members(&self) -> Members {
+        Members::Any
+    }
     fn kind(&self) -> &'static str {
         "quorum"
     }
@@ -574,6 +599,9 @@ impl Failover {
 }
 
 impl ClusterKind for Failover {
+    fn members(&self) -> Members {
+        Members::Any
+    }
     fn kind(&self) -> &'static str {
         "failover"
     }

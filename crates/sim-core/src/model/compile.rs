@@ -30,6 +30,8 @@ pub const ELEMENT_SECTIONS: &[(&str, &str)] = &[
     ("vms", "vm"),
     ("components", "component"),
 ];
+/// The element kinds a VM's `host` may name.
+const VM_HOSTS: &[&str] = &["host", "vm"];
 pub const TOP_SECTIONS: &[&str] = &[
     "model",
     "crews",
@@ -481,6 +483,18 @@ impl<'s> Compiler<'s> {
                     "a cluster needs at least one member",
                 ));
             }
+            for (i, (m, v)) in members.iter().enumerate() {
+                if let Some((_, first)) = members[..i].iter().find(|(o, _)| o.trim() == m.trim()) {
+                    let col = self.src.error(first.span.clone(), "").column;
+                    return Err(self
+                        .src
+                        .error(v.span.clone(), format!("`{}` is listed twice in `members`", m.trim()))
+                        .with_help(format!(
+                            "each member is one machine and one vote; the first `{}` is at column {col}",
+                            m.trim()
+                        )));
+                }
+            }
             f.string("description")?;
             // Members are the first inputs; a kind may add more (a tracked
             // process, the DCS it depends on) while reading its parameters.
@@ -536,7 +550,7 @@ impl<'s> Compiler<'s> {
         for (id, refs) in cluster_inputs {
             let node = self.clusters[id].node;
             let mut resolved = Vec::new();
-            for (m, v) in refs {
+            for (i, (m, v)) in refs.into_iter().enumerate() {
                 let quote =
                     usize::from(self.src.text.get(v.span.start..v.span.start + 1) == Some("\""));
                 let e = expr::parse(m).map_err(|e| inline_error(self.src, v, e))?;
@@ -552,6 +566,9 @@ impl<'s> Compiler<'s> {
                     v.span.start + quote,
                     v.span.end - quote,
                 )?;
+                if i < self.clusters[id].n_members {
+                    self.check_member(id, name, state.is_some(), v)?;
+                }
                 self.edges.push((n, node, v.span.clone()));
                 resolved.push(n);
             }
@@ -591,6 +608,53 @@ impl<'s> Compiler<'s> {
         self.finish(name, description)
     }
 
+    /// Refuses a member of the wrong kind (a power feed as a Proxmox node, a
+    /// whole cluster as an etcd member, a service as a vote), naming the kind
+    /// found and the kinds allowed.
+    fn check_member(
+        &self,
+        cluster: usize,
+        name: &str,
+        has_state: bool,
+        v: &Value,
+    ) -> Result<(), Diagnostic> {
+        let c = &self.clusters[cluster];
+        let kind = c.kind.kind();
+        let rule = c.kind.members();
+        let allowed = match rule {
+            component::Members::Any => {
+                "elements (hosts, VMs, components, ...) and cluster states".to_string()
+            }
+            component::Members::Machines(kinds) => format!(
+                "{} (or a cluster state standing for one, such as `pve.vm-1`)",
+                kinds
+                    .iter()
+                    .map(|k| format!("{k}s"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let found = match (self.names.get(name).map(|(e, _)| *e), rule) {
+            (Some(Entity::Service(_)), _) => "a service".to_string(),
+            (Some(Entity::Element(e)), component::Members::Machines(kinds))
+                if !kinds.contains(&self.elements[e].kind) =>
+            {
+                format!("a {}", self.elements[e].kind)
+            }
+            (Some(Entity::Cluster(o)), component::Members::Machines(_)) if !has_state => {
+                format!("a whole cluster ({})", self.clusters[o].kind.kind())
+            }
+            _ => return Ok(()),
+        };
+        Err(self
+            .src
+            .error(
+                v.span.clone(),
+                format!("`{name}` is {found}, not a member a `{kind}` cluster can have"),
+            )
+            .with_help(format!("members of a `{kind}` cluster are {allowed}")))
+    }
+
     fn element(&mut self, id: usize, path: &str, v: &Value) -> Result<(), Diagnostic> {
         let mut f = Fields::new(self.src, v, path.to_string())?;
         f.string("description")?;
@@ -606,12 +670,26 @@ impl<'s> Compiler<'s> {
             let quote = 1;
             let n = self.resolve(host, None, hv.span.start + quote, hv.span.end - quote)?;
             match self.names.get(host) {
-                Some((Entity::Element(h), _)) => self.elements[id].host = Some(*h),
-                _ => {
-                    return Err(self.src.error(
-                        hv.span.clone(),
-                        format!("`{host}` is not a host or element a VM can run on"),
-                    ))
+                Some((Entity::Element(h), _)) if VM_HOSTS.contains(&self.elements[*h].kind) => {
+                    self.elements[id].host = Some(*h)
+                }
+                found => {
+                    let found = match found {
+                        Some((Entity::Element(h), _)) => format!("a {}", self.elements[*h].kind),
+                        Some((Entity::Cluster(c), _)) => {
+                            format!("a cluster ({})", self.clusters[*c].kind.kind())
+                        }
+                        _ => "a service".to_string(),
+                    };
+                    return Err(self
+                        .src
+                        .error(
+                            hv.span.clone(),
+                            format!("`{host}` is {found}, not something a VM can run on"),
+                        )
+                        .with_help(
+                            "a VM's `host` is a host (or a VM, for nested virtualisation)",
+                        ));
                 }
             }
             self.edges.push((n, node, hv.span.clone()));

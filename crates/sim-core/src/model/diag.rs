@@ -173,13 +173,30 @@ impl fmt::Display for ModelError {
 
 impl std::error::Error for ModelError {}
 
+/// Names longer than this get no suggestion: nobody misspells a 65-character
+/// name into another one, and the edit distance is quadratic in the length,
+/// so a pasted 200,000-character name would otherwise take a minute (the
+/// browser validates on every keystroke).
+const SUGGEST_MAX_LEN: usize = 64;
+
 /// Suggests the closest known name for a misspelt one (edit distance at most
 /// a third of the name's length), for "did you mean" hints.
 pub fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let len = name.chars().count();
+    if len > SUGGEST_MAX_LEN {
+        return None;
+    }
+    let limit = len.max(3) / 3;
     let mut best: Option<(usize, &str)> = None;
     for k in known {
+        // The edit distance is at least the difference in length, so a name
+        // of a very different length is skipped without computing it.
+        let klen = k.chars().count();
+        if klen.abs_diff(len) > limit || klen > SUGGEST_MAX_LEN {
+            continue;
+        }
         let d = edit_distance(name, k);
-        if d <= (name.len().max(3)) / 3 && best.is_none_or(|(bd, _)| d < bd) {
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, k));
         }
     }
@@ -189,14 +206,15 @@ pub fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) ->
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
     for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
+        cur[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             cur[j + 1] = (prev[j] + usize::from(ca != *cb))
                 .min(prev[j + 1] + 1)
                 .min(cur[j] + 1);
         }
-        prev = cur;
+        std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
 }
@@ -228,5 +246,8 @@ mod tests {
             Some("did you mean `proxmox-1`?")
         );
         assert_eq!(did_you_mean("zzz", ["proxmox-1"]), None);
+        // Very long names get no suggestion (and no quadratic comparison).
+        let long = "p".repeat(200_000);
+        assert_eq!(did_you_mean(&long, [long.as_str()]), None);
     }
 }

@@ -18,6 +18,10 @@ pub struct Fields<'t, 's> {
     /// The span of the table itself (its key), for "missing key" errors.
     pub span: Span,
     used: Vec<bool>,
+    /// Every key read (present or not), so an unknown key is offered the
+    /// keys this table's reader knows (a kind's own parameters, not only
+    /// the keys every cluster has).
+    asked: Vec<String>,
 }
 
 /// Converts an error inside a string value into a diagnostic at the right
@@ -45,6 +49,7 @@ impl<'t, 's> Fields<'t, 's> {
                 path,
                 span: value.span.clone(),
                 used: vec![false; table.entries.len()],
+                asked: Vec::new(),
             }),
             other => Err(src.error(
                 value.span.clone(),
@@ -55,6 +60,9 @@ impl<'t, 's> Fields<'t, 's> {
 
     /// Takes a raw value by key, marking it used.
     pub fn raw(&mut self, key: &str) -> Option<&'t Value> {
+        if !self.asked.iter().any(|k| k == key) {
+            self.asked.push(key.to_string());
+        }
         let i = self.table.entries.iter().position(|(k, _)| k.name == key)?;
         self.used[i] = true;
         Some(&self.table.entries[i].1)
@@ -197,18 +205,28 @@ impl<'t, 's> Fields<'t, 's> {
         }
     }
 
-    /// Rejects every key that was not read. `known` lists what is accepted,
-    /// for the hint.
+    /// Rejects every key that was not read. `known` lists what is accepted
+    /// besides the keys already read, for the hint.
     pub fn finish(self, known: &[&str]) -> Result<(), Diagnostic> {
+        let mut keys: Vec<&str> = self.asked.iter().map(String::as_str).collect();
+        for k in known {
+            if !keys.contains(k) {
+                keys.push(k);
+            }
+        }
         for (i, (k, _)) in self.table.entries.iter().enumerate() {
             if !self.used[i] {
                 let mut d = self.src.error(
                     k.span.clone(),
                     format!("unknown key `{}` in `{}`", k.name, self.path),
                 );
-                d = match did_you_mean(&k.name, known.iter().copied()) {
+                let alt = k.name.replace('-', "_");
+                d = match did_you_mean(&k.name, keys.iter().copied()) {
                     Some(h) => d.with_help(h),
-                    None => d.with_help(format!("known keys here: {}", known.join(", "))),
+                    None if keys.contains(&alt.as_str()) => {
+                        d.with_help(format!("did you mean `{alt}`?"))
+                    }
+                    None => d.with_help(format!("known keys here: {}", keys.join(", "))),
                 };
                 return Err(d);
             }

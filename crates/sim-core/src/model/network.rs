@@ -135,6 +135,16 @@ pub fn parse(
             };
             let a = endpoint(a, &mut net)?;
             let b = endpoint(b, &mut net)?;
+            if a == b {
+                return Err(src
+                    .error(
+                        value.span.clone(),
+                        format!("`{text}` links an element to itself"),
+                    )
+                    .with_help(
+                        "a link joins two different elements, such as a host and its switch",
+                    ));
+            }
             let via = match via {
                 Some(v) => {
                     let (name, span) = locate(v);

@@ -433,6 +433,10 @@ impl ProxmoxHa {
 }
 
 impl ClusterKind for ProxmoxHa {
+    /// Proxmox nodes are hosts (or VMs, for a nested test cluster).
+    fn members(&self) -> crate::component::Members {
+        crate::component::Members::Machines(&["host", "vm"])
+    }
     fn kind(&self) -> &'static str {
         "proxmox-ha"
     }

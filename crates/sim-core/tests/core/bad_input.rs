@@ -373,3 +373,85 @@ fn mutated_models_never_panic() {
     }
     assert!(checked >= 800);
 }
+
+/// A part of the wrong kind is a located error naming what was found and
+/// what is allowed there, never a model that runs and gives numbers.
+#[test]
+fn wrong_kinds_are_refused() {
+    // A VM whose host is a power feed.
+    let text = "[power.feed]\n[vms.v]\nhost = \"feed\"\n[services.s]\nrequires = \"v\"\n";
+    assert_located(
+        text,
+        3,
+        "\"feed\"",
+        "`feed` is a power feed, not something a VM can run on",
+    );
+    // Proxmox nodes that are a power feed and a switch.
+    let text = "[power.feed]\n[switches.sw]\n[clusters.pve]\nkind = \"proxmox-ha\"\nmembers = [\"feed\", \"sw\"]\n[services.s]\nrequires = \"pve\"\n";
+    assert_located(
+        text,
+        5,
+        "\"feed\"",
+        "`feed` is a power feed, not a member a `proxmox-ha` cluster can have",
+    );
+    let help = err(text).diagnostics[0].help.clone().unwrap();
+    assert!(help.contains("hosts, vms"), "{help}");
+    // etcd members that are whole clusters.
+    let text = "[hosts.a]\n[hosts.b]\n[clusters.q]\nkind = \"quorum\"\nmembers = [\"a\", \"b\"]\n[clusters.etcd]\nkind = \"etcd\"\nmembers = [\"q\", \"a\", \"b\"]\n[services.s]\nrequires = \"etcd.quorum\"\n";
+    assert_located(text, 8, "\"q\"", "`q` is a whole cluster (quorum)");
+    // A service as a quorum vote.
+    let text = "[hosts.a]\n[hosts.b]\n[services.web]\nrequires = \"a\"\n[clusters.q]\nkind = \"quorum\"\nmembers = [\"a\", \"b\", \"web\"]\n[services.s]\nrequires = \"q\"\n";
+    assert_located(text, 7, "\"web\"", "`web` is a service");
+    // A duplicated member would count one machine as two votes.
+    let text = "[hosts.db-1]\n[hosts.db-2]\n[clusters.q]\nkind = \"quorum\"\nmembers = [\"db-1\", \"db-1\", \"db-2\"]\n[services.s]\nrequires = \"q\"\n";
+    let e = err(text);
+    let d = &e.diagnostics[0];
+    assert_eq!((d.line, d.column), (5, 20), "{d}");
+    assert!(d.message.contains("`db-1` is listed twice"), "{d}");
+    // A network link from an element to itself.
+    let text = "[hosts.a]\n[hosts.b]\n[networks.lan]\nlinks = [\"a -- a\"]\n[clusters.q]\nkind = \"quorum\"\nmembers = [\"a\", \"b\"]\nnetwork = \"lan\"\n[services.s]\nrequires = \"q\"\n";
+    assert_located(text, 4, "\"a -- a\"", "links an element to itself");
+    // A state of a cluster standing for a machine is still a valid member
+    // (the bundled models use `pve.vm` as etcd members).
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/homelab-k3s-as-written.toml"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains("members = [\"pve.k3s-master-1\""));
+    load(path, &text).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// An unknown key in a cluster is offered the kind's own keys, not only the
+/// keys every cluster has.
+#[test]
+fn unknown_cluster_key_suggests_the_kinds_keys() {
+    let text = "[hosts.a]\n[hosts.b]\n[clusters.lb]\nkind = \"haproxy\"\nmembers = [\"a\", \"b\"]\nfal = 3\n[services.s]\nrequires = \"lb\"\n";
+    let e = err(text);
+    assert_eq!(
+        e.diagnostics[0].help.as_deref(),
+        Some("did you mean `fall`?"),
+        "{e}"
+    );
+    let text = "[hosts.a]\n[hosts.b]\n[clusters.vip]\nkind = \"vrrp\"\nmembers = [\"a\", \"b\"]\nadvert-int = \"1s\"\n[services.s]\nrequires = \"vip\"\n";
+    let e = err(text);
+    assert_eq!(
+        e.diagnostics[0].help.as_deref(),
+        Some("did you mean `advert_int`?"),
+        "{e}"
+    );
+}
+
+/// A pasted 200,000-character name validates in well under a second: the
+/// did-you-mean comparison is bounded.
+#[test]
+fn huge_names_validate_fast() {
+    let long = "x".repeat(200_000);
+    let text = format!("[hosts.a]\n[services.s]\nrequires = \"{long}\"\n[hosts.{long}y]\n");
+    let t = std::time::Instant::now();
+    let e = err(&text);
+    assert!(e.to_string().contains("bad.toml:"), "located");
+    // Generous bound for a debug build on a loaded machine; it took about a
+    // minute before the comparison was capped.
+    assert!(t.elapsed().as_secs() < 5, "took {:?}", t.elapsed());
+}
