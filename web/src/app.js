@@ -167,7 +167,7 @@ function renderValidation() {
   if (v.ok) {
     const m = v.model;
     status.className = 'validation-status ok';
-    status.textContent = `${m.name}: ${m.elements} elements, ${m.clusters.length} clusters, ${m.services.length} services; ${warnings} design warning(s)`;
+    status.textContent = `${m.name}: ${fmt.plural(m.elements, "element")}, ${fmt.plural(m.clusters.length, "cluster")}, ${fmt.plural(m.services.length, "service")}; ${fmt.plural(warnings, "design warning")}`;
   } else {
     status.className = 'validation-status err';
     status.textContent = `${v.diagnostics.length} error(s): the model does not load`;

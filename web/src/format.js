@@ -66,3 +66,8 @@ export function optSecondsCi(s, ci) {
 export function share(x) {
   return x > 0 && x < 0.005 ? '<1%' : `${(x * 100).toFixed(0)}%`;
 }
+
+// "1 service", "2 services": the same rule as sim_core::text::plural.
+export function plural(n, word) {
+  return n === 1 ? `1 ${word}` : `${n} ${word}s`;
+}

@@ -16,6 +16,7 @@ use sim_core::model::tree::{self, Format};
 use sim_core::model::Source;
 use sim_core::runner::{run_range, summarize, Accumulator, Progress, RunOptions, RunResult};
 use sim_core::sim::Injection;
+use sim_core::text::plural;
 use sim_core::time::{
     parse_duration, Human, Nanos, MAX_HORIZON, NANOS_PER_HOUR, NANOS_PER_MIN, NANOS_PER_YEAR,
 };
@@ -697,11 +698,13 @@ pub fn validate(paths: &[std::path::PathBuf], deny_warnings: bool) -> Result<Exi
     let mut errors = 0;
     let mut warnings = 0;
     let mut out = String::new();
+    // Errors go to stderr, as for every other command (and rustc); the
+    // report of a model that loads (warnings, assumptions) is the output.
     for p in paths {
         let text = match read(p) {
             Ok(t) => t,
             Err(e) => {
-                out.push_str(&format!("{e:#}\n"));
+                eprintln!("error: {e:#}");
                 errors += 1;
                 continue;
             }
@@ -709,7 +712,7 @@ pub fn validate(paths: &[std::path::PathBuf], deny_warnings: bool) -> Result<Exi
         let name = p.display().to_string();
         match compile::load(&name, &text) {
             Err(e) => {
-                out.push_str(&format!("{e}\n\n"));
+                eprintln!("{e}\n");
                 errors += e.diagnostics.len();
             }
             Ok(model) => {
@@ -723,11 +726,11 @@ pub fn validate(paths: &[std::path::PathBuf], deny_warnings: bool) -> Result<Exi
                     out.push_str(&format!("{d}\n\n"));
                 }
                 out.push_str(&format!(
-                    "{name}: ok: {} elements, {} clusters, {} services; {} warning(s)\n",
-                    model.elements.len(),
-                    model.clusters.len(),
-                    model.services.len(),
-                    lints.len()
+                    "{name}: ok: {}, {}, {}; {}\n",
+                    plural(model.elements.len() as u64, "element"),
+                    plural(model.clusters.len() as u64, "cluster"),
+                    plural(model.services.len() as u64, "service"),
+                    plural(lints.len() as u64, "warning"),
                 ));
                 out.push_str(&assumptions(&model));
                 out.push('\n');

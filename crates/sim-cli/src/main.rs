@@ -112,6 +112,11 @@ enum Command {
         /// groups, quorum spread, N+1, fewest moves) and verify it.
         #[arg(long)]
         place: bool,
+        /// With --target, plan with the valid designs only when some
+        /// combinations of the design space do not give a valid model
+        /// (without it, any invalid design makes the command fail).
+        #[arg(long)]
+        skip_invalid: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -245,12 +250,16 @@ fn main() -> ExitCode {
             target,
             service,
             place,
+            skip_invalid,
             common,
         } => plan::command(
             &model,
             usize::from(failures),
-            target.as_deref(),
-            service.as_deref(),
+            plan::SearchArgs {
+                target: target.as_deref(),
+                service: service.as_deref(),
+                skip_invalid,
+            },
             place,
             &common,
         ),

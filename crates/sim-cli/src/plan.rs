@@ -757,15 +757,27 @@ struct PlanDoc {
     placement: Option<serde_json::Value>,
 }
 
+/// The design-search arguments of `hasim plan`.
+pub struct SearchArgs<'a> {
+    pub target: Option<&'a str>,
+    pub service: Option<&'a str>,
+    /// Plan with the valid designs when some are invalid, instead of failing.
+    pub skip_invalid: bool,
+}
+
 /// `hasim plan MODEL`.
 pub fn command(
     path: &Path,
     failures: usize,
-    target: Option<&str>,
-    service: Option<&str>,
+    args: SearchArgs<'_>,
     place: bool,
     common: &Common,
 ) -> Result<ExitCode> {
+    let SearchArgs {
+        target,
+        service,
+        skip_invalid,
+    } = args;
     common.check_writable()?;
     let loaded = commands::load(path)?;
     let model = &loaded.model;
@@ -874,6 +886,19 @@ pub fn command(
     }
     if let Some(f) = &ex.export_markdown {
         output::write(f, &text)?;
+    }
+    // An invalid design is a mistake in the design space (the table above
+    // says which and why); the answer over the rest is only trusted when
+    // the user asked for it.
+    if let Some((s, _)) = &search {
+        let invalid = s.count(|x| matches!(x, Status::Invalid(_)));
+        if invalid > 0 && !skip_invalid {
+            eprintln!(
+                "error: {invalid} of {} designs do not give a valid model (listed above as invalid); fix the design space, or pass --skip-invalid to plan with the valid designs only",
+                s.designs.len()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
     }
     Ok(if placed {
         ExitCode::SUCCESS

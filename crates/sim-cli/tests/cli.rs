@@ -1027,3 +1027,65 @@ requires = "pve.a"
     );
     assert!(!stderr(&o).contains("panicked"));
 }
+
+/// A design space where one combination does not compile: `plan --target`
+/// lists it and fails, unless `--skip-invalid` asks to plan with the rest.
+#[test]
+fn plan_fails_on_invalid_designs_unless_told_to_skip_them() {
+    let d = scratch("plan-invalid");
+    let model = d.join("m.toml");
+    std::fs::write(
+        &model,
+        r#"[components.s1]
+failures = [{ every = "exp(2000h)", repair = "exp(48h)" }]
+[components.s2]
+failures = [{ every = "exp(2000h)", repair = "exp(48h)" }]
+[services.app]
+requires = "s1"
+[[design.choices]]
+name = "servers"
+options = [
+  { label = "1", unset = ["components.s2"] },
+  { label = "2", price = 100, set = { "services.app.requires" = "1 of (s1, s2)" } },
+]
+[[design.choices]]
+name = "alerting"
+options = [
+  { label = "no" },
+  { label = "yes", set = { "components.s2.failures.0.repair" = "exp(8h)" } },
+]
+"#,
+    )
+    .unwrap();
+    let m = model.to_str().unwrap();
+    let args = ["plan", m, "--target", "99%", "-n", "20", "--horizon", "1y"];
+    // Every option is valid on its own, so the model validates.
+    assert_ok(&hasim(&["validate", m]));
+    let o = hasim(&args);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("invalid"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("1 of 4 designs do not give a valid model")
+            && stderr(&o).contains("--skip-invalid"),
+        "{}",
+        stderr(&o)
+    );
+    let mut skip = args.to_vec();
+    skip.push("--skip-invalid");
+    assert_ok(&hasim(&skip));
+    // A mistyped path fails every command at its position.
+    std::fs::write(
+        &model,
+        std::fs::read_to_string(&model)
+            .unwrap()
+            .replace("\"services.app.requires\"", "\"services.app.require\""),
+    )
+    .unwrap();
+    let err = assert_clean_failure(&hasim(&["validate", m]));
+    assert!(
+        err.contains("m.toml:11:") && err.contains("did you mean `requires`?"),
+        "{err}"
+    );
+    let err = assert_clean_failure(&hasim(&["run", m, "-n", "2"]));
+    assert!(err.contains("m.toml:11:"), "{err}");
+}

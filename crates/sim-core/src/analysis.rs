@@ -111,10 +111,10 @@ pub fn lint(model: &Model, src: &Source<'_>) -> Vec<Diagnostic> {
             out.push(warn(
                 cl.span.clone(),
                 format!(
-                    "`{}` has {} voting members: an even count tolerates no more failures than {} members would",
+                    "`{}` has {} voting members: an even count tolerates no more failures than {} would",
                     cl.name,
                     cl.n_members,
-                    cl.n_members - 1
+                    crate::text::plural((cl.n_members - 1) as u64, "member")
                 ),
                 "quorum is floor(n/2)+1, so n = 2k tolerates k-1 failures, like n = 2k-1 (etcd FAQ; Raft, Ongaro & Ousterhout 2014)",
             ));

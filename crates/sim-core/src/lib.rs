@@ -69,6 +69,7 @@ pub mod rng;
 pub mod runner;
 pub mod sim;
 pub mod stats;
+pub mod text;
 pub mod time;
 
 pub use model::{load, Diagnostic, Model, ModelError, Severity};

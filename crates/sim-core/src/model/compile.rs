@@ -232,6 +232,16 @@ pub fn load(name: &str, text: &str) -> Result<Model, ModelError> {
 
 /// Compiles an already parsed (and possibly edited) tree.
 pub fn compile(src: &Source<'_>, root: &Value) -> Result<Model, ModelError> {
+    let model = compile_one(src, root)?;
+    if let Some(space) = &model.design {
+        super::design::check(src, root, space, |t| compile_one(src, t).map(drop))?;
+    }
+    Ok(model)
+}
+
+/// Compiles one design without checking the `[design]` options: the
+/// planner uses it for each combination, after [`compile`] has checked them.
+pub fn compile_one(src: &Source<'_>, root: &Value) -> Result<Model, ModelError> {
     Compiler::new(src).run(root).map_err(ModelError::from)
 }
 

@@ -24,8 +24,9 @@
 //! ```
 
 use super::diag::{Diagnostic, Source};
+use super::edit::{remove_path, set_path};
 use super::fields::Fields;
-use super::tree::{Kind, Span, Value};
+use super::tree::{Key, Kind, Span, Value};
 
 pub const DESIGN_KEYS: &[&str] = &["currency", "months", "energy_price", "choices"];
 pub const CHOICE_KEYS: &[&str] = &["name", "ordered", "options", "description"];
@@ -69,8 +70,9 @@ pub struct DesignOption {
     pub monthly: f64,
     /// Watts.
     pub power: f64,
-    pub set: Vec<(String, Value)>,
-    pub unset: Vec<String>,
+    /// Paths (with the span of each path's key, for errors) and values.
+    pub set: Vec<(Key, Value)>,
+    pub unset: Vec<Key>,
     pub span: Span,
 }
 
@@ -169,14 +171,17 @@ fn read_option<'s>(
                 .with_help("set = { \"clusters.etcd.members\" = [\"a\", \"b\", \"c\"] }"));
         };
         for (k, val) in &t.entries {
-            set.push((k.name.clone(), val.clone()));
+            set.push((k.clone(), val.clone()));
         }
     }
     let unset = of
         .strings("unset")?
         .unwrap_or_default()
         .into_iter()
-        .map(|(s, _)| s.to_string())
+        .map(|(s, v)| Key {
+            name: s.to_string(),
+            span: v.span.clone(),
+        })
         .collect();
     of.string("description")?;
     of.finish(OPTION_KEYS)?;
@@ -189,6 +194,75 @@ fn read_option<'s>(
         unset,
         span: o.span.clone(),
     })
+}
+
+impl DesignOption {
+    /// Applies this option's edits to a model tree; an error names the path
+    /// and gives the span of its key.
+    pub fn apply(&self, t: &mut Value) -> Result<(), (Span, String)> {
+        for p in &self.unset {
+            remove_path(t, &p.name).map_err(|e| (p.span.clone(), format!("unset {e}")))?;
+        }
+        for (p, v) in &self.set {
+            set_path(t, &p.name, v.kind.clone())
+                .map_err(|e| (p.span.clone(), format!("set `{}`: {e}", p.name)))?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks every option of the design space on its own: its paths exist and
+/// the model it gives compiles. So `validate` and `run` catch a typo in a
+/// design path at its line and column, not only `plan --target`. Options are
+/// checked one at a time (not every combination, which can be thousands);
+/// the planner reports a combination that fails.
+pub(super) fn check(
+    src: &Source<'_>,
+    root: &Value,
+    space: &DesignSpace,
+    compile: impl Fn(&Value) -> Result<(), super::ModelError>,
+) -> Result<(), Diagnostic> {
+    for c in &space.choices {
+        for o in &c.options {
+            if o.set.is_empty() && o.unset.is_empty() {
+                continue;
+            }
+            let what = format!("design option `{} = {}`", c.name, o.label);
+            let mut t = root.clone();
+            if let Err((span, e)) = o.apply(&mut t) {
+                return Err(src.error(span, format!("{what}: cannot {e}")));
+            }
+            let Err(e) = compile(&t) else { continue };
+            let Some(d) = e.diagnostics.into_iter().next() else {
+                continue;
+            };
+            // An error inside a value the option sets already points into
+            // the option; anything else is moved to the option's first path,
+            // keeping the compiler's message and hint.
+            if d.span.start >= o.span.start && d.span.end <= o.span.end {
+                return Err(Diagnostic {
+                    message: format!("{what}: {}", d.message),
+                    ..d
+                });
+            }
+            let at = o
+                .set
+                .first()
+                .map(|(k, _)| k.span.clone())
+                .or_else(|| o.unset.first().map(|k| k.span.clone()))
+                .unwrap_or_else(|| o.span.clone());
+            let mut moved = src.error(at, format!("{what} gives an invalid model: {}", d.message));
+            moved.help = Some(match d.help {
+                Some(h) => format!(
+                    "{h} (at {}:{} once the option is applied)",
+                    d.line, d.column
+                ),
+                None => format!("at {}:{} once the option is applied", d.line, d.column),
+            });
+            return Err(moved);
+        }
+    }
+    Ok(())
 }
 
 fn watts(v: &Value) -> Option<f64> {

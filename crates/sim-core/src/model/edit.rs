@@ -59,10 +59,12 @@ pub fn set_path(root: &mut Value, path: &str, kind: Kind) -> Result<(), String> 
                     } else {
                         format!("`{here}`")
                     };
-                    return Err(format!(
-                        "{at} has no `{part}` (it has: {})",
-                        known.join(", ")
-                    ));
+                    return Err(
+                        match super::diag::did_you_mean(part, known.iter().copied()) {
+                            Some(h) => format!("{at} has no `{part}`; {h}"),
+                            None => format!("{at} has no `{part}` (it has: {})", known.join(", ")),
+                        },
+                    );
                 }
                 t.get_mut(part).expect("checked above")
             }

@@ -17,10 +17,9 @@
 //! 4. a design meets the target only when the lower end of its 95%
 //!    availability interval does, not its mean: "meets with confidence".
 
-use crate::model::compile::{compile, Model};
+use crate::model::compile::{compile_one, Model};
 use crate::model::design::DesignSpace;
 use crate::model::diag::Source;
-use crate::model::edit::{remove_path, set_path};
 use crate::model::tree::Value;
 use crate::runner::{run_range, summarize, Progress, RunOptions, Stopped};
 use crate::stats::Estimate;
@@ -166,13 +165,8 @@ pub fn apply(root: &Value, space: &DesignSpace, d: &Design) -> Result<Value, Str
     let mut t = root.clone();
     for (c, i) in space.choices.iter().zip(&d.picks) {
         let o = &c.options[*i];
-        for p in &o.unset {
-            remove_path(&mut t, p).map_err(|e| format!("{} = {}: unset {e}", c.name, o.label))?;
-        }
-        for (p, v) in &o.set {
-            set_path(&mut t, p, v.kind.clone())
-                .map_err(|e| format!("{} = {}: set `{p}`: {e}", c.name, o.label))?;
-        }
+        o.apply(&mut t)
+            .map_err(|(_, e)| format!("{} = {}: {e}", c.name, o.label))?;
     }
     Ok(t)
 }
@@ -234,7 +228,7 @@ pub fn search(
     let mut status: Vec<Option<Status>> = Vec::with_capacity(designs.len());
     for d in &designs {
         let built = apply(root, space, d).and_then(|t| {
-            compile(src, &t).map_err(|e| {
+            compile_one(src, &t).map_err(|e| {
                 e.diagnostics
                     .first()
                     .map_or_else(|| "does not compile".into(), |d| d.message.clone())
