@@ -185,7 +185,7 @@ fn assumptions(model: &Model) -> String {
 
 /// A shard's results: everything `hasim merge` needs, including the model
 /// text, so shards can be merged anywhere without the model file.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct ShardFile {
     kind: String,
     /// The shard format ([`SHARD_VERSION`]), not the export document's
@@ -199,6 +199,43 @@ struct ShardFile {
     shard: usize,
     shards: usize,
     accumulator: Accumulator,
+    /// SHA-256 of this file's JSON with `digest` empty, so a shard edited by
+    /// hand or damaged in transit is refused instead of merged into wrong
+    /// numbers. It guards against accidents, not against someone who
+    /// recomputes it.
+    digest: String,
+}
+
+impl ShardFile {
+    fn compute_digest(&self) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let body = serde_json::to_string(&ShardFile {
+            digest: String::new(),
+            ..self.clone()
+        })?;
+        Ok(Sha256::digest(body.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect())
+    }
+}
+
+/// The options two shards disagree on, by name, for the merge refusal.
+fn differing_options(a: &RunOptions, b: &RunOptions) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+        (serde_json::to_value(a), serde_json::to_value(b))
+    else {
+        return Vec::new();
+    };
+    a.iter()
+        .filter(|(k, v)| b.get(*k) != Some(*v))
+        .map(|(k, v)| {
+            let other = b
+                .get(k)
+                .map_or_else(|| "nothing".to_string(), |w| w.to_string());
+            format!("{k} {v} vs {other}")
+        })
+        .collect()
 }
 
 const SHARD_KIND: &str = "hasim-shard";
@@ -211,7 +248,8 @@ const SHARD_KIND: &str = "hasim-shard";
 ///    servers) was recorded.
 /// 2: every service's accumulator has `error_weighted` and
 ///    `request_downtime`.
-const SHARD_VERSION: u32 = 2;
+/// 3: the file carries a `digest` of its contents.
+const SHARD_VERSION: u32 = 3;
 
 /// The first fields of a shard file, read before the rest so that a file of
 /// another kind or format gets a message saying so rather than a missing
@@ -233,8 +271,12 @@ fn read_shard(p: &Path) -> Result<ShardFile> {
         bail!("{name} is a `{}` file, not a {SHARD_KIND} file", h.kind);
     }
     match h.schema_version.cmp(&SHARD_VERSION) {
-        std::cmp::Ordering::Less => bail!(
+        std::cmp::Ordering::Less if h.schema_version < 2 => bail!(
             "{name} is a shard of format {}, written by an older hasim before it recorded request-weighted downtime; merging it would count that as zero, so run its replications again with this hasim (format {SHARD_VERSION})",
+            h.schema_version
+        ),
+        std::cmp::Ordering::Less => bail!(
+            "{name} is a shard of format {}, written by an older hasim without an integrity digest; run its replications again with this hasim (format {SHARD_VERSION})",
             h.schema_version
         ),
         std::cmp::Ordering::Greater => bail!(
@@ -243,9 +285,13 @@ fn read_shard(p: &Path) -> Result<ShardFile> {
         ),
         std::cmp::Ordering::Equal => {}
     }
-    serde_json::from_str(&text).with_context(|| {
+    let file: ShardFile = serde_json::from_str(&text).with_context(|| {
         format!("{name} is not a complete hasim shard file of format {SHARD_VERSION}")
-    })
+    })?;
+    if file.compute_digest()? != file.digest {
+        bail!("{name} does not match its digest: the shard was changed after hasim wrote it (by hand or in transit); refusing to merge it, run its replications again");
+    }
+    Ok(file)
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize)> {
@@ -328,6 +374,11 @@ fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) ->
             shard: i,
             shards: n,
             accumulator: acc,
+            digest: String::new(),
+        };
+        let file = ShardFile {
+            digest: file.compute_digest()?,
+            ..file
         };
         output::write(out, &(serde_json::to_string(&file)? + "\n"))?;
         eprintln!("shard {i}/{n}: replications {lo}..{hi} written to {out}");
@@ -384,7 +435,10 @@ pub fn merge(paths: &[std::path::PathBuf], exports: &Exports) -> Result<ExitCode
             bail!("{p} is a shard of model {} ({}), but {first_path} is of {} ({}): refusing to merge different models", s.model.name, s.model.hash, first.model.name, first.model.hash);
         }
         if s.options != first.options {
-            bail!("{p} was run with different options (seed, replications, horizon or batch) than {first_path}: refusing to merge");
+            bail!(
+                "{p} was run with different options than {first_path} ({}): refusing to merge",
+                differing_options(&s.options, &first.options).join(", ")
+            );
         }
         if s.shards != first.shards {
             bail!(

@@ -160,7 +160,10 @@ fn shards_merge_into_the_unsharded_bytes() {
         other.to_str().unwrap(),
         &shard_files[2],
     ]));
-    assert!(e.contains("different options"), "{e}");
+    assert!(
+        e.contains("different options") && e.contains("(seed 5 vs 4)"),
+        "{e}"
+    );
     let e = assert_clean_failure(&hasim(&["merge", &shard_files[0], &shard_files[2]]));
     assert!(e.contains("missing shards: 1/3"), "{e}");
     let e = assert_clean_failure(&hasim(&[
@@ -271,6 +274,26 @@ fn shards_without_request_figures_are_refused() {
             "{e}"
         );
     }
+    // A shard whose numbers were edited (a downtime sum set to u64::MAX)
+    // or of format 2 (no digest) is refused, by name.
+    let sum = good.find("\"downtime\":{").expect("a downtime accumulator");
+    let at = sum + good[sum..].find("\"sum\":").unwrap() + "\"sum\":".len();
+    let end = at + good[at..].find([',', '}']).unwrap();
+    let edited = d.join("edited.json");
+    std::fs::write(
+        &edited,
+        format!("{}{}{}", &good[..at], u64::MAX, &good[end..]),
+    )
+    .unwrap();
+    let e = assert_clean_failure(&hasim(&["merge", first, edited.to_str().unwrap()]));
+    assert!(
+        e.contains(&format!("{} does not match its digest", edited.display())),
+        "{e}"
+    );
+    let v2 = d.join("format-2.json");
+    std::fs::write(&v2, with_version(&good, 2)).unwrap();
+    let e = assert_clean_failure(&hasim(&["merge", first, v2.to_str().unwrap()]));
+    assert!(e.contains("without an integrity digest"), "{e}");
     // The untouched pair still merges.
     assert_ok(&hasim(&["merge", first, files[1].to_str().unwrap()]));
 }
