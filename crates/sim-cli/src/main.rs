@@ -43,21 +43,24 @@ enum Command {
     },
     /// Vary model parameters and run every combination (hyperfine style).
     Sweep {
+        /// The model file (TOML or JSON) whose parameters are varied.
         model: PathBuf,
-        /// A parameter and its values: -L etcd.members 3,5. Repeat for every combination.
-        #[arg(short = 'L', long = "parameter-list", num_args = 2, value_names = ["NAME", "VALUES"], action = clap::ArgAction::Append)]
+        /// A parameter (a dotted path into the model) and its comma-separated
+        /// values: -L clusters.vip.track_weight -60,2. Repeat for every combination.
+        #[arg(short = 'L', long = "parameter-list", num_args = 2, value_names = ["NAME", "VALUES"], action = clap::ArgAction::Append, allow_hyphen_values = true)]
         list: Vec<String>,
-        /// A numeric (or duration) range: -P vrrp.api.advert_int 1s 3s -D 500ms.
-        #[arg(short = 'P', long = "parameter-scan", num_args = 3, value_names = ["NAME", "MIN", "MAX"], action = clap::ArgAction::Append)]
+        /// A numeric (or duration) range: -P clusters.vip.advert_int 1s 3s -D 1s.
+        #[arg(short = 'P', long = "parameter-scan", num_args = 3, value_names = ["NAME", "MIN", "MAX"], action = clap::ArgAction::Append, allow_hyphen_values = true)]
         scan: Vec<String>,
         /// Step for each --parameter-scan, in order (default 1).
-        #[arg(short = 'D', long = "parameter-step-size", value_name = "STEP", action = clap::ArgAction::Append)]
+        #[arg(short = 'D', long = "parameter-step-size", value_name = "STEP", action = clap::ArgAction::Append, allow_hyphen_values = true)]
         step: Vec<String>,
         #[command(flatten)]
         common: Common,
     },
     /// Run several designs with the same seeds and compare them service by service.
     Compare {
+        /// Two or more model files (TOML or JSON); the first is the baseline.
         #[arg(required = true, num_args = 2..)]
         models: Vec<PathBuf>,
         #[command(flatten)]
@@ -65,6 +68,7 @@ enum Command {
     },
     /// Check models without running them: errors, design smells and assumptions.
     Validate {
+        /// Model files (TOML or JSON) to check.
         #[arg(required = true)]
         models: Vec<PathBuf>,
         /// Exit with status 1 when there are warnings.
@@ -73,6 +77,7 @@ enum Command {
     },
     /// Inject faults by hand and print what each layer does, and when.
     Scenario {
+        /// The model file (TOML or JSON).
         model: PathBuf,
         /// Fail an element at a time: --fail proxmox-1@1h (repeatable).
         #[arg(long, value_name = "NAME@TIME")]
@@ -81,11 +86,12 @@ enum Command {
         #[arg(long, value_name = "NAME@TIME")]
         repair: Vec<String>,
         /// How long to simulate (default: an hour after the last injection).
-        #[arg(long)]
+        #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
         horizon: Option<String>,
         /// Seed for the random parts of transients (election timeouts...).
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Write the timeline and the downtime per service as JSON; `-` for stdout.
         #[arg(long, value_name = "FILE")]
         export_json: Option<String>,
         /// Draw the timeline (what was down when) to an .svg or .png file.
@@ -95,7 +101,9 @@ enum Command {
     /// Capacity planner: headroom after every failure of a host, power feed
     /// or switch (N+1 / N+2 verdicts), a proposed placement (--place), and
     /// the cheapest design meeting an availability target (--target).
+    #[command(mut_arg("plot", |a| a.help("With --target, draw the Pareto chart of the design search to an .svg or .png file (by extension): cost against downtime/yr of every simulated design, the cost/downtime frontier and the cheapest design meeting the target")))]
     Plan {
+        /// The model file (TOML or JSON); --target searches its `[design]` section.
         model: PathBuf,
         /// Play every combination of up to this many failure domains at once
         /// (2 checks N+2).
@@ -103,7 +111,7 @@ enum Command {
         failures: u8,
         /// Search the model's `[design]` space for the cheapest design whose
         /// availability meets this target with 95% confidence: 99.95% or 0.9995.
-        #[arg(long, value_name = "AVAILABILITY")]
+        #[arg(long, value_name = "AVAILABILITY", allow_hyphen_values = true)]
         target: Option<String>,
         /// The service the target is for (default: the model's only service).
         #[arg(long, value_name = "NAME")]
@@ -122,6 +130,7 @@ enum Command {
     },
     /// Combine shard results (from `run --shard`) into the result of the whole run.
     Merge {
+        /// Shard files written by `run --shard I/N --export-json FILE`, in any order.
         #[arg(required = true)]
         shards: Vec<PathBuf>,
         #[command(flatten)]
@@ -136,6 +145,7 @@ enum Command {
     /// top downtime causes, the capacity planner's N+1 verdicts and the
     /// command that reproduces it.
     Report {
+        /// Model files (TOML or JSON); several are compared against the first.
         #[arg(required = true)]
         models: Vec<PathBuf>,
         /// The document: FILE.html is one self-contained page (inline CSS and
@@ -159,15 +169,20 @@ pub struct SimOptions {
     /// Replications (the maximum when --target-ci is given).
     #[arg(short = 'n', long, default_value_t = 1000)]
     replications: u64,
-    /// Simulated time per replication.
-    #[arg(long, default_value = "10y")]
+    /// Simulated time per replication, a duration such as 10y, 90d or 8h.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "10y",
+        allow_hyphen_values = true
+    )]
     horizon: String,
     /// Worker threads (default: every core). Results do not depend on it.
     #[arg(short = 'j', long)]
     threads: Option<usize>,
     /// Stop when every service's downtime/yr CI half-width is below this
     /// fraction of its mean (0.05 = ±5%).
-    #[arg(long, value_name = "FRACTION")]
+    #[arg(long, value_name = "FRACTION", allow_negative_numbers = true)]
     target_ci: Option<f64>,
     /// Replications per batch (progress, cancellation and --target-ci checks).
     #[arg(long, default_value_t = 100)]
@@ -291,4 +306,62 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every argument and subcommand of `cmd` (recursively) without a help
+    /// text, as "hasim sweep: <model>".
+    fn without_help(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        let path = format!("{path} {}", cmd.get_name()).trim().to_string();
+        for a in cmd.get_arguments() {
+            let id = a.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            if a.get_help().is_none() && a.get_long_help().is_none() {
+                missing.push(format!("{path}: {id}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            if sub.get_name() == "help" {
+                continue;
+            }
+            if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                missing.push(format!("{path} {}: the subcommand", sub.get_name()));
+            }
+            without_help(sub, &path, missing);
+        }
+    }
+
+    #[test]
+    fn every_argument_has_help() {
+        let mut missing = Vec::new();
+        without_help(&Cli::command(), "", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "arguments without a description in --help:\n  {}",
+            missing.join("\n  ")
+        );
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn plan_plot_describes_the_pareto_chart() {
+        let cmd = Cli::command();
+        let plan = cmd.find_subcommand("plan").expect("plan");
+        let plot = plan
+            .get_arguments()
+            .find(|a| a.get_id() == "plot")
+            .expect("plan --plot");
+        let help = plot.get_help().expect("help").to_string();
+        assert!(help.contains("Pareto"), "{help}");
+    }
 }
