@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it and CI runs it. It installs
 # what it needs on a brand-new machine (only the Rust toolchain is assumed).
+# On a fresh 2-core machine it takes about 15 minutes, most of it compiling
+# and (in web-test.sh) installing wasm-bindgen-cli, Node.js, binaryen and
+# Chromium; later runs reuse the builds and the tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +12,8 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# Among them crates/sim-cli/tests/docs.rs: every ```console block of README.md
+# and models/README.md runs with the real binary and its output is checked.
 echo "== unit, integration, CLI and doc tests"
 cargo test --workspace --locked
 
