@@ -33,8 +33,12 @@ pub(crate) struct Loaded {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read model file {}", path.display()))
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read model file {}", path.display()))?;
+    let name = path.display().to_string();
+    Ok(compile::decode(&name, &bytes)
+        .map_err(|e| anyhow!("{e}"))?
+        .to_string())
 }
 
 pub(crate) fn load(path: &Path) -> Result<Loaded> {
@@ -758,7 +762,7 @@ pub fn validate(paths: &[std::path::PathBuf], deny_warnings: bool) -> Result<Exi
         let text = match read(p) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("error: {e:#}");
+                eprintln!("{e:#}\n");
                 errors += 1;
                 continue;
             }

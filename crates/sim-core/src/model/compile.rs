@@ -223,6 +223,31 @@ impl CExpr {
 }
 
 /// Loads a model from text. `name` is used in error messages (a file path).
+/// Checks that a model file's bytes are UTF-8 text; otherwise a located
+/// error with the line, the column and the byte offset of the first invalid
+/// byte (an editor that saved Latin-1, a binary file given by mistake).
+pub fn decode<'b>(name: &str, bytes: &'b [u8]) -> Result<&'b str, ModelError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let text = std::str::from_utf8(&bytes[..at]).expect("valid up to here");
+        let bad: Vec<String> = bytes[at..]
+            .iter()
+            .take(e.error_len().unwrap_or(bytes.len() - at).clamp(1, 4))
+            .map(|b| format!("0x{b:02x}"))
+            .collect();
+        let src = Source { name, text };
+        let d = src.error(
+            at..at,
+            format!(
+                "the file is not UTF-8 text: invalid byte {} at byte offset {at}",
+                bad.join(" ")
+            ),
+        );
+        d.with_help("model files are UTF-8: re-save it as UTF-8 in your editor")
+            .into()
+    })
+}
+
 pub fn load(name: &str, text: &str) -> Result<Model, ModelError> {
     let format = Format::detect(name, text);
     let src = Source { name, text };
@@ -242,7 +267,7 @@ pub fn compile(src: &Source<'_>, root: &Value) -> Result<Model, ModelError> {
 /// Compiles one design without checking the `[design]` options: the
 /// planner uses it for each combination, after [`compile`] has checked them.
 pub fn compile_one(src: &Source<'_>, root: &Value) -> Result<Model, ModelError> {
-    Compiler::new(src).run(root).map_err(ModelError::from)
+    Compiler::new(src).run(root)
 }
 
 #[derive(Clone, Copy)]
@@ -267,6 +292,17 @@ struct Compiler<'s> {
     assumptions: Vec<String>,
     networks: Vec<super::network::Network>,
     design: Option<super::design::DesignSpace>,
+}
+
+/// Ends a phase of the compiler: the errors collected so far, if any.
+fn phase_done(errors: &mut Vec<Diagnostic>) -> Result<(), ModelError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ModelError {
+            diagnostics: std::mem::take(errors),
+        })
+    }
 }
 
 fn fnv1a(text: &str) -> String {
@@ -332,7 +368,7 @@ impl<'s> Compiler<'s> {
         Ok(())
     }
 
-    fn run(mut self, root: &Value) -> Result<Model, Diagnostic> {
+    fn run(mut self, root: &Value) -> Result<Model, ModelError> {
         let mut top = Fields::new(self.src, root, "the model")?;
         let (mut name, mut description) = (None, None);
         if let Some(m) = top.raw("model") {
@@ -366,13 +402,21 @@ impl<'s> Compiler<'s> {
             }
         }
 
+        // Errors are collected phase by phase, rustc style: every mistake in
+        // independent parts (two elements, two clusters) is reported at once,
+        // but a phase that failed stops the load, so a broken cluster does
+        // not also produce an "unknown state" error at every reference.
+        let mut errors: Vec<Diagnostic> = Vec::new();
         // Pass 1: register every name so references can point forward.
         let mut element_tables = Vec::new();
         for (section, kind) in ELEMENT_SECTIONS {
             if let Some(sec) = top.raw(section) {
                 for (k, v) in &section_table(self.src, sec, section)?.entries {
                     let id = self.elements.len();
-                    self.register(&k.name, k.span.clone(), Entity::Element(id))?;
+                    errors.extend(
+                        self.register(&k.name, k.span.clone(), Entity::Element(id))
+                            .err(),
+                    );
                     let node = self.add_node(
                         k.name.clone(),
                         NodeKind::Element {
@@ -397,7 +441,10 @@ impl<'s> Compiler<'s> {
         if let Some(sec) = top.raw("clusters") {
             for (k, v) in &section_table(self.src, sec, "clusters")?.entries {
                 let id = self.clusters.len();
-                self.register(&k.name, k.span.clone(), Entity::Cluster(id))?;
+                errors.extend(
+                    self.register(&k.name, k.span.clone(), Entity::Cluster(id))
+                        .err(),
+                );
                 cluster_tables.push((id, k, v));
                 // Placeholder until the kind (and so the outputs) is known.
                 self.clusters.push(Cluster {
@@ -418,7 +465,10 @@ impl<'s> Compiler<'s> {
         if let Some(sec) = top.raw("services") {
             for (k, v) in &section_table(self.src, sec, "services")?.entries {
                 let id = self.services.len();
-                self.register(&k.name, k.span.clone(), Entity::Service(id))?;
+                errors.extend(
+                    self.register(&k.name, k.span.clone(), Entity::Service(id))
+                        .err(),
+                );
                 let node = self.add_node(
                     k.name.clone(),
                     NodeKind::Service {
@@ -438,6 +488,7 @@ impl<'s> Compiler<'s> {
                 service_tables.push((id, k, v));
             }
         }
+        phase_done(&mut errors)?;
         if let Some(v) = top.raw("networks") {
             let elements = |name: &str, span: Span| match self.names.get(name) {
                 Some((Entity::Element(e), _)) => Ok(*e),
@@ -456,13 +507,16 @@ impl<'s> Compiler<'s> {
             for n in &nets {
                 if let Some((_, first)) = self.names.get(&n.name) {
                     let line = self.src.error(first.clone(), "").line;
-                    return Err(self.src.error(
-                        n.span.clone(),
-                        format!(
-                            "network `{}` has the name of an element or cluster (line {line})",
-                            n.name
-                        ),
-                    ));
+                    return Err(self
+                        .src
+                        .error(
+                            n.span.clone(),
+                            format!(
+                                "network `{}` has the name of an element or cluster (line {line})",
+                                n.name
+                            ),
+                        )
+                        .into());
                 }
             }
             self.networks = nets;
@@ -480,142 +534,167 @@ impl<'s> Compiler<'s> {
         let mut cluster_inputs = Vec::new();
         let mut cluster_nets = Vec::new();
         for (id, key, v) in &cluster_tables {
-            let mut f = Fields::new(self.src, v, format!("clusters.{}", key.name))?;
-            let (kind_name, kind_value) = f
-                .string("kind")?
-                .ok_or_else(|| f.missing("kind", "\"quorum\""))?;
-            let members = f
-                .strings("members")?
-                .ok_or_else(|| f.missing("members", "[\"a\", \"b\", \"c\"]"))?;
-            if members.is_empty() {
-                return Err(self.src.error(
-                    f.raw("members").expect("read above").span.clone(),
-                    "a cluster needs at least one member",
-                ));
-            }
-            for (i, (m, v)) in members.iter().enumerate() {
-                if let Some((_, first)) = members[..i].iter().find(|(o, _)| o.trim() == m.trim()) {
-                    let col = self.src.error(first.span.clone(), "").column;
-                    return Err(self
+            let r = (|| -> Result<(), Diagnostic> {
+                let mut f = Fields::new(self.src, v, format!("clusters.{}", key.name))?;
+                let (kind_name, kind_value) = f
+                    .string("kind")?
+                    .ok_or_else(|| f.missing("kind", "\"quorum\""))?;
+                let members = f
+                    .strings("members")?
+                    .ok_or_else(|| f.missing("members", "[\"a\", \"b\", \"c\"]"))?;
+                if members.is_empty() {
+                    return Err(self.src.error(
+                        f.raw("members").expect("read above").span.clone(),
+                        "a cluster needs at least one member",
+                    ));
+                }
+                for (i, (m, v)) in members.iter().enumerate() {
+                    if let Some((_, first)) =
+                        members[..i].iter().find(|(o, _)| o.trim() == m.trim())
+                    {
+                        let col = self.src.error(first.span.clone(), "").column;
+                        return Err(self
                         .src
                         .error(v.span.clone(), format!("`{}` is listed twice in `members`", m.trim()))
                         .with_help(format!(
                             "each member is one machine and one vote; the first `{}` is at column {col}",
                             m.trim()
                         )));
+                    }
                 }
-            }
-            f.string("description")?;
-            // Members are the first inputs; a kind may add more (a tracked
-            // process, the DCS it depends on) while reading its parameters.
-            let mut inputs = component::Inputs {
-                refs: members.clone(),
-                n_members: members.len(),
-            };
-            let kind = component::build_kind(kind_name, &mut f, &mut inputs)?.ok_or_else(|| {
-                let d = self.src.error(
-                    kind_value.span.clone(),
-                    format!("unknown cluster kind `{kind_name}`"),
-                );
-                match did_you_mean(kind_name, component::KINDS.iter().copied()) {
-                    Some(h) => d.with_help(h),
-                    None => d.with_help(format!("known kinds: {}", component::KINDS.join(", "))),
-                }
-            })?;
-            let net = f
-                .string("network")?
-                .map(|(n, v)| (n.to_string(), v.span.clone()));
-            cluster_nets.push((*id, net));
-            f.finish(component::COMMON_KEYS)?;
-            let node = self.add_node(
-                key.name.clone(),
-                NodeKind::Cluster { cluster: *id },
-                key.span.clone(),
-            );
-            let names = kind.output_names();
-            let outputs = (0..names.len())
-                .map(|i| {
-                    let label = format!("{}.{}", key.name, names[i]);
-                    self.add_node(
-                        label,
-                        NodeKind::Output {
-                            cluster: *id,
-                            index: i,
-                        },
-                        key.span.clone(),
-                    )
-                })
-                .collect::<Vec<_>>();
-            for o in &outputs {
-                self.edges.push((node, *o, key.span.clone()));
-            }
-            let c = &mut self.clusters[*id];
-            c.kind = kind;
-            c.node = node;
-            c.outputs = outputs;
-            c.n_members = members.len();
-            c.member_names = members.iter().map(|(m, _)| m.to_string()).collect();
-            cluster_inputs.push((*id, inputs.refs));
-        }
-        for (id, refs) in cluster_inputs {
-            let node = self.clusters[id].node;
-            let mut resolved = Vec::new();
-            for (i, (m, v)) in refs.into_iter().enumerate() {
-                let quote =
-                    usize::from(self.src.text.get(v.span.start..v.span.start + 1) == Some("\""));
-                let e = expr::parse(m).map_err(|e| inline_error(self.src, v, e))?;
-                let Expr::Ref { name, state, .. } = &e else {
-                    return Err(self.src.error(
-                        v.span.clone(),
-                        "expected one name (or `cluster.state`), not an expression",
-                    ));
+                f.string("description")?;
+                // Members are the first inputs; a kind may add more (a tracked
+                // process, the DCS it depends on) while reading its parameters.
+                let mut inputs = component::Inputs {
+                    refs: members.clone(),
+                    n_members: members.len(),
                 };
-                let n = self.resolve(
-                    name,
-                    state.as_deref(),
-                    v.span.start + quote,
-                    v.span.end - quote,
-                )?;
-                if i < self.clusters[id].n_members {
-                    self.check_member(id, name, state.is_some(), v)?;
+                let kind =
+                    component::build_kind(kind_name, &mut f, &mut inputs)?.ok_or_else(|| {
+                        let d = self.src.error(
+                            kind_value.span.clone(),
+                            format!("unknown cluster kind `{kind_name}`"),
+                        );
+                        match did_you_mean(kind_name, component::KINDS.iter().copied()) {
+                            Some(h) => d.with_help(h),
+                            None => {
+                                d.with_help(format!("known kinds: {}", component::KINDS.join(", ")))
+                            }
+                        }
+                    })?;
+                let net = f
+                    .string("network")?
+                    .map(|(n, v)| (n.to_string(), v.span.clone()));
+                cluster_nets.push((*id, net));
+                f.finish(component::COMMON_KEYS)?;
+                let node = self.add_node(
+                    key.name.clone(),
+                    NodeKind::Cluster { cluster: *id },
+                    key.span.clone(),
+                );
+                let names = kind.output_names();
+                let outputs = (0..names.len())
+                    .map(|i| {
+                        let label = format!("{}.{}", key.name, names[i]);
+                        self.add_node(
+                            label,
+                            NodeKind::Output {
+                                cluster: *id,
+                                index: i,
+                            },
+                            key.span.clone(),
+                        )
+                    })
+                    .collect::<Vec<_>>();
+                for o in &outputs {
+                    self.edges.push((node, *o, key.span.clone()));
                 }
-                self.edges.push((n, node, v.span.clone()));
-                resolved.push(n);
-            }
-            self.clusters[id].inputs = resolved;
+                let c = &mut self.clusters[*id];
+                c.kind = kind;
+                c.node = node;
+                c.outputs = outputs;
+                c.n_members = members.len();
+                c.member_names = members.iter().map(|(m, _)| m.to_string()).collect();
+                cluster_inputs.push((*id, inputs.refs));
+                Ok(())
+            })();
+            errors.extend(r.err());
         }
+        phase_done(&mut errors)?;
+        for (id, refs) in cluster_inputs {
+            let r = (|| -> Result<(), Diagnostic> {
+                let node = self.clusters[id].node;
+                let mut resolved = Vec::new();
+                for (i, (m, v)) in refs.into_iter().enumerate() {
+                    let quote = usize::from(
+                        self.src.text.get(v.span.start..v.span.start + 1) == Some("\""),
+                    );
+                    let e = expr::parse(m).map_err(|e| inline_error(self.src, v, e))?;
+                    let Expr::Ref { name, state, .. } = &e else {
+                        return Err(self.src.error(
+                            v.span.clone(),
+                            "expected one name (or `cluster.state`), not an expression",
+                        ));
+                    };
+                    let n = self.resolve(
+                        name,
+                        state.as_deref(),
+                        v.span.start + quote,
+                        v.span.end - quote,
+                    )?;
+                    if i < self.clusters[id].n_members {
+                        self.check_member(id, name, state.is_some(), v)?;
+                    }
+                    self.edges.push((n, node, v.span.clone()));
+                    resolved.push(n);
+                }
+                self.clusters[id].inputs = resolved;
+                Ok(())
+            })();
+            errors.extend(r.err());
+        }
+        phase_done(&mut errors)?;
 
         for (id, path, v) in element_tables {
-            self.element(id, &path, v)?;
+            errors.extend(self.element(id, &path, v).err());
         }
+        phase_done(&mut errors)?;
         // Networks need every VM's host, so they attach after the elements.
         for (id, net) in cluster_nets {
             if let Some((name, span)) = net {
-                self.attach_network(id, &name, span)?;
+                errors.extend(self.attach_network(id, &name, span).err());
             }
         }
+        phase_done(&mut errors)?;
         for (id, key, v) in service_tables {
-            let mut f = Fields::new(self.src, v, format!("services.{}", key.name))?;
-            let (text, value) = f
-                .string("requires")?
-                .ok_or_else(|| f.missing("requires", "\"etcd.quorum & vip.up\""))?;
-            let node = self.services[id].node;
-            let requires = self.expression(text, value, node)?;
-            self.services[id].description = f.string("description")?.map(|(s, _)| s.to_string());
-            f.finish(&["requires", "description"])?;
-            self.nodes[node].kind = NodeKind::Service {
-                service: id,
-                requires,
-            };
+            let r = (|| -> Result<(), Diagnostic> {
+                let mut f = Fields::new(self.src, v, format!("services.{}", key.name))?;
+                let (text, value) = f
+                    .string("requires")?
+                    .ok_or_else(|| f.missing("requires", "\"etcd.quorum & vip.up\""))?;
+                let node = self.services[id].node;
+                let requires = self.expression(text, value, node)?;
+                self.services[id].description =
+                    f.string("description")?.map(|(s, _)| s.to_string());
+                f.finish(&["requires", "description"])?;
+                self.nodes[node].kind = NodeKind::Service {
+                    service: id,
+                    requires,
+                };
+                Ok(())
+            })();
+            errors.extend(r.err());
         }
+        phase_done(&mut errors)?;
         if self.services.is_empty() {
             return Err(self
                 .src
                 .error(0..0, "the model defines no services")
-                .with_help("add a `[services.NAME]` table with `requires = \"...\"`: services are what hasim reports on"));
+                .with_help("add a `[services.NAME]` table with `requires = \"...\"`: services are what hasim reports on")
+                .into());
         }
 
-        self.finish(name, description)
+        Ok(self.finish(name, description)?)
     }
 
     /// Refuses a member of the wrong kind (a power feed as a Proxmox node, a
@@ -923,6 +1002,20 @@ impl<'s> Compiler<'s> {
         end: usize,
     ) -> Result<usize, Diagnostic> {
         let Some((entity, _)) = self.names.get(name) else {
+            // A crew or a network is a name of the model too, but not a part
+            // that is up or down.
+            if self.crews.iter().any(|c| c.name == name) {
+                return Err(self
+                    .src
+                    .error(start..end, format!("`{name}` is a crew, not an element"))
+                    .with_help(format!("crews repair failures (`crew = \"{name}\"` in a failure mode); a dependency names an element, cluster or service")));
+            }
+            if self.networks.iter().any(|n| n.name == name) {
+                return Err(self
+                    .src
+                    .error(start..end, format!("`{name}` is a network, not an element"))
+                    .with_help(format!("a cluster uses it with `network = \"{name}\"`; to depend on a switch or link, name that element")));
+            }
             let d = self
                 .src
                 .error(start..end, format!("unknown reference `{name}`"));

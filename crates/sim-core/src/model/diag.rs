@@ -159,13 +159,25 @@ impl From<Diagnostic> for ModelError {
     }
 }
 
+/// At most this many errors are rendered (all stay in `diagnostics`): past
+/// that, the first ones are what the user fixes next anyway.
+pub const MAX_SHOWN: usize = 20;
+
 impl fmt::Display for ModelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.diagnostics.iter().enumerate() {
+        for (i, d) in self.diagnostics.iter().take(MAX_SHOWN).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "{d}")?;
+        }
+        let n = self.diagnostics.len();
+        if n > MAX_SHOWN {
+            write!(f, "\n... and {} more errors", n - MAX_SHOWN)?;
+        }
+        if n > 1 {
+            let file = &self.diagnostics[0].file;
+            write!(f, "\nerror: could not load `{file}`: {n} errors")?;
         }
         Ok(())
     }

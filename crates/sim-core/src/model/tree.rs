@@ -203,8 +203,26 @@ struct JsonParser<'s, 'a> {
 
 impl JsonParser<'_, '_> {
     fn err(&self, span: Span, msg: impl Into<String>) -> Diagnostic {
-        self.src
-            .error(span, format!("JSON syntax error: {}", msg.into()))
+        let d = self
+            .src
+            .error(span.clone(), format!("JSON syntax error: {}", msg.into()));
+        // The usual reasons a hand-written JSON file does not parse, said
+        // plainly: JSON is stricter than the JavaScript it looks like.
+        let at = |i: usize| self.bytes.get(i).copied();
+        let prev = self.bytes[..span.start.min(self.bytes.len())]
+            .iter()
+            .rev()
+            .find(|b| !b.is_ascii_whitespace());
+        match (at(span.start), at(span.start + 1)) {
+            (Some(b'/'), Some(b'/' | b'*')) | (Some(b'#'), _) => d.with_help(
+                "JSON has no comments: remove them, or write the model in TOML, which has `#` comments",
+            ),
+            (Some(b'\''), _) => d.with_help("JSON strings and keys use double quotes: \"name\""),
+            (Some(b'}' | b']'), _) if prev == Some(&b',') => {
+                d.with_help("JSON allows no comma after the last entry")
+            }
+            _ => d,
+        }
     }
 
     fn document(mut self) -> Result<Value, Diagnostic> {

@@ -455,3 +455,68 @@ fn huge_names_validate_fast() {
     // minute before the comparison was capped.
     assert!(t.elapsed().as_secs() < 5, "took {:?}", t.elapsed());
 }
+
+/// Every independent mistake in a file is reported at once (rustc style),
+/// each located; the rendered text is capped and ends with the count.
+#[test]
+fn every_error_in_a_file_is_reported() {
+    let text = "[hosts.a]\nfailures = [{ every = \"exp(2y)\", repair = \"4x\" }]\n[hosts.b]\nrequires = \"zz\"\n[vms.v]\nhost = \"b\"\ncolour = 1\n[services.s]\nrequires = \"a\"\n";
+    let e = err(text);
+    let lines: Vec<usize> = e.diagnostics.iter().map(|d| d.line).collect();
+    assert_eq!(lines, [2, 4, 7], "{e}");
+    assert!(
+        e.to_string()
+            .ends_with("could not load `bad.toml`: 3 errors"),
+        "{e}"
+    );
+    // Many errors: all kept, the first MAX_SHOWN rendered.
+    let mut many = String::new();
+    for i in 0..30 {
+        many.push_str(&format!("[hosts.h{i}]\nrequires = \"nope{i}\"\n"));
+    }
+    many.push_str("[services.s]\nrequires = \"h0\"\n");
+    let e = err(&many);
+    assert_eq!(e.diagnostics.len(), 30);
+    let shown = e.to_string();
+    assert!(
+        shown.contains("... and 10 more errors") && shown.contains("30 errors"),
+        "{shown}"
+    );
+    assert_eq!(
+        shown.matches("unknown reference").count(),
+        sim_core::model::diag::MAX_SHOWN
+    );
+}
+
+/// Invalid UTF-8 gets the line, column and byte offset of the first bad
+/// byte; JSON written like JavaScript gets a hint; a crew or a network used
+/// as a dependency is called what it is.
+#[test]
+fn encoding_json_habits_and_crews_are_explained() {
+    let bytes = b"[hosts.a]\n# caf\xe9\n[services.s]\nrequires = \"a\"\n";
+    let e = sim_core::model::decode("bad.toml", bytes).unwrap_err();
+    let d = &e.diagnostics[0];
+    assert_eq!((d.line, d.column), (2, 6), "{d}");
+    assert!(
+        d.message.contains("invalid byte 0xe9 at byte offset 15"),
+        "{d}"
+    );
+    for (text, hint) in [
+        ("{\n  // my lab\n  \"hosts\": {}\n}\n", "no comments"),
+        ("{\n  'hosts': {}\n}\n", "double quotes"),
+        (
+            "{\n  \"hosts\": {\"a\": {}},\n}\n",
+            "no comma after the last entry",
+        ),
+    ] {
+        let e = load("bad.json", text).unwrap_err();
+        let help = e.diagnostics[0].help.clone().unwrap_or_default();
+        assert!(help.contains(hint), "{text}: {e}");
+    }
+    assert_located(
+        "[crews.ops]\n[hosts.a]\n[services.s]\nrequires = \"a & ops\"\n",
+        4,
+        "ops",
+        "`ops` is a crew, not an element",
+    );
+}
