@@ -308,6 +308,29 @@ fn longhorn_volume_mistakes() {
 /// models above: byte flips, deletions, duplications and truncations. No
 /// mutant may panic; each must load or return located diagnostics. (The
 /// coverage-guided target in `fuzz/` explores further with cargo-fuzz.)
+/// What the browser does with a model that loads, on every keystroke, and
+/// what a first `run` does: the design warnings and a short simulation. A
+/// small event budget bounds it, so a mutant that would run for hours ends
+/// with an overrun (the guard working), and a hang or panic anywhere else
+/// fails the test.
+fn smoke(model: &sim_core::model::Model, text: &str) {
+    let src = sim_core::model::Source {
+        name: "fuzz.toml",
+        text,
+    };
+    let _ = sim_core::analysis::lint(model, &src);
+    let opts = sim_core::runner::RunOptions {
+        replications: 2,
+        horizon: 30 * 24 * 3600 * 1_000_000_000,
+        batch: 2,
+        max_events: 200_000,
+        ..Default::default()
+    };
+    if let Ok(acc) = sim_core::runner::run(model, &opts) {
+        assert_eq!(acc.count, 2);
+    }
+}
+
 #[test]
 fn mutated_models_never_panic() {
     let mut corpus: Vec<String> = Vec::new();
@@ -359,7 +382,7 @@ fn mutated_models_never_panic() {
             }
             let text = String::from_utf8_lossy(&bytes).into_owned();
             let result = std::panic::catch_unwind(|| match load("fuzz.toml", &text) {
-                Ok(_) => {}
+                Ok(model) => smoke(&model, &text),
                 Err(e) => {
                     for d in &e.diagnostics {
                         assert!(d.line >= 1 && d.column >= 1);
