@@ -150,7 +150,7 @@ test('a broken model shows its error at its line', { skip: missing ?? false }, a
   const r = hasim(['validate', A], dir);
   assert.notEqual(r.status, 0);
   assert.ok(diag.includes(`--> ${A}:${line}:${column}`), diag);
-  assert.ok(r.stdout.includes(diag), `hasim validate prints:\n${r.stdout}\n--- the page shows ---\n${diag}`);
+  assert.ok(r.stderr.includes(diag), `hasim validate prints (stderr):\n${r.stderr}\n--- the page shows ---\n${diag}`);
   assert.equal(await page.getAttribute('.gutter span.err', 'data-line'), String(line));
   assert.match(await page.textContent('#validation-status'), /error/);
   // Running it reports the error instead of results.
