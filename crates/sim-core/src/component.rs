@@ -1,5 +1,4 @@
-//! The interface that cluster-software models plug into, and two generic
-//! built-in kinds.
+//! The interface that cluster-software models plug into.
 //!
 //! A cluster (an etcd group, a VRRP pair, a Patroni cluster...) reads the
 //! up/down state of its members from the layer below and drives one or more
@@ -11,22 +10,28 @@
 //! a few timers at the level of its real configuration and then goes quiet
 //! again (DESIGN.md principle 1).
 //!
-//! Protocol models (etcd/Raft, VRRP, HAProxy, Patroni, Longhorn, Kubernetes,
-//! Proxmox HA) implement [`ClusterKind`] and register in [`build_kind`].
+//! Kinds (the generic quorum and failover groups, and the protocol models:
+//! etcd/Raft, VRRP, HAProxy, Patroni, Longhorn, Kubernetes, Proxmox HA)
+//! live in `crate::protocols`, one file each; they implement [`ClusterKind`]
+//! and describe themselves with a [`KindSpec`] in a [`Registry`]. This file
+//! names no kind.
 
 use crate::dist::Dist;
 use crate::engine::{Engine, EventId};
+use crate::event::{Cause, Ev, Trace};
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::rng::SimRng;
-use crate::sim::{Cause, Ev, Trace};
-use crate::time::{Human, Nanos};
+use crate::time::Nanos;
 use std::fmt;
 use std::sync::Arc;
 
 /// A compiled cluster configuration: immutable, shared by all replications.
-/// It is `Any` so the capacity planner can read a kind's own configuration
-/// (Proxmox HA groups and capacities, quorum votes) by downcasting.
+/// The planner reads what it needs through these methods ([`votes`],
+/// [`placeable`], [`ClusterState::placement`]), never by naming a kind.
+///
+/// [`votes`]: ClusterKind::votes
+/// [`placeable`]: ClusterKind::placeable
 pub trait ClusterKind: fmt::Debug + Send + Sync + std::any::Any {
     /// The kind name as written in the model (`quorum`, `failover`...).
     fn kind(&self) -> &'static str;
@@ -43,6 +48,16 @@ pub trait ClusterKind: fmt::Debug + Send + Sync + std::any::Any {
     }
     /// Fresh per-replication state, with every member up.
     fn new_state(&self) -> Box<dyn ClusterState>;
+    /// The votes of each member, when they are not one each (a weighted
+    /// quorum), for the placement search's quorum spread.
+    fn votes(&self) -> Option<&[u32]> {
+        None
+    }
+    /// The placement search's view of a kind that places workloads (VMs,
+    /// pods) on its members with capacities, if it does.
+    fn placeable(&self) -> Option<&dyn Placeable> {
+        None
+    }
     /// What the members stand for, so the compiler refuses a power feed as a
     /// Proxmox node or a whole cluster as an etcd member. Most kinds run on
     /// machines; the abstract ones (`quorum`, `failover`) take any state.
@@ -390,55 +405,98 @@ impl<'t> Inputs<'t> {
     }
 }
 
-/// Builds a cluster kind from its parameters, or `None` for an unknown kind.
-pub fn build_kind<'t>(
-    kind: &str,
-    f: &mut Fields<'t, '_>,
-    inputs: &mut Inputs<'t>,
-) -> Result<Option<Arc<dyn ClusterKind>>, Diagnostic> {
-    let n_members = inputs.n_members();
-    Ok(Some(match kind {
-        "quorum" => Arc::new(Quorum::from_fields(f, n_members)?),
-        "failover" => Arc::new(Failover::from_fields(f)?),
-        "etcd" => Arc::new(crate::protocols::etcd::Etcd::from_fields(f, inputs)?),
-        "vrrp" => Arc::new(crate::protocols::vrrp::Vrrp::from_fields(f, inputs)?),
-        "haproxy" => Arc::new(crate::protocols::haproxy::Haproxy::from_fields(f, inputs)?),
-        "proxmox-ha" => Arc::new(crate::protocols::proxmox::ProxmoxHa::from_fields(
-            f, inputs,
-        )?),
-        "patroni" => Arc::new(crate::protocols::patroni::Patroni::from_fields(
-            f, inputs, false,
-        )?),
-        "postgres-manual" => Arc::new(crate::protocols::patroni::Patroni::from_fields(
-            f, inputs, true,
-        )?),
-        "longhorn" => Arc::new(crate::protocols::longhorn::Longhorn::from_fields(
-            f, inputs,
-        )?),
-        "deployment" => Arc::new(crate::protocols::kubernetes::Workload::from_fields(
-            f, inputs, false,
-        )?),
-        "statefulset" => Arc::new(crate::protocols::kubernetes::Workload::from_fields(
-            f, inputs, true,
-        )?),
-        _ => return Ok(None),
-    }))
+/// Builds a kind's compiled configuration from its table: it reads its own
+/// parameters through `Fields` (which reports wrong types and, afterwards,
+/// unknown keys with the keys it read) and may add inputs.
+pub type BuildFn = for<'t, 'f> fn(
+    &mut Fields<'t, 'f>,
+    &mut Inputs<'t>,
+) -> Result<Arc<dyn ClusterKind>, Diagnostic>;
+
+/// One cluster kind as the model format knows it: its name, what it is,
+/// the keys its table accepts besides [`COMMON_KEYS`], and its constructor.
+/// The compiler, the JSON Schema and the unknown-key help all read this one
+/// description, so a kind is added by writing its file and registering its
+/// spec, without touching the core.
+#[derive(Clone, Copy)]
+pub struct KindSpec {
+    pub name: &'static str,
+    /// One sentence for the schema and the docs.
+    pub summary: &'static str,
+    /// The keys of the kind's table besides [`COMMON_KEYS`].
+    pub keys: &'static [&'static str],
+    pub build: BuildFn,
 }
 
-/// The kind names [`build_kind`] accepts, for "did you mean" hints.
-pub const KINDS: &[&str] = &[
-    "quorum",
-    "failover",
-    "etcd",
-    "vrrp",
-    "haproxy",
-    "proxmox-ha",
-    "patroni",
-    "postgres-manual",
-    "longhorn",
-    "deployment",
-    "statefulset",
-];
+impl fmt::Debug for KindSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KindSpec")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+/// The cluster kinds a model may use. `crate::protocols::builtin()` holds
+/// the kinds hasim ships; a library user clones it and registers their own
+/// (`examples/custom_kind.rs`), then loads models with
+/// `model::load_with`.
+#[derive(Clone, Debug, Default)]
+pub struct Registry {
+    kinds: Vec<KindSpec>,
+}
+
+impl Registry {
+    /// Adds a kind, or replaces the kind of the same name (so a user may
+    /// swap a built-in model for their own).
+    pub fn register(&mut self, spec: KindSpec) -> &mut Self {
+        match self.kinds.iter_mut().find(|k| k.name == spec.name) {
+            Some(k) => *k = spec,
+            None => self.kinds.push(spec),
+        }
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&KindSpec> {
+        self.kinds.iter().find(|k| k.name == name)
+    }
+
+    /// Every kind, in registration order.
+    pub fn kinds(&self) -> &[KindSpec] {
+        &self.kinds
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.kinds.iter().map(|k| k.name)
+    }
+}
+
+/// A workload a kind places on one of its members, as the placement search
+/// sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guest {
+    pub name: String,
+    /// The member it runs on as the model is written.
+    pub home: usize,
+    /// The members it may run on, preferred first (its home first).
+    pub candidates: Vec<usize>,
+    /// The key under the cluster's table that sets its home, for the model
+    /// edit the search proposes: `vms.2.home`.
+    pub home_path: String,
+    pub millicores: u64,
+    pub bytes: u64,
+}
+
+/// What the placement search (`plan::place`) needs from a kind that places
+/// workloads on its members with capacities (Proxmox HA).
+pub trait Placeable {
+    /// Per member: capacity in millicores and bytes.
+    fn capacity(&self) -> Vec<(u64, u64)>;
+    fn guests(&self) -> Vec<Guest>;
+    /// How many workloads would find no place after a single member
+    /// failure, by the kind's own rules, with workload `i` homed on member
+    /// `homes[i]`.
+    fn n1_shortfalls(&self, homes: &[usize]) -> usize;
+}
 
 /// What a cluster's members may be (see [`ClusterKind::members`]). A
 /// service is never a member: it is what the model reports on, not a part
@@ -458,245 +516,3 @@ pub const MACHINES: &[&str] = &["host", "vm", "component"];
 
 /// Keys every cluster has, handled by the compiler.
 pub const COMMON_KEYS: &[&str] = &["kind", "members", "description", "network"];
-
-// ---------------------------------------------------------------------------
-// quorum: a majority of votes, without protocol timing.
-
-/// A voting group that has quorum while the up members hold a strict
-/// majority of the votes: floor(total/2) + 1 (the Raft and corosync rule).
-/// It has no election timing; the etcd model adds that.
-#[derive(Debug)]
-pub struct Quorum {
-    votes: Vec<u32>,
-}
-
-impl Quorum {
-    fn from_fields(f: &mut Fields<'_, '_>, n: usize) -> Result<Self, Diagnostic> {
-        let votes = match f.raw("votes") {
-            None => vec![1; n],
-            Some(v) => {
-                let crate::model::tree::Kind::Array(items) = &v.kind else {
-                    return Err(f.src.error(
-                        v.span.clone(),
-                        "`votes` should be a list of integers, one per member",
-                    ));
-                };
-                if items.len() != n {
-                    return Err(f.src.error(
-                        v.span.clone(),
-                        format!(
-                            "`votes` has {} entries but there are {n} members",
-                            items.len()
-                        ),
-                    ));
-                }
-                items
-                    .iter()
-                    .map(|i| match i.kind {
-                        crate::model::tree::Kind::Int(x) if (0..=1000).contains(&x) => Ok(x as u32),
-                        _ => Err(f
-                            .src
-                            .error(i.span.clone(), "a vote count is an integer from 0 to 1000")),
-                    })
-                    .collect::<Result<_, _>>()?
-            }
-        };
-        Ok(Quorum { votes })
-    }
-
-    /// Each member's votes, in member order.
-    pub fn votes(&self) -> &[u32] {
-        &self.votes
-    }
-
-    /// The number of votes needed: floor(total/2) + 1.
-    pub fn needed(&self) -> u32 {
-        self.votes.iter().sum::<u32>() / 2 + 1
-    }
-}
-
-impl ClusterKind for Quorum {
-    fn members(&self) -> Members {
-        Members::Any
-    }
-    fn kind(&self) -> &'static str {
-        "quorum"
-    }
-    fn outputs(&self) -> &'static [&'static str] {
-        &["quorum"]
-    }
-    fn quorum_output(&self) -> Option<usize> {
-        Some(0)
-    }
-    fn new_state(&self) -> Box<dyn ClusterState> {
-        Box::new(QuorumState {
-            votes: self.votes.clone(),
-            needed: self.needed(),
-        })
-    }
-}
-
-struct QuorumState {
-    votes: Vec<u32>,
-    needed: u32,
-}
-
-impl ClusterState for QuorumState {
-    fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
-        // Votes count only together with the members they can reach: the
-        // side of a partition with the most votes is the one that may have
-        // quorum (without a network, every member that is up is on one side).
-        let mut up: u32 = 0;
-        for i in 0..self.votes.len() {
-            if let Some(c) = cx.component(i) {
-                let side: u32 = (0..self.votes.len())
-                    .filter(|j| cx.component(*j) == Some(c))
-                    .map(|j| self.votes[j])
-                    .sum();
-                up = up.max(side);
-            }
-        }
-        let has = up >= self.needed;
-        if has != cx.output(0) {
-            let needed = self.needed;
-            let total: u32 = self.votes.iter().sum();
-            cx.trace(|| {
-                format!(
-                    "{up} of {total} votes up, {needed} needed: quorum {}",
-                    if has { "regained" } else { "lost" }
-                )
-            });
-        }
-        cx.set_output(0, has);
-    }
-    fn on_timer(&mut self, _cx: &mut ClusterCx<'_>, _tag: u64) {}
-}
-
-// ---------------------------------------------------------------------------
-// failover: active/passive with detection and switchover delays.
-
-/// An active/passive group: the first member in `members` order that is up
-/// serves. When the active member fails, the service is down for a detection
-/// delay plus a switchover delay, then the next member up takes over. A
-/// planned stop skips detection (the member hands over on its way down).
-/// With `failback = true` a recovered higher-priority member takes over
-/// again, costing one more switchover.
-#[derive(Debug)]
-pub struct Failover {
-    detection: Dist,
-    switchover: Dist,
-    failback: bool,
-}
-
-impl Failover {
-    fn from_fields(f: &mut Fields<'_, '_>) -> Result<Self, Diagnostic> {
-        Ok(Failover {
-            detection: f.dist("detection")?.unwrap_or(Dist::Fixed { value: 0 }),
-            switchover: f.dist("switchover")?.unwrap_or(Dist::Fixed { value: 0 }),
-            failback: f.bool("failback")?.unwrap_or(false),
-        })
-    }
-}
-
-impl ClusterKind for Failover {
-    fn members(&self) -> Members {
-        Members::Any
-    }
-    fn kind(&self) -> &'static str {
-        "failover"
-    }
-    fn outputs(&self) -> &'static [&'static str] {
-        &["up"]
-    }
-    fn new_state(&self) -> Box<dyn ClusterState> {
-        Box::new(FailoverState {
-            detection: self.detection.clone(),
-            switchover: self.switchover.clone(),
-            failback: self.failback,
-            active: None,
-            lost: None,
-            pending: None,
-            started: false,
-        })
-    }
-}
-
-struct FailoverState {
-    detection: Dist,
-    switchover: Dist,
-    failback: bool,
-    active: Option<usize>,
-    /// The member that was active when it failed, while a takeover is pending.
-    lost: Option<usize>,
-    pending: Option<EventId>,
-    started: bool,
-}
-
-const TAKEOVER: u64 = 1;
-
-impl ClusterState for FailoverState {
-    fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
-        if !self.started {
-            // Time 0: the first member up is active with no transient.
-            self.started = true;
-            self.active = (0..cx.n_members()).find(|i| cx.member_up(*i));
-            cx.set_output(0, self.active.is_some());
-            return;
-        }
-        // The failed member came back before anyone took over (a process
-        // restart, a short reboot): it simply resumes, no takeover needed.
-        if let (Some(l), Some(p)) = (self.lost, self.pending) {
-            if cx.member_up(l) {
-                cx.cancel(p);
-                self.pending = None;
-                self.lost = None;
-                self.active = Some(l);
-                let name = cx.member_name(l).to_string();
-                cx.trace(|| format!("{name} is back before the takeover: it resumes"));
-                cx.set_output(0, true);
-                return;
-            }
-        }
-        match self.active {
-            Some(a) if !cx.member_up(a) => {
-                self.lost = Some(a);
-                self.active = None;
-                cx.set_output(0, false);
-                let delay = if cx.planned() {
-                    0
-                } else {
-                    cx.sample(&self.detection)
-                } + cx.sample(&self.switchover);
-                let name = cx.member_name(a).to_string();
-                cx.trace(|| format!("active member {name} lost; takeover in {}", Human(delay)));
-                self.pending = Some(cx.schedule(delay, TAKEOVER));
-            }
-            Some(a)
-                if self.failback && self.pending.is_none() && (0..a).any(|i| cx.member_up(i)) =>
-            {
-                // A preferred member is back: hand over, with one switchover of downtime.
-                self.active = None;
-                cx.set_output(0, false);
-                let delay = cx.sample(&self.switchover);
-                cx.trace(|| format!("preferred member back; failing back in {}", Human(delay)));
-                self.pending = Some(cx.schedule(delay, TAKEOVER));
-            }
-            None if self.pending.is_none() && (0..cx.n_members()).any(|i| cx.member_up(i)) => {
-                let delay = cx.sample(&self.switchover);
-                self.pending = Some(cx.schedule(delay, TAKEOVER));
-            }
-            _ => {}
-        }
-    }
-
-    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, _tag: u64) {
-        self.pending = None;
-        self.lost = None;
-        self.active = (0..cx.n_members()).find(|i| cx.member_up(*i));
-        if let Some(a) = self.active {
-            let name = cx.member_name(a).to_string();
-            cx.trace(|| format!("{name} took over"));
-        }
-        cx.set_output(0, self.active.is_some());
-    }
-}

@@ -61,6 +61,7 @@ pub mod analysis;
 pub mod component;
 pub mod dist;
 pub mod engine;
+pub mod event;
 pub mod export;
 pub mod model;
 pub mod plan;

@@ -14,10 +14,7 @@ use crate::rng::SimRng;
 use crate::time::{Human, Nanos};
 use std::collections::VecDeque;
 
-/// What started a chain of effects, for attributing downtime: an index into
-/// [`Model::causes`] for failure modes, then one "injected" cause per element
-/// (scenarios), then [`Causes::other`] for anything else.
-pub type Cause = u32;
+pub use crate::event::{Cause, Ev, Trace, TraceEntry};
 
 /// The cause index space of a model.
 #[derive(Debug, Clone, Copy)]
@@ -56,24 +53,6 @@ impl Causes {
     }
 }
 
-/// Events of the simulation.
-#[derive(Debug, Clone, Copy)]
-pub enum Ev {
-    /// Failure mode `mode` of `element` strikes (or a maintenance window opens).
-    Fail { element: u32, mode: u32 },
-    /// The failure is repaired (or the window closes).
-    Repaired { element: u32, mode: u32 },
-    /// A cluster model's timer.
-    Timer {
-        cluster: u32,
-        tag: u64,
-        cause: Cause,
-        planned: bool,
-    },
-    /// A fault injected by hand (`hasim scenario`).
-    Inject { element: u32, down: bool },
-}
-
 /// A fault injected at a given time, for scenarios.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Injection {
@@ -81,40 +60,6 @@ pub struct Injection {
     pub at: Nanos,
     /// True to fail the element, false to repair it.
     pub down: bool,
-}
-
-/// A readable timeline of one replication.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Trace {
-    pub entries: Vec<TraceEntry>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct TraceEntry {
-    pub time_ns: Nanos,
-    /// `element`, `cluster`, `service`: which layer spoke.
-    pub layer: &'static str,
-    pub subject: String,
-    pub what: String,
-}
-
-impl Trace {
-    pub(crate) fn push(&mut self, time_ns: Nanos, subject: &str, what: String) {
-        self.entries.push(TraceEntry {
-            time_ns,
-            layer: "cluster",
-            subject: subject.to_string(),
-            what,
-        });
-    }
-    fn push_layer(&mut self, time_ns: Nanos, layer: &'static str, subject: &str, what: String) {
-        self.entries.push(TraceEntry {
-            time_ns,
-            layer,
-            subject: subject.to_string(),
-            what,
-        });
-    }
 }
 
 /// The default event budget of one replication. Real models cost hundreds

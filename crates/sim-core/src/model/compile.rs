@@ -11,7 +11,7 @@ use super::expr::{self, Expr};
 use super::fields::{inline_error, Fields};
 use super::presets;
 use super::tree::{self, Format, Kind, Span, Value};
-use crate::component::{self, ClusterKind};
+use crate::component::{self, ClusterKind, Registry};
 use crate::dist::Dist;
 use crate::time::Nanos;
 use indexmap::IndexMap;
@@ -248,26 +248,48 @@ pub fn decode<'b>(name: &str, bytes: &'b [u8]) -> Result<&'b str, ModelError> {
     })
 }
 
+/// Loads a model with the kinds hasim ships.
 pub fn load(name: &str, text: &str) -> Result<Model, ModelError> {
+    load_with(crate::protocols::builtin(), name, text)
+}
+
+/// Loads a model with the kinds of `registry` (the built-in ones plus a
+/// library user's own).
+pub fn load_with(registry: &Registry, name: &str, text: &str) -> Result<Model, ModelError> {
     let format = Format::detect(name, text);
     let src = Source { name, text };
     let tree = tree::parse(&src, format)?;
-    compile(&src, &tree)
+    compile_with(registry, &src, &tree)
 }
 
 /// Compiles an already parsed (and possibly edited) tree.
 pub fn compile(src: &Source<'_>, root: &Value) -> Result<Model, ModelError> {
-    let model = compile_one(src, root)?;
+    compile_with(crate::protocols::builtin(), src, root)
+}
+
+/// [`compile`] with the kinds of `registry`.
+pub fn compile_with(
+    registry: &Registry,
+    src: &Source<'_>,
+    root: &Value,
+) -> Result<Model, ModelError> {
+    let model = compile_one(registry, src, root)?;
     if let Some(space) = &model.design {
-        super::design::check(src, root, space, |t| compile_one(src, t).map(drop))?;
+        super::design::check(src, root, space, |t| {
+            compile_one(registry, src, t).map(drop)
+        })?;
     }
     Ok(model)
 }
 
 /// Compiles one design without checking the `[design]` options: the
 /// planner uses it for each combination, after [`compile`] has checked them.
-pub fn compile_one(src: &Source<'_>, root: &Value) -> Result<Model, ModelError> {
-    Compiler::new(src).run(root)
+pub fn compile_one(
+    registry: &Registry,
+    src: &Source<'_>,
+    root: &Value,
+) -> Result<Model, ModelError> {
+    Compiler::new(registry, src).run(root)
 }
 
 #[derive(Clone, Copy)]
@@ -278,6 +300,7 @@ enum Entity {
 }
 
 struct Compiler<'s> {
+    registry: &'s Registry,
     src: &'s Source<'s>,
     names: IndexMap<String, (Entity, Span)>,
     /// Graph nodes before topological sorting.
@@ -315,8 +338,9 @@ fn fnv1a(text: &str) -> String {
 }
 
 impl<'s> Compiler<'s> {
-    fn new(src: &'s Source<'s>) -> Self {
+    fn new(registry: &'s Registry, src: &'s Source<'s>) -> Self {
         Compiler {
+            registry,
             src,
             names: IndexMap::new(),
             nodes: Vec::new(),
@@ -569,24 +593,31 @@ impl<'s> Compiler<'s> {
                     refs: members.clone(),
                     n_members: members.len(),
                 };
-                let kind =
-                    component::build_kind(kind_name, &mut f, &mut inputs)?.ok_or_else(|| {
-                        let d = self.src.error(
-                            kind_value.span.clone(),
-                            format!("unknown cluster kind `{kind_name}`"),
-                        );
-                        match did_you_mean(kind_name, component::KINDS.iter().copied()) {
-                            Some(h) => d.with_help(h),
-                            None => {
-                                d.with_help(format!("known kinds: {}", component::KINDS.join(", ")))
-                            }
-                        }
-                    })?;
+                let registry = self.registry;
+                let spec = registry.get(kind_name).ok_or_else(|| {
+                    let d = self.src.error(
+                        kind_value.span.clone(),
+                        format!("unknown cluster kind `{kind_name}`"),
+                    );
+                    match did_you_mean(kind_name, registry.names()) {
+                        Some(h) => d.with_help(h),
+                        None => d.with_help(format!(
+                            "known kinds: {}",
+                            registry.names().collect::<Vec<_>>().join(", ")
+                        )),
+                    }
+                })?;
+                let kind = (spec.build)(&mut f, &mut inputs)?;
                 let net = f
                     .string("network")?
                     .map(|(n, v)| (n.to_string(), v.span.clone()));
                 cluster_nets.push((*id, net));
-                f.finish(component::COMMON_KEYS)?;
+                let known: Vec<&str> = component::COMMON_KEYS
+                    .iter()
+                    .chain(spec.keys)
+                    .copied()
+                    .collect();
+                f.finish(&known)?;
                 let node = self.add_node(
                     key.name.clone(),
                     NodeKind::Cluster { cluster: *id },

@@ -5,7 +5,7 @@
 
 use super::compile::{ELEMENT_KEYS, ELEMENT_SECTIONS, FAILURE_KEYS, MAINTENANCE_KEYS};
 use super::presets::PRESETS;
-use crate::component::KINDS;
+use crate::component::Registry;
 use serde_json::{json, Map, Value};
 
 const DURATION: &str = r"^\s*([0-9][0-9_]*(\.[0-9]+)?\s*(ns|us|µs|ms|s|secs?|m|mins?|h|hours?|d|days?|w|weeks?|mo|months?|y|years?)\s*)+$";
@@ -31,6 +31,13 @@ fn closed(properties: Map<String, Value>, required: &[&str]) -> Value {
 
 /// The schema as a JSON value.
 pub fn json_schema() -> Value {
+    json_schema_with(crate::protocols::builtin())
+}
+
+/// The schema for the kinds of `registry`: each kind's own keys are listed
+/// under an `if kind = ... then` clause, so an editor completes and checks
+/// them like the keys every cluster has.
+pub fn json_schema_with(registry: &Registry) -> Value {
     let mut failure = Map::new();
     for k in FAILURE_KEYS {
         let v = match *k {
@@ -97,13 +104,32 @@ pub fn json_schema() -> Value {
         v["description"] = json!(format!("Elements of kind {what}."));
         properties.insert(section.to_string(), v);
     }
+    let kinds: Vec<&str> = registry.names().collect();
+    let per_kind: Vec<Value> = registry
+        .kinds()
+        .iter()
+        .map(|k| {
+            let mut props: Map<String, Value> = crate::component::COMMON_KEYS
+                .iter()
+                .map(|c| (c.to_string(), json!(true)))
+                .collect();
+            for key in k.keys {
+                props.insert(key.to_string(), json!(true));
+            }
+            json!({
+                "if": { "properties": { "kind": { "const": k.name } }, "required": ["kind"] },
+                "then": { "description": k.summary, "properties": props, "additionalProperties": false }
+            })
+        })
+        .collect();
     properties.insert(
         "clusters".into(),
         json!({ "type": "object", "additionalProperties": {
             "type": "object",
-            "description": "Cluster software. Each kind accepts its own parameters besides these.",
+            "description": "Cluster software: the keys every cluster has, and each kind's own (listed per kind).",
+            "allOf": per_kind,
             "properties": {
-                "kind": { "enum": KINDS },
+                "kind": { "enum": kinds },
                 "members": { "type": "array", "items": { "type": "string" }, "minItems": 1 },
                 "network": { "type": "string", "description": "A network from `[networks]`: the cluster sees its partitions." },
                 "description": { "type": "string" }

@@ -228,7 +228,7 @@ pub fn search(
     let mut status: Vec<Option<Status>> = Vec::with_capacity(designs.len());
     for d in &designs {
         let built = apply(root, space, d).and_then(|t| {
-            compile_one(src, &t).map_err(|e| {
+            compile_one(crate::protocols::builtin(), src, &t).map_err(|e| {
                 e.diagnostics
                     .first()
                     .map_or_else(|| "does not compile".into(), |d| d.message.clone())

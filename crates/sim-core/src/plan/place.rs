@@ -38,13 +38,10 @@
 //! and services down come from the simulation itself.
 
 use super::headroom::{headroom, Headroom, DOMAIN_KINDS};
-use crate::component::Quorum;
 use crate::model::compile::{CExpr, Model, NodeKind};
 use crate::model::diag::Source;
 use crate::model::edit::set_path;
 use crate::model::tree::{Kind, Value};
-use crate::protocols::proxmox::ProxmoxHa;
-use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Partial placements the search may visit before it stops with the best
@@ -203,8 +200,9 @@ struct Problem<'m> {
     groups: Vec<Group>,
     /// Per element: the failure domains it requires, itself included.
     domains_of: Vec<BTreeSet<usize>>,
-    /// The proxmox-ha clusters with movable VMs, their configuration.
-    pve: Vec<(usize, ProxmoxHa)>,
+    /// The clusters that place movable workloads on their members (Proxmox
+    /// HA), by index.
+    pve: Vec<usize>,
 }
 
 /// Proposes a placement for `model` (parsed as `tree` from `src`) and
@@ -365,42 +363,40 @@ impl<'m> Problem<'m> {
         // HA VM (cluster, vm) -> workload index.
         let mut ha_index: BTreeMap<(usize, usize), usize> = BTreeMap::new();
         for (c, cl) in model.clusters.iter().enumerate() {
-            let any: &dyn Any = cl.kind.as_ref();
-            let Some(cfg) = any.downcast_ref::<ProxmoxHa>() else {
+            let Some(cfg) = cl.kind.placeable() else {
                 continue;
             };
             let hosts: Option<Vec<usize>> = (0..cl.n_members)
                 .map(|m| element_of(model, cl.inputs[m]))
                 .collect();
             let Some(hosts) = hosts else { continue };
-            if cfg.vms.is_empty() {
+            let guests = cfg.guests();
+            if guests.is_empty() {
                 continue;
             }
             let first_bin = bins.len();
-            for m in 0..cl.n_members {
+            for (m, (cpu, memory)) in cfg.capacity().into_iter().enumerate() {
                 bins.push(Bin {
                     cluster: c,
                     member: m,
-                    cpu: cfg.host_cores[m].saturating_mul(1000),
-                    memory: cfg.host_memory[m].saturating_mul(MIB),
+                    cpu,
+                    memory,
                 });
             }
-            for (i, vm) in cfg.vms.iter().enumerate() {
-                let mut members: Vec<usize> = vec![vm.home];
-                members.extend(vm.group.iter().copied().filter(|m| *m != vm.home));
+            for (i, g) in guests.into_iter().enumerate() {
                 ha_index.insert((c, i), workloads.len());
                 workloads.push(Workload {
-                    name: vm.name.clone(),
+                    name: g.name,
                     what: Movable::HaVm { cluster: c, vm: i },
-                    path: format!("clusters.{}.vms.{i}.home", cl.name),
-                    current: hosts[vm.home],
-                    candidates: members.iter().map(|m| hosts[*m]).collect(),
-                    bins: members.iter().map(|m| Some(first_bin + m)).collect(),
-                    cpu: vm.cores.saturating_mul(1000),
-                    memory: vm.memory.saturating_mul(MIB),
+                    path: format!("clusters.{}.{}", cl.name, g.home_path),
+                    current: hosts[g.home],
+                    candidates: g.candidates.iter().map(|m| hosts[*m]).collect(),
+                    bins: g.candidates.iter().map(|m| Some(first_bin + m)).collect(),
+                    cpu: g.millicores,
+                    memory: g.bytes,
                 });
             }
-            pve.push((c, cfg.clone()));
+            pve.push(c);
         }
         let host_elements: Vec<usize> = (0..model.elements.len())
             .filter(|e| model.elements[*e].kind == "host")
@@ -453,14 +449,13 @@ impl<'m> Problem<'m> {
             if members.iter().all(|d| d.workloads.is_empty()) {
                 continue;
             }
-            let any: &dyn Any = cl.kind.as_ref();
-            let votes: Vec<u64> = match any.downcast_ref::<Quorum>() {
-                Some(q) => q.votes().iter().map(|v| u64::from(*v)).collect(),
+            let votes: Vec<u64> = match cl.kind.votes() {
+                Some(v) => v.iter().map(|v| u64::from(*v)).collect(),
                 None => vec![1; cl.n_members],
             };
             let total: u64 = votes.iter().sum();
             // A strict majority of the votes: floor(total/2) + 1 (Raft,
-            // corosync; see `Quorum::needed`).
+            // corosync; see the quorum kind's `needed`).
             let tolerance = cl.kind.quorum_output().map(|_| total - (total / 2 + 1));
             if tolerance.is_none() && cl.n_members < 2 {
                 continue;
@@ -636,17 +631,20 @@ impl<'m> Problem<'m> {
     /// group with no other member) run on the candidate homes.
     fn n1(&self, choice: &[Option<usize>]) -> u64 {
         let mut n = 0;
-        for (c, cfg) in &self.pve {
-            let mut cfg = cfg.clone();
+        for &c in &self.pve {
+            let Some(cfg) = self.model.clusters[c].kind.placeable() else {
+                continue;
+            };
+            let mut homes: Vec<usize> = cfg.guests().iter().map(|g| g.home).collect();
             for (w, wl) in self.workloads.iter().enumerate() {
                 if let (Movable::HaVm { cluster, vm }, Some(ch)) = (&wl.what, choice[w]) {
-                    if cluster == c {
+                    if *cluster == c {
                         let b = wl.bins[ch].expect("HA VMs have bins");
-                        cfg.vms[*vm].home = self.bins[b].member;
+                        homes[*vm] = self.bins[b].member;
                     }
                 }
             }
-            n += cfg.n1_shortfalls().len() as u64;
+            n += cfg.n1_shortfalls(&homes) as u64;
         }
         n
     }
@@ -720,7 +718,7 @@ impl<'m> Problem<'m> {
                 sets.push(s);
             }
         }
-        for (c, _) in &self.pve {
+        for c in &self.pve {
             let s: BTreeSet<usize> = (0..self.bins.len())
                 .filter(|b| self.bins[*b].cluster == *c)
                 .collect();

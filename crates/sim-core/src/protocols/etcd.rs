@@ -71,6 +71,21 @@ pub const KEYS: &[&str] = &[
     "learners",
 ];
 
+/// `kind = "etcd"` in the model format.
+pub const SPEC: crate::component::KindSpec = crate::component::KindSpec {
+    name: "etcd",
+    summary: "etcd / Raft: leader election with tick-based timers, quorum of the voting members.",
+    keys: KEYS,
+    build,
+};
+
+fn build<'t>(
+    f: &mut Fields<'t, '_>,
+    inputs: &mut Inputs<'t>,
+) -> Result<std::sync::Arc<dyn ClusterKind>, Diagnostic> {
+    Ok(std::sync::Arc::new(Etcd::from_fields(f, inputs)?))
+}
+
 /// Compiled etcd cluster parameters.
 #[derive(Debug, Clone)]
 pub struct Etcd {

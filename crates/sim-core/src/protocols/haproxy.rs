@@ -55,6 +55,21 @@ pub const KEYS: &[&str] = &[
     "balance",
 ];
 
+/// `kind = "haproxy"` in the model format.
+pub const SPEC: crate::component::KindSpec = crate::component::KindSpec {
+    name: "haproxy",
+    summary: "HAProxy health checks: which backend servers a frontend sends requests to.",
+    keys: KEYS,
+    build,
+};
+
+fn build<'t>(
+    f: &mut Fields<'t, '_>,
+    inputs: &mut Inputs<'t>,
+) -> Result<std::sync::Arc<dyn ClusterKind>, Diagnostic> {
+    Ok(std::sync::Arc::new(Haproxy::from_fields(f, inputs)?))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
     Refused,

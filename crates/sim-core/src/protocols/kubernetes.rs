@@ -78,6 +78,38 @@ pub const KEYS: &[&str] = &[
     "detach_wait",
 ];
 
+/// `kind = "deployment"` in the model format.
+pub const DEPLOYMENT_SPEC: crate::component::KindSpec = crate::component::KindSpec {
+    name: "deployment",
+    summary: "A Kubernetes Deployment: replicas rescheduled on ready nodes.",
+    keys: KEYS,
+    build: build_deployment,
+};
+
+fn build_deployment<'t>(
+    f: &mut Fields<'t, '_>,
+    inputs: &mut Inputs<'t>,
+) -> Result<std::sync::Arc<dyn ClusterKind>, Diagnostic> {
+    Ok(std::sync::Arc::new(Workload::from_fields(
+        f, inputs, false,
+    )?))
+}
+
+/// `kind = "statefulset"` in the model format.
+pub const STATEFULSET_SPEC: crate::component::KindSpec = crate::component::KindSpec {
+    name: "statefulset",
+    summary: "A Kubernetes StatefulSet: pods bound to their nodes and volumes.",
+    keys: KEYS,
+    build: build_statefulset,
+};
+
+fn build_statefulset<'t>(
+    f: &mut Fields<'t, '_>,
+    inputs: &mut Inputs<'t>,
+) -> Result<std::sync::Arc<dyn ClusterKind>, Diagnostic> {
+    Ok(std::sync::Arc::new(Workload::from_fields(f, inputs, true)?))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AntiAffinity {
     None,

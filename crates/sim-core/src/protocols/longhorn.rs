@@ -77,6 +77,21 @@ pub const KEYS: &[&str] = &[
     "volumes",
 ];
 
+/// `kind = "longhorn"` in the model format.
+pub const SPEC: crate::component::KindSpec = crate::component::KindSpec {
+    name: "longhorn",
+    summary: "Longhorn volumes: replicas on storage nodes, rebuilds and data loss.",
+    keys: KEYS,
+    build,
+};
+
+fn build<'t>(
+    f: &mut Fields<'t, '_>,
+    inputs: &mut Inputs<'t>,
+) -> Result<std::sync::Arc<dyn ClusterKind>, Diagnostic> {
+    Ok(std::sync::Arc::new(Longhorn::from_fields(f, inputs)?))
+}
+
 /// Keys of one entry of `volumes`; `numberOfReplicas` and `size` default to
 /// the cluster's.
 pub const VOLUME_KEYS: &[&str] = &["name", "numberOfReplicas", "size", "nodes"];

@@ -32,12 +32,40 @@
 //! collects most of them.
 
 pub mod etcd;
+pub mod failover;
 pub mod haproxy;
 pub mod kubernetes;
 pub mod longhorn;
 pub mod patroni;
 pub mod proxmox;
+pub mod quorum;
 pub mod vrrp;
+
+/// The kinds hasim ships, in the order the docs list them. Adding a kind is
+/// its file above plus one line here; a library user registers theirs on a
+/// clone of this registry instead.
+pub fn builtin() -> &'static crate::component::Registry {
+    static BUILTIN: std::sync::OnceLock<crate::component::Registry> = std::sync::OnceLock::new();
+    BUILTIN.get_or_init(|| {
+        let mut r = crate::component::Registry::default();
+        for spec in [
+            quorum::SPEC,
+            failover::SPEC,
+            etcd::SPEC,
+            vrrp::SPEC,
+            haproxy::SPEC,
+            proxmox::SPEC,
+            patroni::PATRONI_SPEC,
+            patroni::POSTGRES_MANUAL_SPEC,
+            longhorn::SPEC,
+            kubernetes::DEPLOYMENT_SPEC,
+            kubernetes::STATEFULSET_SPEC,
+        ] {
+            r.register(spec);
+        }
+        r
+    })
+}
 
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;

@@ -70,6 +70,36 @@ pub const KEYS: &[&str] = &[
 /// Keys of `kind = "postgres-manual"`.
 pub const MANUAL_KEYS: &[&str] = &["response", "promotion", "replication_lag", "wal_rate"];
 
+/// `kind = "patroni"` in the model format.
+pub const PATRONI_SPEC: crate::component::KindSpec = crate::component::KindSpec {
+    name: "patroni",
+    summary: "Patroni / PostgreSQL: leader lock in a DCS, automatic failover to a replica.",
+    keys: KEYS,
+    build: build_patroni,
+};
+
+fn build_patroni<'t>(
+    f: &mut Fields<'t, '_>,
+    inputs: &mut Inputs<'t>,
+) -> Result<std::sync::Arc<dyn ClusterKind>, Diagnostic> {
+    Ok(std::sync::Arc::new(Patroni::from_fields(f, inputs, false)?))
+}
+
+/// `kind = "postgres-manual"` in the model format.
+pub const POSTGRES_MANUAL_SPEC: crate::component::KindSpec = crate::component::KindSpec {
+    name: "postgres-manual",
+    summary: "A PostgreSQL primary/replica pair failed over by hand.",
+    keys: MANUAL_KEYS,
+    build: build_postgres_manual,
+};
+
+fn build_postgres_manual<'t>(
+    f: &mut Fields<'t, '_>,
+    inputs: &mut Inputs<'t>,
+) -> Result<std::sync::Arc<dyn ClusterKind>, Diagnostic> {
+    Ok(std::sync::Arc::new(Patroni::from_fields(f, inputs, true)?))
+}
+
 #[derive(Debug, Clone)]
 pub struct Patroni {
     pub manual: bool,

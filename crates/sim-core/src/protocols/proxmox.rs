@@ -108,6 +108,21 @@ pub const KEYS: &[&str] = &[
     "vms",
 ];
 
+/// `kind = "proxmox-ha"` in the model format.
+pub const SPEC: crate::component::KindSpec = crate::component::KindSpec {
+    name: "proxmox-ha",
+    summary: "Proxmox VE HA: corosync quorum, self-fencing and the CRM restarting HA VMs on surviving nodes.",
+    keys: KEYS,
+    build,
+};
+
+fn build<'t>(
+    f: &mut Fields<'t, '_>,
+    inputs: &mut Inputs<'t>,
+) -> Result<std::sync::Arc<dyn ClusterKind>, Diagnostic> {
+    Ok(std::sync::Arc::new(ProxmoxHa::from_fields(f, inputs)?))
+}
+
 /// Keys of one entry of `vms`.
 pub const VM_KEYS: &[&str] = &[
     "name",
@@ -433,6 +448,9 @@ impl ProxmoxHa {
 }
 
 impl ClusterKind for ProxmoxHa {
+    fn placeable(&self) -> Option<&dyn crate::component::Placeable> {
+        Some(self)
+    }
     /// Proxmox nodes are hosts (or VMs, for a nested test cluster).
     fn members(&self) -> crate::component::Members {
         crate::component::Members::Machines(&["host", "vm"])
@@ -1064,5 +1082,48 @@ impl ClusterState for PveState {
         }
         self.update_quorum(cx);
         self.reconcile(cx);
+    }
+}
+
+/// MiB, the unit of `memory` in qm.conf and of the host capacities here.
+const MIB: u64 = 1 << 20;
+
+/// The placement search's view: HA VMs are the guests, each movable within
+/// its HA group (home first), the hosts' cores and memory the capacity, and
+/// the N+1 rule the one the Proxmox lint applies.
+impl crate::component::Placeable for ProxmoxHa {
+    fn capacity(&self) -> Vec<(u64, u64)> {
+        self.host_cores
+            .iter()
+            .zip(&self.host_memory)
+            .map(|(c, m)| (c.saturating_mul(1000), m.saturating_mul(MIB)))
+            .collect()
+    }
+
+    fn guests(&self) -> Vec<crate::component::Guest> {
+        self.vms
+            .iter()
+            .enumerate()
+            .map(|(i, vm)| {
+                let mut candidates = vec![vm.home];
+                candidates.extend(vm.group.iter().copied().filter(|m| *m != vm.home));
+                crate::component::Guest {
+                    name: vm.name.clone(),
+                    home: vm.home,
+                    candidates,
+                    home_path: format!("vms.{i}.home"),
+                    millicores: vm.cores.saturating_mul(1000),
+                    bytes: vm.memory.saturating_mul(MIB),
+                }
+            })
+            .collect()
+    }
+
+    fn n1_shortfalls(&self, homes: &[usize]) -> usize {
+        let mut cfg = self.clone();
+        for (vm, home) in cfg.vms.iter_mut().zip(homes) {
+            vm.home = *home;
+        }
+        cfg.n1_shortfalls().len()
     }
 }

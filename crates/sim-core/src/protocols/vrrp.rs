@@ -63,6 +63,21 @@ pub const KEYS: &[&str] = &[
     "network",
 ];
 
+/// `kind = "vrrp"` in the model format.
+pub const SPEC: crate::component::KindSpec = crate::component::KindSpec {
+    name: "vrrp",
+    summary: "VRRP / keepalived: a virtual IP held by the highest-priority live router, with tracked processes.",
+    keys: KEYS,
+    build,
+};
+
+fn build<'t>(
+    f: &mut Fields<'t, '_>,
+    inputs: &mut Inputs<'t>,
+) -> Result<std::sync::Arc<dyn ClusterKind>, Diagnostic> {
+    Ok(std::sync::Arc::new(Vrrp::from_fields(f, inputs)?))
+}
+
 #[derive(Debug, Clone)]
 pub struct Vrrp {
     pub priority: Vec<u8>,
