@@ -15,6 +15,10 @@
 //! Run it with `cargo run -p sim-core --example custom_kind`; the test suite
 //! runs it too (tests/examples.rs).
 
+// A `Diagnostic` carries its source line for rendering, which makes the
+// error large; the library allows this lint for the same reason.
+#![allow(clippy::result_large_err)]
+
 use sim_core::component::{ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec};
 use sim_core::engine::EventId;
 use sim_core::model::diag::Diagnostic;
