@@ -353,6 +353,17 @@ pub fn run_many(
 fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) -> Result<ExitCode> {
     let l = load(path)?;
     let opts = options(&common.sim)?;
+    // The warnings that make the run's numbers meaningless (nothing can
+    // fail) or the run itself hopeless (faults too frequent to simulate) go
+    // to stderr before it starts, so they are read before the table, and
+    // before the event budget's error should the run fail on it.
+    let src = Source {
+        name: &l.name,
+        text: &l.text,
+    };
+    for d in analysis::run_lints(&l.model, &src) {
+        eprintln!("{d}\n");
+    }
     let threads = pool(common.sim.threads)?;
     if let Some(s) = shard {
         let (i, n) = parse_shard(s)?;
@@ -415,7 +426,9 @@ fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) ->
         text.push_str(&format::result_report(&doc.points[0].result, 3));
         text.push_str(&assumptions(&l.model));
         if let Some(n) = trace {
-            let (_, t) = analysis::trace_replication(&l.model, opts.seed, n, opts.horizon);
+            let (_, t) =
+                analysis::trace_replication(&l.model, opts.seed, n, opts.horizon, opts.max_events)
+                    .map_err(|e| anyhow!("--trace {n}: model `{}`: {e}", l.model.name))?;
             text.push_str(&format!(
                 "\ntimeline of replication {n} (seed {}):\n",
                 opts.seed
@@ -915,7 +928,8 @@ pub fn scenario(
             Human(MAX_HORIZON)
         );
     }
-    let (o, t) = analysis::scenario(&l.model, inj, horizon, seed);
+    let (o, t) = analysis::scenario(&l.model, inj, horizon, seed)
+        .map_err(|e| anyhow!("scenario on model `{}`: {e}", l.model.name))?;
     if let Some(p) = plot {
         crate::plot::timeline(p, &format!("scenario on {}", l.model.name), &t, horizon)?;
     }

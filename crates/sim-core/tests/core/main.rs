@@ -11,6 +11,7 @@ mod place;
 mod plan;
 mod protocols;
 mod protocols2;
+mod warnings;
 
 /// A model with `n` identical components, each failing with rate `lambda`
 /// and repaired with rate `mu` (both per hour), and one service that needs

@@ -161,7 +161,8 @@ requires = "replicas.quorum"
         }],
         NANOS_PER_HOUR,
         1,
-    );
+    )
+    .expect("the scenario stays within its event budget");
     assert_eq!(
         o.services[0].downtime, 0,
         "etcd on the service network is untouched"

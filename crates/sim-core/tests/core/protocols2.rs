@@ -231,7 +231,8 @@ fn proxmox_recovery_needs_room_on_a_surviving_host() {
         }],
         600 * S,
         seed,
-    );
+    )
+    .expect("the scenario stays within its event budget");
     assert!(
         trace
             .entries
@@ -267,7 +268,8 @@ fn timeline(
             down: *down,
         })
         .collect();
-    let (_, trace) = analysis::scenario(model, injections, horizon, seed);
+    let (_, trace) = analysis::scenario(model, injections, horizon, seed)
+        .expect("the scenario stays within its event budget");
     trace
         .entries
         .into_iter()
