@@ -354,7 +354,7 @@ function showCompare(result, run) {
   root.replaceChildren();
   const head = document.createElement('p');
   head.className = 'muted run-head';
-  head.textContent = `${docs.length} design(s) · ${compare.replications} replications × ${compare.horizon_years} y · seed ${compare.seed} (the same random streams for every design)`;
+  head.textContent = `${docs.length} design(s) · ${fmt.replicationsRun(compare.designs.map((d) => d.replications))} × ${compare.horizon_years} y · seed ${compare.seed} (the same random streams for every design)`;
   root.append(head);
   const services = [];
   for (const d of docs) for (const s of d.points[0].services) if (!services.includes(s.name)) services.push(s.name);
@@ -397,8 +397,8 @@ function showCompare(result, run) {
       cell(tr, fmt.pm(s.downtime_minutes_per_year, fmt.minutes), 'downtime', s.downtime_minutes_per_year);
       if (requests) cell(tr, fmt.pm(s.error_weighted_downtime_minutes_per_year, fmt.minutes), 'error_weighted', s.error_weighted_downtime_minutes_per_year);
       cell(tr, fmt.pm(s.outages_per_year, fmt.sig), 'outages', s.outages_per_year);
-      cell(tr, fmt.optSecondsCi(s.recovery_seconds.p50, s.recovery_seconds.p50_ci95), 'recovery_p50', s.recovery_seconds.p50);
-      cell(tr, fmt.optSecondsCi(s.recovery_seconds.p99, s.recovery_seconds.p99_ci95), 'recovery_p99', s.recovery_seconds.p99);
+      cell(tr, fmt.recoveryCell(s, s.recovery_seconds.p50, s.recovery_seconds.p50_ci95), 'recovery_p50', s.recovery_seconds.p50);
+      cell(tr, fmt.recoveryCell(s, s.recovery_seconds.p99, s.recovery_seconds.p99_ci95), 'recovery_p99', s.recovery_seconds.p99);
       cell(tr, fmt.pm(s.data_loss_events_per_year, fmt.sig), 'data_loss', s.data_loss_events_per_year);
       const c = compare.comparisons.find((x) => x.service === svc && x.design === doc.model.name && di > 0);
       if (di === 0 || !c) {
@@ -477,7 +477,7 @@ function showSweep(result, run) {
   const path = run.axes.map((a) => a.path).join(' × ');
   const head = document.createElement('p');
   head.className = 'muted run-head';
-  head.textContent = `sweep of ${doc.model.name}: ${path} · ${doc.replications} replications × ${doc.horizon_years} y · seed ${doc.seed}`;
+  head.textContent = `sweep of ${doc.model.name}: ${path} · ${fmt.replicationsRun(doc.points.map((p) => p.replications))} × ${doc.horizon_years} y · seed ${doc.seed}`;
   root.append(head);
   const card = document.createElement('section');
   card.className = 'card service sweep-result';
@@ -511,8 +511,8 @@ function showSweep(result, run) {
       cell(tr, fmt.nines(s.nines), 'nines', s.nines);
       cell(tr, fmt.pm(s.downtime_minutes_per_year, fmt.minutes), 'downtime', s.downtime_minutes_per_year);
       cell(tr, fmt.pm(s.outages_per_year, fmt.sig), 'outages', s.outages_per_year);
-      cell(tr, fmt.optSecondsCi(s.recovery_seconds.p50, s.recovery_seconds.p50_ci95), 'recovery_p50', s.recovery_seconds.p50);
-      cell(tr, fmt.optSecondsCi(s.recovery_seconds.p99, s.recovery_seconds.p99_ci95), 'recovery_p99', s.recovery_seconds.p99);
+      cell(tr, fmt.recoveryCell(s, s.recovery_seconds.p50, s.recovery_seconds.p50_ci95), 'recovery_p50', s.recovery_seconds.p50);
+      cell(tr, fmt.recoveryCell(s, s.recovery_seconds.p99, s.recovery_seconds.p99_ci95), 'recovery_p99', s.recovery_seconds.p99);
       if (requests) {
         cell(tr, fmt.availability(s.request_availability), 'request_availability', s.request_availability);
         cell(tr, fmt.pm(s.error_weighted_downtime_minutes_per_year, fmt.minutes), 'error_weighted', s.error_weighted_downtime_minutes_per_year);

@@ -1,6 +1,9 @@
 // Human formatting of results, mirroring the CLI's `format.rs` so that a
 // number reads the same in the terminal and in the playground.
 
+// Minutes in the year hasim counts in (365.25 days, sim_core::time::NANOS_PER_YEAR).
+const MINUTES_PER_YEAR = 365.25 * 1440;
+
 /** Three significant digits, no exponent (Rust's `{x:.digits$}`). */
 export function sig(x) {
   if (x === 0) return '0';
@@ -61,6 +64,28 @@ export function optSeconds(s) {
 export function optSecondsCi(s, ci) {
   if (s === null || s === undefined) return '—';
   return ci ? `${seconds(s)} (95% CI ${seconds(ci[0])} … ${seconds(ci[1])})` : seconds(s);
+}
+
+/** A recovery percentile cell, or why there is none: a service that went
+ * down and never came back has no recovery time, and a dash would read as
+ * "no outage" (the CLI's `format::unrecovered`). */
+export function recoveryCell(svc, s, ci) {
+  const r = svc.recovery_seconds;
+  if ((s === null || s === undefined) && r.count === 0 && svc.downtime_minutes_per_year.mean > 0) {
+    const start = svc.first_outage_years.mean * MINUTES_PER_YEAR;
+    return start > 0 ? `never recovered: down from ${minutes(start)} on` : 'never recovered: down the whole run';
+  }
+  return optSecondsCi(s, ci);
+}
+
+/** How many replications were run, from each design's or point's count:
+ * "1000 replications", or "340–1000 replications" when --target-ci stopped
+ * them at different counts (the CLI's `format::replications_run`). */
+export function replicationsRun(counts) {
+  if (counts.length === 0) return 'no replications';
+  const lo = Math.min(...counts);
+  const hi = Math.max(...counts);
+  return lo === hi ? plural(lo, 'replication') : `${lo}–${hi} replications`;
 }
 
 export function share(x) {

@@ -110,9 +110,9 @@ test('comparison of two bundled designs shows exactly the CLI numbers', { skip: 
       assert.equal(Number(cells.nines.value), s.nines);
       assert.equal(cells.nines.text, fmt.nines(s.nines));
       assert.equal(Number(cells.recovery_p50.value), s.recovery_seconds.p50);
-      assert.equal(cells.recovery_p50.text, fmt.optSecondsCi(s.recovery_seconds.p50, s.recovery_seconds.p50_ci95));
+      assert.equal(cells.recovery_p50.text, fmt.recoveryCell(s, s.recovery_seconds.p50, s.recovery_seconds.p50_ci95));
       assert.equal(Number(cells.recovery_p99.value), s.recovery_seconds.p99);
-      assert.equal(cells.recovery_p99.text, fmt.optSecondsCi(s.recovery_seconds.p99, s.recovery_seconds.p99_ci95));
+      assert.equal(cells.recovery_p99.text, fmt.recoveryCell(s, s.recovery_seconds.p99, s.recovery_seconds.p99_ci95));
       // The CLI's own table shows the same availability text.
       const table = cli(['run', `models/${file}`, '-n', N, '--seed', SEED, '--horizon', HORIZON]);
       assert.ok(table.includes(cells.availability.text), `hasim run prints ${cells.availability.text}`);

@@ -163,12 +163,14 @@ pub(crate) fn stdout_taken(ex: &Exports) -> bool {
         .any(|e| e.as_deref() == Some("-"))
 }
 
-fn header(doc: &Document, count: u64) -> String {
+/// The line above a result: the replications shown are those run (all
+/// points' counts), not the requested maximum `--target-ci` may stop short of.
+fn header(doc: &Document) -> String {
     format!(
-        "model {} (hash {}) · {} replications × {} · seed {}\n\n",
+        "model {} (hash {}) · {} × {} · seed {}\n\n",
         doc.model.name,
         doc.model.hash,
-        count,
+        format::replications_run(doc.points.iter().map(|p| p.result.replications)),
         Human((doc.horizon_years * NANOS_PER_YEAR as f64) as Nanos),
         doc.seed
     )
@@ -422,7 +424,7 @@ fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) ->
         started.elapsed().as_secs_f64()
     );
     if !stdout_taken(&common.exports) {
-        let mut text = header(&doc, count);
+        let mut text = header(&doc);
         text.push_str(&format::result_report(&doc.points[0].result, 3));
         text.push_str(&assumptions(&l.model));
         if let Some(n) = trace {
@@ -505,14 +507,13 @@ pub fn merge(paths: &[std::path::PathBuf], exports: &Exports) -> Result<ExitCode
     }
     let result = summarize(&model, &acc, opts.horizon);
     let mut doc = Document::new(&model, opts);
-    let count = result.replications;
     doc.points.push(Point {
         parameters: IndexMap::new(),
         result,
     });
     write_exports(&doc, exports)?;
     if !stdout_taken(exports) {
-        output::print(&(header(&doc, count) + &format::result_report(&doc.points[0].result, 3)))?;
+        output::print(&(header(&doc) + &format::result_report(&doc.points[0].result, 3)))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -630,7 +631,8 @@ pub fn sweep(
         .collect::<Result<Vec<_>>>()?;
     let threads = pool(common.sim.threads)?;
     let mut doc = Document::new(&models[0], &opts);
-    let mut text = header(&doc, opts.replications);
+    // The header follows the points, whose counts it shows.
+    let mut text = String::new();
     let started = Instant::now();
     for (i, (p, model)) in points.iter().zip(&models).enumerate() {
         let label: Vec<String> = p.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -646,7 +648,13 @@ pub fn sweep(
             .iter()
             .map(|(k, v)| (k.clone(), sim_core::export::json_value(v)))
             .collect();
-        text.push_str(&format!("── {} ──\n", label.join(", ")));
+        // With --target-ci each point stops at its own count.
+        let count = if opts.target_ci.is_some() {
+            format!(" · {}", plural(result.replications, "replication"))
+        } else {
+            String::new()
+        };
+        text.push_str(&format!("── {}{count} ──\n", label.join(", ")));
         let requests = format::lost_requests(result.services.iter());
         text.push_str(&format::table(
             &format::service_header(requests),
@@ -670,7 +678,7 @@ pub fn sweep(
         started.elapsed().as_secs_f64()
     );
     if !stdout_taken(&common.exports) {
-        output::print(&text)?;
+        output::print(&(header(&doc) + &text))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -707,9 +715,9 @@ pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode
     let threads = pool(common.sim.threads)?;
     let doc = run_designs(&loaded, &opts, &threads)?;
     let mut text = format!(
-        "{} designs · {} replications × {} · seed {} (the same random streams for every design)\n\n",
+        "{} designs · {} × {} · seed {} (the same random streams for every design)\n\n",
         loaded.len(),
-        opts.replications,
+        format::replications_run(doc.designs.iter().map(|d| d.result.replications)),
         Human(opts.horizon),
         opts.seed
     );

@@ -3,6 +3,7 @@
 use sim_core::export::{CompareDoc, Comparison, Document};
 use sim_core::runner::{RunResult, ServiceResult};
 use sim_core::stats::Estimate;
+use sim_core::time::NANOS_PER_YEAR;
 use std::fmt::Write;
 
 /// Minutes per year in the largest readable unit: "42 s", "12.3 min", "4.2 h".
@@ -28,6 +29,20 @@ pub fn seconds(s: f64) -> String {
         format!("{} s", sig(s))
     } else {
         minutes(s / 60.0)
+    }
+}
+
+/// How many replications were run, from the count of each design or sweep
+/// point: "1000 replications", or "340–1000 replications" when
+/// `--target-ci` stopped them at different counts. Headers show what was
+/// run, never the requested maximum, which a run with `--target-ci` may
+/// not reach (`replicationsRun` in web/src/format.js says the same).
+pub fn replications_run(counts: impl IntoIterator<Item = u64>) -> String {
+    let counts: Vec<u64> = counts.into_iter().collect();
+    match (counts.iter().min(), counts.iter().max()) {
+        (Some(lo), Some(hi)) if lo != hi => format!("{lo}–{hi} replications"),
+        (Some(n), _) => sim_core::text::plural(*n, "replication"),
+        (None, _) => "no replications".to_string(),
     }
 }
 
@@ -76,7 +91,40 @@ pub fn nines(s: &ServiceResult) -> String {
     }
 }
 
+/// What the recovery cells say about a service that was down but never
+/// came back: its outages began and none ended before the horizon, so
+/// there is no recovery time to show, and "no outage" would be false.
+/// `None` when there are recovery times, or no downtime at all.
+///
+/// The time given is the mean start of the first outage over the
+/// replications that had one: a stuck rollout in `k8s-3-replicas` starts
+/// at the first upgrade window, a dependency that is never up at 0 s.
+pub fn unrecovered(s: &ServiceResult) -> Option<String> {
+    if s.recovery_seconds.count > 0 || s.downtime_minutes_per_year.mean <= 0.0 {
+        return None;
+    }
+    let minutes_per_year = NANOS_PER_YEAR as f64 / 60e9;
+    let start = s.first_outage_years.mean * minutes_per_year;
+    Some(if start > 0.0 {
+        format!("never recovered: down from {} on", minutes(start))
+    } else {
+        "never recovered: down the whole run".to_string()
+    })
+}
+
+/// One recovery percentile cell of the report, or why there is none (see
+/// [`unrecovered`]).
+pub fn recovery_cell(s: &ServiceResult, p: Option<f64>, ci: Option<[f64; 2]>) -> String {
+    match (p, unrecovered(s)) {
+        (None, Some(why)) => why,
+        _ => seconds_ci(p, ci),
+    }
+}
+
 fn recovery(s: &ServiceResult) -> String {
+    if let Some(why) = unrecovered(s) {
+        return why;
+    }
     let r = &s.recovery_seconds;
     match (r.p50, r.p90, r.p99, r.max) {
         (Some(a), Some(b), Some(c), Some(d)) => format!(
@@ -326,8 +374,12 @@ pub fn markdown(doc: &Document) -> String {
     let requests = lost_requests(doc.points.iter().flat_map(|p| &p.result.services));
     let header = service_header(requests);
     let mut out = format!(
-        "# hasim results: {}\n\nseed {}, {} replications × {} years, model hash `{}`\n",
-        doc.model.name, doc.seed, doc.replications, doc.horizon_years, doc.model.hash
+        "# hasim results: {}\n\nseed {}, {} × {} years, model hash `{}`\n",
+        doc.model.name,
+        doc.seed,
+        replications_run(doc.points.iter().map(|p| p.result.replications)),
+        doc.horizon_years,
+        doc.model.hash
     );
     for p in &doc.points {
         out.push('\n');

@@ -193,11 +193,11 @@ fn front(r: &Inputs) -> (String, Vec<Inline>) {
     let names: Vec<&str> = r.loaded.iter().map(|l| l.model.name.as_str()).collect();
     let title = format!("Design review: {}", names.join(" vs "));
     let mut intro = vec![text(format!(
-        "{} {} simulated with hasim {}: {} replications of {} each, seed {}.",
+        "{} {} simulated with hasim {}: {} of {} each, seed {}.",
         r.loaded.len(),
         if r.several() { "designs" } else { "design" },
         env!("CARGO_PKG_VERSION"),
-        r.opts.replications,
+        format::replications_run(r.doc.designs.iter().map(|d| d.result.replications)),
         Human(r.opts.horizon),
         r.opts.seed
     ))];
@@ -427,9 +427,9 @@ fn results(r: &Inputs) -> Result<Section> {
                 format::nines(s),
                 format::pm(&s.downtime_minutes_per_year, format::minutes),
                 format::pm(&s.outages_per_year, format::sig),
-                format::seconds_ci(p.p50, p.p50_ci95),
-                format::seconds_ci(p.p90, p.p90_ci95),
-                format::seconds_ci(p.p99, p.p99_ci95),
+                format::recovery_cell(s, p.p50, p.p50_ci95),
+                format::recovery_cell(s, p.p90, p.p90_ci95),
+                format::recovery_cell(s, p.p99, p.p99_ci95),
             ]);
             if data_loss {
                 row.push(format::pm(&s.data_loss_events_per_year, format::sig));

@@ -1112,3 +1112,168 @@ options = [
     let err = assert_clean_failure(&hasim(&["run", m, "-n", "2"]));
     assert!(err.contains("m.toml:11:"), "{err}");
 }
+
+#[test]
+fn target_ci_headers_show_the_replications_run() {
+    // With --target-ci 0.05 this model stops after a few batches, well
+    // before the requested 1000; the header must say what was run.
+    let args = [
+        "run",
+        "models/k8s-3-replicas.toml",
+        "--target-ci",
+        "0.05",
+        "--seed",
+        "3",
+    ];
+    let json = hasim(&[&args[..], &["--export-json", "-"]].concat());
+    assert_ok(&json);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("stdout is JSON");
+    let run = v["points"][0]["replications"].as_u64().unwrap();
+    assert!(run < 1000, "--target-ci should stop early, ran {run}");
+    let o = hasim(&args);
+    assert_ok(&o);
+    let out = stdout(&o);
+    let first = out.lines().next().unwrap();
+    assert!(
+        first.contains(&format!("· {run} replications × 10y")),
+        "header `{first}` should show the {run} replications run"
+    );
+    // compare shows the counts run as well.
+    let o = hasim(&[
+        "compare",
+        "models/k8s-3-replicas.toml",
+        "models/k8s-2-replicas-anti-affinity.toml",
+        "--target-ci",
+        "0.05",
+        "--seed",
+        "3",
+        "--export-json",
+        "-",
+    ]);
+    assert_ok(&o);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let counts: Vec<u64> = v["designs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["replications"].as_u64().unwrap())
+        .collect();
+    let o = hasim(&[
+        "compare",
+        "models/k8s-3-replicas.toml",
+        "models/k8s-2-replicas-anti-affinity.toml",
+        "--target-ci",
+        "0.05",
+        "--seed",
+        "3",
+    ]);
+    let first = stdout(&o).lines().next().unwrap().to_string();
+    let (lo, hi) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+    let shown = if lo == hi {
+        format!("{lo} replications")
+    } else {
+        format!("{lo}–{hi} replications")
+    };
+    assert!(first.contains(&shown), "`{first}` should show {shown}");
+}
+
+#[test]
+fn a_service_that_never_recovers_says_so() {
+    // Traefik's rollouts stall for good at the first upgrade window (3
+    // replicas, required anti-affinity, 3 workers: the surge pod never
+    // fits), so `ingress-rollouts` is down from then to the end of every
+    // replication and no outage ever ends.
+    let args = ["run", "models/k8s-3-replicas.toml", "-n", "50"];
+    let o = hasim(&[&args[..], &["--export-json", "-"]].concat());
+    assert_ok(&o);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let s = v["points"][0]["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "ingress-rollouts")
+        .unwrap()
+        .clone();
+    assert_eq!(s["recovery_seconds"]["count"], 0);
+    assert_eq!(s["first_outage_replications"], 50);
+    // The upgrade window is monthly with a uniform phase: the first one
+    // opens about 15 days in.
+    let start_days = s["first_outage_years"]["mean"].as_f64().unwrap() * 365.25;
+    assert!((5.0..25.0).contains(&start_days), "{start_days} d");
+    let o = hasim(&args);
+    let row = stdout(&o)
+        .lines()
+        .find(|l| l.starts_with("ingress-rollouts"))
+        .unwrap()
+        .to_string();
+    assert!(
+        row.contains(&format!("never recovered: down from {start_days:.1} d on")),
+        "{row}"
+    );
+    assert!(!row.contains("no outage"), "{row}");
+    // Markdown shows the same cell.
+    let md = hasim(&[&args[..], &["--export-markdown", "-"]].concat());
+    assert!(stdout(&md).contains("never recovered: down from"));
+}
+
+#[test]
+fn run_warns_when_nothing_can_fail() {
+    let dir = scratch("solid");
+    let f = dir.join("solid.toml");
+    std::fs::write(
+        &f,
+        "[model]\nname = \"solid\"\n[components.c1]\n[services.s]\nrequires = \"c1\"\n",
+    )
+    .unwrap();
+    let o = hasim(&["run", f.to_str().unwrap(), "-n", "10"]);
+    assert_ok(&o);
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: nothing in this model can fail: every availability will be 100%"),
+        "{err}"
+    );
+    assert!(err.contains("solid.toml:1:2"), "{err}");
+    assert!(stdout(&o).contains("100.00%"));
+    let o = hasim(&["validate", f.to_str().unwrap()]);
+    assert!(stdout(&o).contains("nothing in this model can fail"));
+}
+
+#[test]
+fn run_warns_about_faults_too_frequent_before_the_budget_stops_it() {
+    let dir = scratch("fast");
+    let f = dir.join("fast.toml");
+    std::fs::write(
+        &f,
+        "[model]\nname = \"fast\"\n[components.c1]\nfailures = [{ mode = \"crash\", every = \"exp(1s)\", repair = \"exp(1s)\" }]\n[services.s]\nrequires = \"c1\"\n",
+    )
+    .unwrap();
+    let o = hasim(&[
+        "run",
+        f.to_str().unwrap(),
+        "-n",
+        "1",
+        "--max-events",
+        "100000",
+    ]);
+    let err = assert_clean_failure(&o);
+    let warned = err
+        .find("failure mode `crash` of `c1` strikes every 1s on average")
+        .unwrap_or_else(|| panic!("{err}"));
+    let failed = err
+        .find("used up its budget")
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(warned < failed, "the warning should come first:\n{err}");
+}
+
+#[test]
+fn validate_groups_warnings_by_failing_element() {
+    let o = hasim(&["validate", MODEL]);
+    let out = stdout(&o);
+    assert!(out.contains("; 10 warnings"), "{out}");
+    let first = out.lines().next().unwrap();
+    assert!(
+        first.starts_with("warning: single point of failure: `proxmox-1` failing alone takes down k3s-api, about "),
+        "{first}"
+    );
+    assert_eq!(out.matches("`proxmox-1` failing alone").count(), 1);
+}
