@@ -185,8 +185,29 @@ const MAX_FAULT_EVENTS: f64 = 1e6;
 /// with every service and quorum it takes down, most expected downtime
 /// first, then the other smells in source order.
 pub fn lint(model: &Model, src: &Source<'_>) -> Vec<Diagnostic> {
+    lint_with(model, src, None)
+}
+
+/// [`lint`] after a Monte Carlo run of the model: the single failures are
+/// ranked by the downtime the run attributed to each element's failure
+/// modes (in the service it hurt most, since one outage often takes down
+/// several services), which also counts what the estimate leaves out:
+/// queues for repair crews, transients, failures that overlap.
+pub fn lint_measured(
+    model: &Model,
+    src: &Source<'_>,
+    measured: &crate::runner::RunResult,
+) -> Vec<Diagnostic> {
+    lint_with(model, src, Some(measured))
+}
+
+fn lint_with(
+    model: &Model,
+    src: &Source<'_>,
+    measured: Option<&crate::runner::RunResult>,
+) -> Vec<Diagnostic> {
     let mut out = run_lints(model, src);
-    out.extend(single_failure_lints(model, src));
+    out.extend(single_failure_lints(model, src, measured));
     let mut rest = Vec::new();
     for cl in &model.clusters {
         if cl.kind.quorum_output().is_some() && cl.n_members % 2 == 0 {
@@ -304,7 +325,11 @@ pub fn run_lints(model: &Model, src: &Source<'_>) -> Vec<Diagnostic> {
 
 /// One warning per element whose failure alone takes down a service or a
 /// quorum, ranked by the element's expected downtime per year.
-fn single_failure_lints(model: &Model, src: &Source<'_>) -> Vec<Diagnostic> {
+fn single_failure_lints(
+    model: &Model,
+    src: &Source<'_>,
+    measured: Option<&crate::runner::RunResult>,
+) -> Vec<Diagnostic> {
     const SPOF_RULE: &str =
         "found by failing each element alone and checking what is still down an hour later";
     const QUORUM_RULE: &str =
@@ -347,8 +372,8 @@ fn single_failure_lints(model: &Model, src: &Source<'_>) -> Vec<Diagnostic> {
             .iter()
             .map(|s| model.services[*s].name.as_str())
             .collect();
-        let downtime = element_downtime_per_year(el);
-        let cost = if el.modes.is_empty() {
+        let expected = element_downtime_per_year(el);
+        let mut cost = if el.modes.is_empty() {
             "it has no failure mode of its own".to_string()
         } else {
             let modes: Vec<String> = el
@@ -358,9 +383,20 @@ fn single_failure_lints(model: &Model, src: &Source<'_>) -> Vec<Diagnostic> {
                 .collect();
             format!(
                 "about {}/yr if nothing else fails ({})",
-                Human(downtime as Nanos),
+                Human(expected as Nanos),
                 modes.join(", ")
             )
+        };
+        let downtime = match measured {
+            None => expected,
+            Some(r) => {
+                let got = measured_downtime(model, r, f.element, &f.services_down);
+                cost = format!(
+                    "the run measured {}/yr from its failures, {cost}",
+                    Human(got as Nanos)
+                );
+                got
+            }
         };
         let (msg, rule) = if services.is_empty() {
             (
@@ -394,4 +430,35 @@ fn single_failure_lints(model: &Model, src: &Source<'_>) -> Vec<Diagnostic> {
     // stay in the model's order, which is source order.
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
     ranked.into_iter().map(|(_, d)| d).collect()
+}
+
+/// The downtime per year, in nanoseconds, that a run attributed to the
+/// failure modes of `element`, in whichever of `services` (all services
+/// when empty) it cost the most.
+fn measured_downtime(
+    model: &Model,
+    r: &crate::runner::RunResult,
+    element: usize,
+    services: &[usize],
+) -> f64 {
+    let labels: Vec<&str> = model
+        .causes
+        .iter()
+        .filter(|c| c.element == element)
+        .map(|c| c.label.as_str())
+        .collect();
+    r.services
+        .iter()
+        .filter(|s| {
+            services.is_empty() || services.iter().any(|i| model.services[*i].name == s.name)
+        })
+        .map(|s| {
+            s.downtime_causes
+                .iter()
+                .filter(|c| labels.contains(&c.cause.as_str()))
+                .map(|c| c.minutes_per_year)
+                .sum::<f64>()
+        })
+        .fold(0.0, f64::max)
+        * NANOS_PER_MIN as f64
 }
