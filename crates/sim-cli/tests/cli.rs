@@ -473,7 +473,8 @@ fn validate_reports_seed_000s_shared_failure_domain() {
     // proxmox-1 holds two of the three etcd members, and a two-node Proxmox
     // cluster without a QDevice fences the survivor's HA VMs too.
     assert!(
-        out.contains("losing `proxmox-1` alone takes down 3 of 3 members of `etcd`"),
+        out.contains("`proxmox-1` failing alone takes down k3s-api")
+            && out.contains("`etcd` (3 of 3 members down"),
         "{out}"
     );
     assert!(
