@@ -6,7 +6,7 @@ use crate::{Common, Exports, SimOptions};
 use anyhow::{anyhow, bail, Context, Result};
 use indexmap::IndexMap;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sim_core::analysis;
 use sim_core::export::{CompareDoc, Document, ModelId, Point, SCHEMA_VERSION};
 use sim_core::model::compile::{self, Model};
@@ -16,6 +16,7 @@ use sim_core::model::tree::{self, Format};
 use sim_core::model::Source;
 use sim_core::runner::{run_range, summarize, Accumulator, Progress, RunOptions, RunResult};
 use sim_core::sim::Injection;
+use sim_core::study::{self, shard, shard::ShardFile};
 use sim_core::text::plural;
 use sim_core::time::{
     parse_duration, Human, Nanos, MAX_HORIZON, NANOS_PER_HOUR, NANOS_PER_MIN, NANOS_PER_YEAR,
@@ -49,37 +50,23 @@ pub(crate) fn load(path: &Path) -> Result<Loaded> {
 }
 
 pub(crate) fn options(c: &SimOptions) -> Result<RunOptions> {
-    let horizon = parse_duration(&c.horizon)
-        .map_err(|e| anyhow!("--horizon {}: {}", c.horizon, e.message))?;
-    if horizon == 0 || horizon > MAX_HORIZON {
-        bail!(
-            "--horizon must be longer than zero and at most {} (got {})",
-            Human(MAX_HORIZON),
-            c.horizon
-        );
-    }
-    if c.replications == 0 {
-        bail!("--replications must be at least 1");
-    }
-    if let Some(t) = c.target_ci {
-        if !(t > 0.0 && t < 1.0) {
-            bail!("--target-ci is a fraction between 0 and 1 (0.05 means ±5%), got {t}");
-        }
-    }
-    if c.batch == 0 {
-        bail!("--batch must be at least 1");
-    }
-    if c.max_events == 0 {
-        bail!("--max-events must be at least 1");
-    }
-    Ok(RunOptions {
-        seed: c.seed,
-        replications: c.replications,
-        horizon,
+    study::run_options(&study::OptionsIn {
+        seed: Some(c.seed),
+        replications: Some(c.replications),
+        horizon: Some(c.horizon.clone()),
         target_ci: c.target_ci,
-        batch: c.batch,
-        max_events: c.max_events,
+        batch: Some(c.batch),
+        max_events: Some(c.max_events),
     })
+    .map_err(|e| anyhow!("--{} {}", e.option.flag(), e.message))
+}
+
+/// Reads one shard file, refusing anything that is not an intact shard of
+/// this format.
+fn read_shard(p: &Path) -> Result<ShardFile> {
+    let name = p.display().to_string();
+    let text = std::fs::read_to_string(p).with_context(|| format!("cannot read shard {name}"))?;
+    ShardFile::parse(&name, &text).map_err(|e| anyhow!("{e}"))
 }
 
 pub(crate) fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
@@ -189,117 +176,6 @@ fn assumptions(model: &Model) -> String {
     s
 }
 
-/// A shard's results: everything `hasim merge` needs, including the model
-/// text, so shards can be merged anywhere without the model file.
-#[derive(Clone, Serialize, Deserialize)]
-struct ShardFile {
-    kind: String,
-    /// The shard format ([`SHARD_VERSION`]), not the export document's
-    /// schema: a shard holds the raw accumulator, which changes whenever the
-    /// run records something new.
-    schema_version: u32,
-    model: ModelId,
-    model_file: String,
-    model_text: String,
-    options: RunOptions,
-    shard: usize,
-    shards: usize,
-    accumulator: Accumulator,
-    /// SHA-256 of this file's JSON with `digest` empty, so a shard edited by
-    /// hand or damaged in transit is refused instead of merged into wrong
-    /// numbers. It guards against accidents, not against someone who
-    /// recomputes it.
-    digest: String,
-}
-
-impl ShardFile {
-    fn compute_digest(&self) -> Result<String> {
-        use sha2::{Digest, Sha256};
-        let body = serde_json::to_string(&ShardFile {
-            digest: String::new(),
-            ..self.clone()
-        })?;
-        Ok(Sha256::digest(body.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect())
-    }
-}
-
-/// The options two shards disagree on, by name, for the merge refusal.
-fn differing_options(a: &RunOptions, b: &RunOptions) -> Vec<String> {
-    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
-        (serde_json::to_value(a), serde_json::to_value(b))
-    else {
-        return Vec::new();
-    };
-    a.iter()
-        .filter(|(k, v)| b.get(*k) != Some(*v))
-        .map(|(k, v)| {
-            let other = b
-                .get(k)
-                .map_or_else(|| "nothing".to_string(), |w| w.to_string());
-            format!("{k} {v} vs {other}")
-        })
-        .collect()
-}
-
-const SHARD_KIND: &str = "hasim-shard";
-
-/// The shard format. Merging adds the shards' accumulators field by field,
-/// so a shard that lacks a field would count as zero in the merged result
-/// without a word; a shard of another format is refused instead.
-///
-/// 1: until request-weighted downtime (HAProxy sending requests to dead
-///    servers) was recorded.
-/// 2: every service's accumulator has `error_weighted` and
-///    `request_downtime`.
-/// 3: the file carries a `digest` of its contents.
-const SHARD_VERSION: u32 = 3;
-
-/// The first fields of a shard file, read before the rest so that a file of
-/// another kind or format gets a message saying so rather than a missing
-/// field.
-#[derive(Deserialize)]
-struct ShardHeader {
-    kind: String,
-    schema_version: u32,
-}
-
-/// Reads one shard file, refusing anything that is not a shard of this
-/// format.
-fn read_shard(p: &Path) -> Result<ShardFile> {
-    let name = p.display();
-    let text = std::fs::read_to_string(p).with_context(|| format!("cannot read shard {name}"))?;
-    let h: ShardHeader =
-        serde_json::from_str(&text).with_context(|| format!("{name} is not a hasim shard file"))?;
-    if h.kind != SHARD_KIND {
-        bail!("{name} is a `{}` file, not a {SHARD_KIND} file", h.kind);
-    }
-    match h.schema_version.cmp(&SHARD_VERSION) {
-        std::cmp::Ordering::Less if h.schema_version < 2 => bail!(
-            "{name} is a shard of format {}, written by an older hasim before it recorded request-weighted downtime; merging it would count that as zero, so run its replications again with this hasim (format {SHARD_VERSION})",
-            h.schema_version
-        ),
-        std::cmp::Ordering::Less => bail!(
-            "{name} is a shard of format {}, written by an older hasim without an integrity digest; run its replications again with this hasim (format {SHARD_VERSION})",
-            h.schema_version
-        ),
-        std::cmp::Ordering::Greater => bail!(
-            "{name} is a shard of format {}, written by a newer hasim; this one reads format {SHARD_VERSION}",
-            h.schema_version
-        ),
-        std::cmp::Ordering::Equal => {}
-    }
-    let file: ShardFile = serde_json::from_str(&text).with_context(|| {
-        format!("{name} is not a complete hasim shard file of format {SHARD_VERSION}")
-    })?;
-    if file.compute_digest()? != file.digest {
-        bail!("{name} does not match its digest: the shard was changed after hasim wrote it (by hand or in transit); refusing to merge it, run its replications again");
-    }
-    Ok(file)
-}
-
 fn parse_shard(s: &str) -> Result<(usize, usize)> {
     let (i, n) = s
         .split_once('/')
@@ -316,14 +192,6 @@ fn parse_shard(s: &str) -> Result<(usize, usize)> {
         bail!("--shard {s}: the index counts from 0 and must be below the count (for example 0/8 .. 7/8)");
     }
     Ok((i, n))
-}
-
-/// The replication range of shard `i` of `n`.
-fn shard_range(total: u64, i: usize, n: usize) -> (u64, u64) {
-    let (i, n) = (i as u128, n as u128);
-    let lo = (u128::from(total) * i / n) as u64;
-    let hi = (u128::from(total) * (i + 1) / n) as u64;
-    (lo, hi)
 }
 
 pub fn run_many(
@@ -375,29 +243,14 @@ fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) ->
         let out = common.exports.export_json.as_deref().ok_or_else(|| {
             anyhow!("--shard needs --export-json FILE to write the shard's results to")
         })?;
-        let (lo, hi) = shard_range(opts.replications, i, n);
+        let (lo, hi) = shard::range(opts.replications, i, n);
         let part = RunOptions {
             replications: hi - lo,
             ..opts.clone()
         };
         let acc = simulate(&l.model, &part, lo, &threads, &format!("shard {i}/{n}"))?;
-        let file = ShardFile {
-            kind: SHARD_KIND.into(),
-            schema_version: SHARD_VERSION,
-            model: ModelId::of(&l.model),
-            model_file: l.name.clone(),
-            model_text: l.text.clone(),
-            options: opts,
-            shard: i,
-            shards: n,
-            accumulator: acc,
-            digest: String::new(),
-        };
-        let file = ShardFile {
-            digest: file.compute_digest()?,
-            ..file
-        };
-        output::write(out, &(serde_json::to_string(&file)? + "\n"))?;
+        let file = ShardFile::new(&l.model, &l.name, &l.text, opts, (i, n), acc);
+        output::write(out, &file.to_json())?;
         eprintln!("shard {i}/{n}: replications {lo}..{hi} written to {out}");
         return Ok(ExitCode::SUCCESS);
     }
@@ -448,63 +301,12 @@ pub fn merge(paths: &[std::path::PathBuf], exports: &Exports) -> Result<ExitCode
     for p in paths {
         shards.push((p.display().to_string(), read_shard(p)?));
     }
-    let (first_path, first) = &shards[0];
-    for (p, s) in &shards[1..] {
-        if s.model != first.model || s.model_text != first.model_text {
-            bail!("{p} is a shard of model {} ({}), but {first_path} is of {} ({}): refusing to merge different models", s.model.name, s.model.hash, first.model.name, first.model.hash);
-        }
-        if s.options != first.options {
-            bail!(
-                "{p} was run with different options than {first_path} ({}): refusing to merge",
-                differing_options(&s.options, &first.options).join(", ")
-            );
-        }
-        if s.shards != first.shards {
-            bail!(
-                "{p} is one of {} shards but {first_path} is one of {}",
-                s.shards,
-                first.shards
-            );
-        }
-    }
-    let mut order: Vec<usize> = (0..shards.len()).collect();
-    order.sort_by_key(|i| shards[*i].1.shard);
-    let shards: Vec<&(String, ShardFile)> = order.iter().map(|i| &shards[*i]).collect();
-    for w in shards.windows(2) {
-        if w[0].1.shard == w[1].1.shard {
-            bail!(
-                "shard {} is given twice ({} and {})",
-                w[0].1.shard,
-                w[0].0,
-                w[1].0
-            );
-        }
-    }
-    let n = first.shards;
-    let present: Vec<usize> = shards.iter().map(|(_, s)| s.shard).collect();
-    let missing: Vec<String> = (0..n)
-        .filter(|i| !present.contains(i))
-        .map(|i| format!("{i}/{n}"))
-        .collect();
-    if !missing.is_empty() {
-        bail!(
-            "missing shards: {} (every shard 0..{n} is needed for the exact result)",
-            missing.join(", ")
-        );
-    }
-    let model = compile::load(&first.model_file, &first.model_text).map_err(|e| anyhow!("{e}"))?;
-    let mut acc = Accumulator::new(&model, 0);
-    for (p, s) in &shards {
-        acc.merge(&s.accumulator).map_err(|e| anyhow!("{p}: {e}"))?;
-    }
-    let opts = &first.options;
-    if acc.count != opts.replications {
-        bail!(
-            "the shards hold {} replications but the run had {}",
-            acc.count,
-            opts.replications
-        );
-    }
+    let shard::Merged {
+        model,
+        options,
+        accumulator: acc,
+    } = shard::merge(&shards).map_err(|e| anyhow!("{e}"))?;
+    let opts = &options;
     let result = summarize(&model, &acc, opts.horizon);
     let mut doc = Document::new(&model, opts);
     doc.points.push(Point {
@@ -545,7 +347,7 @@ fn scan_values(name: &str, min: &str, max: &str, step: Option<&str>) -> Result<V
             bail!("-P {name} {min} {max}: needs MIN <= MAX and a positive step");
         }
         let count = ((b - a) / s + 1e-9).floor() as u64 + 1;
-        if count > 10_000 {
+        if count as usize > study::MAX_SWEEP_POINTS {
             bail!("-P {name}: {count} points is too many");
         }
         let ints = [min, max].iter().all(|t| t.parse::<i64>().is_ok())
@@ -572,7 +374,7 @@ fn scan_values(name: &str, min: &str, max: &str, step: Option<&str>) -> Result<V
         bail!("-P {name} {min} {max}: needs MIN <= MAX and a step longer than zero");
     }
     let count = (b - a) / s + 1;
-    if count > 10_000 {
+    if count as usize > study::MAX_SWEEP_POINTS {
         bail!("-P {name}: {count} points is too many");
     }
     Ok((0..count).map(|i| exact_duration(a + i * s)).collect())
@@ -622,6 +424,8 @@ pub fn sweep(
     if axes.is_empty() {
         bail!("nothing to sweep: give at least one -L NAME V1,V2 or -P NAME MIN MAX");
     }
+    study::check_sweep_size(axes.iter().map(|(_, v)| v.len()).product())
+        .map_err(|e| anyhow!("{e}"))?;
     let points = edit::combinations(&axes);
     // Compile every point before running any, so a bad value fails at once
     // and nothing is written.

@@ -70,6 +70,7 @@ pub mod rng;
 pub mod runner;
 pub mod sim;
 pub mod stats;
+pub mod study;
 pub mod text;
 pub mod time;
 

@@ -14,7 +14,7 @@ use sim_core::model::diag::{Diagnostic, Severity, Source};
 use sim_core::model::edit;
 use sim_core::model::tree::{self, Format};
 use sim_core::runner::{run_range, summarize, Accumulator, Progress, RunOptions, Stopped};
-use sim_core::time::{parse_duration, Human, MAX_HORIZON};
+use sim_core::study;
 
 /// What went wrong, for the JavaScript error's `name`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,61 +174,29 @@ pub fn options(json: &str) -> Result<RunOptions, ApiError> {
     } else {
         serde_json::from_str(json).map_err(|e| ApiError::input(format!("options: {e}")))?
     };
-    let d = RunOptions::default();
     let seed = match &o.seed {
-        None => d.seed,
-        Some(serde_json::Value::Number(n)) => n.as_u64().ok_or_else(|| {
+        None => None,
+        Some(serde_json::Value::Number(n)) => Some(n.as_u64().ok_or_else(|| {
             ApiError::input(format!(
                 "seed must be a whole number from 0 to 2^64-1, got {n}"
             ))
-        })?,
-        Some(serde_json::Value::String(s)) => s.trim().parse().map_err(|_| {
+        })?),
+        Some(serde_json::Value::String(s)) => Some(s.trim().parse().map_err(|_| {
             ApiError::input(format!(
                 "seed must be a whole number from 0 to 2^64-1, got `{s}`"
             ))
-        })?,
+        })?),
         Some(v) => return Err(ApiError::input(format!("seed must be a number, got {v}"))),
     };
-    let horizon = match &o.horizon {
-        None => d.horizon,
-        Some(h) => {
-            parse_duration(h).map_err(|e| ApiError::input(format!("horizon {h}: {}", e.message)))?
-        }
-    };
-    if horizon == 0 || horizon > MAX_HORIZON {
-        return Err(ApiError::input(format!(
-            "horizon must be longer than zero and at most {} (got {})",
-            Human(MAX_HORIZON),
-            o.horizon.as_deref().unwrap_or("")
-        )));
-    }
-    let replications = o.replications.unwrap_or(d.replications);
-    if replications == 0 {
-        return Err(ApiError::input("replications must be at least 1"));
-    }
-    if let Some(t) = o.target_ci {
-        if !(t > 0.0 && t < 1.0) {
-            return Err(ApiError::input(format!(
-                "target CI is a fraction between 0 and 1 (0.05 means ±5%), got {t}"
-            )));
-        }
-    }
-    let batch = o.batch.unwrap_or(d.batch);
-    if batch == 0 {
-        return Err(ApiError::input("batch must be at least 1"));
-    }
-    let max_events = o.max_events.unwrap_or(d.max_events);
-    if max_events == 0 {
-        return Err(ApiError::input("max_events must be at least 1"));
-    }
-    Ok(RunOptions {
+    study::run_options(&study::OptionsIn {
         seed,
-        replications,
-        horizon,
+        replications: o.replications,
+        horizon: o.horizon.clone(),
         target_ci: o.target_ci,
-        batch,
-        max_events,
+        batch: o.batch,
+        max_events: o.max_events,
     })
+    .map_err(|e| ApiError::input(format!("{} {}", e.option.key(), e.message)))
 }
 
 /// Progress over a whole operation: (replications done, replications in all).
@@ -400,9 +368,6 @@ pub struct SweepOut {
     pub csv: String,
 }
 
-/// The most points one sweep may have, so a typo cannot freeze a tab for hours.
-pub const MAX_SWEEP_POINTS: usize = 1000;
-
 /// `hasim sweep MODEL -L PATH V1,V2 ...`.
 pub fn sweep(
     name: &str,
@@ -437,12 +402,8 @@ pub fn sweep(
         }
         axes.push((a.path.trim().to_string(), values));
     }
-    let count: usize = axes.iter().map(|(_, v)| v.len()).product();
-    if count > MAX_SWEEP_POINTS {
-        return Err(ApiError::input(format!(
-            "{count} sweep points is too many (at most {MAX_SWEEP_POINTS})"
-        )));
-    }
+    study::check_sweep_size(axes.iter().map(|(_, v)| v.len()).product())
+        .map_err(ApiError::input)?;
     let points = edit::combinations(&axes);
     // Compile every point before running any, so a bad value fails at once.
     let models = points
