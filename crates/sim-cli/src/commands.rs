@@ -577,7 +577,22 @@ pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn validate(paths: &[std::path::PathBuf], deny_warnings: bool) -> Result<ExitCode> {
+pub fn validate(
+    paths: &[std::path::PathBuf],
+    deny_warnings: bool,
+    allow: &[String],
+    deny: &[String],
+) -> Result<ExitCode> {
+    // A mistyped id must not silently allow nothing (or deny nothing).
+    let known = analysis::lint_ids(sim_core::protocols::builtin());
+    for id in allow.iter().chain(deny) {
+        if !known.iter().any(|l| l.id == id) {
+            let hint = did_you_mean(id, known.iter().map(|l| l.id))
+                .unwrap_or_else(|| "the README's table of lints lists every id".into());
+            bail!("no lint has the id `{id}`: {hint}");
+        }
+    }
+    let mut denied = 0;
     let mut errors = 0;
     let mut warnings = 0;
     let mut out = String::new();
@@ -603,8 +618,15 @@ pub fn validate(paths: &[std::path::PathBuf], deny_warnings: bool) -> Result<Exi
                     name: &name,
                     text: &text,
                 };
-                let lints = analysis::lint(&model, &src);
+                let lints: Vec<_> = analysis::lint(&model, &src)
+                    .into_iter()
+                    .filter(|d| !d.id.is_some_and(|id| allow.iter().any(|a| a == id)))
+                    .collect();
                 warnings += lints.len();
+                denied += lints
+                    .iter()
+                    .filter(|d| d.id.is_some_and(|id| deny.iter().any(|a| a == id)))
+                    .count();
                 for d in &lints {
                     out.push_str(&format!("{d}\n\n"));
                 }
@@ -621,11 +643,19 @@ pub fn validate(paths: &[std::path::PathBuf], deny_warnings: bool) -> Result<Exi
         }
     }
     output::print(&out)?;
-    Ok(if errors > 0 || (deny_warnings && warnings > 0) {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    if denied > 0 {
+        eprintln!(
+            "error: {} denied by --deny",
+            plural(denied as u64, "warning")
+        );
+    }
+    Ok(
+        if errors > 0 || denied > 0 || (deny_warnings && warnings > 0) {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 /// `12:03:04.500` or `2d 12:03:04.500`.

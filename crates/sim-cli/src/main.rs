@@ -74,6 +74,13 @@ enum Command {
         /// Exit with status 1 when there are warnings.
         #[arg(long)]
         deny_warnings: bool,
+        /// Do not report this lint (its id, as in `warning[ID]`; repeatable;
+        /// the README lists every id).
+        #[arg(long, value_name = "ID")]
+        allow: Vec<String>,
+        /// Exit with status 1 when this lint is reported (repeatable).
+        #[arg(long, value_name = "ID")]
+        deny: Vec<String>,
     },
     /// Inject faults by hand and print what each layer does, and when.
     Scenario {
@@ -241,7 +248,9 @@ fn main() -> ExitCode {
         Command::Validate {
             models,
             deny_warnings,
-        } => commands::validate(&models, deny_warnings),
+            allow,
+            deny,
+        } => commands::validate(&models, deny_warnings, &allow, &deny),
         Command::Scenario {
             model,
             fail,

@@ -1230,7 +1230,7 @@ fn run_warns_when_nothing_can_fail() {
     assert_ok(&o);
     let err = stderr(&o);
     assert!(
-        err.contains("warning: nothing in this model can fail: every availability will be 100%"),
+        err.contains("warning[nothing-can-fail]: nothing in this model can fail: every availability will be 100%"),
         "{err}"
     );
     assert!(err.contains("solid.toml:1:2"), "{err}");
@@ -1273,8 +1273,42 @@ fn validate_groups_warnings_by_failing_element() {
     assert!(out.contains("; 10 warnings"), "{out}");
     let first = out.lines().next().unwrap();
     assert!(
-        first.starts_with("warning: single point of failure: `proxmox-1` failing alone takes down k3s-api, about "),
+        first.starts_with("warning[single-point-of-failure]: single point of failure: `proxmox-1` failing alone takes down k3s-api, about "),
         "{first}"
     );
     assert_eq!(out.matches("`proxmox-1` failing alone").count(), 1);
+}
+
+/// Lints have stable ids: `--allow` hides one, `--deny` fails on one, a
+/// mistyped id is refused with a did-you-mean, and the README's table lists
+/// every id the built-in kinds can report.
+#[test]
+fn validate_allows_and_denies_lints_by_id() {
+    let model = root().join("models/homelab-k3s-as-written.toml");
+    let m = model.to_str().unwrap();
+    let o = hasim(&["validate", m]);
+    assert_ok(&o);
+    assert!(stdout(&o).contains("warning[vrrp-weight-cannot-move-vip]: "));
+    let o = hasim(&["validate", m, "--allow", "vrrp-weight-cannot-move-vip"]);
+    assert_ok(&o);
+    assert!(!stdout(&o).contains("vrrp-weight-cannot-move-vip"));
+    let o = hasim(&["validate", m, "--deny", "vrrp-weight-cannot-move-vip"]);
+    let err = assert_clean_failure(&o);
+    assert!(err.contains("1 warning denied by --deny"), "{err}");
+    // Denying a lint the model does not trigger passes.
+    assert_ok(&hasim(&["validate", m, "--deny", "patroni-ttl-too-short"]));
+    let err = assert_clean_failure(&hasim(&["validate", m, "--allow", "vrrp-weight"]));
+    assert!(
+        err.contains("did you mean `vrrp-weight-cannot-move-vip`?")
+            || err.contains("no lint has the id `vrrp-weight`"),
+        "{err}"
+    );
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for l in sim_core::analysis::lint_ids(sim_core::protocols::builtin()) {
+        assert!(
+            readme.contains(&format!("| `{}` | {} |", l.id, l.meaning)),
+            "README's table of lints lacks `{}`",
+            l.id
+        );
+    }
 }

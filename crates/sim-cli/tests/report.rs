@@ -152,15 +152,21 @@ fn html_and_markdown_hold_every_section_and_chart() {
         let v = stdout(&hasim(&["validate", model]));
         let warnings: Vec<&str> = v
             .split("\n\n")
-            .filter(|w| w.starts_with("warning:"))
+            .filter(|w| w.starts_with("warning"))
             .collect();
         assert!(!warnings.is_empty(), "{model} has design warnings");
         for w in warnings {
             let parts: Vec<String> = match w.split_once(", about ") {
-                Some((pre, post)) if w.starts_with("warning: single point of failure") => vec![
-                    format!("{pre}, the run measured "),
-                    format!("/yr from its failures, about {post}"),
-                ],
+                Some((pre, post))
+                    if w.starts_with(
+                        "warning[single-point-of-failure]: single point of failure",
+                    ) =>
+                {
+                    vec![
+                        format!("{pre}, the run measured "),
+                        format!("/yr from its failures, about {post}"),
+                    ]
+                }
                 _ => vec![w.to_string()],
             };
             for part in &parts {

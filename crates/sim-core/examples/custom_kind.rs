@@ -31,6 +31,7 @@ pub const SENTINEL: KindSpec = KindSpec {
     name: "redis-sentinel",
     summary: "Redis servers watched by Sentinel: a replica is promoted when the master is down.",
     keys: &["down_after", "promotion"],
+    lints: &[],
     build,
 };
 

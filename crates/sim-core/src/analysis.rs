@@ -1,5 +1,6 @@
 //! Scenarios and design checks built on single replications.
 
+use crate::component::LintInfo;
 use crate::model::compile::{Element, Model};
 use crate::model::diag::{Diagnostic, Severity, Source};
 use crate::sim::{Injection, Overrun, RepOptions, RepOutcome, Replication, Trace};
@@ -184,6 +185,31 @@ const MAX_FAULT_EVENTS: f64 = 1e6;
 /// simulate), then the single failures, one warning per failing element
 /// with every service and quorum it takes down, most expected downtime
 /// first, then the other smells in source order.
+/// The lints of the model as a whole, with their stable ids; each kind adds
+/// its own ([`crate::component::KindSpec::lints`]).
+pub const LINTS: &[LintInfo] = &[
+    LintInfo { id: "nothing-can-fail", meaning: "No element has a failure mode: every availability would be 100%." },
+    LintInfo { id: "faults-too-frequent", meaning: "A failure mode strikes more often than once a minute on average, or over a million times per replication: usually a unit slip." },
+    LintInfo { id: "single-point-of-failure", meaning: "One element failing alone takes down a service (ranked by the downtime it costs)." },
+    LintInfo { id: "quorum-lost-by-one-failure", meaning: "One element failing alone loses a cluster's quorum, though services stay up." },
+    LintInfo { id: "single-failure-unchecked", meaning: "Replaying one element's failure used up the event budget, so it could not be checked." },
+    LintInfo { id: "even-quorum", meaning: "A quorum of an even number of members tolerates no more failures than one member fewer." },
+];
+
+/// Every lint id `registry`'s models can report, with its meaning: the
+/// model-wide ones, then each kind's.
+pub fn lint_ids(registry: &crate::component::Registry) -> Vec<LintInfo> {
+    let mut out = LINTS.to_vec();
+    for k in registry.kinds() {
+        for l in k.lints {
+            if !out.iter().any(|o| o.id == l.id) {
+                out.push(*l);
+            }
+        }
+    }
+    out
+}
+
 pub fn lint(model: &Model, src: &Source<'_>) -> Vec<Diagnostic> {
     lint_with(model, src, None)
 }
@@ -213,6 +239,7 @@ fn lint_with(
         if cl.kind.quorum_output().is_some() && cl.n_members % 2 == 0 {
             rest.push(warning(
                 src,
+                "even-quorum",
                 cl.span.clone(),
                 format!(
                     "`{}` has {} voting members: an even count tolerates no more failures than {} would",
@@ -226,6 +253,7 @@ fn lint_with(
         for w in cl.kind.lint() {
             rest.push(warning(
                 src,
+                w.id,
                 cl.span.clone(),
                 format!("`{}`: {}", cl.name, w.message),
                 &w.rule,
@@ -237,9 +265,16 @@ fn lint_with(
     out
 }
 
-fn warning(src: &Source<'_>, span: std::ops::Range<usize>, msg: String, rule: &str) -> Diagnostic {
+fn warning(
+    src: &Source<'_>,
+    id: &'static str,
+    span: std::ops::Range<usize>,
+    msg: String,
+    rule: &str,
+) -> Diagnostic {
     src.diagnostic(Severity::Warning, span, msg)
         .with_rule(rule.to_string())
+        .with_id(id)
 }
 
 /// The warnings that say a Monte Carlo run of this model will be
@@ -260,6 +295,7 @@ pub fn run_lints(model: &Model, src: &Source<'_>) -> Vec<Diagnostic> {
         out.push(
             warning(
                 src,
+                "nothing-can-fail",
                 span,
                 "nothing in this model can fail: every availability will be 100%".to_string(),
                 "availability comes from failure modes: an element without `failures` or `maintenance` never goes down",
@@ -309,6 +345,7 @@ pub fn run_lints(model: &Model, src: &Source<'_>) -> Vec<Diagnostic> {
                 events,
                 warning(
                     src,
+                    "faults-too-frequent",
                     el.span.clone(),
                     msg,
                     "real failures strike every few weeks to years; a mean below a minute, or over a million fault events per replication, is usually a unit slip (`1s` for `1y`)",
@@ -342,6 +379,7 @@ fn single_failure_lints(
                 f64::INFINITY,
                 warning(
                     src,
+                    "single-failure-unchecked",
                     el.span.clone(),
                     format!("failing `{}` alone could not be checked: {o}", el.name),
                     SPOF_RULE,
@@ -398,8 +436,9 @@ fn single_failure_lints(
                 got
             }
         };
-        let (msg, rule) = if services.is_empty() {
+        let (id, msg, rule) = if services.is_empty() {
             (
+                "quorum-lost-by-one-failure",
                 format!(
                     "losing `{}` alone loses the quorum of {}; {cost}",
                     el.name,
@@ -422,9 +461,9 @@ fn single_failure_lints(
                 rule.push_str("; ");
                 rule.push_str(QUORUM_RULE);
             }
-            (msg, rule)
+            ("single-point-of-failure", msg, rule)
         };
-        ranked.push((downtime, warning(src, el.span.clone(), msg, &rule)));
+        ranked.push((downtime, warning(src, id, el.span.clone(), msg, &rule)));
     }
     // Most expected downtime first; ties (elements without failure modes)
     // stay in the model's order, which is source order.

@@ -100,6 +100,8 @@ pub trait ClusterKind: fmt::Debug + Send + Sync + std::any::Any {
 /// A design smell found in a cluster's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lint {
+    /// Its stable id, one of the kind's [`KindSpec::lints`].
+    pub id: &'static str,
     pub message: String,
     /// The rule behind it, with its source.
     pub rule: String,
@@ -425,7 +427,17 @@ pub struct KindSpec {
     pub summary: &'static str,
     /// The keys of the kind's table besides [`COMMON_KEYS`].
     pub keys: &'static [&'static str],
+    /// The lints the kind may report: stable ids with what each means.
+    pub lints: &'static [LintInfo],
     pub build: BuildFn,
+}
+
+/// A lint's stable id and what it means, for `validate --allow/--deny`,
+/// the docs and the did-you-mean on a mistyped id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LintInfo {
+    pub id: &'static str,
+    pub meaning: &'static str,
 }
 
 impl fmt::Debug for KindSpec {

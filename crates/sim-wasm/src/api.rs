@@ -75,6 +75,8 @@ pub struct DiagnosticOut {
     pub snippet: String,
     pub help: Option<String>,
     pub rule: Option<String>,
+    /// The lint's stable id, for warnings.
+    pub id: Option<&'static str>,
     pub rendered: String,
 }
 
@@ -87,6 +89,7 @@ impl DiagnosticOut {
             line: d.line,
             column: d.column,
             snippet: d.snippet.clone(),
+            id: d.id,
             help: d.help.clone(),
             rule: d.rule.clone(),
             rendered: d.to_string(),

@@ -32,6 +32,10 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// For warnings: the rule behind it, with its source.
     pub rule: Option<String>,
+    /// For warnings: the stable id of the lint (`vrrp-weight-cannot-move-vip`),
+    /// which `validate --allow` and `--deny` take.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'static str>,
 }
 
 /// A source text with a name to report it by.
@@ -69,6 +73,7 @@ impl Source<'_> {
                 .to_string(),
             help: None,
             rule: None,
+            id: None,
         }
     }
 
@@ -90,6 +95,11 @@ impl Diagnostic {
         self
     }
 
+    pub fn with_id(mut self, id: &'static str) -> Self {
+        self.id = Some(id);
+        self
+    }
+
     pub fn with_rule(mut self, rule: impl Into<String>) -> Self {
         self.rule = Some(rule.into());
         self
@@ -105,7 +115,10 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        writeln!(f, "{label}: {}", self.message)?;
+        match self.id {
+            Some(id) => writeln!(f, "{label}[{id}]: {}", self.message)?,
+            None => writeln!(f, "{label}: {}", self.message)?,
+        }
         let gutter = self.line.to_string().len();
         writeln!(
             f,

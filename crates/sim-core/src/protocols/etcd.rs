@@ -76,6 +76,7 @@ pub const SPEC: crate::component::KindSpec = crate::component::KindSpec {
     name: "etcd",
     summary: "etcd / Raft: leader election with tick-based timers, quorum of the voting members.",
     keys: KEYS,
+    lints: &[],
     build,
 };
 

@@ -12,6 +12,7 @@ pub const SPEC: KindSpec = KindSpec {
     name: "failover",
     summary: "An active/passive group: the first member up serves, after detection and switchover delays.",
     keys: &["detection", "switchover", "failback"],
+    lints: &[],
     build,
 };
 

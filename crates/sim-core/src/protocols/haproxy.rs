@@ -60,6 +60,7 @@ pub const SPEC: crate::component::KindSpec = crate::component::KindSpec {
     name: "haproxy",
     summary: "HAProxy health checks: which backend servers a frontend sends requests to.",
     keys: KEYS,
+    lints: &[],
     build,
 };
 

@@ -83,6 +83,7 @@ pub const DEPLOYMENT_SPEC: crate::component::KindSpec = crate::component::KindSp
     name: "deployment",
     summary: "A Kubernetes Deployment: replicas rescheduled on ready nodes.",
     keys: KEYS,
+    lints: &[],
     build: build_deployment,
 };
 
@@ -100,6 +101,7 @@ pub const STATEFULSET_SPEC: crate::component::KindSpec = crate::component::KindS
     name: "statefulset",
     summary: "A Kubernetes StatefulSet: pods bound to their nodes and volumes.",
     keys: KEYS,
+    lints: &[],
     build: build_statefulset,
 };
 

@@ -82,6 +82,11 @@ pub const SPEC: crate::component::KindSpec = crate::component::KindSpec {
     name: "longhorn",
     summary: "Longhorn volumes: replicas on storage nodes, rebuilds and data loss.",
     keys: KEYS,
+    lints: &[crate::component::LintInfo {
+        id: "longhorn-rebuild-disabled",
+        meaning:
+            "A rebuild limit of 0 disables replica rebuilding: degraded volumes stay degraded.",
+    }],
     build,
 };
 
@@ -362,6 +367,7 @@ impl ClusterKind for Longhorn {
         let mut out = Vec::new();
         if self.rebuild_limit == 0 {
             out.push(Lint {
+                id: "longhorn-rebuild-disabled",
                 message: "`concurrent-replica-rebuild-per-node-limit = 0` disables replica rebuilding: a degraded volume never gets its replicas back".into(),
                 rule: "longhorn-manager types/setting.go: \"when the value is 0, it means disabling the replica rebuilding\"; volume_controller.go replenishReplicas then skips replenishment".into(),
             });

@@ -75,6 +75,7 @@ pub const PATRONI_SPEC: crate::component::KindSpec = crate::component::KindSpec 
     name: "patroni",
     summary: "Patroni / PostgreSQL: leader lock in a DCS, automatic failover to a replica.",
     keys: KEYS,
+    lints: &[crate::component::LintInfo { id: "patroni-ttl-too-short", meaning: "loop_wait + 2 x retry_timeout exceeds ttl: the leader key can expire while the primary retries." }],
     build: build_patroni,
 };
 
@@ -90,6 +91,7 @@ pub const POSTGRES_MANUAL_SPEC: crate::component::KindSpec = crate::component::K
     name: "postgres-manual",
     summary: "A PostgreSQL primary/replica pair failed over by hand.",
     keys: MANUAL_KEYS,
+    lints: &[],
     build: build_postgres_manual,
 };
 
@@ -234,6 +236,7 @@ impl ClusterKind for Patroni {
     fn lint(&self) -> Vec<Lint> {
         if !self.manual && self.loop_wait + 2 * self.retry_timeout > self.ttl {
             return vec![Lint {
+                id: "patroni-ttl-too-short",
                 message: format!(
                     "loop_wait {} + 2 * retry_timeout {} exceeds ttl {}: the leader key can expire while the primary is still retrying, so a DCS hiccup demotes it",
                     Human(self.loop_wait),

@@ -113,6 +113,11 @@ pub const SPEC: crate::component::KindSpec = crate::component::KindSpec {
     name: "proxmox-ha",
     summary: "Proxmox VE HA: corosync quorum, self-fencing and the CRM restarting HA VMs on surviving nodes.",
     keys: KEYS,
+    lints: &[
+        crate::component::LintInfo { id: "proxmox-two-node-without-qdevice", meaning: "Two nodes without a QDevice: either node's loss costs quorum and the survivor self-fences its HA VMs." },
+        crate::component::LintInfo { id: "proxmox-no-room-after-failure", meaning: "After one node fails, an HA VM has no node with room to restart on." },
+        crate::component::LintInfo { id: "proxmox-restricted-group-no-spare", meaning: "An HA VM's restricted group has no other node to restart it on." },
+    ],
     build,
 };
 
@@ -473,6 +478,7 @@ impl ClusterKind for ProxmoxHa {
         let mut out = Vec::new();
         if self.nodes == 2 && self.qdevice.is_none() {
             out.push(Lint {
+                id: "proxmox-two-node-without-qdevice",
                 message: "a two-node Proxmox cluster without a `qdevice` loses quorum when either node dies, and its HA VMs self-fence 60 s later".into(),
                 rule: "corosync needs a strict majority of votes; pve-docs recommend a QDevice (+1 vote) for two-node clusters".into(),
             });
@@ -482,6 +488,7 @@ impl ClusterKind for ProxmoxHa {
             let (failed, name) = (&self.node_names[n1.failed], &v.name);
             out.push(match n1.scope {
                 N1Scope::Group => Lint {
+                    id: "proxmox-no-room-after-failure",
                     message: format!(
                         "if `{failed}` fails, HA VM `{name}` ({} cores, {} MiB) has no other node in its group with room to restart",
                         v.cores, v.memory
@@ -489,6 +496,7 @@ impl ClusterKind for ProxmoxHa {
                     rule: "the CRM only recovers a service to a node with enough free CPU and memory (pve-docs, ha-manager CRS); add capacity or widen the HA group".into(),
                 },
                 N1Scope::AnyNode => Lint {
+                    id: "proxmox-no-room-after-failure",
                     message: format!(
                         "if `{failed}` fails, HA VM `{name}` ({} cores, {} MiB) has no other node in its group, and no other node has room to restart it",
                         v.cores, v.memory
@@ -496,6 +504,7 @@ impl ClusterKind for ProxmoxHa {
                     rule: "an unrestricted HA group falls back to any online node, but the CRM only recovers a service to a node with enough free CPU and memory (pve-docs, ha-manager Groups and CRS); add capacity".into(),
                 },
                 N1Scope::Restricted => Lint {
+                    id: "proxmox-restricted-group-no-spare",
                     message: format!(
                         "if `{failed}` fails, HA VM `{name}` has no other node in its restricted group to restart on"
                     ),

@@ -9,6 +9,7 @@ pub const SPEC: KindSpec = KindSpec {
     name: "quorum",
     summary: "A voting group with quorum while the up members hold a strict majority of the votes.",
     keys: &["votes"],
+    lints: &[],
     build,
 };
 

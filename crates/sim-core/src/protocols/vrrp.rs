@@ -68,6 +68,10 @@ pub const SPEC: crate::component::KindSpec = crate::component::KindSpec {
     name: "vrrp",
     summary: "VRRP / keepalived: a virtual IP held by the highest-priority live router, with tracked processes.",
     keys: KEYS,
+    lints: &[
+        crate::component::LintInfo { id: "vrrp-nopreempt-keeps-vip", meaning: "A failed track script lowers the master below the backup, but preemption is off, so the VIP stays." },
+        crate::component::LintInfo { id: "vrrp-weight-cannot-move-vip", meaning: "The track weight is too small to bring the master's priority below the backup's: the VIP never moves." },
+    ],
     build,
 };
 
@@ -244,6 +248,7 @@ impl ClusterKind for Vrrp {
             None => Vec::new(),
             Some(p) if p < healthy[b] && self.preempt => Vec::new(),
             Some(p) if p < healthy[b] => vec![Lint {
+                id: "vrrp-nopreempt-keeps-vip",
                 message: format!(
                     "a failed track script lowers the master to priority {p}, below the backup's {}, but preemption is off, so the VIP does not move",
                     healthy[b]
@@ -251,6 +256,7 @@ impl ClusterKind for Vrrp {
                 rule,
             }],
             Some(p) => vec![Lint {
+                id: "vrrp-weight-cannot-move-vip",
                 message: format!(
                     "track_weight {} can never move the VIP: when the master's tracked process fails its priority goes from {} to {p}, still not below the backup's {}; use a weight of -{} or lower (or weight 0 for FAULT)",
                     self.track_weight,
