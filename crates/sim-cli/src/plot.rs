@@ -516,14 +516,12 @@ fn down_intervals(trace: &Trace, horizon: Nanos) -> Vec<Row> {
     // Each row also remembers when its current outage began.
     let mut rows: Vec<(Row, Option<Nanos>)> = Vec::new();
     for e in &trace.entries {
-        let (down, up) = match e.layer {
-            "service" => (e.what.starts_with("DOWN"), e.what.starts_with("UP")),
-            "element" | "cluster" => (e.what == "down", e.what == "up"),
-            _ => (false, false),
-        };
-        if !down && !up {
+        // The entry's data, not its words: rewording the timeline cannot
+        // break the chart.
+        let Some(back) = e.event.up() else {
             continue;
-        }
+        };
+        let (down, up) = (!back, back);
         let i = match rows.iter().position(|r| r.0 .0 == e.subject) {
             Some(i) => i,
             None => {

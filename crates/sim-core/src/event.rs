@@ -41,30 +41,117 @@ pub struct TraceEntry {
     /// `element`, `cluster`, `service`: which layer spoke.
     pub layer: &'static str,
     pub subject: String,
+    /// What happened, as data: the timeline chart and any tool reading the
+    /// JSON match on this, never on the wording of `what`.
+    pub event: TraceEvent,
+    /// The same, in words (rendered from `event`).
     pub what: String,
+}
+
+/// What one timeline entry records.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TraceEvent {
+    /// An element's failure mode (or maintenance window) begins or ends.
+    Fault { mode: String, begins: bool },
+    /// An element or a cluster output goes down or comes back.
+    State { up: bool },
+    /// A service goes down; `cause` is the fault that started it.
+    ServiceDown { cause: String },
+    /// A service is back after `after_ns` of downtime.
+    ServiceUp { after_ns: Nanos },
+    /// A cluster model's own account of what it does (an election, a VIP
+    /// takeover), in its words.
+    Note { text: String },
+}
+
+impl TraceEvent {
+    /// The words of the timeline.
+    pub fn text(&self) -> String {
+        match self {
+            TraceEvent::Fault { mode, begins: true } => format!("{mode} begins"),
+            TraceEvent::Fault {
+                mode,
+                begins: false,
+            } => format!("{mode} ends"),
+            TraceEvent::State { up: true } => "up".into(),
+            TraceEvent::State { up: false } => "down".into(),
+            TraceEvent::ServiceDown { cause } => format!("DOWN (cause: {cause})"),
+            TraceEvent::ServiceUp { after_ns } => {
+                format!("UP again after {}", crate::time::Human(*after_ns))
+            }
+            TraceEvent::Note { text } => text.clone(),
+        }
+    }
+
+    /// Whether the subject goes down (`Some(false)`) or comes back
+    /// (`Some(true)`) with this entry.
+    pub fn up(&self) -> Option<bool> {
+        match self {
+            TraceEvent::State { up } => Some(*up),
+            TraceEvent::ServiceDown { .. } => Some(false),
+            TraceEvent::ServiceUp { .. } => Some(true),
+            _ => None,
+        }
+    }
 }
 
 impl Trace {
     pub(crate) fn push(&mut self, time_ns: Nanos, subject: &str, what: String) {
-        self.entries.push(TraceEntry {
-            time_ns,
-            layer: "cluster",
-            subject: subject.to_string(),
-            what,
-        });
+        self.push_layer(time_ns, "cluster", subject, TraceEvent::Note { text: what });
     }
     pub(crate) fn push_layer(
         &mut self,
         time_ns: Nanos,
         layer: &'static str,
         subject: &str,
-        what: String,
+        event: TraceEvent,
     ) {
         self.entries.push(TraceEntry {
             time_ns,
             layer,
             subject: subject.to_string(),
-            what,
+            what: event.text(),
+            event,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_events_are_data_with_their_words() {
+        let mut t = Trace::default();
+        t.push_layer(
+            5,
+            "service",
+            "api",
+            TraceEvent::ServiceDown {
+                cause: "pve-1 crash".into(),
+            },
+        );
+        t.push_layer(
+            9,
+            "service",
+            "api",
+            TraceEvent::ServiceUp {
+                after_ns: 4_000_000_000,
+            },
+        );
+        t.push(7, "etcd", "election started".into());
+        let e = &t.entries;
+        assert_eq!(e[0].what, "DOWN (cause: pve-1 crash)");
+        assert_eq!(e[1].what, "UP again after 4s");
+        assert_eq!(
+            (e[0].event.up(), e[1].event.up(), e[2].event.up()),
+            (Some(false), Some(true), None)
+        );
+        let json = serde_json::to_string(&e[0]).unwrap();
+        assert!(
+            json.contains(r#""event":{"type":"service_down","cause":"pve-1 crash"}"#),
+            "{json}"
+        );
     }
 }

@@ -11,10 +11,10 @@ use crate::component::{ClusterCx, ClusterState};
 use crate::engine::Engine;
 use crate::model::compile::{Model, NodeKind};
 use crate::rng::SimRng;
-use crate::time::{Human, Nanos};
+use crate::time::Nanos;
 use std::collections::VecDeque;
 
-pub use crate::event::{Cause, Ev, Trace, TraceEntry};
+pub use crate::event::{Cause, Ev, Trace, TraceEntry, TraceEvent};
 
 /// The cause index space of a model.
 #[derive(Debug, Clone, Copy)]
@@ -530,16 +530,14 @@ impl<'m> Replication<'m> {
             self.faults[e] -= 1;
         }
         if let Some(t) = self.trace.as_mut() {
-            let what = if down {
-                format!("{mode} begins")
-            } else {
-                format!("{mode} ends")
-            };
             t.push_layer(
                 self.engine.now(),
                 "element",
                 &self.model.elements[e].name,
-                what,
+                TraceEvent::Fault {
+                    mode: mode.to_string(),
+                    begins: down,
+                },
             );
         }
         self.mark(self.model.elements[e].node);
@@ -714,7 +712,7 @@ impl<'m> Replication<'m> {
                                 now,
                                 "service",
                                 &n.name,
-                                format!("UP again after {}", Human(d)),
+                                TraceEvent::ServiceUp { after_ns: d },
                             );
                         }
                     }
@@ -724,7 +722,12 @@ impl<'m> Replication<'m> {
                     self.svc[service].first_outage.get_or_insert(now);
                     if let Some(t) = self.trace.as_mut() {
                         let label = self.causes.label(self.model, cause);
-                        t.push_layer(now, "service", &n.name, format!("DOWN (cause: {label})"));
+                        t.push_layer(
+                            now,
+                            "service",
+                            &n.name,
+                            TraceEvent::ServiceDown { cause: label },
+                        );
                     }
                 }
             }
@@ -737,22 +740,12 @@ impl<'m> Replication<'m> {
                     self.out_down_since[cluster][index] = Some(now);
                 }
                 if let Some(t) = self.trace.as_mut() {
-                    t.push_layer(
-                        now,
-                        "cluster",
-                        &n.name,
-                        if up { "up".into() } else { "down".into() },
-                    );
+                    t.push_layer(now, "cluster", &n.name, TraceEvent::State { up });
                 }
             }
             NodeKind::Element { .. } => {
                 if let Some(t) = self.trace.as_mut() {
-                    t.push_layer(
-                        now,
-                        "element",
-                        &n.name,
-                        if up { "up".into() } else { "down".into() },
-                    );
+                    t.push_layer(now, "element", &n.name, TraceEvent::State { up });
                 }
             }
             NodeKind::Cluster { .. } => {}
