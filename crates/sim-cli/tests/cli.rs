@@ -466,7 +466,7 @@ fn compare_reports_significance() {
 }
 
 #[test]
-fn validate_reports_seed_000s_shared_failure_domain() {
+fn validate_reports_the_homelab_write_ups_shared_failure_domain() {
     let o = hasim(&["validate", MODEL]);
     assert_ok(&o);
     let out = stdout(&o);
@@ -647,7 +647,7 @@ fn published_schema_is_current() {
 /// the timers the write-up's own configs imply (K3s etcd: heartbeat 500 ms,
 /// election 5 s; keepalived advert_int 1 s, backup priority 50).
 #[test]
-fn seed_000_failure_scenarios() {
+fn homelab_write_up_failure_scenarios() {
     let m = "models/homelab-k3s-spread.toml";
     let downtime = |out: &str| -> f64 {
         let line = out

@@ -19,7 +19,7 @@
 // error large; the library allows this lint for the same reason.
 #![allow(clippy::result_large_err)]
 
-use sim_core::component::{ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec};
+use sim_core::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec};
 use sim_core::engine::EventId;
 use sim_core::model::diag::Diagnostic;
 use sim_core::model::fields::Fields;

@@ -1,6 +1,6 @@
 //! Scenarios and design checks built on single replications.
 
-use crate::component::LintInfo;
+use crate::cluster::LintInfo;
 use crate::model::compile::{Element, Model};
 use crate::model::diag::{Diagnostic, Severity, Source};
 use crate::sim::{Injection, Overrun, RepOptions, RepOutcome, Replication, Trace};
@@ -186,7 +186,7 @@ const MAX_FAULT_EVENTS: f64 = 1e6;
 /// with every service and quorum it takes down, most expected downtime
 /// first, then the other smells in source order.
 /// The lints of the model as a whole, with their stable ids; each kind adds
-/// its own ([`crate::component::KindSpec::lints`]).
+/// its own ([`crate::cluster::KindSpec::lints`]).
 pub const LINTS: &[LintInfo] = &[
     LintInfo { id: "nothing-can-fail", meaning: "No element has a failure mode: every availability would be 100%." },
     LintInfo { id: "faults-too-frequent", meaning: "A failure mode strikes more often than once a minute on average, or over a million times per replication: usually a unit slip." },
@@ -198,7 +198,7 @@ pub const LINTS: &[LintInfo] = &[
 
 /// Every lint id `registry`'s models can report, with its meaning: the
 /// model-wide ones, then each kind's.
-pub fn lint_ids(registry: &crate::component::Registry) -> Vec<LintInfo> {
+pub fn lint_ids(registry: &crate::cluster::Registry) -> Vec<LintInfo> {
     let mut out = LINTS.to_vec();
     for k in registry.kinds() {
         for l in k.lints {

@@ -1,7 +1,7 @@
 //! The kernel's event types: what the engine schedules, what a chain of
 //! effects is attributed to, and the timeline a traced replication records.
 //! They sit apart from the replication (`sim.rs`) so the cluster interface
-//! (`component.rs`) can schedule timers without importing the simulation
+//! (`cluster.rs`) can schedule timers without importing the simulation
 //! that drives it: the arrows point one way, sim -> component -> event.
 
 use crate::time::Nanos;

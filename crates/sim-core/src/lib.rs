@@ -49,7 +49,7 @@
 //!
 //! Module map: [`time`] and [`dist`] (units and distributions), [`rng`]
 //! (one ChaCha stream per replication), [`engine`] (the event list),
-//! [`model`] (format, validation, compilation), [`component`] (the interface
+//! [`model`] (format, validation, compilation), [`cluster`] (the interface
 //! cluster models implement), [`sim`] (one replication), [`runner`] (Monte
 //! Carlo and results), [`stats`] (exact accumulators and intervals).
 
@@ -58,7 +58,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod analysis;
-pub mod component;
+pub mod cluster;
 pub mod dist;
 pub mod engine;
 pub mod event;

@@ -7,7 +7,7 @@
 //! one forward sweep re-evaluates exactly the dirty nodes; a node never has to
 //! be visited twice because everything it reads comes before it.
 
-use crate::component::{ClusterCx, ClusterState};
+use crate::cluster::{ClusterCx, ClusterState};
 use crate::engine::Engine;
 use crate::model::compile::{Model, NodeKind};
 use crate::rng::SimRng;
@@ -305,7 +305,7 @@ impl<'m> Replication<'m> {
     pub fn run_placements(
         mut self,
         opts: &RepOptions,
-    ) -> (RepOutcome, Vec<Option<crate::component::Placement>>) {
+    ) -> (RepOutcome, Vec<Option<crate::cluster::Placement>>) {
         self.advance(opts);
         let placements = self.clusters.iter().map(|c| c.state.placement()).collect();
         (self.finish(opts.horizon).0, placements)
@@ -673,7 +673,7 @@ impl<'m> Replication<'m> {
     /// it is not using). Nothing fails partially while the service is down:
     /// that time is downtime already.
     fn settle_share(&mut self, s: usize, up: bool) {
-        use crate::component::SHARE_ONE;
+        use crate::cluster::SHARE_ONE;
         let mut ok = u128::from(SHARE_ONE);
         if up {
             for (c, i) in &self.model.services[s].share_sources {

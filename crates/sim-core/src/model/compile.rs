@@ -11,7 +11,7 @@ use super::expr::{self, Expr};
 use super::fields::{inline_error, Fields};
 use super::presets;
 use super::tree::{self, Format, Kind, Span, Value};
-use crate::component::{self, ClusterKind, Registry};
+use crate::cluster::{self, ClusterKind, Registry};
 use crate::dist::Dist;
 use crate::time::Nanos;
 use indexmap::IndexMap;
@@ -128,7 +128,7 @@ pub struct Cluster {
     pub span: Span,
     pub kind: Arc<dyn ClusterKind>,
     /// Graph nodes the cluster reads: its members in the order written,
-    /// then any further references its kind added (see [`component::Inputs`]).
+    /// then any further references its kind added (see [`cluster::Inputs`]).
     pub inputs: Vec<usize>,
     /// How many of `inputs` are members.
     pub n_members: usize,
@@ -589,7 +589,7 @@ impl<'s> Compiler<'s> {
                 f.string("description")?;
                 // Members are the first inputs; a kind may add more (a tracked
                 // process, the DCS it depends on) while reading its parameters.
-                let mut inputs = component::Inputs {
+                let mut inputs = cluster::Inputs {
                     refs: members.clone(),
                     n_members: members.len(),
                 };
@@ -612,7 +612,7 @@ impl<'s> Compiler<'s> {
                     .string("network")?
                     .map(|(n, v)| (n.to_string(), v.span.clone()));
                 cluster_nets.push((*id, net));
-                let known: Vec<&str> = component::COMMON_KEYS
+                let known: Vec<&str> = cluster::COMMON_KEYS
                     .iter()
                     .chain(spec.keys)
                     .copied()
@@ -742,10 +742,10 @@ impl<'s> Compiler<'s> {
         let kind = c.kind.kind();
         let rule = c.kind.members();
         let allowed = match rule {
-            component::Members::Any => {
+            cluster::Members::Any => {
                 "elements (hosts, VMs, components, ...) and cluster states".to_string()
             }
-            component::Members::Machines(kinds) => format!(
+            cluster::Members::Machines(kinds) => format!(
                 "{} (or a cluster state standing for one, such as `pve.vm-1`)",
                 kinds
                     .iter()
@@ -756,12 +756,12 @@ impl<'s> Compiler<'s> {
         };
         let found = match (self.names.get(name).map(|(e, _)| *e), rule) {
             (Some(Entity::Service(_)), _) => "a service".to_string(),
-            (Some(Entity::Element(e)), component::Members::Machines(kinds))
+            (Some(Entity::Element(e)), cluster::Members::Machines(kinds))
                 if !kinds.contains(&self.elements[e].kind) =>
             {
                 format!("a {}", self.elements[e].kind)
             }
-            (Some(Entity::Cluster(o)), component::Members::Machines(_)) if !has_state => {
+            (Some(Entity::Cluster(o)), cluster::Members::Machines(_)) if !has_state => {
                 format!("a whole cluster ({})", self.clusters[o].kind.kind())
             }
             _ => return Ok(()),
@@ -1353,7 +1353,7 @@ impl ClusterKind for PendingKind {
     fn outputs(&self) -> &'static [&'static str] {
         &[]
     }
-    fn new_state(&self) -> Box<dyn component::ClusterState> {
+    fn new_state(&self) -> Box<dyn cluster::ClusterState> {
         unreachable!("replaced before compilation finishes")
     }
 }

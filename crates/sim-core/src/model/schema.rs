@@ -5,7 +5,7 @@
 
 use super::compile::{ELEMENT_KEYS, ELEMENT_SECTIONS, FAILURE_KEYS, MAINTENANCE_KEYS};
 use super::presets::PRESETS;
-use crate::component::Registry;
+use crate::cluster::Registry;
 use serde_json::{json, Map, Value};
 
 const DURATION: &str = r"^\s*([0-9][0-9_]*(\.[0-9]+)?\s*(ns|us|µs|ms|s|secs?|m|mins?|h|hours?|d|days?|w|weeks?|mo|months?|y|years?)\s*)+$";
@@ -109,7 +109,7 @@ pub fn json_schema_with(registry: &Registry) -> Value {
         .kinds()
         .iter()
         .map(|k| {
-            let mut props: Map<String, Value> = crate::component::COMMON_KEYS
+            let mut props: Map<String, Value> = crate::cluster::COMMON_KEYS
                 .iter()
                 .map(|c| (c.to_string(), json!(true)))
                 .collect();

@@ -22,8 +22,8 @@
 //! redundancy the design promised, even though no node is short of CPU or
 //! memory. The reason and its text say what would fix it.
 
-use crate::component::Placement;
-pub use crate::component::Shortfall;
+use crate::cluster::Placement;
+pub use crate::cluster::Shortfall;
 use crate::model::compile::Model;
 use crate::sim::{Injection, RepOptions, Replication};
 use crate::time::{Nanos, NANOS_PER_HOUR, NANOS_PER_SEC};

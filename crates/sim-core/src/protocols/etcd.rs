@@ -51,7 +51,7 @@
 //! time is not added, etcd's `initial-election-tick-advance` on restart is
 //! not modelled, and terms do not grow while a minority campaigns alone.
 
-use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs};
+use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs};
 use crate::dist::Dist;
 use crate::engine::EventId;
 use crate::model::diag::Diagnostic;
@@ -72,7 +72,7 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// `kind = "etcd"` in the model format.
-pub const SPEC: crate::component::KindSpec = crate::component::KindSpec {
+pub const SPEC: crate::cluster::KindSpec = crate::cluster::KindSpec {
     name: "etcd",
     summary: "etcd / Raft: leader election with tick-based timers, quorum of the voting members.",
     keys: KEYS,

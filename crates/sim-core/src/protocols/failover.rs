@@ -1,6 +1,6 @@
 //! `failover`: active/passive with detection and switchover delays.
 
-use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec, Members};
+use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec, Members};
 use crate::dist::Dist;
 use crate::engine::EventId;
 use crate::model::diag::Diagnostic;

@@ -37,7 +37,7 @@
 //!   of requests fails; the share (k/m) is written to the timeline;
 //! - `all_up`: every server alive and marked UP (full capacity).
 
-use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs};
+use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs};
 use crate::engine::EventId;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
@@ -56,7 +56,7 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// `kind = "haproxy"` in the model format.
-pub const SPEC: crate::component::KindSpec = crate::component::KindSpec {
+pub const SPEC: crate::cluster::KindSpec = crate::cluster::KindSpec {
     name: "haproxy",
     summary: "HAProxy health checks: which backend servers a frontend sends requests to.",
     keys: KEYS,

@@ -49,7 +49,7 @@
 //! at a time without losing readiness (with a surge pod) or with one pod
 //! fewer (maxUnavailable >= 1), keeping the placement.
 
-use crate::component::{
+use crate::cluster::{
     ClusterCx, ClusterKind, ClusterState, Inputs, PlacedItem, Placement, Shortfall,
 };
 use crate::dist::Dist;
@@ -79,7 +79,7 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// `kind = "deployment"` in the model format.
-pub const DEPLOYMENT_SPEC: crate::component::KindSpec = crate::component::KindSpec {
+pub const DEPLOYMENT_SPEC: crate::cluster::KindSpec = crate::cluster::KindSpec {
     name: "deployment",
     summary: "A Kubernetes Deployment: replicas rescheduled on ready nodes.",
     keys: KEYS,
@@ -97,7 +97,7 @@ fn build_deployment<'t>(
 }
 
 /// `kind = "statefulset"` in the model format.
-pub const STATEFULSET_SPEC: crate::component::KindSpec = crate::component::KindSpec {
+pub const STATEFULSET_SPEC: crate::cluster::KindSpec = crate::cluster::KindSpec {
     name: "statefulset",
     summary: "A Kubernetes StatefulSet: pods bound to their nodes and volumes.",
     keys: KEYS,

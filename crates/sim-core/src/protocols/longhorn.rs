@@ -59,7 +59,7 @@
 //! reattach wait is in the `deployment`/`statefulset` kinds), disk sizes
 //! and the node bandwidth that concurrent rebuilds share.
 
-use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint};
+use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint};
 use crate::dist::Dist;
 use crate::engine::EventId;
 use crate::model::diag::Diagnostic;
@@ -78,11 +78,11 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// `kind = "longhorn"` in the model format.
-pub const SPEC: crate::component::KindSpec = crate::component::KindSpec {
+pub const SPEC: crate::cluster::KindSpec = crate::cluster::KindSpec {
     name: "longhorn",
     summary: "Longhorn volumes: replicas on storage nodes, rebuilds and data loss.",
     keys: KEYS,
-    lints: &[crate::component::LintInfo {
+    lints: &[crate::cluster::LintInfo {
         id: "longhorn-rebuild-disabled",
         meaning:
             "A rebuild limit of 0 disables replica rebuilding: degraded volumes stay degraded.",

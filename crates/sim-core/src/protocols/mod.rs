@@ -44,10 +44,10 @@ pub mod vrrp;
 /// The kinds hasim ships, in the order the docs list them. Adding a kind is
 /// its file above plus one line here; a library user registers theirs on a
 /// clone of this registry instead.
-pub fn builtin() -> &'static crate::component::Registry {
-    static BUILTIN: std::sync::OnceLock<crate::component::Registry> = std::sync::OnceLock::new();
+pub fn builtin() -> &'static crate::cluster::Registry {
+    static BUILTIN: std::sync::OnceLock<crate::cluster::Registry> = std::sync::OnceLock::new();
     BUILTIN.get_or_init(|| {
-        let mut r = crate::component::Registry::default();
+        let mut r = crate::cluster::Registry::default();
         for spec in [
             quorum::SPEC,
             failover::SPEC,
@@ -189,7 +189,7 @@ pub(crate) fn last_on_grid(phase: Nanos, period: Nanos, t: Nanos) -> Nanos {
 
 /// Member `i`'s name for the timeline (empty when no timeline is recorded,
 /// so transients outside scenarios do not allocate).
-pub(crate) fn name(cx: &crate::component::ClusterCx<'_>, i: usize) -> String {
+pub(crate) fn name(cx: &crate::cluster::ClusterCx<'_>, i: usize) -> String {
     if cx.tracing() {
         cx.member_name(i).to_string()
     } else {
@@ -198,7 +198,7 @@ pub(crate) fn name(cx: &crate::component::ClusterCx<'_>, i: usize) -> String {
 }
 
 /// A uniform draw in [0, max) (0 when `max` is 0).
-pub(crate) fn below(cx: &mut crate::component::ClusterCx<'_>, max: Nanos) -> Nanos {
+pub(crate) fn below(cx: &mut crate::cluster::ClusterCx<'_>, max: Nanos) -> Nanos {
     if max == 0 {
         0
     } else {

@@ -44,7 +44,7 @@
 //! recovery) is not separate from a node crash; a returning old primary
 //! rejoins as a replica (pg_rewind) without affecting writes.
 
-use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint};
+use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint};
 use crate::dist::Dist;
 use crate::engine::EventId;
 use crate::model::diag::Diagnostic;
@@ -71,11 +71,11 @@ pub const KEYS: &[&str] = &[
 pub const MANUAL_KEYS: &[&str] = &["response", "promotion", "replication_lag", "wal_rate"];
 
 /// `kind = "patroni"` in the model format.
-pub const PATRONI_SPEC: crate::component::KindSpec = crate::component::KindSpec {
+pub const PATRONI_SPEC: crate::cluster::KindSpec = crate::cluster::KindSpec {
     name: "patroni",
     summary: "Patroni / PostgreSQL: leader lock in a DCS, automatic failover to a replica.",
     keys: KEYS,
-    lints: &[crate::component::LintInfo { id: "patroni-ttl-too-short", meaning: "loop_wait + 2 x retry_timeout exceeds ttl: the leader key can expire while the primary retries." }],
+    lints: &[crate::cluster::LintInfo { id: "patroni-ttl-too-short", meaning: "loop_wait + 2 x retry_timeout exceeds ttl: the leader key can expire while the primary retries." }],
     build: build_patroni,
 };
 
@@ -87,7 +87,7 @@ fn build_patroni<'t>(
 }
 
 /// `kind = "postgres-manual"` in the model format.
-pub const POSTGRES_MANUAL_SPEC: crate::component::KindSpec = crate::component::KindSpec {
+pub const POSTGRES_MANUAL_SPEC: crate::cluster::KindSpec = crate::cluster::KindSpec {
     name: "postgres-manual",
     summary: "A PostgreSQL primary/replica pair failed over by hand.",
     keys: MANUAL_KEYS,

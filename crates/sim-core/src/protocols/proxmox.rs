@@ -80,7 +80,7 @@
 //! instantaneous, and all surviving nodes share one membership (no
 //! partitions).
 
-use crate::component::{
+use crate::cluster::{
     ClusterCx, ClusterKind, ClusterState, Inputs, Lint, PlacedItem, Placement, Shortfall,
 };
 use crate::dist::Dist;
@@ -109,14 +109,14 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// `kind = "proxmox-ha"` in the model format.
-pub const SPEC: crate::component::KindSpec = crate::component::KindSpec {
+pub const SPEC: crate::cluster::KindSpec = crate::cluster::KindSpec {
     name: "proxmox-ha",
     summary: "Proxmox VE HA: corosync quorum, self-fencing and the CRM restarting HA VMs on surviving nodes.",
     keys: KEYS,
     lints: &[
-        crate::component::LintInfo { id: "proxmox-two-node-without-qdevice", meaning: "Two nodes without a QDevice: either node's loss costs quorum and the survivor self-fences its HA VMs." },
-        crate::component::LintInfo { id: "proxmox-no-room-after-failure", meaning: "After one node fails, an HA VM has no node with room to restart on." },
-        crate::component::LintInfo { id: "proxmox-restricted-group-no-spare", meaning: "An HA VM's restricted group has no other node to restart it on." },
+        crate::cluster::LintInfo { id: "proxmox-two-node-without-qdevice", meaning: "Two nodes without a QDevice: either node's loss costs quorum and the survivor self-fences its HA VMs." },
+        crate::cluster::LintInfo { id: "proxmox-no-room-after-failure", meaning: "After one node fails, an HA VM has no node with room to restart on." },
+        crate::cluster::LintInfo { id: "proxmox-restricted-group-no-spare", meaning: "An HA VM's restricted group has no other node to restart it on." },
     ],
     build,
 };
@@ -453,12 +453,12 @@ impl ProxmoxHa {
 }
 
 impl ClusterKind for ProxmoxHa {
-    fn placeable(&self) -> Option<&dyn crate::component::Placeable> {
+    fn placeable(&self) -> Option<&dyn crate::cluster::Placeable> {
         Some(self)
     }
     /// Proxmox nodes are hosts (or VMs, for a nested test cluster).
-    fn members(&self) -> crate::component::Members {
-        crate::component::Members::Machines(&["host", "vm"])
+    fn members(&self) -> crate::cluster::Members {
+        crate::cluster::Members::Machines(&["host", "vm"])
     }
     fn kind(&self) -> &'static str {
         "proxmox-ha"
@@ -1100,7 +1100,7 @@ const MIB: u64 = 1 << 20;
 /// The placement search's view: HA VMs are the guests, each movable within
 /// its HA group (home first), the hosts' cores and memory the capacity, and
 /// the N+1 rule the one the Proxmox lint applies.
-impl crate::component::Placeable for ProxmoxHa {
+impl crate::cluster::Placeable for ProxmoxHa {
     fn capacity(&self) -> Vec<(u64, u64)> {
         self.host_cores
             .iter()
@@ -1109,14 +1109,14 @@ impl crate::component::Placeable for ProxmoxHa {
             .collect()
     }
 
-    fn guests(&self) -> Vec<crate::component::Guest> {
+    fn guests(&self) -> Vec<crate::cluster::Guest> {
         self.vms
             .iter()
             .enumerate()
             .map(|(i, vm)| {
                 let mut candidates = vec![vm.home];
                 candidates.extend(vm.group.iter().copied().filter(|m| *m != vm.home));
-                crate::component::Guest {
+                crate::cluster::Guest {
                     name: vm.name.clone(),
                     home: vm.home,
                     candidates,

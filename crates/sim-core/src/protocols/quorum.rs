@@ -1,6 +1,6 @@
 //! `quorum`: a majority of votes, without protocol timing.
 
-use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec, Members};
+use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec, Members};
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use std::sync::Arc;

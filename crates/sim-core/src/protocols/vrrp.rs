@@ -42,7 +42,7 @@
 //! VIP-in-front-of-HAProxy design; equals `vip` for an untracked master),
 //! `single_master` (down while split brain lasts).
 
-use crate::component::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint};
+use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint};
 use crate::engine::EventId;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
@@ -64,13 +64,13 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// `kind = "vrrp"` in the model format.
-pub const SPEC: crate::component::KindSpec = crate::component::KindSpec {
+pub const SPEC: crate::cluster::KindSpec = crate::cluster::KindSpec {
     name: "vrrp",
     summary: "VRRP / keepalived: a virtual IP held by the highest-priority live router, with tracked processes.",
     keys: KEYS,
     lints: &[
-        crate::component::LintInfo { id: "vrrp-nopreempt-keeps-vip", meaning: "A failed track script lowers the master below the backup, but preemption is off, so the VIP stays." },
-        crate::component::LintInfo { id: "vrrp-weight-cannot-move-vip", meaning: "The track weight is too small to bring the master's priority below the backup's: the VIP never moves." },
+        crate::cluster::LintInfo { id: "vrrp-nopreempt-keeps-vip", meaning: "A failed track script lowers the master below the backup, but preemption is off, so the VIP stays." },
+        crate::cluster::LintInfo { id: "vrrp-weight-cannot-move-vip", meaning: "The track weight is too small to bring the master's priority below the backup's: the VIP never moves." },
     ],
     build,
 };

@@ -3,14 +3,14 @@
 
 mod bad_input;
 mod closed_forms;
-mod components;
 mod determinism;
 mod distributions;
+mod etcd_vrrp_haproxy;
+mod generic_kinds;
 mod network;
 mod place;
 mod plan;
-mod protocols;
-mod protocols2;
+mod proxmox_patroni_longhorn_kubernetes;
 mod warnings;
 
 /// A model with `n` identical components, each failing with rate `lambda`

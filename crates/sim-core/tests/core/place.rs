@@ -287,7 +287,7 @@ requires = "web.up"
 /// the placement one host holds two of three votes; the proposal says so
 /// and asks for a third host instead of moving anything.
 #[test]
-fn seed_000_needs_a_third_host() {
+fn homelab_write_up_needs_a_third_host() {
     let text = include_str!("../../../../models/homelab-k3s-as-written.toml");
     let (model, p) = propose(text);
     let p = p.unwrap_or_else(|e| panic!("{e}"));

@@ -139,7 +139,7 @@ fn headroom_two_node_proxmox_without_qdevice_recovers_nothing() {
 }
 
 #[test]
-fn headroom_seed_001_two_replicas_keep_their_place_three_do_not() {
+fn headroom_two_anti_affine_replicas_keep_their_place_three_do_not() {
     // Seed 001: 3 workers, required anti-affinity. Two replicas find the
     // third worker after a node loss; three replicas leave one Pending.
     let text = |replicas: u32| {

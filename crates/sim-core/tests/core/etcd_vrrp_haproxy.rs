@@ -571,7 +571,7 @@ fn haproxy_dead_backend_costs_a_third_of_requests_until_marked_down() {
     // the fixed point of `SHARE_ONE`.
     let model = load("h.toml", &haproxy_model("failure = \"refused\"")).unwrap();
     let runs = crate::scenario_runs(&model, seed, 200, 300 * S, &[("s1", 10 * S, true)]);
-    let third = (sim_core::component::SHARE_ONE / 3) as u128;
+    let third = (sim_core::cluster::SHARE_ONE / 3) as u128;
     for (i, out) in runs.iter().enumerate() {
         let (up, marking, all) = (&out.services[0], &out.services[1], &out.services[2]);
         let t = marking.downtime;
