@@ -224,7 +224,7 @@ pub fn scope_line(model: &Model, h: &Headroom) -> String {
         let n = h
             .domains
             .iter()
-            .filter(|e| model.elements[**e].kind == *k)
+            .filter(|e| model.elements[**e].kind == k)
             .count();
         if n > 0 {
             kinds.push(format!("{n} {k}{}", if n == 1 { "" } else { "s" }));

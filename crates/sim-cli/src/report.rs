@@ -17,7 +17,7 @@ use crate::{format, output, plan, plot, SimOptions};
 use anyhow::{bail, Result};
 use sim_core::analysis;
 use sim_core::export::CompareDoc;
-use sim_core::model::compile::{Model, ELEMENT_SECTIONS};
+use sim_core::model::compile::{ElementKind, Model};
 use sim_core::model::Source;
 use sim_core::plan::headroom::MemberLoad;
 use sim_core::plan::{Case, Headroom, Verdict};
@@ -234,11 +234,12 @@ fn designs(r: &Inputs) -> Result<Section> {
         // Elements grouped by the section they are written in, in the
         // model format's order (sites, power, switches, ... components).
         let mut rows = Vec::new();
-        for (section, kind) in ELEMENT_SECTIONS {
+        for kind in ElementKind::ALL {
+            let section = kind.section();
             let names: Vec<String> = m
                 .elements
                 .iter()
-                .filter(|e| e.kind == *kind)
+                .filter(|e| e.kind == kind)
                 .map(|e| match e.host {
                     Some(h) => format!("{} (on {})", e.name, m.elements[h].name),
                     None => e.name.clone(),

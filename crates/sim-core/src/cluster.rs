@@ -19,6 +19,7 @@
 use crate::dist::Dist;
 use crate::engine::{Engine, EventId};
 use crate::event::{Cause, Ev, Trace};
+use crate::model::compile::ElementKind;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::rng::SimRng;
@@ -517,14 +518,14 @@ pub trait Placeable {
 pub enum Members {
     /// Elements of any kind and cluster states (bare or `cluster.state`).
     Any,
-    /// Elements of these kinds (the names in [`crate::model::ELEMENT_SECTIONS`]),
+    /// Elements of these kinds,
     /// or a state of another cluster that stands for one machine, such as
     /// a Proxmox HA VM's `pve.vm-1`; a bare cluster name is refused.
-    Machines(&'static [&'static str]),
+    Machines(&'static [ElementKind]),
 }
 
 /// The element kinds that run software: what most kinds take as members.
-pub const MACHINES: &[&str] = &["host", "vm", "component"];
+pub const MACHINES: &[ElementKind] = &[ElementKind::Host, ElementKind::Vm, ElementKind::Component];
 
 /// Keys every cluster has, handled by the compiler.
 pub const COMMON_KEYS: &[&str] = &["kind", "members", "description", "network"];

@@ -18,20 +18,84 @@ use indexmap::IndexMap;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::sync::Arc;
 
-/// The sections that hold physical and virtual elements. They share one
-/// namespace: a name identifies one thing in the whole model.
-pub const ELEMENT_SECTIONS: &[(&str, &str)] = &[
-    ("sites", "site"),
-    ("power", "power feed"),
-    ("switches", "switch"),
-    ("domains", "failure domain"),
-    ("hosts", "host"),
-    ("disks", "disk"),
-    ("vms", "vm"),
-    ("components", "component"),
-];
+/// What an element is, from the section that declares it. Code branches on
+/// this, never on the words it is shown with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ElementKind {
+    Site,
+    PowerFeed,
+    Switch,
+    FailureDomain,
+    Host,
+    Disk,
+    Vm,
+    Component,
+}
+
+impl ElementKind {
+    /// Every kind, in the model format's order of sections.
+    pub const ALL: [ElementKind; 8] = [
+        ElementKind::Site,
+        ElementKind::PowerFeed,
+        ElementKind::Switch,
+        ElementKind::FailureDomain,
+        ElementKind::Host,
+        ElementKind::Disk,
+        ElementKind::Vm,
+        ElementKind::Component,
+    ];
+
+    /// The section that declares elements of this kind.
+    pub fn section(self) -> &'static str {
+        match self {
+            ElementKind::Site => "sites",
+            ElementKind::PowerFeed => "power",
+            ElementKind::Switch => "switches",
+            ElementKind::FailureDomain => "domains",
+            ElementKind::Host => "hosts",
+            ElementKind::Disk => "disks",
+            ElementKind::Vm => "vms",
+            ElementKind::Component => "components",
+        }
+    }
+
+    /// How messages name it: "power feed".
+    pub fn label(self) -> &'static str {
+        match self {
+            ElementKind::Site => "site",
+            ElementKind::PowerFeed => "power feed",
+            ElementKind::Switch => "switch",
+            ElementKind::FailureDomain => "failure domain",
+            ElementKind::Host => "host",
+            ElementKind::Disk => "disk",
+            ElementKind::Vm => "vm",
+            ElementKind::Component => "component",
+        }
+    }
+
+    /// Whether its failure takes down everything placed in it, so the
+    /// planner plays it as a failure domain (sites, power feeds, switches,
+    /// failure domains, hosts).
+    pub fn is_failure_domain(self) -> bool {
+        matches!(
+            self,
+            ElementKind::Site
+                | ElementKind::PowerFeed
+                | ElementKind::Switch
+                | ElementKind::FailureDomain
+                | ElementKind::Host
+        )
+    }
+}
+
+impl std::fmt::Display for ElementKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 /// The element kinds a VM's `host` may name.
-const VM_HOSTS: &[&str] = &["host", "vm"];
+const VM_HOSTS: &[ElementKind] = &[ElementKind::Host, ElementKind::Vm];
 pub const TOP_SECTIONS: &[&str] = &[
     "model",
     "crews",
@@ -81,8 +145,8 @@ pub struct Element {
     pub name: String,
     /// Where the element is defined in the source (its key).
     pub span: Span,
-    /// What the section says it is: "host", "vm", "power feed"...
-    pub kind: &'static str,
+    /// What the section says it is.
+    pub kind: ElementKind,
     pub node: usize,
     pub modes: Vec<FailureMode>,
     /// For a VM, the host it runs on.
@@ -433,7 +497,8 @@ impl<'s> Compiler<'s> {
         let mut errors: Vec<Diagnostic> = Vec::new();
         // Pass 1: register every name so references can point forward.
         let mut element_tables = Vec::new();
-        for (section, kind) in ELEMENT_SECTIONS {
+        for kind in ElementKind::ALL {
+            let section = kind.section();
             if let Some(sec) = top.raw(section) {
                 for (k, v) in &section_table(self.src, sec, section)?.entries {
                     let id = self.elements.len();
@@ -781,7 +846,7 @@ impl<'s> Compiler<'s> {
         let node = self.elements[id].node;
         let mut parts = Vec::new();
         if let Some((host, hv)) = f.string("host")? {
-            if self.elements[id].kind != "vm" {
+            if self.elements[id].kind != ElementKind::Vm {
                 return Err(self.src.error(
                     hv.span.clone(),
                     "only `vms` have a `host`; other elements use `requires`",
@@ -814,7 +879,7 @@ impl<'s> Compiler<'s> {
             }
             self.edges.push((n, node, hv.span.clone()));
             parts.push(CExpr::Ref(n));
-        } else if self.elements[id].kind == "vm" {
+        } else if self.elements[id].kind == ElementKind::Vm {
             return Err(f.missing("host", "\"proxmox-1\""));
         }
         if let Some((text, value)) = f.string("requires")? {

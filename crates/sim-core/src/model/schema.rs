@@ -3,7 +3,7 @@
 //! it to complete and check models: JSON files through `"$schema"`, TOML
 //! files through Taplo's `#:schema` directive.
 
-use super::compile::{ELEMENT_KEYS, ELEMENT_SECTIONS, FAILURE_KEYS, MAINTENANCE_KEYS};
+use super::compile::{ElementKind, ELEMENT_KEYS, FAILURE_KEYS, MAINTENANCE_KEYS};
 use super::presets::PRESETS;
 use crate::cluster::Registry;
 use serde_json::{json, Map, Value};
@@ -99,7 +99,8 @@ pub fn json_schema_with(registry: &Registry) -> Value {
         json!({ "type": "object", "additionalProperties": closed(
             [("size".to_string(), json!({ "type": "integer", "minimum": 1, "maximum": 1000 })), ("description".to_string(), text("Free text."))].into_iter().collect(), &[]) }),
     );
-    for (section, what) in ELEMENT_SECTIONS {
+    for kind in ElementKind::ALL {
+        let (section, what) = (kind.section(), kind.label());
         let mut v = named("#/$defs/element");
         v["description"] = json!(format!("Elements of kind {what}."));
         properties.insert(section.to_string(), v);

@@ -24,13 +24,19 @@
 
 use crate::cluster::Placement;
 pub use crate::cluster::Shortfall;
-use crate::model::compile::Model;
+use crate::model::compile::{ElementKind, Model};
 use crate::sim::{Injection, RepOptions, Replication};
 use crate::time::{Nanos, NANOS_PER_HOUR, NANOS_PER_SEC};
 
 /// Element kinds whose failure the headroom report plays: the places that
 /// take capacity away, as opposed to the workloads placed on them.
-pub const DOMAIN_KINDS: &[&str] = &["site", "power feed", "switch", "failure domain", "host"];
+pub const DOMAIN_KINDS: [ElementKind; 5] = [
+    ElementKind::Site,
+    ElementKind::PowerFeed,
+    ElementKind::Switch,
+    ElementKind::FailureDomain,
+    ElementKind::Host,
+];
 
 /// When the failure is injected, and how long the scenario then runs.
 const FAIL_AT: Nanos = NANOS_PER_SEC;
@@ -152,7 +158,7 @@ pub fn headroom(model: &Model, depth: usize, seed: u64) -> Headroom {
         .elements
         .iter()
         .enumerate()
-        .filter(|(_, e)| DOMAIN_KINDS.contains(&e.kind))
+        .filter(|(_, e)| e.kind.is_failure_domain())
         .map(|(i, _)| i)
         .collect();
     let baseline = play(model, &[], seed, None);

@@ -37,8 +37,8 @@
 //! and [`headroom`] plays every failure on it, so the before/after verdicts
 //! and services down come from the simulation itself.
 
-use super::headroom::{headroom, Headroom, DOMAIN_KINDS};
-use crate::model::compile::{CExpr, Model, NodeKind};
+use super::headroom::{headroom, Headroom};
+use crate::model::compile::{CExpr, ElementKind, Model, NodeKind};
 use crate::model::diag::Source;
 use crate::model::edit::set_path;
 use crate::model::tree::{Kind, Value};
@@ -399,14 +399,17 @@ impl<'m> Problem<'m> {
             pve.push(c);
         }
         let host_elements: Vec<usize> = (0..model.elements.len())
-            .filter(|e| model.elements[*e].kind == "host")
+            .filter(|e| model.elements[*e].kind == ElementKind::Host)
             .collect();
         let mut vm_index: BTreeMap<usize, usize> = BTreeMap::new();
         for (e, el) in model.elements.iter().enumerate() {
-            let Some(h) = el.host.filter(|h| model.elements[*h].kind == "host") else {
+            let Some(h) = el
+                .host
+                .filter(|h| model.elements[*h].kind == ElementKind::Host)
+            else {
                 continue;
             };
-            if el.kind != "vm" {
+            if el.kind != ElementKind::Vm {
                 continue;
             }
             let mut candidates = vec![h];
@@ -436,7 +439,7 @@ impl<'m> Problem<'m> {
         p.domains_of = (0..model.elements.len())
             .map(|e| {
                 let mut d = p.node_dep(model.elements[e].node, &ha_index, &BTreeMap::new());
-                if DOMAIN_KINDS.contains(&model.elements[e].kind) {
+                if model.elements[e].kind.is_failure_domain() {
                     d.fixed.insert(e);
                 }
                 d.fixed
@@ -500,7 +503,7 @@ impl<'m> Problem<'m> {
                     d.fixed.extend(inner.fixed);
                     d.workloads.extend(inner.workloads);
                 }
-                if DOMAIN_KINDS.contains(&model.elements[*element].kind) {
+                if model.elements[*element].kind.is_failure_domain() {
                     d.fixed.insert(*element);
                 }
                 d
@@ -598,7 +601,7 @@ impl<'m> Problem<'m> {
                 None => {
                     s.colocated += by
                         .iter()
-                        .filter(|(x, _)| self.model.elements[**x].kind == "host")
+                        .filter(|(x, _)| self.model.elements[**x].kind == ElementKind::Host)
                         .map(|(_, v)| v.saturating_sub(1))
                         .sum::<u64>()
                 }
@@ -880,7 +883,7 @@ impl<'m> Problem<'m> {
                 .fixed
                 .iter()
                 .copied()
-                .filter(|x| self.model.elements[*x].kind == "host")
+                .filter(|x| self.model.elements[*x].kind == ElementKind::Host)
                 .collect();
             fixed_hosts += usize::from(!fh.is_empty());
             hosts.extend(fh);
@@ -922,7 +925,7 @@ impl<'m> Problem<'m> {
                 .max_by_key(|(x, v)| {
                     (
                         *v,
-                        self.model.elements[*x].kind == "host",
+                        self.model.elements[*x].kind == ElementKind::Host,
                         std::cmp::Reverse(*x),
                     )
                 })

@@ -458,7 +458,8 @@ impl ClusterKind for ProxmoxHa {
     }
     /// Proxmox nodes are hosts (or VMs, for a nested test cluster).
     fn members(&self) -> crate::cluster::Members {
-        crate::cluster::Members::Machines(&["host", "vm"])
+        use crate::model::compile::ElementKind;
+        crate::cluster::Members::Machines(&[ElementKind::Host, ElementKind::Vm])
     }
     fn kind(&self) -> &'static str {
         "proxmox-ha"
