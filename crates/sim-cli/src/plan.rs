@@ -748,6 +748,7 @@ fn pareto_plot(path: &str, model: &Model, s: &Search, space: &DesignSpace) -> Re
 /// The whole machine-readable plan.
 #[derive(Serialize)]
 struct PlanDoc {
+    schema_version: u32,
     hasim_version: &'static str,
     model: String,
     headroom: JsonHeadroom,
@@ -865,6 +866,7 @@ pub fn command(
     }
     if let Some(f) = &ex.export_json {
         let doc = PlanDoc {
+            schema_version: sim_core::plan::SCHEMA_VERSION,
             hasim_version: env!("CARGO_PKG_VERSION"),
             model: loaded.name.clone(),
             headroom: headroom_json(model, &h),

@@ -873,6 +873,7 @@ fn plan_reports_headroom_and_the_cheapest_design() {
     );
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["schema_version"], sim_core::plan::SCHEMA_VERSION);
     assert_eq!(doc["headroom"]["verdict"], "not N+1");
     assert_eq!(doc["design_search"]["designs_total"], 16);
     assert_eq!(doc["design_search"]["simulated"], 8);

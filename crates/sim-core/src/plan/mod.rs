@@ -10,3 +10,8 @@ pub mod headroom;
 pub mod place;
 
 pub use headroom::{headroom, Case, Headroom, Shortfall, Verdict};
+
+/// The version of the planner's JSON document (`hasim plan --export-json`):
+/// it changes when a field changes meaning, and fields are only added
+/// otherwise, like the run documents' `schema_version`.
+pub const SCHEMA_VERSION: u32 = 1;
