@@ -12,7 +12,6 @@ use sim_core::export::{CompareDoc, Document, ModelId, Point, SCHEMA_VERSION};
 use sim_core::model::compile::{self, Model};
 use sim_core::model::diag::did_you_mean;
 use sim_core::model::edit;
-use sim_core::model::tree::{self, Format};
 use sim_core::model::Source;
 use sim_core::runner::{run_range, summarize, Accumulator, Progress, RunOptions, RunResult};
 use sim_core::sim::Injection;
@@ -25,13 +24,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-/// A model file's text and the compiled model.
-pub(crate) struct Loaded {
-    /// The path as given, which is also the name diagnostics use.
-    pub name: String,
-    pub text: String,
-    pub model: Model,
-}
+pub(crate) use sim_core::model::Loaded;
 
 fn read(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path)
@@ -44,9 +37,7 @@ fn read(path: &Path) -> Result<String> {
 
 pub(crate) fn load(path: &Path) -> Result<Loaded> {
     let text = read(path)?;
-    let name = path.display().to_string();
-    let model = compile::load(&name, &text).map_err(|e| anyhow!("{e}"))?;
-    Ok(Loaded { name, text, model })
+    Loaded::new(&path.display().to_string(), &text).map_err(|e| anyhow!("{e}"))
 }
 
 pub(crate) fn options(c: &SimOptions) -> Result<RunOptions> {
@@ -388,13 +379,9 @@ pub fn sweep(
     common: &Common,
 ) -> Result<ExitCode> {
     common.check_writable()?;
-    let text = read(path)?;
-    let name = path.display().to_string();
-    let src = Source {
-        name: &name,
-        text: &text,
-    };
-    let base = tree::parse(&src, Format::detect(&name, &text)).map_err(|e| anyhow!("{e}"))?;
+    let loaded = load(path)?;
+    let src = loaded.source();
+    let base = &loaded.tree;
     let opts = options(&common.sim)?;
     let mut axes: Vec<(String, Vec<String>)> = Vec::new();
     for pair in list.chunks(2) {
@@ -431,7 +418,7 @@ pub fn sweep(
     // and nothing is written.
     let models = points
         .iter()
-        .map(|p| edit::compile_point(&src, &base, p).map_err(|e| anyhow!("{e}")))
+        .map(|p| edit::compile_point(&src, base, p).map_err(|e| anyhow!("{e}")))
         .collect::<Result<Vec<_>>>()?;
     let threads = pool(common.sim.threads)?;
     let mut doc = Document::new(&models[0], &opts);

@@ -6,11 +6,9 @@
 use crate::commands::Loaded;
 use crate::format;
 use crate::plan::{case_name, verdict_line};
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use serde::Serialize;
 use sim_core::model::compile::Model;
-use sim_core::model::diag::Source;
-use sim_core::model::tree::{self, Format};
 use sim_core::plan::headroom::Headroom;
 use sim_core::plan::place::{place, NoPlacement, Proposal, Score};
 
@@ -26,14 +24,9 @@ pub const OBJECTIVE: &[&str] = &[
 
 /// The placement section: (text, JSON value, whether a placement exists).
 pub fn section(loaded: &Loaded, before: &Headroom) -> Result<(String, serde_json::Value, bool)> {
-    let src = Source {
-        name: &loaded.name,
-        text: &loaded.text,
-    };
-    let t = tree::parse(&src, Format::detect(&loaded.name, &loaded.text))
-        .map_err(|e| anyhow!("{e}"))?;
+    let src = loaded.source();
     let model = &loaded.model;
-    match place(&src, &t, model, before) {
+    match place(&src, &loaded.tree, model, before) {
         Ok(p) => Ok((
             text(model, before, &p),
             serde_json::to_value(json(model, before, &p))?,

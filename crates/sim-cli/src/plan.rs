@@ -13,8 +13,6 @@ use serde::Serialize;
 use sim_core::export::csv_cell;
 use sim_core::model::compile::Model;
 use sim_core::model::design::DesignSpace;
-use sim_core::model::tree::{self, Format};
-use sim_core::model::Source;
 use sim_core::plan::design::{self, Search, Status};
 use sim_core::plan::headroom::{
     Case, ClusterLoad, Headroom, MemberLoad, Shortfall, Unplaced, DOMAIN_KINDS,
@@ -812,12 +810,8 @@ pub fn command(
     let mut search = None;
     if let (Some(target), Some(service)) = (target, &service) {
         let opts = commands::options(&common.sim)?;
-        let src = Source {
-            name: &loaded.name,
-            text: &loaded.text,
-        };
-        let root = tree::parse(&src, Format::detect(&loaded.name, &loaded.text))
-            .map_err(|d| anyhow!("{d}"))?;
+        let src = loaded.source();
+        let root = &loaded.tree;
         let threads = commands::pool(common.sim.threads)?;
         let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         pb.set_style(
@@ -829,7 +823,7 @@ pub fn command(
             .install(|| {
                 design::search(
                     &src,
-                    &root,
+                    root,
                     model,
                     service,
                     target,

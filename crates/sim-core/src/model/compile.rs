@@ -312,6 +312,46 @@ pub fn decode<'b>(name: &str, bytes: &'b [u8]) -> Result<&'b str, ModelError> {
     })
 }
 
+/// A loaded model file: its name and text, the spanned tree it parsed to
+/// (what sweeps, design searches and placements edit) and the compiled
+/// model, together, so no caller parses the text twice.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The name diagnostics use (the path as given).
+    pub name: String,
+    pub text: String,
+    pub tree: Value,
+    pub model: Model,
+}
+
+impl Loaded {
+    /// Loads with the kinds hasim ships.
+    pub fn new(name: &str, text: &str) -> Result<Loaded, ModelError> {
+        Loaded::with(crate::protocols::builtin(), name, text)
+    }
+
+    /// Loads with the kinds of `registry`.
+    pub fn with(registry: &Registry, name: &str, text: &str) -> Result<Loaded, ModelError> {
+        let src = Source { name, text };
+        let tree = tree::parse(&src, Format::detect(name, text))?;
+        let model = compile_with(registry, &src, &tree)?;
+        Ok(Loaded {
+            name: name.to_string(),
+            text: text.to_string(),
+            tree,
+            model,
+        })
+    }
+
+    /// The source, for diagnostics and edits.
+    pub fn source(&self) -> Source<'_> {
+        Source {
+            name: &self.name,
+            text: &self.text,
+        }
+    }
+}
+
 /// Loads a model with the kinds hasim ships.
 pub fn load(name: &str, text: &str) -> Result<Model, ModelError> {
     load_with(crate::protocols::builtin(), name, text)

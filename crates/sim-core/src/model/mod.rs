@@ -10,5 +10,5 @@ pub mod presets;
 pub mod schema;
 pub mod tree;
 
-pub use compile::{decode, load, load_with, Model};
+pub use compile::{decode, load, load_with, Loaded, Model};
 pub use diag::{Diagnostic, ModelError, Severity, Source};
