@@ -418,7 +418,7 @@ pub fn sweep(
     // and nothing is written.
     let models = points
         .iter()
-        .map(|p| edit::compile_point(&src, base, p).map_err(|e| anyhow!("{e}")))
+        .map(|p| study::compile_point(&src, base, p).map_err(|e| anyhow!("{e}")))
         .collect::<Result<Vec<_>>>()?;
     let threads = pool(common.sim.threads)?;
     let mut doc = Document::new(&models[0], &opts);

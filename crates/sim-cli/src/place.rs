@@ -5,12 +5,12 @@
 
 use crate::commands::Loaded;
 use crate::format;
-use crate::plan::{case_name, verdict_line};
 use anyhow::Result;
 use serde::Serialize;
 use sim_core::model::compile::Model;
 use sim_core::plan::headroom::Headroom;
 use sim_core::plan::place::{place, NoPlacement, Proposal, Score};
+use sim_core::plan::text::{case_name, verdict_line};
 
 /// The objective, as the output states it.
 pub const OBJECTIVE: &[&str] = &[

@@ -579,7 +579,7 @@ fn capacity(r: &Inputs) -> Result<Section> {
         blocks.push(Block::Para(vec![
             strong("Verdict:"),
             text(" "),
-            text(plan::verdict_line(&h)),
+            text(sim_core::plan::text::verdict_line(&h)),
             text(". "),
             text(plan::scope_line(m, &h)),
         ]));
@@ -651,7 +651,7 @@ fn capacity_tables(m: &Model, h: &Headroom) -> Vec<Block> {
                     }
                 }
                 vec![
-                    plan::case_name(m, c),
+                    sim_core::plan::text::case_name(m, c),
                     if c.carried() {
                         "carried"
                     } else {
@@ -701,7 +701,10 @@ fn capacity_tables(m: &Model, h: &Headroom) -> Vec<Block> {
             };
             let (cpu, memory) = (peak(|x| x.cpu), peak(|x| x.memory));
             let cell = |p: Option<(&Case, u64)>, cap: u64, f: fn(u64) -> String| match p {
-                Some((c, v)) => [plan::usage(v, cap, f), plan::case_name(m, c)],
+                Some((c, v)) => [
+                    plan::usage(v, cap, f),
+                    sim_core::plan::text::case_name(m, c),
+                ],
                 None => ["down in every case".into(), String::new()],
             };
             let [c, cw] = cell(cpu, mem.cpu_capacity, plan::cpu);

@@ -6,10 +6,10 @@
 //! Run it with `cargo run -p sim-core --example sweep`; the test suite runs
 //! it too (tests/examples.rs).
 
-use sim_core::model::edit::compile_point;
 use sim_core::model::tree::{parse, Format};
 use sim_core::model::Source;
 use sim_core::runner::{run, summarize, RunOptions};
+use sim_core::study::compile_point;
 
 /// Availability of the `k3s-api` service for each track weight, in order.
 pub fn availability_by_weight(weights: &[&str], replications: u64) -> Vec<(String, f64)> {

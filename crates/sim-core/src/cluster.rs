@@ -19,8 +19,8 @@
 use crate::dist::Dist;
 use crate::engine::{Engine, EventId};
 use crate::event::{Cause, Ev, Trace};
-use crate::model::compile::ElementKind;
 use crate::model::diag::Diagnostic;
+use crate::model::element::ElementKind;
 use crate::model::fields::Fields;
 use crate::rng::SimRng;
 use crate::time::Nanos;

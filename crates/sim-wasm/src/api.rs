@@ -412,7 +412,7 @@ pub fn sweep(
     let models = points
         .iter()
         .map(|p| {
-            edit::compile_point(&src, &base, p).map_err(|e| match &e {
+            study::compile_point(&src, &base, p).map_err(|e| match &e {
                 edit::PointError::Path(m) => ApiError::input(m.clone()),
                 edit::PointError::Model(_, me) => ApiError::model(e.to_string(), &me.diagnostics),
             })

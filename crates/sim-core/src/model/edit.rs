@@ -170,22 +170,6 @@ impl std::fmt::Display for PointError {
     }
 }
 
-/// The model at one sweep point: `base` with every (path, value) set, then
-/// compiled against `src` (errors point at the swept value's line).
-pub fn compile_point(
-    src: &super::Source<'_>,
-    base: &Value,
-    point: &[(String, String)],
-) -> Result<super::Model, PointError> {
-    let mut t = base.clone();
-    for (k, v) in point {
-        set_path(&mut t, k, parse_cli_value(v))
-            .map_err(|e| PointError::Path(format!("parameter `{k}`: {e}")))?;
-    }
-    let label: Vec<String> = point.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    super::compile::compile(src, &t).map_err(|e| PointError::Model(label.join(", "), e))
-}
-
 /// An empty table, for building trees by hand.
 pub fn empty_table() -> Kind {
     Kind::Table(Table::default())

@@ -3,6 +3,7 @@ pub mod compile;
 pub mod design;
 pub mod diag;
 pub mod edit;
+pub mod element;
 pub mod expr;
 pub mod fields;
 pub mod network;

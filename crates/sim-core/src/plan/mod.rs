@@ -8,6 +8,7 @@
 pub mod design;
 pub mod headroom;
 pub mod place;
+pub mod text;
 
 pub use headroom::{headroom, Case, Headroom, Shortfall, Verdict};
 

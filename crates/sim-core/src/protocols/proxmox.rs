@@ -458,7 +458,7 @@ impl ClusterKind for ProxmoxHa {
     }
     /// Proxmox nodes are hosts (or VMs, for a nested test cluster).
     fn members(&self) -> crate::cluster::Members {
-        use crate::model::compile::ElementKind;
+        use crate::model::element::ElementKind;
         crate::cluster::Members::Machines(&[ElementKind::Host, ElementKind::Vm])
     }
     fn kind(&self) -> &'static str {

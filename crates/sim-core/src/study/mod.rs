@@ -6,6 +6,7 @@
 
 pub mod shard;
 
+use crate::model::edit::{parse_cli_value, set_path, PointError};
 use crate::runner::RunOptions;
 use crate::time::{parse_duration, Human, MAX_HORIZON};
 
@@ -126,6 +127,22 @@ pub fn check_sweep_size(points: usize) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The model at one sweep point: `base` with every (path, value) set, then
+/// compiled against `src` (errors point at the swept value's line).
+pub fn compile_point(
+    src: &crate::model::Source<'_>,
+    base: &crate::model::tree::Value,
+    point: &[(String, String)],
+) -> Result<crate::model::Model, PointError> {
+    let mut t = base.clone();
+    for (k, v) in point {
+        set_path(&mut t, k, parse_cli_value(v))
+            .map_err(|e| PointError::Path(format!("parameter `{k}`: {e}")))?;
+    }
+    let label: Vec<String> = point.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    crate::model::compile::compile(src, &t).map_err(|e| PointError::Model(label.join(", "), e))
 }
 
 #[cfg(test)]
