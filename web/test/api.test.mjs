@@ -32,6 +32,8 @@ test('run gives the bytes of `hasim run --export-json`, CSV included', () => {
   });
   assert.equal(r.json, cli(['run', `models/${A}`, ...CLI_OPTS, '--export-json', '-']));
   assert.equal(r.csv, cli(['run', `models/${A}`, ...CLI_OPTS, '--export-csv', '-']));
+  // The Markdown comes from the renderer the CLI uses, so the bytes agree.
+  assert.equal(r.markdown, cli(['run', `models/${A}`, ...CLI_OPTS, '--export-markdown', '-']));
   assert.deepEqual(calls.at(-1), [300, 300]);
   assert.equal(calls.length, 3); // batches of 100
   const recovery = JSON.parse(r.recovery);

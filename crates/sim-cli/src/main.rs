@@ -6,7 +6,7 @@
 //! as success.
 
 mod commands;
-mod format;
+use sim_render::format;
 mod output;
 mod place;
 mod plan;

@@ -251,6 +251,8 @@ pub struct RunOut {
     pub json: String,
     pub csv: String,
     pub recovery: String,
+    /// The bytes of `hasim run --export-markdown`, from the same renderer.
+    pub markdown: String,
 }
 
 /// `hasim run MODEL --export-json`.
@@ -273,6 +275,7 @@ pub fn run(
         json: doc.to_json(),
         csv: sim_core::export::csv(&doc),
         recovery: serde_json::to_string(&recovery_cdf(&doc.points[0].result)).expect("serializes"),
+        markdown: sim_render::format::markdown(&doc),
     })
 }
 
@@ -369,6 +372,8 @@ fn axis_value(v: &serde_json::Value) -> Result<String, ApiError> {
 pub struct SweepOut {
     pub json: String,
     pub csv: String,
+    /// The bytes of `hasim sweep --export-markdown`.
+    pub markdown: String,
 }
 
 /// `hasim sweep MODEL -L PATH V1,V2 ...`.
@@ -432,5 +437,6 @@ pub fn sweep(
     Ok(SweepOut {
         json: doc.to_json(),
         csv: sim_core::export::csv(&doc),
+        markdown: sim_render::format::markdown(&doc),
     })
 }

@@ -67,9 +67,10 @@ pub fn validate(name: &str, text: &str) -> String {
 /// called after every batch; returning `false` cancels the run, which then
 /// throws an Error named `Cancelled`.
 ///
-/// Returns `{ json, csv, recovery }`: `json` is the export document (the
-/// bytes of `hasim run --export-json`), `csv` the CLI's CSV export and
-/// `recovery` (JSON) the recovery-time distribution of each service.
+/// Returns `{ json, csv, recovery, markdown }`: `json` is the export
+/// document (the bytes of `hasim run --export-json`), `csv` the CLI's CSV
+/// export, `recovery` (JSON) the recovery-time distribution of each service
+/// and `markdown` the bytes of `--export-markdown`.
 #[wasm_bindgen]
 pub fn run(
     name: &str,
@@ -83,6 +84,7 @@ pub fn run(
         ("json", out.json.into()),
         ("csv", out.csv.into()),
         ("recovery", out.recovery.into()),
+        ("markdown", out.markdown.into()),
     ]))
 }
 
@@ -110,7 +112,8 @@ pub fn compare(
 
 /// Sweeps parameters of one model. `axes` is JSON `[{path, values: [..]}]`
 /// (every combination, the first axis varying slowest, like `hasim sweep -L`).
-/// Returns `{ json, csv }`: the sweep document and its CSV.
+/// Returns `{ json, csv, markdown }`: the sweep document, its CSV and its
+/// Markdown.
 #[wasm_bindgen]
 pub fn sweep(
     name: &str,
@@ -124,6 +127,7 @@ pub fn sweep(
     Ok(object(&[
         ("json", out.json.into()),
         ("csv", out.csv.into()),
+        ("markdown", out.markdown.into()),
     ]))
 }
 
