@@ -5,3 +5,4 @@
 //! from the same code (the browser's tables are next; see ARCHITECTURE.md).
 
 pub mod format;
+pub mod plan;
