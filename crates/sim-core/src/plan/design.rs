@@ -27,9 +27,10 @@ use crate::stats::Estimate;
 /// Hours in an average month (365.25 days / 12).
 const HOURS_PER_MONTH: f64 = 730.5;
 
-/// One combination of options.
+/// One combination of options: a candidate design of the space (the
+/// name `Design` is taken by a compared model in `export::Design`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Design {
+pub struct Candidate {
     /// The option picked in each choice.
     pub picks: Vec<usize>,
     /// "etcd members=5, qdevice=yes".
@@ -66,7 +67,7 @@ pub struct Outcome {
 
 #[derive(Debug, Clone)]
 pub struct Search {
-    pub designs: Vec<Design>,
+    pub designs: Vec<Candidate>,
     pub status: Vec<Status>,
     pub service: String,
     pub target: f64,
@@ -114,7 +115,7 @@ impl std::fmt::Display for SearchError {
 }
 
 /// Every combination, the first choice varying slowest, with its costs.
-pub fn designs(space: &DesignSpace) -> Vec<Design> {
+pub fn designs(space: &DesignSpace) -> Vec<Candidate> {
     let mut picks: Vec<Vec<usize>> = vec![Vec::new()];
     for c in &space.choices {
         picks = picks
@@ -148,7 +149,7 @@ pub fn designs(space: &DesignSpace) -> Vec<Design> {
                 .map(|(c, o)| format!("{}={}", c.name, o.label))
                 .collect::<Vec<_>>()
                 .join(", ");
-            Design {
+            Candidate {
                 picks: p,
                 label,
                 price,
@@ -161,7 +162,7 @@ pub fn designs(space: &DesignSpace) -> Vec<Design> {
 }
 
 /// The model text's tree with a design's edits applied.
-pub fn apply(root: &Value, space: &DesignSpace, d: &Design) -> Result<Value, String> {
+pub fn apply(root: &Value, space: &DesignSpace, d: &Candidate) -> Result<Value, String> {
     let mut t = root.clone();
     for (c, i) in space.choices.iter().zip(&d.picks) {
         let o = &c.options[*i];
@@ -172,7 +173,7 @@ pub fn apply(root: &Value, space: &DesignSpace, d: &Design) -> Result<Value, Str
 }
 
 /// Whether `a` clearly dominates `b` (see the module comment).
-fn dominates(space: &DesignSpace, a: &Design, b: &Design) -> bool {
+fn dominates(space: &DesignSpace, a: &Candidate, b: &Candidate) -> bool {
     a.picks != b.picks
         && a.total <= b.total
         && space
