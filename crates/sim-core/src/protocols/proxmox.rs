@@ -913,16 +913,8 @@ impl PveState {
 
 impl ClusterState for PveState {
     fn placement(&self) -> Option<Placement> {
-        // qm.conf counts whole cores and memory in MiB.
-        const MIB: u64 = 1 << 20;
-        let capacity = (0..self.cfg.nodes)
-            .map(|n| {
-                (
-                    self.cfg.host_cores[n].saturating_mul(1000),
-                    self.cfg.host_memory[n].saturating_mul(MIB),
-                )
-            })
-            .collect();
+        // The same capacities the placement search reads.
+        let capacity = crate::cluster::Placeable::capacity(&self.cfg);
         let items = self
             .vm
             .iter()
@@ -1095,7 +1087,7 @@ impl ClusterState for PveState {
     }
 }
 
-/// MiB, the unit of `memory` in qm.conf and of the host capacities here.
+/// MiB: qm.conf counts whole cores and memory in MiB.
 const MIB: u64 = 1 << 20;
 
 /// The placement search's view: HA VMs are the guests, each movable within
