@@ -2,7 +2,6 @@
 // a module Web Worker (see worker.js for the message protocol), results as
 // tables and SVG charts, exports and shareable links.
 
-import * as fmt from './format.js';
 import { PALETTE, downtimeByCause, recoveryCdf, sweepChart } from './charts.js';
 import { decodeState, encodeState } from './share.js';
 
@@ -167,10 +166,10 @@ function renderValidation() {
   if (v.ok) {
     const m = v.model;
     status.className = 'validation-status ok';
-    status.textContent = `${m.name}: ${fmt.plural(m.elements, "element")}, ${fmt.plural(m.clusters.length, "cluster")}, ${fmt.plural(m.services.length, "service")}; ${fmt.plural(warnings, "design warning")}`;
+    status.textContent = v.summary;
   } else {
     status.className = 'validation-status err';
-    status.textContent = `${v.diagnostics.length} error(s): the model does not load`;
+    status.textContent = v.summary;
   }
   for (const g of v.diagnostics) {
     const box = document.createElement('div');
@@ -328,38 +327,39 @@ function cell(tr, text, field, estimate, cls) {
   return td;
 }
 
-// The title of the request-availability column, in the comparison and the sweep.
-const REQUESTS_TITLE = 'request availability: like availability, but while the service is up the requests a load balancer still sends to dead servers (not yet marked DOWN) count as lost too';
-
-/** The comparison table's columns; `requests` adds the request figures. */
-function compareHeaders(requests) {
-  const req = requests ? ['requests served'] : [];
-  const ew = requests ? ['error-weighted downtime/yr'] : [];
-  return ['design', 'availability', 'nines', ...req, 'downtime/yr', ...ew, 'outages/yr', 'recovery p50', 'recovery p99', 'data loss/yr', 'Δ downtime/yr'];
+/** A table header row from the view's columns (labels and tooltips are the
+ * renderer's). `labels` overrides labels by position (the design names of
+ * the clusters table). */
+function headerRow(table, columns, labels = []) {
+  const thr = table.createTHead().insertRow();
+  columns.forEach((c, i) => {
+    const th = document.createElement('th');
+    th.textContent = labels[i] ?? c.label;
+    if (c.title) th.title = c.title;
+    thr.append(th);
+  });
 }
 
-/** Whether any service of any point lost requests while up (a load balancer
- * sending some to dead servers): only then do the tables show the request
- * columns, as the CLI's tables do. */
-function lostRequests(docs) {
-  return docs.some((d) => d.points.some((p) => p.services.some((s) => s.error_weighted_downtime_minutes_per_year.mean > 0)));
+/** A view cell (text, value, interval, style) as a table cell. */
+function viewCell(tr, c) {
+  const estimate = c.value === undefined ? null : c.ci95 ? { mean: c.value, ci95: c.ci95 } : c.value;
+  return cell(tr, c.text, c.key, estimate, c.class);
 }
 
 function showCompare(result, run) {
   const docs = result.documents.map((j) => JSON.parse(j));
   const compare = JSON.parse(result.json);
+  const view = result.view;
   state.last = { kind: 'compare', result, docs, compare, run };
   window.hasimLast = state.last;
   const root = $('results');
   root.replaceChildren();
   const head = document.createElement('p');
   head.className = 'muted run-head';
-  head.textContent = `${docs.length} design(s) · ${fmt.replicationsRun(compare.designs.map((d) => d.replications))} × ${compare.horizon_years} y · seed ${compare.seed} (the same random streams for every design)`;
+  head.textContent = view.head;
   root.append(head);
-  const services = [];
-  for (const d of docs) for (const s of d.points[0].services) if (!services.includes(s.name)) services.push(s.name);
-  const requests = lostRequests(docs);
-  for (const svc of services) {
+  for (const sv of view.services) {
+    const svc = sv.service;
     const card = document.createElement('section');
     card.className = 'card service';
     card.dataset.service = svc;
@@ -370,96 +370,55 @@ function showCompare(result, run) {
     wrap.className = 'table-wrap';
     const table = document.createElement('table');
     table.className = 'results-table';
-    const thr = table.createTHead().insertRow();
-    for (const t of compareHeaders(requests)) {
-      const th = document.createElement('th');
-      th.textContent = t;
-      if (t.startsWith('Δ')) th.title = 'difference in downtime per year from the first design (the baseline), with its 95% interval';
-      if (t === 'requests served') th.title = REQUESTS_TITLE;
-      thr.append(th);
-    }
+    headerRow(table, sv.table.columns);
     const body = table.createTBody();
     const cdfSeries = [];
-    const causeBars = [];
-    docs.forEach((doc, di) => {
-      const s = doc.points[0].services.find((x) => x.name === svc);
-      if (!s) return;
+    for (const row of sv.table.rows) {
+      const di = docs.findIndex((d) => d.model.name === row.label);
       const tr = body.insertRow();
-      tr.dataset.design = doc.model.name;
-      const name = cell(tr, '', 'design', null, 'design');
-      const sw = document.createElement('span');
-      sw.className = 'swatch';
-      sw.style.background = PALETTE[di % PALETTE.length];
-      name.append(sw, document.createTextNode(doc.model.name));
-      cell(tr, fmt.availability(s.availability), 'availability', s.availability);
-      cell(tr, fmt.nines(s.nines), 'nines', s.nines);
-      if (requests) cell(tr, fmt.availability(s.request_availability), 'request_availability', s.request_availability);
-      cell(tr, fmt.pm(s.downtime_minutes_per_year, fmt.minutes), 'downtime', s.downtime_minutes_per_year);
-      if (requests) cell(tr, fmt.pm(s.error_weighted_downtime_minutes_per_year, fmt.minutes), 'error_weighted', s.error_weighted_downtime_minutes_per_year);
-      cell(tr, fmt.pm(s.outages_per_year, fmt.sig), 'outages', s.outages_per_year);
-      cell(tr, fmt.recoveryCell(s, s.recovery_seconds.p50, s.recovery_seconds.p50_ci95), 'recovery_p50', s.recovery_seconds.p50);
-      cell(tr, fmt.recoveryCell(s, s.recovery_seconds.p99, s.recovery_seconds.p99_ci95), 'recovery_p99', s.recovery_seconds.p99);
-      cell(tr, fmt.pm(s.data_loss_events_per_year, fmt.sig), 'data_loss', s.data_loss_events_per_year);
-      const c = compare.comparisons.find((x) => x.service === svc && x.design === doc.model.name && di > 0);
-      if (di === 0 || !c) {
-        cell(tr, 'baseline', 'delta');
-      } else {
-        const e = c.downtime_difference_minutes_per_year;
-        const sign = e.mean >= 0 ? '+' : '−';
-        const text = `${sign}${fmt.minutes(Math.abs(e.mean))} ± ${fmt.minutes(fmt.halfWidth(e))} ${c.significant ? '(significant)' : '(not significant)'}`;
-        cell(tr, text, 'delta', e, c.significant ? (e.mean < 0 ? 'better' : 'worse') : '');
+      tr.dataset.design = row.label;
+      for (const c of row.cells) {
+        if (c.key === 'design') {
+          const name = cell(tr, '', 'design', null, 'design');
+          const sw = document.createElement('span');
+          sw.className = 'swatch';
+          sw.style.background = PALETTE[di % PALETTE.length];
+          name.append(sw, document.createTextNode(c.text));
+        } else {
+          viewCell(tr, c);
+        }
       }
       const rec = result.recovery[di].find((x) => x.service === svc);
-      cdfSeries.push({ label: doc.model.name, color: PALETTE[di % PALETTE.length], points: rec.points, count: rec.count });
-      causeBars.push({ label: doc.model.name, causes: s.downtime_causes });
-    });
+      cdfSeries.push({ label: row.label, color: PALETTE[di % PALETTE.length], points: rec.points, count: rec.count });
+    }
     wrap.append(table);
     card.append(wrap);
     const charts = document.createElement('div');
     charts.className = 'charts';
     charts.append(recoveryCdf(cdfSeries, `${svc}: recovery time, cumulative`));
-    charts.append(downtimeByCause(causeBars, `${svc}: downtime per year by cause`));
+    charts.append(downtimeByCause(sv.causes));
     card.append(charts);
     root.append(card);
   }
-  root.append(clustersTable(docs));
+  root.append(clustersTable(view.clusters, docs));
   $('exports').hidden = false;
 }
 
 /** Down time of every cluster output, one column per design. */
-function clustersTable(docs) {
+function clustersTable(t, docs) {
+  if (t.rows.length === 0) return document.createDocumentFragment();
   const card = document.createElement('section');
   card.className = 'card clusters-card';
   const h = document.createElement('h2');
   h.textContent = 'clusters: time per year without quorum, or with an output down';
   card.append(h);
-  const rows = new Map();
-  docs.forEach((doc, di) => {
-    for (const c of doc.points[0].clusters) {
-      for (const o of c.outputs) {
-        const key = `${c.name} (${c.kind}) · ${o.is_quorum ? 'without quorum' : `${o.name} down`}`;
-        if (!rows.has(key)) rows.set(key, []);
-        rows.get(key)[di] = o.down_minutes_per_year;
-      }
-    }
-  });
-  if (rows.size === 0) return document.createDocumentFragment();
   const table = document.createElement('table');
   table.className = 'results-table';
-  const thr = table.createTHead().insertRow();
-  for (const t of ['cluster output', ...docs.map((d) => d.model.name)]) {
-    const th = document.createElement('th');
-    th.textContent = t;
-    thr.append(th);
-  }
+  headerRow(table, t.columns, [undefined, ...docs.map((d) => d.model.name)]);
   const body = table.createTBody();
-  for (const [key, values] of rows) {
+  for (const row of t.rows) {
     const tr = body.insertRow();
-    cell(tr, key, 'output');
-    docs.forEach((_, di) => {
-      const e = values[di];
-      cell(tr, e ? fmt.pm(e, fmt.minutes) : '—', 'down', e);
-    });
+    for (const c of row.cells) viewCell(tr, c);
   }
   const wrap = document.createElement('div');
   wrap.className = 'table-wrap';
@@ -470,6 +429,7 @@ function clustersTable(docs) {
 
 function showSweep(result, run) {
   const doc = JSON.parse(result.json);
+  const view = result.view;
   state.last = { kind: 'sweep', result, docs: [doc], run };
   window.hasimLast = state.last;
   const root = $('results');
@@ -477,48 +437,25 @@ function showSweep(result, run) {
   const path = run.axes.map((a) => a.path).join(' × ');
   const head = document.createElement('p');
   head.className = 'muted run-head';
-  head.textContent = `sweep of ${doc.model.name}: ${path} · ${fmt.replicationsRun(doc.points.map((p) => p.replications))} × ${doc.horizon_years} y · seed ${doc.seed}`;
+  head.textContent = view.head;
   root.append(head);
   const card = document.createElement('section');
   card.className = 'card service sweep-result';
-  const label = (p) => Object.values(p.parameters).map(String).join(', ');
-  const xs = doc.points.map(label);
   const services = doc.points[0].services.map((s) => s.name);
   const series = services.map((name) => ({
     label: name,
     values: doc.points.map((p) => p.services.find((s) => s.name === name).availability),
   }));
-  card.append(sweepChart(xs, series, path, `availability versus ${path}`));
-  const requests = lostRequests([doc]);
+  card.append(sweepChart(view.points, series, path, `availability versus ${path}`));
   const table = document.createElement('table');
   table.className = 'results-table';
-  const thr = table.createTHead().insertRow();
-  const headers = [path, 'service', 'availability', 'nines', 'downtime/yr', 'outages/yr', 'recovery p50', 'recovery p99'];
-  if (requests) headers.push('requests served', 'error-weighted downtime/yr');
-  for (const t of headers) {
-    const th = document.createElement('th');
-    th.textContent = t;
-    if (t === 'requests served') th.title = REQUESTS_TITLE;
-    thr.append(th);
-  }
+  // The point column is headed by the swept path.
+  headerRow(table, view.table.columns, [path]);
   const body = table.createTBody();
-  doc.points.forEach((p, i) => {
-    for (const s of p.services) {
-      const tr = body.insertRow();
-      cell(tr, xs[i], 'point');
-      cell(tr, s.name, 'service');
-      cell(tr, fmt.availability(s.availability), 'availability', s.availability);
-      cell(tr, fmt.nines(s.nines), 'nines', s.nines);
-      cell(tr, fmt.pm(s.downtime_minutes_per_year, fmt.minutes), 'downtime', s.downtime_minutes_per_year);
-      cell(tr, fmt.pm(s.outages_per_year, fmt.sig), 'outages', s.outages_per_year);
-      cell(tr, fmt.recoveryCell(s, s.recovery_seconds.p50, s.recovery_seconds.p50_ci95), 'recovery_p50', s.recovery_seconds.p50);
-      cell(tr, fmt.recoveryCell(s, s.recovery_seconds.p99, s.recovery_seconds.p99_ci95), 'recovery_p99', s.recovery_seconds.p99);
-      if (requests) {
-        cell(tr, fmt.availability(s.request_availability), 'request_availability', s.request_availability);
-        cell(tr, fmt.pm(s.error_weighted_downtime_minutes_per_year, fmt.minutes), 'error_weighted', s.error_weighted_downtime_minutes_per_year);
-      }
-    }
-  });
+  for (const row of view.table.rows) {
+    const tr = body.insertRow();
+    for (const c of row.cells) viewCell(tr, c);
+  }
   const wrap = document.createElement('div');
   wrap.className = 'table-wrap';
   wrap.append(table);

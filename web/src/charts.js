@@ -1,7 +1,5 @@
 // Hand-written SVG charts: no library, a few hundred lines at most.
 
-import { minutes, share } from './format.js';
-
 export const PALETTE = ['#2563eb', '#d97706', '#059669', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
 
 const NS = 'http://www.w3.org/2000/svg';
@@ -100,51 +98,35 @@ export function recoveryCdf(series, title) {
 }
 
 /**
- * Downtime per year by cause: one stacked bar per design.
- * designs: [{label, causes: [{cause, minutes_per_year, share}]}]
+ * Downtime per year by cause: one stacked bar per design. The chart's data
+ * and every label (the causes kept, "other causes", the tooltips and the
+ * totals) come from the shared renderer (sim_render::view::CauseChart);
+ * this only lays them out.
  */
-export function downtimeByCause(designsIn, title, top = 6) {
-  // The largest causes over all designs keep their names; the rest are summed.
-  const totalBy = new Map();
-  for (const d of designsIn) for (const c of d.causes) totalBy.set(c.cause, (totalBy.get(c.cause) || 0) + c.minutes_per_year);
-  const keep = new Set([...totalBy.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map((e) => e[0]));
-  const designs = designsIn.map((d) => {
-    const kept = d.causes.filter((c) => keep.has(c.cause));
-    const rest = d.causes.filter((c) => !keep.has(c.cause));
-    if (rest.length) {
-      kept.push({
-        cause: 'other causes',
-        minutes_per_year: rest.reduce((a, c) => a + c.minutes_per_year, 0),
-        share: rest.reduce((a, c) => a + c.share, 0),
-      });
-    }
-    return { ...d, causes: kept };
-  });
-  const causes = [];
-  for (const d of designs) for (const c of d.causes) if (!causes.includes(c.cause)) causes.push(c.cause);
+export function downtimeByCause(chart) {
+  const { title, causes, designs } = chart;
   const color = (c) => (c === 'other causes' ? '#9ca3af' : PALETTE[causes.indexOf(c) % PALETTE.length]);
   const W = 560, L = 150, R = 70, T = 28, barH = 22, gap = 12;
-  causes.sort((a, b) => (a === 'other causes') - (b === 'other causes'));
   const legendY = T + designs.length * (barH + gap) + 18;
   const laid = layoutLegend(causes.map((c) => ({ label: c, color: color(c) })), 10, legendY, W - 20);
   const H = legendY + laid.rows * 18;
   const s = svg(W, H, title);
   s.append(el('text', { x: 10, y: 16, class: 'chart-title' }, title));
-  const totals = designs.map((d) => d.causes.reduce((a, c) => a + c.minutes_per_year, 0));
+  const totals = designs.map((d) => d.bars.reduce((a, c) => a + c.minutes_per_year, 0));
   const max = Math.max(...totals, 1e-9);
   const sx = (m) => (m / max) * (W - L - R);
   designs.forEach((d, i) => {
     const y = T + i * (barH + gap);
     s.append(el('text', { x: L - 8, y: y + barH / 2 + 4, 'text-anchor': 'end', class: 'label' }, d.label));
     let x = L;
-    for (const c of d.causes) {
+    for (const c of d.bars) {
       const w = sx(c.minutes_per_year);
       const r = el('rect', { x, y, width: Math.max(w, 0.5), height: barH, fill: color(c.cause) });
-      r.append(el('title', {}, `${c.cause}: ${minutes(c.minutes_per_year)}/yr (${share(c.share)})`));
+      r.append(el('title', {}, c.title));
       s.append(r);
       x += w;
     }
-    s.append(el('text', { x: x + 6, y: y + barH / 2 + 4, class: 'tick' }, `${minutes(totals[i])}/yr`));
+    s.append(el('text', { x: x + 6, y: y + barH / 2 + 4, class: 'tick' }, d.total));
   });
   legend(s, laid);
   return s;

@@ -42,6 +42,7 @@ function handle(msg) {
       const r = hasim.compare(JSON.stringify(msg.designs), msg.options, progress(msg.id));
       return {
         json: r.json,
+        view: JSON.parse(r.view),
         csv: r.csv,
         documents: JSON.parse(r.documents),
         recovery: JSON.parse(r.recovery),
@@ -49,7 +50,7 @@ function handle(msg) {
     }
     case 'sweep': {
       const r = hasim.sweep(msg.name, msg.text, msg.options, JSON.stringify(msg.axes), progress(msg.id));
-      return { json: r.json, csv: r.csv };
+      return { json: r.json, view: JSON.parse(r.view), csv: r.csv };
     }
     case 'panic':
       return hasim.debugPanic();

@@ -49,6 +49,18 @@ test('compare gives the bytes of `hasim compare`, and each design its `hasim run
   assert.equal(r.csv, cli(['compare', ...paths, ...CLI_OPTS, '--export-csv', '-']));
   const docs = JSON.parse(r.documents);
   assert.equal(docs[1], cli(['run', paths[1], ...CLI_OPTS, '--export-json', '-']));
+  // The page's tables come from the renderer the CLI prints with: the head
+  // line is the first line of `hasim compare`, and every availability cell
+  // is text the CLI's table shows.
+  const view = JSON.parse(r.view);
+  const printed = cli(['compare', ...paths, ...CLI_OPTS]);
+  assert.equal(view.head, printed.split('\n')[0]);
+  for (const sv of view.services) {
+    for (const row of sv.table.rows) {
+      const cell = row.cells.find((c) => c.key === 'availability');
+      assert.ok(printed.includes(cell.text), `hasim compare prints ${cell.text}`);
+    }
+  }
 });
 
 test('sweep gives the bytes of `hasim sweep -L`', () => {

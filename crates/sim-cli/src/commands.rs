@@ -2,6 +2,7 @@
 
 use crate::format;
 use crate::output;
+use crate::plot::Chart;
 use crate::{Common, Exports, SimOptions};
 use anyhow::{anyhow, bail, Context, Result};
 use indexmap::IndexMap;
@@ -256,10 +257,12 @@ fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) ->
     });
     write_exports(&doc, &common.exports)?;
     if let Some(p) = &common.plot {
-        crate::plot::results(
+        crate::plot::save(
             p,
-            &l.model.name,
-            &[(l.model.name.clone(), &doc.points[0].result)],
+            &Chart::results(
+                &l.model.name,
+                &[(l.model.name.clone(), &doc.points[0].result)],
+            ),
         )?;
     }
     eprintln!(
@@ -460,7 +463,7 @@ pub fn sweep(
         // Rewritten after every point: an interrupted sweep keeps what finished.
         write_exports(&doc, &common.exports)?;
         if let Some(p) = &common.plot {
-            crate::plot::sweep(p, &doc)?;
+            crate::plot::save(p, &Chart::Sweep(&doc))?;
         }
     }
     eprintln!(
@@ -505,13 +508,7 @@ pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode
     let loaded = paths.iter().map(|p| load(p)).collect::<Result<Vec<_>>>()?;
     let threads = pool(common.sim.threads)?;
     let doc = run_designs(&loaded, &opts, &threads)?;
-    let mut text = format!(
-        "{} designs · {} × {} · seed {} (the same random streams for every design)\n\n",
-        loaded.len(),
-        format::replications_run(doc.designs.iter().map(|d| d.result.replications)),
-        Human(opts.horizon),
-        opts.seed
-    );
+    let mut text = sim_render::view::compare_head(&doc, opts.horizon) + "\n\n";
     // One table per service, in the order of the first design, then any others.
     for svc in &format::services(&doc) {
         let of_svc = || {
@@ -548,7 +545,7 @@ pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode
             .iter()
             .map(|d| (d.model.name.clone(), &d.result))
             .collect();
-        crate::plot::results(p, "comparison", &designs)?;
+        crate::plot::save(p, &Chart::results("comparison", &designs))?;
     }
     // CSV and Markdown: one "point" per design.
     let flat = doc.flat(&loaded[0].model, &opts);
@@ -760,7 +757,14 @@ pub fn scenario(
     let (o, t) = analysis::scenario(&l.model, inj, horizon, seed)
         .map_err(|e| anyhow!("scenario on model `{}`: {e}", l.model.name))?;
     if let Some(p) = plot {
-        crate::plot::timeline(p, &format!("scenario on {}", l.model.name), &t, horizon)?;
+        crate::plot::save(
+            p,
+            &Chart::Timeline {
+                title: format!("scenario on {}", l.model.name),
+                trace: &t,
+                horizon,
+            },
+        )?;
     }
     let services: Vec<ScenarioService> = l
         .model

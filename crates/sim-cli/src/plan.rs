@@ -11,45 +11,9 @@ use crate::Common;
 use anyhow::{anyhow, bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
-use sim_core::model::compile::Model;
-use sim_core::model::design::DesignSpace;
-use sim_core::plan::design::{self, Search, Status};
+use sim_core::plan::design::{self, Status};
 use std::path::Path;
 use std::process::ExitCode;
-
-/// How many failure domains fail at once when `--failures` is not given:
-/// every single failure, the N+1 question. `hasim report` uses it too, so
-/// its verdicts are the ones `hasim plan MODEL` prints.
-pub const DEFAULT_FAILURES: u8 = 1;
-
-fn pareto_plot(path: &str, model: &Model, s: &Search, space: &DesignSpace) -> Result<()> {
-    let points: Vec<plot::DesignPoint> = (0..s.designs.len())
-        .filter_map(|i| {
-            let o = s.outcome(i)?;
-            let e = &o.downtime_minutes_per_year;
-            let [lo, hi] = e.ci95.unwrap_or([e.mean, e.mean]);
-            Some(plot::DesignPoint {
-                cost: s.designs[i].total,
-                down: e.mean / 60.0,
-                ci: [lo.max(0.0) / 60.0, hi / 60.0],
-                frontier: s.pareto.contains(&i),
-            })
-        })
-        .collect();
-    let budget = (1.0 - s.target) * 365.25 * 24.0;
-    let cost = if space.currency.is_empty() {
-        "cost".to_string()
-    } else {
-        format!("cost ({})", space.currency)
-    };
-    plot::pareto(
-        path,
-        &format!("{}: {} designs, cost vs downtime", model.name, s.service),
-        &cost,
-        &points,
-        budget,
-    )
-}
 
 /// The whole machine-readable plan.
 #[derive(Serialize)]
@@ -164,7 +128,7 @@ pub fn command(
         output::print(&text)?;
     }
     if let (Some(path), Some((s, _)), Some(space)) = (&common.plot, &search, space) {
-        pareto_plot(path, model, s, space)?;
+        plot::save(path, &plot::Chart::pareto(&model.name, s, space))?;
     }
     if let Some(f) = &ex.export_json {
         let doc = PlanDoc {

@@ -4,5 +4,10 @@
 //! platform-specific, so the CLI and the wasm crate render the same strings
 //! from the same code (the browser's tables are next; see ARCHITECTURE.md).
 
+#[cfg(feature = "charts")]
+pub mod charts;
 pub mod format;
 pub mod plan;
+#[cfg(feature = "charts")]
+pub mod review;
+pub mod view;

@@ -12,6 +12,11 @@ use sim_core::plan::headroom::{Case, ClusterLoad, Headroom, MemberLoad, Unplaced
 use sim_core::plan::text::{case_name, verdict_line};
 use sim_core::runner::RunOptions;
 
+/// How many failure domains fail at once when `--failures` is not given:
+/// every single failure, the N+1 question. `hasim report` uses it too, so
+/// its verdicts are the ones `hasim plan MODEL` prints.
+pub const DEFAULT_FAILURES: u8 = 1;
+
 /// What the headroom report says of a model whose clusters place nothing.
 pub const NOTHING_PLACED: &str =
     "No cluster in this model places workloads (no proxmox-ha, deployment or statefulset)";

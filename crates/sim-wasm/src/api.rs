@@ -112,6 +112,8 @@ fn load(name: &str, text: &str) -> Result<Model, ApiError> {
 #[derive(Serialize)]
 struct ValidateOut {
     ok: bool,
+    /// The status line the page shows, from the shared renderer.
+    summary: String,
     diagnostics: Vec<DiagnosticOut>,
     model: Option<ModelSummary>,
     assumptions: Vec<String>,
@@ -131,6 +133,10 @@ pub fn validate(name: &str, text: &str) -> String {
     let out = match compile::load(name, text) {
         Err(e) => ValidateOut {
             ok: false,
+            summary: format!(
+                "{}: the model does not load",
+                sim_core::text::plural(e.diagnostics.len() as u64, "error")
+            ),
             diagnostics: e.diagnostics.iter().map(DiagnosticOut::of).collect(),
             model: None,
             assumptions: Vec::new(),
@@ -139,6 +145,13 @@ pub fn validate(name: &str, text: &str) -> String {
             let lints = analysis::lint(&model, &Source { name, text });
             ValidateOut {
                 ok: true,
+                summary: sim_render::view::model_summary(
+                    &model.name,
+                    model.elements.len(),
+                    model.clusters.len(),
+                    model.services.len(),
+                    lints.len(),
+                ),
                 diagnostics: lints.iter().map(DiagnosticOut::of).collect(),
                 model: Some(ModelSummary {
                     name: model.name.clone(),
@@ -288,6 +301,8 @@ struct DesignIn {
 
 pub struct CompareOut {
     pub json: String,
+    /// The page's tables and chart labels ([`sim_render::view::CompareView`]).
+    pub view: String,
     pub csv: String,
     pub documents: String,
     pub recovery: String,
@@ -344,6 +359,8 @@ pub fn compare(
         .collect();
     Ok(CompareOut {
         json: doc.to_json(),
+        view: serde_json::to_string(&sim_render::view::compare(&doc, opts.horizon))
+            .expect("serializes"),
         csv: sim_core::export::csv(&flat),
         documents: serde_json::to_string(&documents).expect("serializes"),
         recovery: serde_json::to_string(&recovery).expect("serializes"),
@@ -371,6 +388,8 @@ fn axis_value(v: &serde_json::Value) -> Result<String, ApiError> {
 
 pub struct SweepOut {
     pub json: String,
+    /// The page's table ([`sim_render::view::SweepView`]).
+    pub view: String,
     pub csv: String,
     /// The bytes of `hasim sweep --export-markdown`.
     pub markdown: String,
@@ -436,6 +455,8 @@ pub fn sweep(
     }
     Ok(SweepOut {
         json: doc.to_json(),
+        view: serde_json::to_string(&sim_render::view::sweep(&doc, opts.horizon))
+            .expect("serializes"),
         csv: sim_core::export::csv(&doc),
         markdown: sim_render::format::markdown(&doc),
     })

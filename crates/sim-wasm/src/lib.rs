@@ -93,7 +93,9 @@ pub fn run(
 /// `json` is the document of `hasim compare --export-json`, `documents` a
 /// JSON array of the per-design run documents (each the bytes `hasim run`
 /// exports for that design), `csv` the compare CSV (one row per design and
-/// service), `recovery` one recovery distribution list per design.
+/// service), `recovery` one recovery distribution list per design, and
+/// `view` (JSON) the tables and chart labels the page shows, rendered by
+/// sim-render like the CLI's tables.
 #[wasm_bindgen]
 pub fn compare(
     designs: &str,
@@ -104,6 +106,7 @@ pub fn compare(
     let out = api::compare(designs, options, &mut cb).map_err(to_js_error)?;
     Ok(object(&[
         ("json", out.json.into()),
+        ("view", out.view.into()),
         ("csv", out.csv.into()),
         ("documents", out.documents.into()),
         ("recovery", out.recovery.into()),
@@ -112,8 +115,8 @@ pub fn compare(
 
 /// Sweeps parameters of one model. `axes` is JSON `[{path, values: [..]}]`
 /// (every combination, the first axis varying slowest, like `hasim sweep -L`).
-/// Returns `{ json, csv, markdown }`: the sweep document, its CSV and its
-/// Markdown.
+/// Returns `{ json, view, csv, markdown }`: the sweep document, the page's
+/// table (JSON), its CSV and its Markdown.
 #[wasm_bindgen]
 pub fn sweep(
     name: &str,
@@ -126,6 +129,7 @@ pub fn sweep(
     let out = api::sweep(name, text, options, axes, &mut cb).map_err(to_js_error)?;
     Ok(object(&[
         ("json", out.json.into()),
+        ("view", out.view.into()),
         ("csv", out.csv.into()),
         ("markdown", out.markdown.into()),
     ]))
