@@ -1,8 +1,9 @@
 //! What hasim shows people, in one place for every front end: estimates
 //! with their intervals ("99.69% ± 0.00498%"), durations, the results table
-//! and its recovery cells, the Markdown document. No I/O and nothing
-//! platform-specific, so the CLI and the wasm crate render the same strings
-//! from the same code (the browser's tables are next; see ARCHITECTURE.md).
+//! and its recovery cells, the Markdown document, the planner's documents,
+//! the playground's tables, the charts and the design review. No I/O, so
+//! the CLI, the wasm crate and an embedder render the same strings from the
+//! same code.
 
 #[cfg(feature = "charts")]
 pub mod charts;
