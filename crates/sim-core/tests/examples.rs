@@ -29,6 +29,18 @@ fn a_kind_from_outside_the_library_plugs_in() {
     // The JSON Schema lists it with its keys.
     let s = schema::json_schema_with(&registry).to_string();
     assert!(s.contains("\"redis-sentinel\"") && s.contains("\"promotion\""));
+    // A sweep over its keys compiles every point with the same registry;
+    // without it, the point names the unknown kind.
+    let src = sim_core::model::Source {
+        name: "sentinel.toml",
+        text: custom_kind::MODEL,
+    };
+    let tree = sim_core::model::tree::parse(&src, sim_core::model::tree::Format::Toml)
+        .unwrap_or_else(|d| panic!("{d}"));
+    let point = [("clusters.cache.down_after".to_string(), "10s".to_string())];
+    assert!(sim_core::study::compile_point_with(&registry, &src, &tree, &point).is_ok());
+    let e = sim_core::study::compile_point(&src, &tree, &point).unwrap_err();
+    assert!(e.to_string().contains("redis-sentinel"), "{e}");
     // Every master failure (about one a year: three servers failing once a
     // year each, one of them master) costs down_after + promotion = 35 s.
     // Replica failures cost nothing, and two servers down at once (each is

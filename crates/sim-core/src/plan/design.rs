@@ -215,6 +215,31 @@ pub fn search(
     opts: &RunOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Search, SearchError> {
+    search_with(
+        crate::protocols::builtin(),
+        src,
+        root,
+        model,
+        service,
+        target,
+        opts,
+        progress,
+    )
+}
+
+/// [`search`] with the kinds of `registry`, for a model that uses kinds
+/// defined outside the library.
+#[allow(clippy::too_many_arguments)]
+pub fn search_with(
+    registry: &crate::cluster::Registry,
+    src: &Source<'_>,
+    root: &Value,
+    model: &Model,
+    service: &str,
+    target: f64,
+    opts: &RunOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Search, SearchError> {
     let space = model.design.as_ref().ok_or(SearchError::NoDesign)?;
     if !model.services.iter().any(|s| s.name == service) {
         let names: Vec<&str> = model.services.iter().map(|s| s.name.as_str()).collect();
@@ -229,7 +254,7 @@ pub fn search(
     let mut status: Vec<Option<Status>> = Vec::with_capacity(designs.len());
     for d in &designs {
         let built = apply(root, space, d).and_then(|t| {
-            compile_one(crate::protocols::builtin(), src, &t).map_err(|e| {
+            compile_one(registry, src, &t).map_err(|e| {
                 e.diagnostics
                     .first()
                     .map_or_else(|| "does not compile".into(), |d| d.message.clone())

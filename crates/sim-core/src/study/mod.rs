@@ -136,13 +136,25 @@ pub fn compile_point(
     base: &crate::model::tree::Value,
     point: &[(String, String)],
 ) -> Result<crate::model::Model, PointError> {
+    compile_point_with(crate::protocols::builtin(), src, base, point)
+}
+
+/// [`compile_point`] with the kinds of `registry`, so a sweep over a model
+/// that uses a kind defined outside the library compiles every point.
+pub fn compile_point_with(
+    registry: &crate::cluster::Registry,
+    src: &crate::model::Source<'_>,
+    base: &crate::model::tree::Value,
+    point: &[(String, String)],
+) -> Result<crate::model::Model, PointError> {
     let mut t = base.clone();
     for (k, v) in point {
         set_path(&mut t, k, parse_cli_value(v))
             .map_err(|e| PointError::Path(format!("parameter `{k}`: {e}")))?;
     }
     let label: Vec<String> = point.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    crate::model::compile::compile(src, &t).map_err(|e| PointError::Model(label.join(", "), e))
+    crate::model::compile::compile_with(registry, src, &t)
+        .map_err(|e| PointError::Model(label.join(", "), e))
 }
 
 #[cfg(test)]
