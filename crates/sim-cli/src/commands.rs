@@ -12,7 +12,6 @@ use sim_core::analysis;
 use sim_core::export::{CompareDoc, Document, ModelId, Point, SCHEMA_VERSION};
 use sim_core::model::compile::{self, Model};
 use sim_core::model::diag::did_you_mean;
-use sim_core::model::edit;
 use sim_core::model::Source;
 use sim_core::runner::{run_range, summarize, Accumulator, Progress, RunOptions, RunResult};
 use sim_core::sim::Injection;
@@ -414,21 +413,16 @@ pub fn sweep(
     if axes.is_empty() {
         bail!("nothing to sweep: give at least one -L NAME V1,V2 or -P NAME MIN MAX");
     }
-    study::check_sweep_size(axes.iter().map(|(_, v)| v.len()).product())
+    // Every point compiles before any runs, so nothing is written for a
+    // bad value.
+    let points = study::sweep_points(sim_core::protocols::builtin(), &src, base, &axes)
         .map_err(|e| anyhow!("{e}"))?;
-    let points = edit::combinations(&axes);
-    // Compile every point before running any, so a bad value fails at once
-    // and nothing is written.
-    let models = points
-        .iter()
-        .map(|p| study::compile_point(&src, base, p).map_err(|e| anyhow!("{e}")))
-        .collect::<Result<Vec<_>>>()?;
     let threads = pool(common.sim.threads)?;
-    let mut doc = Document::new(&models[0], &opts);
+    let mut doc = Document::new(&points[0].1, &opts);
     // The header follows the points, whose counts it shows.
     let mut text = String::new();
     let started = Instant::now();
-    for (i, (p, model)) in points.iter().zip(&models).enumerate() {
+    for (i, (p, model)) in points.iter().enumerate() {
         let label: Vec<String> = p.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let acc = simulate(
             model,
@@ -438,10 +432,7 @@ pub fn sweep(
             &format!("point {}/{}", i + 1, points.len()),
         )?;
         let result = summarize(model, &acc, opts.horizon);
-        let parameters = p
-            .iter()
-            .map(|(k, v)| (k.clone(), sim_core::export::json_value(v)))
-            .collect();
+        let parameters = study::point_parameters(p);
         // With --target-ci each point stops at its own count.
         let count = if opts.target_ci.is_some() {
             format!(" · {}", plural(result.replications, "replication"))

@@ -44,10 +44,13 @@ impl ModelId {
 }
 
 /// One sweep point (the only point of a plain run).
+/// A sweep point's parameters: each path and its value, in axis order.
+pub type Parameters = IndexMap<String, serde_json::Value>;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Point {
     /// The swept parameters and their values at this point (empty for a run).
-    pub parameters: IndexMap<String, serde_json::Value>,
+    pub parameters: Parameters,
     #[serde(flatten)]
     pub result: RunResult,
 }

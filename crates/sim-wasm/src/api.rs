@@ -429,28 +429,22 @@ pub fn sweep(
         }
         axes.push((a.path.trim().to_string(), values));
     }
-    study::check_sweep_size(axes.iter().map(|(_, v)| v.len()).product())
-        .map_err(ApiError::input)?;
-    let points = edit::combinations(&axes);
-    // Compile every point before running any, so a bad value fails at once.
-    let models = points
-        .iter()
-        .map(|p| {
-            study::compile_point(&src, &base, p).map_err(|e| match &e {
-                edit::PointError::Path(m) => ApiError::input(m.clone()),
-                edit::PointError::Model(_, me) => ApiError::model(e.to_string(), &me.diagnostics),
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut doc = Document::new(&models[0], &opts);
+    let points =
+        study::sweep_points(sim_core::protocols::builtin(), &src, &base, &axes).map_err(|e| {
+            match &e {
+                study::SweepError::Size(m)
+                | study::SweepError::Point(edit::PointError::Path(m)) => ApiError::input(m.clone()),
+                study::SweepError::Point(edit::PointError::Model(_, me)) => {
+                    ApiError::model(e.to_string(), &me.diagnostics)
+                }
+            }
+        })?;
+    let mut doc = Document::new(&points[0].1, &opts);
     let total = opts.replications * points.len() as u64;
-    for (i, (p, model)) in points.iter().zip(&models).enumerate() {
+    for (i, (p, model)) in points.iter().enumerate() {
         let acc = simulate(model, &opts, opts.replications * i as u64, total, progress)?;
         let result = summarize(model, &acc, opts.horizon);
-        let parameters = p
-            .iter()
-            .map(|(k, v)| (k.clone(), sim_core::export::json_value(v)))
-            .collect();
+        let parameters = study::point_parameters(p);
         doc.points.push(Point { parameters, result });
     }
     Ok(SweepOut {

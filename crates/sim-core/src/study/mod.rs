@@ -157,6 +157,59 @@ pub fn compile_point_with(
         .map_err(|e| PointError::Model(label.join(", "), e))
 }
 
+/// One point of a sweep: its (path, value) pairs and the model there.
+pub type SweepPoint = (Vec<(String, String)>, crate::model::Model);
+
+/// Why a sweep cannot start.
+#[derive(Debug)]
+pub enum SweepError {
+    /// Too many points (see [`MAX_SWEEP_POINTS`]).
+    Size(String),
+    /// A point's path or value is wrong.
+    Point(PointError),
+}
+
+impl std::fmt::Display for SweepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SweepError::Size(e) => f.write_str(e),
+            SweepError::Point(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for SweepError {}
+
+/// Every point of a sweep over `axes` (each combination, the first axis
+/// varying slowest), each compiled with the kinds of `registry`, after the
+/// sweep's size is checked. Every point compiles before any runs, so a bad
+/// value fails at once and nothing is written: the CLI and the browser
+/// both start a sweep here.
+pub fn sweep_points(
+    registry: &crate::cluster::Registry,
+    src: &crate::model::Source<'_>,
+    base: &crate::model::tree::Value,
+    axes: &[(String, Vec<String>)],
+) -> Result<Vec<SweepPoint>, SweepError> {
+    check_sweep_size(axes.iter().map(|(_, v)| v.len()).product()).map_err(SweepError::Size)?;
+    crate::model::edit::combinations(axes)
+        .into_iter()
+        .map(|p| {
+            let model = compile_point_with(registry, src, base, &p).map_err(SweepError::Point)?;
+            Ok((p, model))
+        })
+        .collect()
+}
+
+/// A sweep point's parameters as the export document holds them, each
+/// value typed as the model would read it.
+pub fn point_parameters(point: &[(String, String)]) -> crate::export::Parameters {
+    point
+        .iter()
+        .map(|(k, v)| (k.clone(), crate::export::json_value(v)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
