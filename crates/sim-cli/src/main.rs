@@ -8,7 +8,6 @@
 mod commands;
 use sim_render::format;
 mod output;
-mod place;
 mod plan;
 mod plot;
 mod report;

@@ -112,7 +112,10 @@ pub fn command(
         search = Some((s, opts));
     }
     let (place_text, placement, placed) = match place {
-        true => crate::place::section(&loaded, &h).map(|(t, j, ok)| (t, Some(j), ok))?,
+        true => {
+            let (t, j, ok) = sim_render::place::section(&loaded, &h);
+            (t, Some(j), ok)
+        }
         false => (String::new(), None, true),
     };
     let space = model.design.as_ref();

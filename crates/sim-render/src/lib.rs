@@ -8,6 +8,7 @@
 #[cfg(feature = "charts")]
 pub mod charts;
 pub mod format;
+pub mod place;
 pub mod plan;
 #[cfg(feature = "charts")]
 pub mod review;

@@ -1,13 +1,13 @@
 //! `hasim plan --place`: the placement proposal's text and JSON.
 //!
 //! The search and its verification live in `sim_core::plan::place`; this
-//! module only renders them.
+//! module runs it and renders what it found, so an embedder gets the text
+//! and JSON `hasim plan --place` prints.
 
-use crate::commands::Loaded;
 use crate::format;
-use anyhow::Result;
 use serde::Serialize;
 use sim_core::model::compile::Model;
+use sim_core::model::Loaded;
 use sim_core::plan::headroom::Headroom;
 use sim_core::plan::place::{place, NoPlacement, Proposal, Score};
 use sim_core::plan::text::{case_name, verdict_line};
@@ -23,24 +23,26 @@ pub const OBJECTIVE: &[&str] = &[
 ];
 
 /// The placement section: (text, JSON value, whether a placement exists).
-pub fn section(loaded: &Loaded, before: &Headroom) -> Result<(String, serde_json::Value, bool)> {
+pub fn section(loaded: &Loaded, before: &Headroom) -> (String, serde_json::Value, bool) {
     let src = loaded.source();
     let model = &loaded.model;
     match place(&src, &loaded.tree, model, before) {
-        Ok(p) => Ok((
+        // Plain structs of strings and numbers: serializing cannot fail.
+        Ok(p) => (
             text(model, before, &p),
-            serde_json::to_value(json(model, before, &p))?,
+            serde_json::to_value(json(model, before, &p)).expect("serializes"),
             true,
-        )),
-        Err(e) => Ok((
+        ),
+        Err(e) => (
             failure_text(model, &e),
             serde_json::to_value(JsonNoPlacement {
                 feasible: false,
                 objective: OBJECTIVE.to_vec(),
                 reasons: e.reasons.clone(),
-            })?,
+            })
+            .expect("serializes"),
             false,
-        )),
+        ),
     }
 }
 
