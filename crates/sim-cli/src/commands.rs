@@ -476,21 +476,16 @@ pub(crate) fn run_designs(
     opts: &RunOptions,
     threads: &rayon::ThreadPool,
 ) -> Result<CompareDoc> {
-    let accs: Vec<Accumulator> = loaded
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            simulate(
-                &l.model,
-                opts,
-                0,
-                threads,
-                &format!("design {}/{}", i + 1, loaded.len()),
-            )
-        })
-        .collect::<Result<_>>()?;
     let models: Vec<&Model> = loaded.iter().map(|l| &l.model).collect();
-    Ok(CompareDoc::new(&models, &accs, opts))
+    study::compare(&models, opts, |i, m| {
+        simulate(
+            m,
+            opts,
+            0,
+            threads,
+            &format!("design {}/{}", i + 1, loaded.len()),
+        )
+    })
 }
 
 pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode> {

@@ -8,7 +8,7 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use sim_core::analysis;
-use sim_core::export::{CompareDoc, Document, Point, SCHEMA_VERSION};
+use sim_core::export::{Document, Point, SCHEMA_VERSION};
 use sim_core::model::compile::{self, Model};
 use sim_core::model::diag::{Diagnostic, Severity, Source};
 use sim_core::model::edit;
@@ -325,18 +325,10 @@ pub fn compare(
         .map(|d| load(&d.name, &d.text))
         .collect::<Result<Vec<_>, _>>()?;
     let total = opts.replications * models.len() as u64;
-    let mut accs = Vec::new();
-    for (i, m) in models.iter().enumerate() {
-        accs.push(simulate(
-            m,
-            &opts,
-            opts.replications * i as u64,
-            total,
-            progress,
-        )?);
-    }
     let refs: Vec<&Model> = models.iter().collect();
-    let doc = CompareDoc::new(&refs, &accs, &opts);
+    let doc = study::compare(&refs, &opts, |i, m| {
+        simulate(m, &opts, opts.replications * i as u64, total, progress)
+    })?;
     // Each design's own run document: the bytes `hasim run` exports.
     let documents: Vec<String> = models
         .iter()

@@ -210,6 +210,24 @@ pub fn point_parameters(point: &[(String, String)]) -> crate::export::Parameters
         .collect()
 }
 
+/// Runs every design with the same options, so replication `i` of each
+/// uses the same random stream, and compares them against the first: the
+/// document of `hasim compare`. `simulate(i, model)` runs design `i` (the
+/// CLI on a thread pool with a progress bar, the browser in its worker);
+/// the first error stops the comparison.
+pub fn compare<E>(
+    models: &[&crate::model::Model],
+    opts: &RunOptions,
+    mut simulate: impl FnMut(usize, &crate::model::Model) -> Result<crate::runner::Accumulator, E>,
+) -> Result<crate::export::CompareDoc, E> {
+    let accs = models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| simulate(i, m))
+        .collect::<Result<Vec<_>, E>>()?;
+    Ok(crate::export::CompareDoc::new(models, &accs, opts))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
