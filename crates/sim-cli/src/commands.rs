@@ -836,3 +836,28 @@ pub fn presets() -> Result<ExitCode> {
     ))?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// `hasim import`: the model the files describe, to stdout or `-o`, with
+/// what was read, ignored and assumed on stderr.
+pub fn import(paths: &[std::path::PathBuf], out: Option<&str>) -> Result<ExitCode> {
+    if let Some(o) = out {
+        output::check_writable(o)?;
+    }
+    let texts = paths
+        .iter()
+        .map(|p| Ok((p.display().to_string(), read(p)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let files: Vec<sim_core::import::ConfigFile> = texts
+        .iter()
+        .map(|(name, text)| sim_core::import::ConfigFile { name, text })
+        .collect();
+    let imported = sim_core::import::import(&files).map_err(|e| anyhow!("{e}"))?;
+    match out {
+        Some(o) => output::write(o, &imported.model)?,
+        None => output::print(&imported.model)?,
+    }
+    for line in &imported.summary {
+        eprintln!("{line}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -146,6 +146,18 @@ enum Command {
     Presets,
     /// Print the JSON Schema of the model format (also in models/hasim.schema.json).
     Schema,
+    /// Turn real configuration files into a model: keepalived.conf today
+    /// (one file per router; routers of one virtual_router_id become one
+    /// vrrp cluster). Each value cites its file and line; what no config
+    /// says is a marked ASSUMPTION.
+    Import {
+        /// Configuration files, recognised by their content.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write the model to this file instead of stdout.
+        #[arg(short, long)]
+        output: Option<String>,
+    },
     /// Write a design-review document: the designs, validation warnings,
     /// results with 95% CIs (compared side by side for several models), charts,
     /// top downtime causes, the capacity planner's N+1 verdicts and the
@@ -293,6 +305,7 @@ fn main() -> ExitCode {
             output,
             sim,
         } => report::report(&models, &output, &sim),
+        Command::Import { files, output } => commands::import(&files, output.as_deref()),
         Command::Schema => {
             output::print(&sim_core::model::schema::json_schema_text()).map(|_| ExitCode::SUCCESS)
         }

@@ -41,6 +41,11 @@ fn readme_commands_print_what_the_readme_shows() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/docs"),
         scratch.path(),
     );
+    // The configuration files `hasim import` reads in the README.
+    copy_dir(
+        &root.join("crates/sim-core/tests/data/import"),
+        &scratch.path().join("configs"),
+    );
     // trycmd runs a Markdown file's commands in the current directory.
     std::env::set_current_dir(scratch.path()).unwrap();
     trycmd::TestCases::new()

@@ -63,6 +63,7 @@ pub mod dist;
 pub mod engine;
 pub mod event;
 pub mod export;
+pub mod import;
 pub mod model;
 pub mod plan;
 pub mod protocols;

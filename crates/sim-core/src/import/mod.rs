@@ -1,0 +1,381 @@
+//! `hasim import`: the operator's real configuration files become a model.
+//!
+//! Each file's format is recognised by its content. What a file says (every
+//! protocol parameter) goes into the model with a comment naming the file
+//! and line it came from; what no config can say (how often a host dies,
+//! who repairs it) is filled with the cited presets and marked as an
+//! ASSUMPTION, so `hasim validate` and the user can see what to check.
+//!
+//! Formats read today: keepalived.conf (`vrrp_instance`, `vrrp_script`,
+//! `track_script`); several files, one per router, merge into one `vrrp`
+//! cluster per `virtual_router_id`. The others of the import issue
+//! (haproxy.cfg, patroni.yml, corosync.conf and the Proxmox HA files,
+//! Kubernetes manifests, K3s config, Terraform) come next.
+
+mod keepalived;
+
+use crate::model::diag::{Diagnostic, Source};
+use std::fmt::Write;
+
+/// One configuration file: the name to report it by and its text.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfigFile<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
+impl ConfigFile<'_> {
+    fn source(&self) -> Source<'_> {
+        Source {
+            name: self.name,
+            text: self.text,
+        }
+    }
+
+    /// The 1-based line of byte `at`.
+    fn line_of(&self, at: usize) -> usize {
+        self.text[..at.min(self.text.len())].matches('\n').count() + 1
+    }
+
+    /// `file:line`, as the model's comments cite it.
+    fn at(&self, line: usize) -> String {
+        format!("{}:{line}", self.name)
+    }
+}
+
+/// The format of a configuration file, recognised by its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigFormat {
+    Keepalived,
+}
+
+impl ConfigFormat {
+    /// The format of `file`, or `None` when hasim cannot read it yet.
+    pub fn detect(file: &ConfigFile<'_>) -> Option<ConfigFormat> {
+        let t = file.text;
+        (t.contains("vrrp_instance") || t.contains("vrrp_script"))
+            .then_some(ConfigFormat::Keepalived)
+    }
+}
+
+/// A value and the line it was read from.
+type Lined<T> = Option<(T, usize)>;
+
+/// One keepalived `vrrp_instance`: a router of a VRRP group.
+#[derive(Debug, Clone, Default)]
+struct Router {
+    file: String,
+    instance: String,
+    virtual_router_id: Lined<u8>,
+    priority: Lined<u8>,
+    advert_int_ms: Lined<u64>,
+    state: Lined<String>,
+    nopreempt: Option<usize>,
+    preempt_delay_ms: Lined<u64>,
+    track_scripts: Vec<String>,
+    vips: Vec<String>,
+}
+
+/// One keepalived `vrrp_script`.
+#[derive(Debug, Clone)]
+struct Script {
+    name: String,
+    file: String,
+    interval_ms: Lined<u64>,
+    weight: Lined<i64>,
+    fall: Lined<i64>,
+    rise: Lined<i64>,
+}
+
+/// Everything read from the files, before it becomes a model.
+#[derive(Debug, Default)]
+struct Found {
+    routers: Vec<Router>,
+    scripts: Vec<Script>,
+    ignored: Vec<String>,
+}
+
+impl Found {
+    fn ignored(&mut self, file: &ConfigFile<'_>, line: usize, what: &str, why: &str) {
+        self.ignored
+            .push(format!("{}: `{what}` ignored: {why}", file.at(line)));
+    }
+}
+
+/// The imported model and what the user should know about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// The model, in the usual TOML format, with a comment on each value
+    /// naming where it came from.
+    pub model: String,
+    /// What was read, what was ignored and why, and what is assumed.
+    pub summary: Vec<String>,
+}
+
+/// Reads the files and writes the model they describe.
+pub fn import(files: &[ConfigFile<'_>]) -> Result<Imported, Diagnostic> {
+    let mut found = Found::default();
+    let mut summary = Vec::new();
+    for f in files {
+        match ConfigFormat::detect(f) {
+            Some(ConfigFormat::Keepalived) => {
+                let before = found.routers.len();
+                keepalived::read(f, &mut found)?;
+                summary.push(format!(
+                    "{}: keepalived.conf, {} vrrp_instance",
+                    f.name,
+                    found.routers.len() - before
+                ));
+            }
+            None => {
+                return Err(f
+                    .source()
+                    .error(0..f.text.find('\n').unwrap_or(f.text.len()), "hasim cannot tell what this file is")
+                    .with_help("hasim import reads keepalived.conf today (a file with a `vrrp_instance` block)"));
+            }
+        }
+    }
+    if found.routers.is_empty() {
+        return Err(Diagnostic {
+            severity: crate::model::diag::Severity::Error,
+            message: "no vrrp_instance in the files: nothing to model".into(),
+            file: files.first().map_or(String::new(), |f| f.name.to_string()),
+            line: 1,
+            column: 1,
+            span: 0..0,
+            snippet: String::new(),
+            source_line: String::new(),
+            help: None,
+            rule: None,
+            id: None,
+        });
+    }
+    let model = write_model(files, &found, &mut summary);
+    summary.extend(found.ignored.iter().cloned());
+    Ok(Imported { model, summary })
+}
+
+/// A TOML key or element name from a file name: `keepalived-lb1.conf`
+/// gives `lb1`.
+fn element_name(file: &str, used: &[String]) -> String {
+    let stem = std::path::Path::new(file)
+        .file_stem()
+        .map_or(String::new(), |s| s.to_string_lossy().to_lowercase());
+    let mut name: String = stem
+        .replace("keepalived", "")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    name = name.trim_matches('-').to_string();
+    if name.is_empty() {
+        name = "router".into();
+    }
+    let mut candidate = name.clone();
+    let mut k = 2;
+    while used.contains(&candidate) {
+        candidate = format!("{name}-{k}");
+        k += 1;
+    }
+    candidate
+}
+
+fn duration(ms: u64) -> String {
+    if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn write_model(files: &[ConfigFile<'_>], found: &Found, summary: &mut Vec<String>) -> String {
+    let at = |file: &str, line: usize| format!("{file}:{line}");
+    let mut o = String::new();
+    let names: Vec<&str> = files.iter().map(|f| f.name).collect();
+    let _ = writeln!(o, "# Imported by hasim import from {}.", names.join(", "));
+    let _ = writeln!(
+        o,
+        "# Values from the files cite their line; ASSUMPTION marks what no config says.\n"
+    );
+    let _ = writeln!(o, "[model]\nname = \"imported\"\n");
+    // One element per router file.
+    let mut routers: Vec<String> = Vec::new();
+    for r in &found.routers {
+        let name = element_name(&r.file, &routers);
+        routers.push(name);
+    }
+    for (r, name) in found.routers.iter().zip(&routers) {
+        let _ = writeln!(
+            o,
+            "# The machine running {} (vrrp_instance {}).",
+            r.file, r.instance
+        );
+        let _ = writeln!(o, "[hosts.{name}]");
+        let _ = writeln!(
+            o,
+            "# ASSUMPTION: a server's crash and repair rates; the config cannot say them.\nfailures = [{{ preset = \"server\" }}]\n"
+        );
+        for s in &r.track_scripts {
+            let _ = writeln!(o, "# What vrrp_script `{s}` checks on {name}.");
+            let _ = writeln!(o, "[components.{name}-{s}]\nrequires = \"{name}\"");
+            let _ = writeln!(
+                o,
+                "# ASSUMPTION: the `software` preset (a daemon crash twice a year, restarted by systemd).\nfailures = [{{ preset = \"software\" }}]\n"
+            );
+        }
+    }
+    summary.push(format!(
+        "ASSUMPTION: {} router host(s) fail as the `server` preset, tracked processes as `software`",
+        routers.len()
+    ));
+    // One VRRP group per virtual_router_id, routers in file order.
+    let mut ids: Vec<u8> = Vec::new();
+    for r in &found.routers {
+        let id = r
+            .virtual_router_id
+            .as_ref()
+            .map(|v| v.0)
+            .expect("checked on read");
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    for id in ids {
+        let group: Vec<(usize, &Router)> = found
+            .routers
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.virtual_router_id.as_ref().map(|v| v.0) == Some(id))
+            .collect();
+        let cluster = format!("vrrp-{id}");
+        let members: Vec<String> = group
+            .iter()
+            .map(|(i, _)| toml_string(&routers[*i]))
+            .collect();
+        let cites = |f: &dyn Fn(&Router) -> Option<usize>| -> String {
+            group
+                .iter()
+                .filter_map(|(_, r)| f(r).map(|l| at(&r.file, l)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(o, "# keepalived virtual_router_id {id}.");
+        let _ = writeln!(o, "[clusters.{cluster}]\nkind = \"vrrp\"");
+        let _ = writeln!(o, "members = [{}]", members.join(", "));
+        // keepalived's default priority is 100 (keepalived.conf(5)).
+        let prio: Vec<String> = group
+            .iter()
+            .map(|(_, r)| r.priority.as_ref().map_or(100, |p| p.0).to_string())
+            .collect();
+        let _ = writeln!(
+            o,
+            "priority = [{}]  # {}",
+            prio.join(", "),
+            cites(&|r| r.priority.as_ref().map(|p| p.1))
+        );
+        if let Some((_, r)) = group.iter().find(|(_, r)| r.advert_int_ms.is_some()) {
+            let (ms, _) = r.advert_int_ms.as_ref().expect("found");
+            let _ = writeln!(
+                o,
+                "advert_int = \"{}\"  # {}",
+                duration(*ms),
+                cites(&|r| r.advert_int_ms.as_ref().map(|p| p.1))
+            );
+        }
+        if group.iter().any(|(_, r)| r.nopreempt.is_some()) {
+            let _ = writeln!(o, "nopreempt = true  # {}", cites(&|r| r.nopreempt));
+        }
+        if let Some((_, r)) = group.iter().find(|(_, r)| r.preempt_delay_ms.is_some()) {
+            let (ms, _) = r.preempt_delay_ms.as_ref().expect("found");
+            let _ = writeln!(
+                o,
+                "preempt_delay = \"{}\"  # {}",
+                duration(*ms),
+                cites(&|r| r.preempt_delay_ms.as_ref().map(|p| p.1))
+            );
+        }
+        // The vrrp kind tracks one element per router with one script's
+        // timing: the first tracked script of each router.
+        let tracked: Vec<String> = group
+            .iter()
+            .map(|(i, r)| {
+                r.track_scripts.first().map_or("\"\"".into(), |s| {
+                    toml_string(&format!("{}-{s}", routers[*i]))
+                })
+            })
+            .collect();
+        let script = group
+            .iter()
+            .filter_map(|(_, r)| r.track_scripts.first())
+            .find_map(|s| found.scripts.iter().find(|x| x.name == *s));
+        if let Some(s) = script {
+            let _ = writeln!(o, "track = [{}]", tracked.join(", "));
+            if let Some((ms, l)) = &s.interval_ms {
+                let _ = writeln!(
+                    o,
+                    "track_interval = \"{}\"  # {}",
+                    duration(*ms),
+                    at(&s.file, *l)
+                );
+            }
+            if let Some((w, l)) = &s.weight {
+                let _ = writeln!(o, "track_weight = {w}  # {}", at(&s.file, *l));
+            }
+            if let Some((v, l)) = &s.fall {
+                let _ = writeln!(o, "track_fall = {v}  # {}", at(&s.file, *l));
+            }
+            if let Some((v, l)) = &s.rise {
+                let _ = writeln!(o, "track_rise = {v}  # {}", at(&s.file, *l));
+            }
+        }
+        let vips: Vec<&str> = group
+            .iter()
+            .flat_map(|(_, r)| r.vips.iter().map(String::as_str))
+            .collect();
+        let mut unique: Vec<&str> = Vec::new();
+        for v in vips {
+            if !unique.contains(&v) {
+                unique.push(v);
+            }
+        }
+        let _ = writeln!(o);
+        let _ = writeln!(o, "[services.vip-{id}]");
+        let _ = writeln!(
+            o,
+            "description = {}",
+            toml_string(&format!("the virtual IP {}", unique.join(", ")))
+        );
+        let _ = writeln!(
+            o,
+            "# ASSUMPTION: users need only the address; add what sits behind it.\nrequires = \"{cluster}.serving\"\n"
+        );
+        summary.push(format!(
+            "vrrp-{id}: {} router(s) from {}",
+            group.len(),
+            group
+                .iter()
+                .map(|(_, r)| r.file.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_become_element_names() {
+        assert_eq!(element_name("conf/keepalived-lb1.conf", &[]), "lb1");
+        assert_eq!(element_name("keepalived.conf", &[]), "router");
+        assert_eq!(
+            element_name("keepalived.conf", &["router".into()]),
+            "router-2"
+        );
+    }
+}
