@@ -2,11 +2,11 @@
 // run, compare and sweep; errors with the CLI's text; cancellation; panics.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { hasim, loadEngine, model } from './helpers.mjs';
+import { hasim, loadEngine, model, webDir } from './helpers.mjs';
 
 const A = 'homelab-k3s-as-written.toml';
 const B = 'homelab-k3s-spread.toml';
@@ -144,4 +144,22 @@ test('returning false from the progress callback cancels; a throwing callback to
 test('a panic traps with its message stored for the page', () => {
   assert.throws(() => engine.debugPanic(), (e) => e instanceof WebAssembly.RuntimeError);
   assert.match(globalThis.hasimLastPanic, /hasim panicked \(this is a bug\): .*debugPanic was called/s);
+});
+
+test('import gives the model `hasim import` writes, or the located error', () => {
+  const dir = join(webDir, '../crates/sim-core/tests/data/import');
+  const names = ['keepalived-lb1.conf', 'keepalived-lb2.conf'];
+  const files = names.map((n) => ({ name: n, text: readFileSync(join(dir, n), 'utf8') }));
+  const r = JSON.parse(engine.importConfigs(JSON.stringify(files)));
+  assert.equal(r.ok, true);
+  const scratch = mkdtempSync(join(tmpdir(), 'hasim-import-'));
+  for (const f of files) writeFileSync(join(scratch, f.name), f.text);
+  const printed = hasim(['import', ...names], scratch);
+  rmSync(scratch, { recursive: true, force: true });
+  assert.equal(printed.status, 0, printed.stderr);
+  assert.equal(r.model, printed.stdout);
+  const bad = JSON.parse(engine.importConfigs(JSON.stringify([{ name: 'bad.conf', text: 'vrrp_instance VI_1 {\n' }])));
+  assert.equal(bad.ok, false);
+  assert.equal(bad.diagnostics[0].line, 1);
+  assert.match(bad.diagnostics[0].message, /never closed/);
 });

@@ -447,3 +447,50 @@ pub fn sweep(
         markdown: sim_render::format::markdown(&doc),
     })
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileIn {
+    name: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct ImportOut {
+    ok: bool,
+    /// The model `hasim import` writes, byte for byte.
+    model: Option<String>,
+    /// What was read, ignored and assumed (the CLI's stderr).
+    summary: Vec<String>,
+    diagnostics: Vec<DiagnosticOut>,
+}
+
+/// `hasim import FILE...`: `files` is JSON `[{name, text}, ...]`; returns
+/// JSON `{ok, model, summary, diagnostics}`, the model being the bytes the
+/// CLI writes for the same files and names.
+pub fn import(files_json: &str) -> Result<String, ApiError> {
+    let files: Vec<FileIn> =
+        serde_json::from_str(files_json).map_err(|e| ApiError::input(format!("files: {e}")))?;
+    let configs: Vec<sim_core::import::ConfigFile> = files
+        .iter()
+        .map(|f| sim_core::import::ConfigFile {
+            name: &f.name,
+            text: &f.text,
+        })
+        .collect();
+    let out = match sim_core::import::import(&configs) {
+        Ok(i) => ImportOut {
+            ok: true,
+            model: Some(i.model),
+            summary: i.summary,
+            diagnostics: Vec::new(),
+        },
+        Err(d) => ImportOut {
+            ok: false,
+            model: None,
+            summary: Vec::new(),
+            diagnostics: vec![DiagnosticOut::of(&d)],
+        },
+    };
+    Ok(serde_json::to_string(&out).expect("serializes"))
+}

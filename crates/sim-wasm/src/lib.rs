@@ -135,6 +135,15 @@ pub fn sweep(
     ]))
 }
 
+/// Imports configuration files (`hasim import`). `files` is JSON
+/// `[{name, text}, ...]`; returns JSON `{ok, model, summary, diagnostics}`
+/// with the model the CLI writes for the same files, or the located error.
+/// Named `importConfigs` in JavaScript, where `import` is a keyword.
+#[wasm_bindgen(js_name = importConfigs)]
+pub fn import(files: &str) -> Result<String, JsValue> {
+    api::import(files).map_err(to_js_error)
+}
+
 /// Deliberately panics, so tests can check that a panic is reported and
 /// the page recovers.
 #[wasm_bindgen(js_name = debugPanic)]
