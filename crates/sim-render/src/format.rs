@@ -36,7 +36,7 @@ pub fn seconds(s: f64) -> String {
 /// point: "1000 replications", or "340–1000 replications" when
 /// `--target-ci` stopped them at different counts. Headers show what was
 /// run, never the requested maximum, which a run with `--target-ci` may
-/// not reach (`replicationsRun` in web/src/format.js says the same).
+/// not reach (the playground's head lines use it through `view`).
 pub fn replications_run(counts: impl IntoIterator<Item = u64>) -> String {
     let counts: Vec<u64> = counts.into_iter().collect();
     match (counts.iter().min(), counts.iter().max()) {
@@ -139,8 +139,7 @@ fn recovery(s: &ServiceResult) -> String {
 }
 
 /// A recovery percentile with its 95% interval when there is one, "—"
-/// without outages: the text the playground shows (`optSecondsCi` in
-/// web/src/format.js).
+/// without outages: the text the playground shows (through `view`).
 pub fn seconds_ci(s: Option<f64>, ci: Option<[f64; 2]>) -> String {
     match (s, ci) {
         (None, _) => "—".into(),
