@@ -328,13 +328,12 @@ function cell(tr, text, field, estimate, cls) {
 }
 
 /** A table header row from the view's columns (labels and tooltips are the
- * renderer's). `labels` overrides labels by position (the design names of
- * the clusters table). */
-function headerRow(table, columns, labels = []) {
+ * renderer's). */
+function headerRow(table, columns) {
   const thr = table.createTHead().insertRow();
-  columns.forEach((c, i) => {
+  columns.forEach((c) => {
     const th = document.createElement('th');
-    th.textContent = labels[i] ?? c.label;
+    th.textContent = c.label;
     if (c.title) th.title = c.title;
     thr.append(th);
   });
@@ -400,12 +399,12 @@ function showCompare(result, run) {
     card.append(charts);
     root.append(card);
   }
-  root.append(clustersTable(view.clusters, docs));
+  root.append(clustersTable(view.clusters));
   $('exports').hidden = false;
 }
 
 /** Down time of every cluster output, one column per design. */
-function clustersTable(t, docs) {
+function clustersTable(t) {
   if (t.rows.length === 0) return document.createDocumentFragment();
   const card = document.createElement('section');
   card.className = 'card clusters-card';
@@ -414,7 +413,7 @@ function clustersTable(t, docs) {
   card.append(h);
   const table = document.createElement('table');
   table.className = 'results-table';
-  headerRow(table, t.columns, [undefined, ...docs.map((d) => d.model.name)]);
+  headerRow(table, t.columns);
   const body = table.createTBody();
   for (const row of t.rows) {
     const tr = body.insertRow();
@@ -449,8 +448,7 @@ function showSweep(result, run) {
   card.append(sweepChart(view.points, series, path, `availability versus ${path}`));
   const table = document.createElement('table');
   table.className = 'results-table';
-  // The point column is headed by the swept path.
-  headerRow(table, view.table.columns, [path]);
+  headerRow(table, view.table.columns);
   const body = table.createTBody();
   for (const row of view.table.rows) {
     const tr = body.insertRow();

@@ -17,7 +17,7 @@ use sim_core::time::{Human, Nanos};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Column {
     pub key: &'static str,
-    pub label: &'static str,
+    pub label: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<&'static str>,
 }
@@ -140,10 +140,10 @@ const REQUESTS_TITLE: &str = "request availability: like availability, but while
 const DELTA_TITLE: &str =
     "difference in downtime per year from the first design (the baseline), with its 95% interval";
 
-fn column(key: &'static str, label: &'static str) -> Column {
+fn column(key: &'static str, label: impl Into<String>) -> Column {
     Column {
         key,
-        label,
+        label: label.into(),
         title: None,
     }
 }
@@ -318,10 +318,13 @@ fn clusters(doc: &CompareDoc) -> Table {
             }
         }
     }
-    // Design names are dynamic; the column label of each design is its
-    // row-independent name, so the designs are columns by position.
+    // One column per design, headed by its name.
     let mut columns = vec![column("output", "cluster output")];
-    columns.extend(doc.designs.iter().map(|_| column("down", "")));
+    columns.extend(
+        doc.designs
+            .iter()
+            .map(|d| column("down", d.model.name.clone())),
+    );
     let rows = keys
         .into_iter()
         .zip(values)
@@ -429,7 +432,8 @@ pub fn sweep(doc: &Document, horizon: Nanos) -> SweepView {
         .iter()
         .map(|p| point_label(p.parameters.values()))
         .collect();
-    let mut columns = vec![column("point", "point"), column("service", "service")];
+    // The point column is headed by the swept path.
+    let mut columns = vec![column("point", path.clone()), column("service", "service")];
     columns.extend(service_columns(requests));
     let rows = doc
         .points
