@@ -19,8 +19,9 @@
 // error large; the library allows this lint for the same reason.
 #![allow(clippy::result_large_err)]
 
-use sim_core::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec};
-use sim_core::engine::EventId;
+use sim_core::cluster::{
+    ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec, Timer, TimerTag, Timers,
+};
 use sim_core::model::diag::Diagnostic;
 use sim_core::model::fields::Fields;
 use sim_core::runner::{run, summarize, RunOptions};
@@ -63,6 +64,7 @@ impl ClusterKind for Sentinel {
             delay: self.down_after + self.promotion,
             master: None,
             failover: None,
+            timers: Timers::new(),
         })
     }
 }
@@ -70,11 +72,14 @@ impl ClusterKind for Sentinel {
 struct SentinelState {
     delay: Nanos,
     master: Option<usize>,
-    failover: Option<EventId>,
+    failover: Option<Timer>,
+    timers: Timers<Promote>,
 }
 
-/// The one timer this kind sets: the end of a failover.
-const PROMOTE: u64 = 1;
+/// The one timer this kind sets: the end of a failover. A kind with several
+/// timers makes this an enum; `Timers` hands each back as it was scheduled.
+#[derive(Debug, Clone, Copy)]
+struct Promote;
 
 impl ClusterState for SentinelState {
     fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
@@ -90,13 +95,14 @@ impl ClusterState for SentinelState {
                 self.master = None;
                 let delay = self.delay;
                 cx.trace(|| format!("master down; failover in {} s", delay / NANOS_PER_SEC));
-                self.failover = Some(cx.schedule(delay, PROMOTE));
+                self.failover = Some(self.timers.schedule(cx, delay, Promote));
             }
             _ => {}
         }
     }
 
-    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, _tag: u64) {
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: TimerTag) {
+        let Promote = self.timers.fired(tag);
         self.failover = None;
         self.master = (0..cx.n_members()).find(|i| cx.member_up(*i));
         cx.set_output(0, self.master.is_some());

@@ -112,8 +112,9 @@ pub struct Lint {
 pub trait ClusterState: Send {
     /// Called at time 0 and whenever one or more members changed state.
     fn on_inputs(&mut self, cx: &mut ClusterCx<'_>);
-    /// Called when a timer this model scheduled fires.
-    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: u64);
+    /// Called when a timer this model scheduled (with [`Timers::schedule`])
+    /// fires; [`Timers::fired`] turns `tag` back into the kind's own payload.
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: TimerTag);
     /// Where the things this cluster places (HA VMs, pods) are now, for the
     /// capacity planner. Kinds that place nothing return `None`.
     fn placement(&self) -> Option<Placement> {
@@ -343,20 +344,22 @@ impl ClusterCx<'_> {
     }
     /// Schedules `on_timer(tag)` after `delay`. The timer remembers the fault
     /// that caused the current transient, so downtime it causes is attributed
-    /// to that fault.
-    pub fn schedule(&mut self, delay: Nanos, tag: u64) -> EventId {
+    /// to that fault. Kinds schedule through [`Timers`], which keeps what each
+    /// timer means.
+    fn schedule(&mut self, delay: Nanos, tag: TimerTag) -> EventId {
         self.engine.schedule_in(
             delay,
             Ev::Timer {
                 cluster: self.cluster,
-                tag,
+                tag: tag.0,
                 cause: self.cause,
                 planned: self.cause_planned,
             },
         )
     }
-    pub fn cancel(&mut self, id: EventId) {
-        self.engine.cancel(id);
+    /// Cancels a scheduled event; false when it already fired.
+    fn cancel(&mut self, id: EventId) -> bool {
+        self.engine.cancel(id)
     }
     /// Records that committed data was lost (an asynchronous failover, all
     /// replicas gone...). Counted per year for every service that depends on
@@ -529,3 +532,81 @@ pub const MACHINES: &[ElementKind] = &[ElementKind::Host, ElementKind::Vm, Eleme
 
 /// Keys every cluster has, handled by the compiler.
 pub const COMMON_KEYS: &[&str] = &["kind", "members", "description", "network"];
+
+/// What a fired timer hands its kind: an opaque slot that [`Timers::fired`]
+/// turns back into the payload the kind scheduled it with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimerTag(pub(crate) u32);
+
+/// A timer scheduled with [`Timers::schedule`], kept to cancel it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timer {
+    event: EventId,
+    slot: u32,
+}
+
+/// A kind's pending timers, each with a payload of the kind's own type `T`
+/// (an enum of what its timers are for: an election timeout of node 2, a
+/// message from 1 to 3 in term 7). The engine's event carries only the slot
+/// the payload waits in, so no kind packs its meaning into the bits of an
+/// integer and every kind reads its timers back as the type it wrote.
+///
+/// Slots are reused last-freed first, so the layout of a replication's
+/// timers, like everything else in it, depends only on its events.
+#[derive(Debug, Clone)]
+pub struct Timers<T> {
+    pending: Vec<Option<T>>,
+    free: Vec<u32>,
+}
+
+impl<T> Default for Timers<T> {
+    fn default() -> Self {
+        Timers {
+            pending: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+impl<T: Copy> Timers<T> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Schedules a timer that fires after `delay` with `what`.
+    pub fn schedule(&mut self, cx: &mut ClusterCx<'_>, delay: Nanos, what: T) -> Timer {
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.pending[s as usize] = Some(what);
+                s
+            }
+            None => {
+                self.pending.push(Some(what));
+                (self.pending.len() - 1) as u32
+            }
+        };
+        let event = cx.schedule(delay, TimerTag(slot));
+        Timer { event, slot }
+    }
+
+    /// Cancels `timer`. Cancelling a timer that already fired does nothing,
+    /// so a kind may keep a handle past its firing and cancel it later.
+    pub fn cancel(&mut self, cx: &mut ClusterCx<'_>, timer: Timer) {
+        // Only a cancelled (not yet fired) timer still owns its slot: a
+        // fired one gave it back in `fired`, and it may hold another timer's
+        // payload by now.
+        if cx.cancel(timer.event) {
+            self.pending[timer.slot as usize] = None;
+            self.free.push(timer.slot);
+        }
+    }
+
+    /// The payload of the timer that fired with `tag`, freeing its slot.
+    pub fn fired(&mut self, tag: TimerTag) -> T {
+        let what = self.pending[tag.0 as usize]
+            .take()
+            .expect("a timer fires once, from the Timers that scheduled it");
+        self.free.push(tag.0);
+        what
+    }
+}

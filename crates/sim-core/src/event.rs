@@ -21,7 +21,9 @@ pub enum Ev {
     /// A cluster model's timer.
     Timer {
         cluster: u32,
-        tag: u64,
+        /// The slot of the cluster's [`crate::cluster::Timers`] holding
+        /// what the timer means.
+        tag: u32,
         cause: Cause,
         planned: bool,
     },

@@ -7,7 +7,7 @@
 //! one forward sweep re-evaluates exactly the dirty nodes; a node never has to
 //! be visited twice because everything it reads comes before it.
 
-use crate::cluster::{ClusterCx, ClusterState};
+use crate::cluster::{ClusterCx, ClusterState, TimerTag};
 use crate::engine::Engine;
 use crate::model::compile::{Model, NodeKind};
 use crate::rng::SimRng;
@@ -516,7 +516,7 @@ impl<'m> Replication<'m> {
                 planned,
             } => {
                 let c = cluster as usize;
-                self.call_cluster(c, cause, planned, Some(tag));
+                self.call_cluster(c, cause, planned, Some(TimerTag(tag)));
                 self.sweep(cause, planned);
             }
         }
@@ -597,7 +597,7 @@ impl<'m> Replication<'m> {
     }
 
     /// Runs a cluster callback and marks outputs it changed.
-    fn call_cluster(&mut self, c: usize, cause: Cause, planned: bool, timer: Option<u64>) {
+    fn call_cluster(&mut self, c: usize, cause: Cause, planned: bool, timer: Option<TimerTag>) {
         let cl = &self.model.clusters[c];
         let run = &mut self.clusters[c];
         if timer.is_none() {

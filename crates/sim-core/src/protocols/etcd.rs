@@ -51,9 +51,8 @@
 //! time is not added, etcd's `initial-election-tick-advance` on restart is
 //! not modelled, and terms do not grow while a minority campaigns alone.
 
-use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs};
+use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Timer, TimerTag};
 use crate::dist::Dist;
-use crate::engine::EventId;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::protocols::{last_on_grid, next_on_grid};
@@ -282,6 +281,7 @@ impl ClusterKind for Etcd {
             acks: 0,
             stepdown: None,
             started: false,
+            pending: crate::cluster::Timers::new(),
             lost_at: None,
         })
     }
@@ -309,25 +309,40 @@ struct Node {
     /// Randomized election timeout (a whole number of ticks with etcd's
     /// tick timers).
     rt: Nanos,
-    timer: Option<EventId>,
+    timer: Option<Timer>,
     /// Its election timer was put to sleep while no majority was up.
     dormant: bool,
     granted: u64,
     rejected: u64,
 }
 
-// Timer tags: kind | from << 8 | to << 16 | reject << 24 | term << 32.
-const HUP: u64 = 1;
-const PREVOTE: u64 = 2;
-const PREVOTE_RESP: u64 = 3;
-const VOTE: u64 = 4;
-const VOTE_RESP: u64 = 5;
-const APP: u64 = 6;
-const APP_RESP: u64 = 7;
-const STEPDOWN: u64 = 8;
+/// The Raft messages the model sends (raft.go's `MsgPreVote`... `MsgAppResp`;
+/// heartbeats travel as `App`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Msg {
+    PreVote,
+    PreVoteResp,
+    Vote,
+    VoteResp,
+    App,
+    AppResp,
+}
 
-fn tag(kind: u64, from: usize, to: usize, reject: bool, term: u64) -> u64 {
-    kind | (from as u64) << 8 | (to as u64) << 16 | u64::from(reject) << 24 | term << 32
+/// What an etcd timer is for.
+#[derive(Debug, Clone, Copy)]
+enum EtcdTimer {
+    /// Node `i`'s election timeout (raft `MsgHup`).
+    Hup(usize),
+    /// Leader `i`'s check-quorum: it heard from no majority and steps down.
+    StepDown(usize),
+    /// A message arrives at `to` after its network delay.
+    Deliver {
+        msg: Msg,
+        from: usize,
+        to: usize,
+        reject: bool,
+        term: u64,
+    },
 }
 
 struct EtcdState {
@@ -338,8 +353,9 @@ struct EtcdState {
     /// Up members known to follow the current leader in its term (the
     /// leader included): writes commit while this is a majority.
     acks: u64,
-    stepdown: Option<EventId>,
+    stepdown: Option<Timer>,
     started: bool,
+    pending: crate::cluster::Timers<EtcdTimer>,
     /// When writes became impossible, for the timeline.
     lost_at: Option<Nanos>,
 }
@@ -393,7 +409,7 @@ impl EtcdState {
         let hb = self.cfg.heartbeat;
         let n = &mut self.nodes[i];
         if let Some(id) = n.timer.take() {
-            cx.cancel(id);
+            self.pending.cancel(cx, id);
         }
         if !n.up || n.role == Role::Leader {
             return;
@@ -404,32 +420,39 @@ impl EtcdState {
             Timers::Continuous => n.reset_at + n.rt,
         };
         let delay = fire.saturating_sub(cx.now());
-        n.timer = Some(cx.schedule(delay, tag(HUP, i, i, false, 0)));
+        n.timer = Some(self.pending.schedule(cx, delay, EtcdTimer::Hup(i)));
     }
 
     fn disarm(&mut self, cx: &mut ClusterCx<'_>, i: usize) {
         if let Some(id) = self.nodes[i].timer.take() {
-            cx.cancel(id);
+            self.pending.cancel(cx, id);
         }
     }
 
     fn send(
         &mut self,
         cx: &mut ClusterCx<'_>,
-        kind: u64,
+        msg: Msg,
         from: usize,
         to: usize,
         reject: bool,
         term: u64,
     ) {
         let d = cx.sample(&self.cfg.delay);
-        cx.schedule(d, tag(kind, from, to, reject, term));
+        let what = EtcdTimer::Deliver {
+            msg,
+            from,
+            to,
+            reject,
+            term,
+        };
+        self.pending.schedule(cx, d, what);
     }
 
-    fn broadcast(&mut self, cx: &mut ClusterCx<'_>, kind: u64, from: usize, term: u64) {
+    fn broadcast(&mut self, cx: &mut ClusterCx<'_>, msg: Msg, from: usize, term: u64) {
         for j in 0..self.nodes.len() {
             if j != from {
-                self.send(cx, kind, from, j, false, term);
+                self.send(cx, msg, from, j, false, term);
             }
         }
     }
@@ -489,7 +512,7 @@ impl EtcdState {
             let who = super::name(cx, i);
             cx.trace(|| format!("{who} times out, starts pre-vote for term {term}"));
             self.arm(cx, i);
-            self.broadcast(cx, PREVOTE, i, term);
+            self.broadcast(cx, Msg::PreVote, i, term);
             self.poll(cx, i);
         } else {
             self.campaign(cx, i);
@@ -513,7 +536,7 @@ impl EtcdState {
         let who = super::name(cx, i);
         cx.trace(|| format!("{who} campaigns for term {term}"));
         self.arm(cx, i);
-        self.broadcast(cx, VOTE, i, term);
+        self.broadcast(cx, Msg::Vote, i, term);
         self.poll(cx, i);
     }
 
@@ -544,7 +567,7 @@ impl EtcdState {
         let who = super::name(cx, i);
         cx.trace(|| format!("{who} wins the election for term {term}"));
         // The new leader appends an empty entry and sends it to everyone.
-        self.broadcast(cx, APP, i, term);
+        self.broadcast(cx, Msg::App, i, term);
         self.update_outputs(cx);
     }
 
@@ -577,7 +600,7 @@ impl EtcdState {
     fn deliver(
         &mut self,
         cx: &mut ClusterCx<'_>,
-        kind: u64,
+        msg: Msg,
         from: usize,
         to: usize,
         reject: bool,
@@ -589,7 +612,7 @@ impl EtcdState {
         let now = cx.now();
         let term = self.nodes[to].term;
         if mterm > term {
-            if kind == VOTE || kind == PREVOTE {
+            if msg == Msg::Vote || msg == Msg::PreVote {
                 // raft `inLease` (check-quorum is always on in etcd). A
                 // follower of a live leader hears its heartbeats all along.
                 let lead = self.nodes[to].lead;
@@ -601,33 +624,33 @@ impl EtcdState {
                     return;
                 }
             }
-            match kind {
-                PREVOTE => {}
-                PREVOTE_RESP if !reject => {}
-                APP => self.become_follower(cx, to, mterm, Some(from)),
+            match msg {
+                Msg::PreVote => {}
+                Msg::PreVoteResp if !reject => {}
+                Msg::App => self.become_follower(cx, to, mterm, Some(from)),
                 _ => self.become_follower(cx, to, mterm, None),
             }
         } else if mterm < term {
-            if kind == PREVOTE {
-                self.send(cx, PREVOTE_RESP, to, from, true, term);
+            if msg == Msg::PreVote {
+                self.send(cx, Msg::PreVoteResp, to, from, true, term);
             }
             return;
         }
         let term = self.nodes[to].term;
-        match kind {
-            PREVOTE | VOTE => {
+        match msg {
+            Msg::PreVote | Msg::Vote => {
                 let n = &self.nodes[to];
                 let can_vote = n.vote == Some(from)
                     || (n.vote.is_none() && n.lead.is_none())
-                    || (kind == PREVOTE && mterm > n.term);
-                let resp = if kind == PREVOTE {
-                    PREVOTE_RESP
+                    || (msg == Msg::PreVote && mterm > n.term);
+                let resp = if msg == Msg::PreVote {
+                    Msg::PreVoteResp
                 } else {
-                    VOTE_RESP
+                    Msg::VoteResp
                 };
                 if can_vote {
                     self.send(cx, resp, to, from, false, mterm);
-                    if kind == VOTE {
+                    if msg == Msg::Vote {
                         self.nodes[to].vote = Some(from);
                         self.nodes[to].reset_at = now;
                         self.arm(cx, to);
@@ -636,8 +659,8 @@ impl EtcdState {
                     self.send(cx, resp, to, from, true, term);
                 }
             }
-            PREVOTE_RESP | VOTE_RESP => {
-                let want = if kind == PREVOTE_RESP {
+            Msg::PreVoteResp | Msg::VoteResp => {
+                let want = if msg == Msg::PreVoteResp {
                     Role::PreCandidate
                 } else {
                     Role::Candidate
@@ -652,7 +675,7 @@ impl EtcdState {
                     self.poll(cx, to);
                 }
             }
-            APP => {
+            Msg::App => {
                 // From the leader of our term (a heartbeat planned for a
                 // restarted member is not sent if the leader died meanwhile).
                 if !self.nodes[from].up || self.nodes[from].role != Role::Leader {
@@ -666,9 +689,9 @@ impl EtcdState {
                     n.reset_at = now;
                     self.disarm(cx, to);
                 }
-                self.send(cx, APP_RESP, to, from, false, mterm);
+                self.send(cx, Msg::AppResp, to, from, false, mterm);
             }
-            APP_RESP
+            Msg::AppResp
                 if self.leader == Some(to)
                     && self.nodes[from].up
                     && self.nodes[from].lead == Some(to) =>
@@ -693,7 +716,7 @@ impl EtcdState {
             self.leader = None;
             self.acks = 0;
             if let Some(id) = self.stepdown.take() {
-                cx.cancel(id);
+                self.pending.cancel(cx, id);
             }
             let who = super::name(cx, i);
             cx.trace(|| format!("leader {who} lost"));
@@ -734,7 +757,17 @@ impl EtcdState {
                 let at = next_on_grid(lp, self.cfg.heartbeat, now);
                 let d = cx.sample(&self.cfg.delay);
                 let term = self.nodes[l].term;
-                cx.schedule(at - now + d, tag(APP, l, i, false, term));
+                self.pending.schedule(
+                    cx,
+                    at - now + d,
+                    EtcdTimer::Deliver {
+                        msg: Msg::App,
+                        from: l,
+                        to: i,
+                        reject: false,
+                        term,
+                    },
+                );
                 self.arm(cx, i);
             }
             None => self.arm(cx, i),
@@ -752,11 +785,10 @@ impl EtcdState {
                 // active, the next one steps down: (et, 2et] (HA-FACTS 1).
                 let first = 1 + cx.rng().below(self.cfg.election);
                 let at = first + self.cfg.election;
-                let term = self.nodes[l].term;
-                self.stepdown = Some(cx.schedule(at, tag(STEPDOWN, l, l, false, term)));
+                self.stepdown = Some(self.pending.schedule(cx, at, EtcdTimer::StepDown(l)));
             } else if majority {
                 if let Some(id) = self.stepdown.take() {
-                    cx.cancel(id);
+                    self.pending.cancel(cx, id);
                 }
             }
         } else if majority {
@@ -827,15 +859,10 @@ impl ClusterState for EtcdState {
         self.reconcile(cx);
     }
 
-    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, t: u64) {
-        let kind = t & 0xff;
-        let from = ((t >> 8) & 0xff) as usize;
-        let to = ((t >> 16) & 0xff) as usize;
-        let reject = (t >> 24) & 1 == 1;
-        let term = t >> 32;
-        match kind {
-            HUP => self.hup(cx, to),
-            STEPDOWN => {
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: TimerTag) {
+        match self.pending.fired(tag) {
+            EtcdTimer::Hup(to) => self.hup(cx, to),
+            EtcdTimer::StepDown(to) => {
                 self.stepdown = None;
                 if self.leader == Some(to) {
                     let who = super::name(cx, to);
@@ -851,8 +878,14 @@ impl ClusterState for EtcdState {
                     self.update_outputs(cx);
                 }
             }
-            _ => {
-                self.deliver(cx, kind, from, to, reject, term);
+            EtcdTimer::Deliver {
+                msg,
+                from,
+                to,
+                reject,
+                term,
+            } => {
+                self.deliver(cx, msg, from, to, reject, term);
                 // A reply can arrive after the majority went away again.
                 self.update_outputs(cx);
             }

@@ -1,8 +1,9 @@
 //! `failover`: active/passive with detection and switchover delays.
 
-use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec, Members};
+use crate::cluster::{
+    ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec, Members, Timer, TimerTag, Timers,
+};
 use crate::dist::Dist;
-use crate::engine::EventId;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::time::Human;
@@ -64,6 +65,7 @@ impl ClusterKind for Failover {
             active: None,
             lost: None,
             pending: None,
+            timers: Timers::new(),
             started: false,
         })
     }
@@ -76,11 +78,14 @@ struct FailoverState {
     active: Option<usize>,
     /// The member that was active when it failed, while a takeover is pending.
     lost: Option<usize>,
-    pending: Option<EventId>,
+    pending: Option<Timer>,
+    timers: Timers<Takeover>,
     started: bool,
 }
 
-const TAKEOVER: u64 = 1;
+/// The one timer of a failover group: the takeover (or failback) completes.
+#[derive(Debug, Clone, Copy)]
+struct Takeover;
 
 impl ClusterState for FailoverState {
     fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
@@ -95,7 +100,7 @@ impl ClusterState for FailoverState {
         // restart, a short reboot): it simply resumes, no takeover needed.
         if let (Some(l), Some(p)) = (self.lost, self.pending) {
             if cx.member_up(l) {
-                cx.cancel(p);
+                self.timers.cancel(cx, p);
                 self.pending = None;
                 self.lost = None;
                 self.active = Some(l);
@@ -117,7 +122,7 @@ impl ClusterState for FailoverState {
                 } + cx.sample(&self.switchover);
                 let name = cx.member_name(a).to_string();
                 cx.trace(|| format!("active member {name} lost; takeover in {}", Human(delay)));
-                self.pending = Some(cx.schedule(delay, TAKEOVER));
+                self.pending = Some(self.timers.schedule(cx, delay, Takeover));
             }
             Some(a)
                 if self.failback && self.pending.is_none() && (0..a).any(|i| cx.member_up(i)) =>
@@ -127,17 +132,18 @@ impl ClusterState for FailoverState {
                 cx.set_output(0, false);
                 let delay = cx.sample(&self.switchover);
                 cx.trace(|| format!("preferred member back; failing back in {}", Human(delay)));
-                self.pending = Some(cx.schedule(delay, TAKEOVER));
+                self.pending = Some(self.timers.schedule(cx, delay, Takeover));
             }
             None if self.pending.is_none() && (0..cx.n_members()).any(|i| cx.member_up(i)) => {
                 let delay = cx.sample(&self.switchover);
-                self.pending = Some(cx.schedule(delay, TAKEOVER));
+                self.pending = Some(self.timers.schedule(cx, delay, Takeover));
             }
             _ => {}
         }
     }
 
-    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, _tag: u64) {
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: TimerTag) {
+        let Takeover = self.timers.fired(tag);
         self.pending = None;
         self.lost = None;
         self.active = (0..cx.n_members()).find(|i| cx.member_up(*i));

@@ -37,8 +37,7 @@
 //!   of requests fails; the share (k/m) is written to the timeline;
 //! - `all_up`: every server alive and marked UP (full capacity).
 
-use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs};
-use crate::engine::EventId;
+use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Timer, TimerTag, Timers};
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::time::{Human, Nanos, NANOS_PER_MILLI};
@@ -197,6 +196,7 @@ impl ClusterKind for Haproxy {
             alive: vec![true; self.servers],
             marked: vec![true; self.servers],
             pending: vec![None; self.servers],
+            timers: Timers::new(),
             started: false,
             share: (0, 0),
         })
@@ -208,7 +208,8 @@ struct HaproxyState {
     alive: Vec<bool>,
     /// HAProxy's view: marked UP.
     marked: Vec<bool>,
-    pending: Vec<Option<EventId>>,
+    pending: Vec<Option<Timer>>,
+    timers: Timers<Mark>,
     started: bool,
     /// (dead servers marked UP, servers marked UP), for the timeline.
     share: (usize, usize),
@@ -253,7 +254,12 @@ impl HaproxyState {
     }
 }
 
-const MARK: u64 = 1 << 32;
+/// HAProxy's one timer: the health checks mark server `server` with what it
+/// is now (UP after `rise` passes, DOWN after `fall` failures).
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    server: usize,
+}
 
 impl ClusterState for HaproxyState {
     fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
@@ -274,7 +280,7 @@ impl ClusterState for HaproxyState {
             }
             self.alive[i] = alive;
             if let Some(id) = self.pending[i].take() {
-                cx.cancel(id);
+                self.timers.cancel(cx, id);
             }
             if alive == self.marked[i] {
                 continue; // came back before being marked: nothing changes
@@ -294,13 +300,13 @@ impl ClusterState for HaproxyState {
                     Human(delay)
                 )
             });
-            self.pending[i] = Some(cx.schedule(delay, MARK | i as u64));
+            self.pending[i] = Some(self.timers.schedule(cx, delay, Mark { server: i }));
         }
         self.update(cx);
     }
 
-    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: u64) {
-        let i = (tag & 0xffff_ffff) as usize;
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: TimerTag) {
+        let Mark { server: i } = self.timers.fired(tag);
         self.pending[i] = None;
         self.marked[i] = self.alive[i];
         let what = if self.marked[i] { "UP" } else { "DOWN" };

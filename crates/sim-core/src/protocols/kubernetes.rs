@@ -50,10 +50,10 @@
 //! fewer (maxUnavailable >= 1), keeping the placement.
 
 use crate::cluster::{
-    ClusterCx, ClusterKind, ClusterState, Inputs, PlacedItem, Placement, Shortfall,
+    ClusterCx, ClusterKind, ClusterState, Inputs, PlacedItem, Placement, Shortfall, Timer,
+    TimerTag, Timers,
 };
 use crate::dist::Dist;
-use crate::engine::EventId;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::protocols::below;
@@ -256,6 +256,7 @@ impl ClusterKind for Workload {
             stalled: false,
             rolling: None,
             pending_traced: false,
+            timers: Timers::new(),
             started: false,
         })
     }
@@ -274,7 +275,7 @@ enum Phase {
 struct Pod {
     node: Option<usize>,
     phase: Phase,
-    timer: Option<EventId>,
+    timer: Option<Timer>,
     /// A replacement may not start before this (RWO detach).
     not_before: Nanos,
 }
@@ -282,20 +283,28 @@ struct Pod {
 struct WlState {
     cfg: Workload,
     up: Vec<bool>,
-    evict: Vec<Option<EventId>>,
+    evict: Vec<Option<Timer>>,
     pods: Vec<Pod>,
     volume_ok: bool,
     rollout_in: bool,
     stalled: bool,
     /// A rolling update with maxUnavailable >= 1 in progress.
-    rolling: Option<EventId>,
+    rolling: Option<Timer>,
     pending_traced: bool,
     started: bool,
+    timers: Timers<PodTimer>,
 }
 
-const STARTED: u64 = 1 << 32;
-const EVICT: u64 = 2 << 32;
-const ROLLED: u64 = 3 << 32;
+/// What a workload's timer is for.
+#[derive(Debug, Clone, Copy)]
+enum PodTimer {
+    /// Pod `i` is ready.
+    Started(usize),
+    /// The pods on node `n` are evicted (tolerationSeconds ran out).
+    Evict(usize),
+    /// One step of a rolling update is done.
+    Rolled,
+}
 
 impl WlState {
     /// Pods assigned to `node` that occupy it (not Lost).
@@ -330,9 +339,9 @@ impl WlState {
         p.node = Some(node);
         p.phase = Phase::Starting;
         if let Some(id) = p.timer.take() {
-            cx.cancel(id);
+            self.timers.cancel(cx, id);
         }
-        p.timer = Some(cx.schedule(d, STARTED | i as u64));
+        p.timer = Some(self.timers.schedule(cx, d, PodTimer::Started(i)));
         let who = super::name(cx, node);
         cx.trace(|| format!("pod {i} scheduled on {who}: ready in {}", Human(d)));
     }
@@ -384,7 +393,7 @@ impl WlState {
                 )
             });
             if !surge {
-                self.rolling = Some(cx.schedule(d, ROLLED));
+                self.rolling = Some(self.timers.schedule(cx, d, PodTimer::Rolled));
             }
         } else {
             cx.trace(|| {
@@ -577,7 +586,7 @@ impl ClusterState for WlState {
             }
             self.up[n] = up;
             if let Some(id) = self.evict[n].take() {
-                cx.cancel(id);
+                self.timers.cancel(cx, id);
             }
             if up {
                 // Pods still bound to it restart there.
@@ -592,7 +601,7 @@ impl ClusterState for WlState {
                 if p.node == Some(n) {
                     p.phase = Phase::Lost;
                     if let Some(id) = p.timer.take() {
-                        cx.cancel(id);
+                        self.timers.cancel(cx, id);
                     }
                 }
             }
@@ -606,7 +615,7 @@ impl ClusterState for WlState {
                 };
                 let who = super::name(cx, n);
                 cx.trace(|| format!("{who} down: its pods are evicted in {}", Human(d)));
-                self.evict[n] = Some(cx.schedule(d, EVICT | n as u64));
+                self.evict[n] = Some(self.timers.schedule(cx, d, PodTimer::Evict(n)));
             }
         }
         if let Some(r) = self.cfg.rollout {
@@ -621,14 +630,13 @@ impl ClusterState for WlState {
         self.publish(cx);
     }
 
-    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: u64) {
-        let i = (tag & 0xffff_ffff) as usize;
-        match tag & !0xffff_ffff {
-            STARTED => {
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: TimerTag) {
+        match self.timers.fired(tag) {
+            PodTimer::Started(i) => {
                 self.pods[i].timer = None;
                 self.pods[i].phase = Phase::Ready;
             }
-            EVICT => {
+            PodTimer::Evict(i) => {
                 self.evict[i] = None;
                 // A StatefulSet pod is only replaced when it is really
                 // deleted: by a drain (planned), not by an unreachable node.
@@ -646,8 +654,7 @@ impl ClusterState for WlState {
                     }
                 }
             }
-            ROLLED => self.rolling = None,
-            _ => {}
+            PodTimer::Rolled => self.rolling = None,
         }
         self.schedule_pending(cx);
         self.try_rollout(cx);

@@ -59,9 +59,8 @@
 //! reattach wait is in the `deployment`/`statefulset` kinds), disk sizes
 //! and the node bandwidth that concurrent rebuilds share.
 
-use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint};
+use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint, Timer, TimerTag, Timers};
 use crate::dist::Dist;
-use crate::engine::EventId;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::time::{Human, Nanos, NANOS_PER_HOUR, NANOS_PER_SEC};
@@ -402,6 +401,7 @@ impl ClusterKind for Longhorn {
             running: vec![0; self.nodes],
             queue: Vec::new(),
             started: false,
+            timers: Timers::new(),
         })
     }
 }
@@ -412,7 +412,7 @@ enum Rep {
     Healthy,
     /// Scheduled, waiting for a rebuild slot on its member.
     Queued,
-    Rebuilding(EventId),
+    Rebuilding(Timer),
     /// On a down member: stale, may be reused when it returns.
     Failed,
 }
@@ -422,11 +422,11 @@ struct Vol {
     faulted: bool,
     /// The member whose replica failed last (the freshest data).
     last_failed: Option<usize>,
-    restore: Option<EventId>,
+    restore: Option<Timer>,
     /// The restore finished while no member was up.
     restore_due: bool,
     degraded_since: Option<Nanos>,
-    replenish: Option<EventId>,
+    replenish: Option<Timer>,
 }
 
 impl Vol {
@@ -450,16 +450,18 @@ struct LhState {
     /// already said it waits.
     queue: Vec<((Nanos, usize, usize), bool)>,
     started: bool,
+    timers: Timers<LhTimer>,
 }
 
-// Timer tags: the kind in the top byte, the volume in bits 24-47, the
-// member in bits 0-23.
-const REBUILT: u64 = 1 << 56;
-const REPLENISH: u64 = 2 << 56;
-const RESTORE: u64 = 3 << 56;
-
-fn tag(kind: u64, v: usize, m: usize) -> u64 {
-    kind | (v as u64) << 24 | m as u64
+/// What a Longhorn timer is for.
+#[derive(Debug, Clone, Copy)]
+enum LhTimer {
+    /// Volume `volume`'s replica on member `member` finished rebuilding.
+    Rebuilt { volume: usize, member: usize },
+    /// Volume `volume`'s replica-replenishment wait ran out.
+    Replenish { volume: usize },
+    /// Volume `volume`'s restore from backup finished.
+    Restore { volume: usize },
 }
 
 impl LhState {
@@ -502,7 +504,14 @@ impl LhState {
             self.queue.remove(i);
             self.running[m] += 1;
             let d = self.cfg.rebuild_time(v);
-            self.vols[v].rep[m] = Rep::Rebuilding(cx.schedule(d, tag(REBUILT, v, m)));
+            self.vols[v].rep[m] = Rep::Rebuilding(self.timers.schedule(
+                cx,
+                d,
+                LhTimer::Rebuilt {
+                    volume: v,
+                    member: m,
+                },
+            ));
             let (who, label) = (super::name(cx, m), self.label(cx, v));
             let waited = cx.now() - since;
             cx.trace(|| {
@@ -521,7 +530,7 @@ impl LhState {
     fn stop_rebuild(&mut self, cx: &mut ClusterCx<'_>, v: usize, m: usize, to: Rep) {
         match self.vols[v].rep[m] {
             Rep::Rebuilding(id) => {
-                cx.cancel(id);
+                self.timers.cancel(cx, id);
                 self.running[m] -= 1;
             }
             Rep::Queued => self.queue.retain(|q| (q.0 .1, q.0 .2) != (v, m)),
@@ -547,7 +556,7 @@ impl LhState {
         let vol = &mut self.vols[v];
         vol.faulted = false;
         if let Some(id) = vol.restore.take() {
-            cx.cancel(id);
+            self.timers.cancel(cx, id);
         }
         vol.restore_due = false;
         for r in vol.rep.iter_mut() {
@@ -625,7 +634,7 @@ impl LhState {
                 self.stop_rebuild(cx, v, m, Rep::None);
             }
             if let Some(id) = self.vols[v].replenish.take() {
-                cx.cancel(id);
+                self.timers.cancel(cx, id);
             }
             let d = cx.sample(&self.cfg.restore);
             let label = self.label(cx, v);
@@ -635,7 +644,8 @@ impl LhState {
                     Human(d)
                 )
             });
-            self.vols[v].restore = Some(cx.schedule(d, tag(RESTORE, v, 0)));
+            self.vols[v].restore =
+                Some(self.timers.schedule(cx, d, LhTimer::Restore { volume: v }));
             return;
         }
         let now = cx.now();
@@ -666,15 +676,18 @@ impl LhState {
                         self.request(cx, v, m);
                     }
                 } else if self.vols[v].replenish.is_none() {
-                    self.vols[v].replenish =
-                        Some(cx.schedule(since + self.cfg.wait - now, tag(REPLENISH, v, 0)));
+                    self.vols[v].replenish = Some(self.timers.schedule(
+                        cx,
+                        since + self.cfg.wait - now,
+                        LhTimer::Replenish { volume: v },
+                    ));
                 }
             }
         }
         if self.vols[v].count(|x| x == Rep::Healthy) >= r {
             self.vols[v].degraded_since = None;
             if let Some(id) = self.vols[v].replenish.take() {
-                cx.cancel(id);
+                self.timers.cancel(cx, id);
             }
         }
     }
@@ -721,22 +734,22 @@ impl ClusterState for LhState {
         self.settle(cx);
     }
 
-    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: u64) {
-        let m = (tag & 0xff_ffff) as usize;
-        let v = ((tag >> 24) & 0xff_ffff) as usize;
-        match tag & (0xff << 56) {
-            REBUILT => {
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: TimerTag) {
+        match self.timers.fired(tag) {
+            LhTimer::Rebuilt {
+                volume: v,
+                member: m,
+            } => {
                 self.vols[v].rep[m] = Rep::Healthy;
                 self.running[m] -= 1;
                 let (who, label) = (super::name(cx, m), self.label(cx, v));
                 cx.trace(|| format!("{label}replica on {who} rebuilt"));
             }
-            REPLENISH => self.vols[v].replenish = None,
-            RESTORE => {
+            LhTimer::Replenish { volume: v } => self.vols[v].replenish = None,
+            LhTimer::Restore { volume: v } => {
                 self.vols[v].restore = None;
                 self.vols[v].restore_due = true;
             }
-            _ => {}
         }
         self.settle(cx);
     }

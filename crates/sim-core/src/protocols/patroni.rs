@@ -44,9 +44,8 @@
 //! recovery) is not separate from a node crash; a returning old primary
 //! rejoins as a replica (pg_rewind) without affecting writes.
 
-use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint};
+use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint, Timer, TimerTag, Timers};
 use crate::dist::Dist;
-use crate::engine::EventId;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::protocols::below;
@@ -260,6 +259,7 @@ impl ClusterKind for Patroni {
             sync_sb: None,
             blocked: false,
             block_timer: None,
+            timers: Timers::new(),
             lags: vec![0; self.nodes],
             started: false,
         })
@@ -284,25 +284,34 @@ struct PgState {
     up: Vec<bool>,
     dcs_ok: bool,
     phase: Phase,
-    timer: Option<EventId>,
+    timer: Option<Timer>,
     /// The primary demoted itself because the DCS was unreachable.
     demoted: bool,
-    demote_timer: Option<EventId>,
+    demote_timer: Option<Timer>,
     sync_sb: Option<usize>,
     /// Commits wait for a synchronous standby that is gone.
     blocked: bool,
-    block_timer: Option<EventId>,
+    block_timer: Option<Timer>,
     /// Per member, the bytes of commits it lacked when the last writing
     /// primary crashed (zero after a graceful stop or a demotion: without
     /// a writing primary the replicas catch up).
     lags: Vec<u64>,
     started: bool,
+    timers: Timers<PgTimer>,
 }
 
-const EXPIRED: u64 = 1;
-const PROMOTED: u64 = 2;
-const DEMOTE: u64 = 3;
-const RESYNC: u64 = 4;
+/// What a Patroni timer is for.
+#[derive(Debug, Clone, Copy)]
+enum PgTimer {
+    /// The leader key's `ttl` ran out without a renewal.
+    Expired,
+    /// The elected replica finished promoting.
+    Promoted,
+    /// The primary, cut off from the DCS, demotes itself.
+    Demote,
+    /// A new synchronous standby is chosen after the old one left.
+    Resync,
+}
 
 impl PgState {
     fn primary(&self) -> Option<usize> {
@@ -318,16 +327,16 @@ impl PgState {
         cx.set_output(1, self.up.iter().any(|u| *u));
     }
 
-    fn set_timer(&mut self, cx: &mut ClusterCx<'_>, delay: Nanos, tag: u64) {
+    fn set_timer(&mut self, cx: &mut ClusterCx<'_>, delay: Nanos, what: PgTimer) {
         if let Some(id) = self.timer.take() {
-            cx.cancel(id);
+            self.timers.cancel(cx, id);
         }
-        self.timer = Some(cx.schedule(delay, tag));
+        self.timer = Some(self.timers.schedule(cx, delay, what));
     }
 
     fn clear_timer(&mut self, cx: &mut ClusterCx<'_>) {
         if let Some(id) = self.timer.take() {
-            cx.cancel(id);
+            self.timers.cancel(cx, id);
         }
     }
 
@@ -390,7 +399,7 @@ impl PgState {
         let who = super::name(cx, winner);
         cx.trace(|| format!("{who} wins the leader race; promoted in {}", Human(d)));
         self.phase = Phase::Promoting(winner);
-        self.set_timer(cx, d, PROMOTED);
+        self.set_timer(cx, d, PgTimer::Promoted);
     }
 
     /// The primary crashed while taking writes: what each replica lacks is
@@ -411,7 +420,7 @@ impl PgState {
         self.demoted = false;
         self.blocked = false;
         if let Some(id) = self.block_timer.take() {
-            cx.cancel(id);
+            self.timers.cancel(cx, id);
         }
         if let Some(p) = self.primary() {
             self.sync_sb = if self.cfg.sync {
@@ -433,7 +442,7 @@ impl PgState {
         let safe = self.cfg.failsafe && self.up.iter().all(|u| *u);
         if self.dcs_ok || safe {
             if let Some(id) = self.demote_timer.take() {
-                cx.cancel(id);
+                self.timers.cancel(cx, id);
             }
             if self.demoted && self.dcs_ok {
                 // The members race again; the old primary has the most WAL.
@@ -446,7 +455,7 @@ impl PgState {
                     )
                 });
                 self.phase = Phase::Promoting(p);
-                self.set_timer(cx, d, PROMOTED);
+                self.set_timer(cx, d, PgTimer::Promoted);
             }
         } else if !self.demoted && self.demote_timer.is_none() {
             let d = below(cx, self.cfg.loop_wait) + self.cfg.retry_timeout;
@@ -456,7 +465,7 @@ impl PgState {
                     Human(d)
                 )
             });
-            self.demote_timer = Some(cx.schedule(d, DEMOTE));
+            self.demote_timer = Some(self.timers.schedule(cx, d, PgTimer::Demote));
         }
     }
 }
@@ -494,7 +503,7 @@ impl ClusterState for PgState {
             match self.phase {
                 Phase::Leader(p) if p == i && !up => {
                     if let Some(id) = self.demote_timer.take() {
-                        cx.cancel(id);
+                        self.timers.cancel(cx, id);
                     }
                     let writing = !self.demoted && !self.blocked;
                     self.lags.iter_mut().for_each(|l| *l = 0);
@@ -517,7 +526,7 @@ impl ClusterState for PgState {
                                     Human(d)
                                 )
                             });
-                            self.set_timer(cx, d, EXPIRED);
+                            self.set_timer(cx, d, PgTimer::Expired);
                         }
                     } else if planned {
                         cx.trace(|| format!("primary {who} stops gracefully: leader key released"));
@@ -529,7 +538,7 @@ impl ClusterState for PgState {
                             format!("primary {who} crashed: leader key expires in {}", Human(d))
                         });
                         self.phase = Phase::KeyHeld(p);
-                        self.set_timer(cx, d, EXPIRED);
+                        self.set_timer(cx, d, PgTimer::Expired);
                     }
                 }
                 Phase::KeyHeld(p) if p == i && up => {
@@ -556,9 +565,9 @@ impl ClusterState for PgState {
                         )
                     });
                     if let Some(id) = self.block_timer.take() {
-                        cx.cancel(id);
+                        self.timers.cancel(cx, id);
                     }
-                    self.block_timer = Some(cx.schedule(d, RESYNC));
+                    self.block_timer = Some(self.timers.schedule(cx, d, PgTimer::Resync));
                 }
                 Phase::Leader(_) if self.cfg.sync && up && self.sync_sb.is_none() => {
                     // A replica is back: it becomes the sync standby at the
@@ -566,7 +575,7 @@ impl ClusterState for PgState {
                     self.sync_sb = Some(i);
                     if self.blocked && self.block_timer.is_none() {
                         let d = below(cx, self.cfg.loop_wait);
-                        self.block_timer = Some(cx.schedule(d, RESYNC));
+                        self.block_timer = Some(self.timers.schedule(cx, d, PgTimer::Resync));
                     }
                 }
                 _ => {}
@@ -583,9 +592,9 @@ impl ClusterState for PgState {
         self.publish(cx);
     }
 
-    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: u64) {
-        match tag {
-            EXPIRED => {
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: TimerTag) {
+        match self.timers.fired(tag) {
+            PgTimer::Expired => {
                 self.timer = None;
                 if let Phase::KeyHeld(old) = self.phase {
                     self.phase = Phase::Leaderless;
@@ -607,19 +616,19 @@ impl ClusterState for PgState {
                     }
                 }
             }
-            PROMOTED => {
+            PgTimer::Promoted => {
                 self.timer = None;
                 if let Phase::Promoting(w) = self.phase {
                     self.phase = Phase::Leader(w);
                     self.after_new_leader(cx);
                 }
             }
-            DEMOTE => {
+            PgTimer::Demote => {
                 self.demote_timer = None;
                 self.demoted = true;
                 cx.trace(|| "primary demoted to read-only: no DCS".to_string());
             }
-            RESYNC => {
+            PgTimer::Resync => {
                 self.block_timer = None;
                 if let Some(p) = self.primary() {
                     self.sync_sb = self.pick_sync(p);
@@ -647,7 +656,6 @@ impl ClusterState for PgState {
                     }
                 }
             }
-            _ => {}
         }
         self.publish(cx);
     }

@@ -81,10 +81,10 @@
 //! partitions).
 
 use crate::cluster::{
-    ClusterCx, ClusterKind, ClusterState, Inputs, Lint, PlacedItem, Placement, Shortfall,
+    ClusterCx, ClusterKind, ClusterState, Inputs, Lint, PlacedItem, Placement, Shortfall, Timer,
+    TimerTag, Timers,
 };
 use crate::dist::Dist;
-use crate::engine::EventId;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::protocols::below;
@@ -526,6 +526,7 @@ impl ClusterKind for ProxmoxHa {
             fenced: vec![false; self.nodes],
             lock_expired: vec![false; self.nodes],
             recover: vec![None; self.nodes],
+            timers: Timers::new(),
             quorate: true,
             vm: self
                 .vms
@@ -555,7 +556,7 @@ enum Vs {
 struct Vm {
     node: usize,
     state: Vs,
-    timer: Option<EventId>,
+    timer: Option<Timer>,
     stuck_traced: bool,
 }
 
@@ -565,20 +566,29 @@ struct PveState {
     /// corosync's view of the membership.
     seen: Vec<bool>,
     qdev: bool,
-    detect: Vec<Option<EventId>>,
-    fence: Vec<Option<EventId>>,
+    detect: Vec<Option<Timer>>,
+    fence: Vec<Option<Timer>>,
     fenced: Vec<bool>,
     lock_expired: Vec<bool>,
-    recover: Vec<Option<EventId>>,
+    recover: Vec<Option<Timer>>,
     quorate: bool,
     vm: Vec<Vm>,
     started: bool,
+    timers: Timers<PveTimer>,
 }
 
-const DETECT: u64 = 1 << 32;
-const RECOVER: u64 = 2 << 32;
-const FENCE: u64 = 3 << 32;
-const START: u64 = 4 << 32;
+/// What a Proxmox HA timer is for.
+#[derive(Debug, Clone, Copy)]
+enum PveTimer {
+    /// corosync's token timeout for node `n` ran out: it leaves the membership.
+    Detect(usize),
+    /// The dead node `n`'s LRM lock expired: its HA VMs may be recovered.
+    Recover(usize),
+    /// Node `n`, without quorum, is fenced by its watchdog.
+    Fence(usize),
+    /// HA VM `i` finished starting.
+    Start(usize),
+}
 
 impl PveState {
     fn usage(&self, node: usize) -> (u64, u64, usize) {
@@ -640,7 +650,7 @@ impl PveState {
 
     fn set_vm(&mut self, cx: &mut ClusterCx<'_>, i: usize, state: Vs) {
         if let Some(id) = self.vm[i].timer.take() {
-            cx.cancel(id);
+            self.timers.cancel(cx, id);
         }
         self.vm[i].state = state;
         cx.set_output(1 + i, state == Vs::Running);
@@ -649,7 +659,7 @@ impl PveState {
     fn start(&mut self, cx: &mut ClusterCx<'_>, i: usize, extra: Nanos) {
         let delay = below(cx, self.cfg.lrm_loop) + extra + cx.sample(&self.cfg.vms[i].boot);
         self.set_vm(cx, i, Vs::Starting);
-        self.vm[i].timer = Some(cx.schedule(delay, START | i as u64));
+        self.vm[i].timer = Some(self.timers.schedule(cx, delay, PveTimer::Start(i)));
         self.vm[i].stuck_traced = false;
         // Borrowed, not cloned: this runs on every VM start, traced or not.
         let (name, node) = (&self.cfg.vms[i].name, super::name(cx, self.vm[i].node));
@@ -682,13 +692,17 @@ impl PveState {
         });
         for n in 0..self.cfg.nodes {
             if let Some(id) = self.fence[n].take() {
-                cx.cancel(id);
+                self.timers.cancel(cx, id);
             }
             if q {
                 self.fenced[n] = false;
             } else if self.up[n] && self.vm.iter().any(|v| v.node == n && v.state != Vs::Error) {
                 // The watchdog resets a quorum-less node with active HA services.
-                self.fence[n] = Some(cx.schedule(self.cfg.watchdog, FENCE | n as u64));
+                self.fence[n] = Some(self.timers.schedule(
+                    cx,
+                    self.cfg.watchdog,
+                    PveTimer::Fence(n),
+                ));
             }
         }
     }
@@ -984,17 +998,17 @@ impl ClusterState for PveState {
             }
             self.up[n] = up;
             if let Some(id) = self.detect[n].take() {
-                cx.cancel(id);
+                self.timers.cancel(cx, id);
             }
             if let Some(id) = self.fence[n].take() {
-                cx.cancel(id);
+                self.timers.cancel(cx, id);
             }
             if up {
                 self.seen[n] = true;
                 self.lock_expired[n] = false;
                 self.fenced[n] = false;
                 if let Some(id) = self.recover[n].take() {
-                    cx.cancel(id);
+                    self.timers.cancel(cx, id);
                 }
                 continue;
             }
@@ -1004,7 +1018,7 @@ impl ClusterState for PveState {
                 self.seen[n] = false;
             } else {
                 let d = self.cfg.detection();
-                self.detect[n] = Some(cx.schedule(d, DETECT | n as u64));
+                self.detect[n] = Some(self.timers.schedule(cx, d, PveTimer::Detect(n)));
             }
             let policy = if planned {
                 self.cfg.shutdown
@@ -1034,27 +1048,26 @@ impl ClusterState for PveState {
                     self.cfg.lock_timeout - below(cx, self.cfg.lrm_loop).min(self.cfg.lock_timeout);
                 let who = super::name(cx, n);
                 cx.trace(|| format!("{who} lost; its HA services may be recovered once its agent lock expires in {}", Human(d)));
-                self.recover[n] = Some(cx.schedule(d, RECOVER | n as u64));
+                self.recover[n] = Some(self.timers.schedule(cx, d, PveTimer::Recover(n)));
             }
         }
         self.update_quorum(cx);
         self.reconcile(cx);
     }
 
-    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: u64) {
-        let i = (tag & 0xffff_ffff) as usize;
-        match tag & !0xffff_ffff {
-            DETECT => {
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: TimerTag) {
+        match self.timers.fired(tag) {
+            PveTimer::Detect(i) => {
                 self.detect[i] = None;
                 self.seen[i] = false;
                 let who = super::name(cx, i);
                 cx.trace(|| format!("corosync drops {who} from the membership"));
             }
-            RECOVER => {
+            PveTimer::Recover(i) => {
                 self.recover[i] = None;
                 self.lock_expired[i] = true;
             }
-            FENCE => {
+            PveTimer::Fence(i) => {
                 self.fence[i] = None;
                 self.fenced[i] = true;
                 let who = super::name(cx, i);
@@ -1069,7 +1082,7 @@ impl ClusterState for PveState {
                     }
                 }
             }
-            START => {
+            PveTimer::Start(i) => {
                 self.vm[i].timer = None;
                 if !self.quorate {
                     // The LRM may not start services without quorum.
@@ -1080,7 +1093,6 @@ impl ClusterState for PveState {
                 let name = &self.cfg.vms[i].name;
                 cx.trace(|| format!("HA VM {name} is running"));
             }
-            _ => {}
         }
         self.update_quorum(cx);
         self.reconcile(cx);

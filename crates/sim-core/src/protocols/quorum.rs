@@ -1,6 +1,6 @@
 //! `quorum`: a majority of votes, without protocol timing.
 
-use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec, Members};
+use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec, Members, TimerTag};
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use std::sync::Arc;
@@ -130,5 +130,6 @@ impl ClusterState for QuorumState {
         }
         cx.set_output(0, has);
     }
-    fn on_timer(&mut self, _cx: &mut ClusterCx<'_>, _tag: u64) {}
+    /// A quorum group sets no timers: its output follows its members at once.
+    fn on_timer(&mut self, _cx: &mut ClusterCx<'_>, _tag: TimerTag) {}
 }

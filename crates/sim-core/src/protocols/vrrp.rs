@@ -42,8 +42,7 @@
 //! VIP-in-front-of-HAProxy design; equals `vip` for an untracked master),
 //! `single_master` (down while split brain lasts).
 
-use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint};
-use crate::engine::EventId;
+use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint, Timer, TimerTag, Timers};
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::protocols::{last_on_grid, per_member_ints};
@@ -296,6 +295,7 @@ impl ClusterKind for Vrrp {
             started: false,
             net_up: true,
             meet: None,
+            timers: Timers::new(),
             vip_lost_at: None,
         })
     }
@@ -305,7 +305,7 @@ struct Router {
     up: bool,
     /// The tracked script's result as keepalived sees it.
     script_ok: bool,
-    script_timer: Option<EventId>,
+    script_timer: Option<Timer>,
     script_phase: Nanos,
     /// The tracked input as last seen.
     track_seen: bool,
@@ -320,12 +320,19 @@ struct Router {
     lower_since: Option<Nanos>,
     /// A priority-0 advert was received at this time.
     prio0_at: Option<Nanos>,
-    down_timer: Option<(Nanos, EventId)>,
+    down_timer: Option<(Nanos, Timer)>,
 }
 
-const BECOME_MASTER: u64 = 1 << 8;
-const SCRIPT: u64 = 2 << 8;
-const RESOLVE: u64 = 3 << 8;
+/// What a VRRP timer is for.
+#[derive(Debug, Clone, Copy)]
+enum VrrpTimer {
+    /// Router `i`'s Master_Down_Timer expires: it becomes MASTER.
+    BecomeMaster(usize),
+    /// Router `i`'s tracked script reaches its `fall`-th (`rise`-th) result.
+    Script(usize),
+    /// The network is back and the masters of a split brain meet.
+    Resolve,
+}
 
 struct VrrpState {
     cfg: Vrrp,
@@ -334,7 +341,8 @@ struct VrrpState {
     /// Whether adverts flow between the routers.
     net_up: bool,
     /// The network is back; masters meet at this event.
-    meet: Option<EventId>,
+    meet: Option<Timer>,
+    timers: Timers<VrrpTimer>,
     vip_lost_at: Option<Nanos>,
 }
 
@@ -507,13 +515,15 @@ impl VrrpState {
             }
         }
         self.cancel_down(cx, i);
-        let id = cx.schedule(at - cx.now(), BECOME_MASTER | i as u64);
+        let id = self
+            .timers
+            .schedule(cx, at - cx.now(), VrrpTimer::BecomeMaster(i));
         self.r[i].down_timer = Some((at, id));
     }
 
     fn cancel_down(&mut self, cx: &mut ClusterCx<'_>, i: usize) {
         if let Some((_, id)) = self.r[i].down_timer.take() {
-            cx.cancel(id);
+            self.timers.cancel(cx, id);
         }
     }
 
@@ -536,7 +546,7 @@ impl VrrpState {
     /// Re-schedules the tracked script's state flip of router `i`.
     fn track_changed(&mut self, cx: &mut ClusterCx<'_>, i: usize, input_up: bool) {
         if let Some(id) = self.r[i].script_timer.take() {
-            cx.cancel(id);
+            self.timers.cancel(cx, id);
         }
         if input_up == self.r[i].script_ok || !self.r[i].up {
             return;
@@ -551,7 +561,11 @@ impl VrrpState {
             self.cfg.track_fall
         };
         let at = first + (count - 1) * iv;
-        self.r[i].script_timer = Some(cx.schedule(at - cx.now(), SCRIPT | i as u64));
+        self.r[i].script_timer = Some(self.timers.schedule(
+            cx,
+            at - cx.now(),
+            VrrpTimer::Script(i),
+        ));
     }
 
     fn update_outputs(&mut self, cx: &mut ClusterCx<'_>) {
@@ -647,7 +661,7 @@ impl ClusterState for VrrpState {
             if up != physical {
                 self.net_up = up;
                 if let Some(id) = self.meet.take() {
-                    cx.cancel(id);
+                    self.timers.cancel(cx, id);
                 }
                 if up {
                     // Masters hear each other on the next advert of any of them.
@@ -667,7 +681,7 @@ impl ClusterState for VrrpState {
                         cx.trace(|| {
                             "network back: masters will hear each other on the next advert".into()
                         });
-                        self.meet = Some(cx.schedule(t - now, RESOLVE));
+                        self.meet = Some(self.timers.schedule(cx, t - now, VrrpTimer::Resolve));
                     }
                 } else {
                     cx.trace(|| "network down: routers no longer hear each other's adverts".into());
@@ -698,7 +712,7 @@ impl ClusterState for VrrpState {
                     self.r[i].master = false;
                     self.cancel_down(cx, i);
                     if let Some(id) = self.r[i].script_timer.take() {
-                        cx.cancel(id);
+                        self.timers.cancel(cx, id);
                     }
                     if was_master {
                         if planned {
@@ -723,10 +737,9 @@ impl ClusterState for VrrpState {
         self.settle(cx);
     }
 
-    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: u64) {
-        let i = (tag & 0xff) as usize;
-        match tag & !0xff {
-            BECOME_MASTER => {
+    fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: TimerTag) {
+        match self.timers.fired(tag) {
+            VrrpTimer::BecomeMaster(i) => {
                 self.r[i].down_timer = None;
                 if self.prio(i).is_some() && !self.r[i].master {
                     let r = &mut self.r[i];
@@ -739,7 +752,7 @@ impl ClusterState for VrrpState {
                 }
                 self.settle(cx);
             }
-            SCRIPT => {
+            VrrpTimer::Script(i) => {
                 self.r[i].script_timer = None;
                 let was_master = self.r[i].master;
                 let ok = !self.r[i].script_ok;
@@ -768,13 +781,12 @@ impl ClusterState for VrrpState {
                 }
                 self.settle(cx);
             }
-            RESOLVE => {
+            VrrpTimer::Resolve => {
                 self.meet = None;
                 self.net_up = true;
                 // Backups listen to whoever is master again.
                 self.settle(cx);
             }
-            _ => {}
         }
     }
 }
