@@ -145,7 +145,12 @@ enum Command {
     /// List the built-in failure presets and where their numbers come from.
     Presets,
     /// Print the JSON Schema of the model format (also in models/hasim.schema.json).
-    Schema,
+    Schema {
+        /// List every cluster kind's keys with their types, defaults and
+        /// sources instead, as tables.
+        #[arg(long)]
+        keys: bool,
+    },
     /// Turn real configuration files into a model: keepalived.conf today
     /// (one file per router; routers of one virtual_router_id become one
     /// vrrp cluster). Each value cites its file and line; what no config
@@ -306,7 +311,11 @@ fn main() -> ExitCode {
             sim,
         } => report::report(&models, &output, &sim),
         Command::Import { files, output } => commands::import(&files, output.as_deref()),
-        Command::Schema => {
+        Command::Schema { keys: true } => output::print(&sim_render::format::kind_keys(
+            sim_core::protocols::builtin(),
+        ))
+        .map(|_| ExitCode::SUCCESS),
+        Command::Schema { keys: false } => {
             output::print(&sim_core::model::schema::json_schema_text()).map(|_| ExitCode::SUCCESS)
         }
     };

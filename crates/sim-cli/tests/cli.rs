@@ -643,6 +643,28 @@ fn published_schema_is_current() {
     );
 }
 
+#[test]
+fn schema_keys_lists_every_kind_with_types_and_defaults() {
+    let o = hasim(&["schema", "--keys"]);
+    assert_ok(&o);
+    let out = stdout(&o);
+    for kind in sim_core::protocols::builtin().names() {
+        assert!(
+            out.contains(&format!("kind = \"{kind}\":")),
+            "{kind} missing:\n{out}"
+        );
+    }
+    // advert_int: a duration, 1 s by default, with its source.
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("advert_int "))
+        .unwrap_or_else(|| panic!("{out}"));
+    let cells: Vec<&str> = line.split("  ").filter(|c| !c.is_empty()).collect();
+    assert_eq!(cells[1].trim(), "duration", "{line}");
+    assert_eq!(cells[2].trim(), "1s", "{line}");
+    assert!(line.contains("keepalived.conf(5)"), "{line}");
+}
+
 /// Seed 000's "Failure Scenarios" 1-3, replayed on the corrected layout with
 /// the timers the write-up's own configs imply (K3s etcd: heartbeat 500 ms,
 /// election 5 s; keepalived advert_int 1 s, backup priority 50).

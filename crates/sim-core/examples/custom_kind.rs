@@ -20,7 +20,8 @@
 #![allow(clippy::result_large_err)]
 
 use sim_core::cluster::{
-    ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec, Timer, TimerTag, Timers,
+    ClusterCx, ClusterKind, ClusterState, Inputs, KeyDefault, KeySpec, KeyType, KindSpec, Timer,
+    TimerTag, Timers,
 };
 use sim_core::model::diag::Diagnostic;
 use sim_core::model::fields::Fields;
@@ -31,7 +32,20 @@ use std::sync::Arc;
 pub const SENTINEL: KindSpec = KindSpec {
     name: "redis-sentinel",
     summary: "Redis servers watched by Sentinel: a replica is promoted when the master is down.",
-    keys: &["down_after", "promotion"],
+    keys: &[
+        KeySpec::new(
+            "down_after",
+            KeyType::Duration,
+            KeyDefault::Is("30s"),
+            "`sentinel down-after-milliseconds` (30 s in the sentinel.conf shipped with Redis).",
+        ),
+        KeySpec::new(
+            "promotion",
+            KeyType::Duration,
+            KeyDefault::Is("5s"),
+            "A sentinel election plus `REPLICAOF NO ONE` (ASSUMPTION).",
+        ),
+    ],
     lints: &[],
     build,
 };

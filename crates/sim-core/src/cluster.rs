@@ -429,11 +429,149 @@ pub struct KindSpec {
     pub name: &'static str,
     /// One sentence for the schema and the docs.
     pub summary: &'static str,
-    /// The keys of the kind's table besides [`COMMON_KEYS`].
-    pub keys: &'static [&'static str],
+    /// The keys of the kind's table besides [`COMMON_KEYS`], with their
+    /// types, defaults and sources. The compiler offers them for a mistyped
+    /// key, refuses a kind that reads a key it does not declare, and the
+    /// JSON Schema and `hasim schema --keys` publish them.
+    pub keys: &'static [KeySpec],
     /// The lints the kind may report: stable ids with what each means.
     pub lints: &'static [LintInfo],
     pub build: BuildFn,
+}
+
+/// One key of a kind's table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeySpec {
+    pub name: &'static str,
+    pub ty: KeyType,
+    pub default: KeyDefault,
+    /// What the key means, with the source of its default (the upstream
+    /// documentation, or ASSUMPTION where no source gives one).
+    pub doc: &'static str,
+}
+
+impl KeySpec {
+    pub const fn new(
+        name: &'static str,
+        ty: KeyType,
+        default: KeyDefault,
+        doc: &'static str,
+    ) -> Self {
+        KeySpec {
+            name,
+            ty,
+            default,
+            doc,
+        }
+    }
+}
+
+/// The names of `keys`, for [`Fields::finish`]'s hint.
+pub fn key_names(keys: &[KeySpec]) -> Vec<&'static str> {
+    keys.iter().map(|k| k.name).collect()
+}
+
+/// What a key's value is, as the model format writes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum KeyType {
+    /// A duration string: "1s", "150ms".
+    Duration,
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Bool,
+    /// One of these strings.
+    Choice(&'static [&'static str]),
+    /// Free text checked by the kind (HAProxy's `balance` with arguments).
+    Text,
+    /// A distribution string: "exp(1h)", "uniform(2s, 5s)".
+    Dist,
+    /// A quantity string or number (the text says which: bytes, CPU).
+    Quantity(&'static str),
+    /// A quantity, or a list of them with one per member.
+    PerMemberQuantity(&'static str),
+    /// An integer, or a list of integers with one per member.
+    PerMemberInt {
+        min: i64,
+        max: i64,
+    },
+    /// A list of integers, one per member.
+    IntList {
+        min: i64,
+        max: i64,
+    },
+    /// The name of an element, or `cluster.output`.
+    Ref,
+    /// A list of names (elements, members, `cluster.output`s).
+    Refs,
+    /// A list of tables, each with these keys.
+    Tables(&'static [KeySpec]),
+}
+
+impl KeyType {
+    /// The type in words, for `hasim schema --keys` and the docs.
+    pub fn describe(&self) -> String {
+        match self {
+            KeyType::Duration => "duration".into(),
+            KeyType::Int { min, max } => format!("integer {min}..={max}"),
+            KeyType::Bool => "boolean".into(),
+            KeyType::Choice(c) => c.join(" | "),
+            KeyType::Text => "string".into(),
+            KeyType::Dist => "distribution".into(),
+            KeyType::Quantity(what) => what.to_string(),
+            KeyType::PerMemberQuantity(what) => format!("{what}, or one per member"),
+            KeyType::PerMemberInt { min, max } => {
+                format!("integer {min}..={max}, or one per member")
+            }
+            KeyType::IntList { min, max } => format!("integers {min}..={max}, one per member"),
+            KeyType::Ref => "name or cluster.output".into(),
+            KeyType::Refs => "list of names".into(),
+            KeyType::Tables(_) => "list of tables".into(),
+        }
+    }
+
+    /// Whether a value of this type is written as a string in the model.
+    pub fn quoted(&self) -> bool {
+        !matches!(
+            self,
+            KeyType::Int { .. }
+                | KeyType::Bool
+                | KeyType::PerMemberInt { .. }
+                | KeyType::IntList { .. }
+                | KeyType::Refs
+                | KeyType::Tables(_)
+        )
+    }
+}
+
+/// What a key is when the model does not give it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyDefault {
+    /// This value, as the model would write it (without quotes).
+    Is(&'static str),
+    /// A value that follows from other keys or from the members, said in
+    /// words ("inter", "unlimited").
+    Follows(&'static str),
+    /// The key is required.
+    Required,
+}
+
+impl KeyDefault {
+    pub fn describe(&self) -> String {
+        match self {
+            KeyDefault::Is(v) => v.to_string(),
+            KeyDefault::Follows(w) => format!("({w})"),
+            KeyDefault::Required => "(required)".into(),
+        }
+    }
+}
+
+impl KindSpec {
+    /// The names of the kind's own keys.
+    pub fn key_names(&self) -> impl Iterator<Item = &'static str> {
+        self.keys.iter().map(|k| k.name)
+    }
 }
 
 /// A lint's stable id and what it means, for `validate --allow/--deny`,

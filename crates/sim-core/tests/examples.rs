@@ -29,6 +29,29 @@ fn a_kind_from_outside_the_library_plugs_in() {
     // The JSON Schema lists it with its keys.
     let s = schema::json_schema_with(&registry).to_string();
     assert!(s.contains("\"redis-sentinel\"") && s.contains("\"promotion\""));
+    // With its keys' types and defaults, as `hasim schema --keys` lists them.
+    let schema = schema::json_schema_with(&registry);
+    let sentinel = schema["properties"]["clusters"]["additionalProperties"]["allOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["if"]["properties"]["kind"]["const"] == "redis-sentinel")
+        .unwrap();
+    let down_after = &sentinel["then"]["properties"]["down_after"];
+    assert_eq!(down_after["default"], "30s", "{down_after}");
+    assert_eq!(down_after["type"], "string", "{down_after}");
+    // A kind that reads a key its KeySpec list does not declare is refused
+    // at load, naming the key, instead of accepting a key nobody documents.
+    let mut sloppy = custom_kind::SENTINEL;
+    sloppy.keys = &sloppy.keys[..1];
+    let mut broken = sim_core::protocols::builtin().clone();
+    broken.register(sloppy);
+    let e = load_with(&broken, "sentinel.toml", custom_kind::MODEL).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("reads key `promotion`, which its KeySpec list does not declare"),
+        "{e}"
+    );
     // A sweep over its keys compiles every point with the same registry;
     // without it, the point names the unknown kind.
     let src = sim_core::model::Source {

@@ -244,6 +244,36 @@ pub const SERVICE_HEADER: &[&str] = &[
 /// The columns a service table gains when a service lost requests while up.
 pub const REQUEST_HEADER: &[&str] = &["request availability", "error-weighted downtime/yr"];
 
+/// Every kind's keys with their types, defaults and meaning (`hasim schema
+/// --keys`), one table per kind, read from the registry like the JSON
+/// Schema, so a kind registered by a library user is listed like a
+/// built-in one.
+pub fn kind_keys(registry: &sim_core::cluster::Registry) -> String {
+    let mut out = String::new();
+    for k in registry.kinds() {
+        out.push_str(&format!("kind = \"{}\": {}\n", k.name, k.summary));
+        let rows: Vec<Vec<String>> = k
+            .keys
+            .iter()
+            .map(|key| {
+                vec![
+                    key.name.to_string(),
+                    key.ty.describe(),
+                    key.default.describe(),
+                    key.doc.to_string(),
+                ]
+            })
+            .collect();
+        if rows.is_empty() {
+            out.push_str("  (no keys of its own)\n\n");
+        } else {
+            out.push_str(&table(&["key", "type", "default", "meaning"], &rows));
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// Whether any of these services lost requests while it was up (a load
 /// balancer still sending some to a dead server). Tables show the request
 /// columns only then, so models without one look as they always did.

@@ -645,9 +645,18 @@ impl<'s> Compiler<'s> {
                 cluster_nets.push((*id, net));
                 let known: Vec<&str> = cluster::COMMON_KEYS
                     .iter()
-                    .chain(spec.keys)
                     .copied()
+                    .chain(spec.key_names())
                     .collect();
+                // A kind that reads a key its spec does not declare would
+                // accept a key the schema and the docs do not know: refuse
+                // it here, where every model using the kind hits it at once.
+                if let Some(k) = f.asked().find(|k| !known.contains(k)) {
+                    return Err(f.src.error(
+                        key.span.clone(),
+                        format!("kind `{}` reads key `{k}`, which its KeySpec list does not declare (a bug in the kind)", spec.name),
+                    ));
+                }
                 f.finish(&known)?;
                 let node = self.add_node(
                     key.name.clone(),

@@ -58,6 +58,11 @@ impl<'t, 's> Fields<'t, 's> {
         }
     }
 
+    /// Every key read so far, present or not.
+    pub fn asked(&self) -> impl Iterator<Item = &str> {
+        self.asked.iter().map(String::as_str)
+    }
+
     /// Takes a raw value by key, marking it used.
     pub fn raw(&mut self, key: &str) -> Option<&'t Value> {
         if !self.asked.iter().any(|k| k == key) {

@@ -5,7 +5,7 @@
 
 use super::compile::{ElementKind, ELEMENT_KEYS, FAILURE_KEYS, MAINTENANCE_KEYS};
 use super::presets::PRESETS;
-use crate::cluster::Registry;
+use crate::cluster::{KeyDefault, KeySpec, KeyType, Registry};
 use serde_json::{json, Map, Value};
 
 const DURATION: &str = r"^\s*([0-9][0-9_]*(\.[0-9]+)?\s*(ns|us|µs|ms|s|secs?|m|mins?|h|hours?|d|days?|w|weeks?|mo|months?|y|years?)\s*)+$";
@@ -27,6 +27,59 @@ fn dist(description: &str) -> Value {
 
 fn closed(properties: Map<String, Value>, required: &[&str]) -> Value {
     json!({ "type": "object", "properties": properties, "required": required, "additionalProperties": false })
+}
+
+/// The schema of one kind's key, from its [`KeySpec`]: the JSON type, the
+/// bounds and choices, the default and what the key means.
+fn key_schema(k: &KeySpec) -> Value {
+    let int = |min: i64, max: i64| json!({ "type": "integer", "minimum": min, "maximum": max });
+    let quantity = || json!({ "type": ["string", "number"] });
+    let mut v = match k.ty {
+        KeyType::Duration => json!({ "type": "string", "pattern": DURATION }),
+        KeyType::Int { min, max } => int(min, max),
+        KeyType::Bool => json!({ "type": "boolean" }),
+        KeyType::Choice(c) => json!({ "enum": c }),
+        KeyType::Text | KeyType::Ref => json!({ "type": "string" }),
+        KeyType::Dist => dist(""),
+        KeyType::Quantity(_) => quantity(),
+        KeyType::PerMemberQuantity(_) => {
+            json!({ "anyOf": [quantity(), { "type": "array", "items": quantity() }] })
+        }
+        KeyType::PerMemberInt { min, max } => {
+            json!({ "anyOf": [int(min, max), { "type": "array", "items": int(min, max) }] })
+        }
+        KeyType::IntList { min, max } => json!({ "type": "array", "items": int(min, max) }),
+        KeyType::Refs => json!({ "type": "array", "items": { "type": "string" } }),
+        KeyType::Tables(keys) => {
+            let props: Map<String, Value> = keys
+                .iter()
+                .map(|k| (k.name.to_string(), key_schema(k)))
+                .collect();
+            let required: Vec<&str> = keys
+                .iter()
+                .filter(|k| k.default == KeyDefault::Required)
+                .map(|k| k.name)
+                .collect();
+            json!({ "type": "array", "items": closed(props, &required) })
+        }
+    };
+    let mut description = k.doc.to_string();
+    match k.default {
+        KeyDefault::Is(d) => {
+            // The default as the model writes it: numbers and booleans bare.
+            v["default"] = match k.ty {
+                KeyType::Int { .. } | KeyType::PerMemberInt { .. } => {
+                    d.parse::<i64>().map_or_else(|_| json!(d), |n| json!(n))
+                }
+                KeyType::Bool => json!(d == "true"),
+                _ => json!(d),
+            };
+        }
+        KeyDefault::Follows(w) => description.push_str(&format!(" Default: {w}.")),
+        KeyDefault::Required => description.push_str(" Required."),
+    }
+    v["description"] = json!(description);
+    v
 }
 
 /// The schema as a JSON value.
@@ -115,7 +168,7 @@ pub fn json_schema_with(registry: &Registry) -> Value {
                 .map(|c| (c.to_string(), json!(true)))
                 .collect();
             for key in k.keys {
-                props.insert(key.to_string(), json!(true));
+                props.insert(key.name.to_string(), key_schema(key));
             }
             json!({
                 "if": { "properties": { "kind": { "const": k.name } }, "required": ["kind"] },

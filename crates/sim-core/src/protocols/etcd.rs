@@ -52,6 +52,7 @@
 //! not modelled, and terms do not grow while a minority campaigns alone.
 
 use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Timer, TimerTag};
+use crate::cluster::{KeyDefault as D, KeySpec, KeyType as T};
 use crate::dist::Dist;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
@@ -59,15 +60,16 @@ use crate::protocols::{last_on_grid, next_on_grid};
 use crate::time::{Human, Nanos, NANOS_PER_MICRO, NANOS_PER_MILLI};
 
 /// Keys this kind reads.
-pub const KEYS: &[&str] = &[
-    "profile",
-    "heartbeat-interval",
-    "election-timeout",
-    "network-delay",
-    "pre-vote",
-    "randomized",
-    "timers",
-    "learners",
+/// Keys this kind reads, with etcd's defaults.
+pub const KEYS: &[KeySpec] = &[
+    KeySpec::new("profile", T::Choice(&["etcd", "k3s"]), D::Is("etcd"), "Timer defaults: etcd's 100 ms / 1000 ms, or K3s's embedded etcd 500 ms / 5000 ms (k3s pkg/etcd/etcd.go)."),
+    KeySpec::new("heartbeat-interval", T::Duration, D::Follows("profile: 100ms, or 500ms for k3s"), "etcd `--heartbeat-interval` (default 100 ms)."),
+    KeySpec::new("election-timeout", T::Duration, D::Follows("profile: 1000ms, or 5000ms for k3s"), "etcd `--election-timeout` (default 1000 ms)."),
+    KeySpec::new("network-delay", T::Dist, D::Is("uniform(0.2ms, 1ms)"), "One-way message delay (ASSUMPTION: a LAN between VMs)."),
+    KeySpec::new("pre-vote", T::Bool, D::Is("true"), "etcd `--pre-vote` (default true since v3.5, op-guide/configuration)."),
+    KeySpec::new("randomized", T::Bool, D::Is("true"), "Randomized election timeouts (raft.go); `false` is a what-if (Raft paper section 9.3)."),
+    KeySpec::new("timers", T::Choice(&["ticks", "continuous"]), D::Is("ticks"), "Election timers in ticks of the heartbeat (etcd) or as real-time deadlines (the Raft paper's LogCabin)."),
+    KeySpec::new("learners", T::Refs, D::Follows("none"), "Non-voting members (etcd learners): they replicate but do not count for quorum."),
 ];
 
 /// `kind = "etcd"` in the model format.

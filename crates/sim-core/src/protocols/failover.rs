@@ -3,6 +3,7 @@
 use crate::cluster::{
     ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec, Members, Timer, TimerTag, Timers,
 };
+use crate::cluster::{KeyDefault as D, KeySpec, KeyType as T};
 use crate::dist::Dist;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
@@ -12,7 +13,11 @@ use std::sync::Arc;
 pub const SPEC: KindSpec = KindSpec {
     name: "failover",
     summary: "An active/passive group: the first member up serves, after detection and switchover delays.",
-    keys: &["detection", "switchover", "failback"],
+    keys: &[
+        KeySpec::new("detection", T::Dist, D::Is("0s"), "Time to notice the active member is gone (skipped for a planned stop)."),
+        KeySpec::new("switchover", T::Dist, D::Is("0s"), "Time for the next member to take over."),
+        KeySpec::new("failback", T::Bool, D::Is("false"), "Hand back to a preferred (earlier) member when it returns, at one switchover of downtime."),
+    ],
     lints: &[],
     build,
 };

@@ -38,20 +38,23 @@
 //! - `all_up`: every server alive and marked UP (full capacity).
 
 use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Timer, TimerTag, Timers};
+use crate::cluster::{KeyDefault as D, KeySpec, KeyType as T};
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::time::{Human, Nanos, NANOS_PER_MILLI};
 
-pub const KEYS: &[&str] = &[
-    "inter",
-    "fastinter",
-    "downinter",
-    "fall",
-    "rise",
-    "timeout_check",
-    "timeout_connect",
-    "failure",
-    "balance",
+/// Keys this kind reads, with HAProxy's defaults (configuration.txt,
+/// section 5.2, server options).
+pub const KEYS: &[KeySpec] = &[
+    KeySpec::new("inter", T::Duration, D::Is("2s"), "Interval between health checks (`inter`, default 2000 ms)."),
+    KeySpec::new("fastinter", T::Duration, D::Follows("inter"), "Interval while a server is changing state (`fastinter`, defaults to `inter`)."),
+    KeySpec::new("downinter", T::Duration, D::Follows("inter"), "Interval while a server is DOWN (`downinter`, defaults to `inter`)."),
+    KeySpec::new("fall", T::Int { min: 1, max: 1_000_000 }, D::Is("3"), "Failed checks before a server is marked DOWN (`fall`, default 3)."),
+    KeySpec::new("rise", T::Int { min: 1, max: 1_000_000 }, D::Is("2"), "Passed checks before it is marked UP (`rise`, default 2)."),
+    KeySpec::new("timeout_check", T::Duration, D::Follows("unset: inter bounds the whole check"), "`timeout check`: when set, a check of a server that drops packets fails after min(`timeout_connect`, `inter`) (configuration.txt, \"timeout check\")."),
+    KeySpec::new("timeout_connect", T::Duration, D::Follows("inter"), "`timeout connect`, which bounds a check's connect phase when `timeout check` is set."),
+    KeySpec::new("failure", T::Choice(&["dropped", "refused"]), D::Is("dropped"), "How a dead member answers a check: silently (a dead host; ASSUMPTION, the usual case) or with a reset (a crashed process)."),
+    KeySpec::new("balance", T::Text, D::Is("roundrobin"), "`balance` algorithm; `first` sends every request to the first server marked UP."),
 ];
 
 /// `kind = "haproxy"` in the model format.

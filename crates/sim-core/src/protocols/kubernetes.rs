@@ -53,29 +53,31 @@ use crate::cluster::{
     ClusterCx, ClusterKind, ClusterState, Inputs, PlacedItem, Placement, Shortfall, Timer,
     TimerTag, Timers,
 };
+use crate::cluster::{KeyDefault as D, KeySpec, KeyType as T};
 use crate::dist::Dist;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::protocols::below;
 use crate::time::{Human, Nanos, NANOS_PER_SEC};
 
-pub const KEYS: &[&str] = &[
-    "replicas",
-    "cpu",
-    "memory",
-    "node_cpu",
-    "node_memory",
-    "anti_affinity",
-    "node-monitor-grace-period",
-    "node-monitor-period",
-    "tolerationSeconds",
-    "pod_start",
-    "min_ready",
-    "strategy",
-    "rollout",
-    "volume",
-    "rwo",
-    "detach_wait",
+/// Keys of a Deployment or StatefulSet, with Kubernetes' defaults.
+pub const KEYS: &[KeySpec] = &[
+    KeySpec::new("replicas", T::Int { min: 0, max: 1000 }, D::Is("1"), "`spec.replicas` (default 1)."),
+    KeySpec::new("cpu", T::Quantity("a CPU quantity such as \"500m\" or 2"), D::Is("0"), "Each pod's CPU request (none by default: a BestEffort pod)."),
+    KeySpec::new("memory", T::Quantity("a byte size such as \"512Mi\""), D::Is("0"), "Each pod's memory request (none by default)."),
+    KeySpec::new("node_cpu", T::PerMemberQuantity("a CPU quantity"), D::Follows("unlimited"), "Allocatable CPU of each node."),
+    KeySpec::new("node_memory", T::PerMemberQuantity("a byte size"), D::Follows("unlimited"), "Allocatable memory of each node."),
+    KeySpec::new("anti_affinity", T::Choice(&["none", "preferred", "required"]), D::Is("none"), "Pod anti-affinity on the node topology key: required (requiredDuringSchedulingIgnoredDuringExecution) or preferred."),
+    KeySpec::new("node-monitor-grace-period", T::Duration, D::Is("40s"), "kube-controller-manager `--node-monitor-grace-period` (40 s; 50 s from v1.32, kubernetes PR #126287)."),
+    KeySpec::new("node-monitor-period", T::Duration, D::Is("5s"), "kube-controller-manager `--node-monitor-period` (5 s)."),
+    KeySpec::new("tolerationSeconds", T::Duration, D::Is("300s"), "How long pods tolerate a not-ready or unreachable node (DefaultTolerationSeconds admission plugin: 300 s)."),
+    KeySpec::new("pod_start", T::Dist, D::Is("uniform(5s, 20s)"), "Time for a pod to start and pass readiness (ASSUMPTION: a small cached image)."),
+    KeySpec::new("min_ready", T::Int { min: 1, max: 1000 }, D::Is("1"), "Ready pods the service needs to be up."),
+    KeySpec::new("strategy", T::Choice(&["RollingUpdate", "Recreate"]), D::Is("RollingUpdate"), "Deployment `strategy.type` (default RollingUpdate, Deployment docs)."),
+    KeySpec::new("rollout", T::Ref, D::Follows("no rollouts"), "An element whose failures stand for rollouts of new versions."),
+    KeySpec::new("volume", T::Ref, D::Follows("no volume"), "The `cluster.output` of the storage the pods need (a Longhorn volume)."),
+    KeySpec::new("rwo", T::Bool, D::Is("false"), "The volume is ReadWriteOnce: a replacement pod waits for the old node's detach."),
+    KeySpec::new("detach_wait", T::Duration, D::Is("6m"), "How long the attach/detach controller waits before force-detaching from a lost node (ReconcilerMaxWaitForUnmountDuration, 6 min)."),
 ];
 
 /// `kind = "deployment"` in the model format.

@@ -60,20 +60,23 @@
 //! and the node bandwidth that concurrent rebuilds share.
 
 use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint, Timer, TimerTag, Timers};
+use crate::cluster::{KeyDefault as D, KeySpec, KeyType as T};
 use crate::dist::Dist;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::time::{Human, Nanos, NANOS_PER_HOUR, NANOS_PER_SEC};
 
-pub const KEYS: &[&str] = &[
-    "numberOfReplicas",
-    "size",
-    "rebuild_throughput",
-    "replica-replenishment-wait-interval",
-    "concurrent-replica-rebuild-per-node-limit",
-    "auto-salvage",
-    "restore_time",
-    "volumes",
+/// Keys of a Longhorn cluster, with longhorn-manager's defaults
+/// (types/setting.go).
+pub const KEYS: &[KeySpec] = &[
+    KeySpec::new("numberOfReplicas", T::Int { min: 1, max: 20 }, D::Is("3"), "Replicas per volume (StorageClass `numberOfReplicas`, default 3)."),
+    KeySpec::new("size", T::Quantity("a byte size such as \"10Gi\""), D::Is("10Gi"), "Data a rebuild copies (ASSUMPTION: 10 GiB; set the PVC's used data)."),
+    KeySpec::new("rebuild_throughput", T::Quantity("a throughput such as \"100MB/s\""), D::Is("100MB/s"), "What a storage node's link gives rebuilds (ASSUMPTION: 1 GbE)."),
+    KeySpec::new("replica-replenishment-wait-interval", T::Duration, D::Is("600s"), "Wait before rebuilding a replica whose node is gone (setting.go, 600 s)."),
+    KeySpec::new("concurrent-replica-rebuild-per-node-limit", T::Int { min: 0, max: 1_000_000 }, D::Is("5"), "Concurrent rebuilds per node; 0 disables rebuilding (setting.go, 5)."),
+    KeySpec::new("auto-salvage", T::Bool, D::Is("true"), "Salvage a faulted volume from its last replicas when they come back (setting.go, true)."),
+    KeySpec::new("restore_time", T::Dist, D::Is("lognormal(3h, 0.8)"), "Restoring a volume from backup after data loss (ASSUMPTION: a few hours of an operator's time)."),
+    KeySpec::new("volumes", T::Tables(VOLUME_KEYS), D::Follows("one volume from the keys above"), "Several volumes, each with its own outputs `NAME` and `NAME-healthy`."),
 ];
 
 /// `kind = "longhorn"` in the model format.
@@ -98,7 +101,32 @@ fn build<'t>(
 
 /// Keys of one entry of `volumes`; `numberOfReplicas` and `size` default to
 /// the cluster's.
-pub const VOLUME_KEYS: &[&str] = &["name", "numberOfReplicas", "size", "nodes"];
+pub const VOLUME_KEYS: &[KeySpec] = &[
+    KeySpec::new(
+        "name",
+        T::Text,
+        D::Required,
+        "The volume's name, which names its outputs.",
+    ),
+    KeySpec::new(
+        "numberOfReplicas",
+        T::Int { min: 1, max: 20 },
+        D::Follows("the cluster's numberOfReplicas"),
+        "Replicas of this volume.",
+    ),
+    KeySpec::new(
+        "size",
+        T::Quantity("a byte size"),
+        D::Follows("the cluster's size"),
+        "Data of this volume.",
+    ),
+    KeySpec::new(
+        "nodes",
+        T::Refs,
+        D::Follows("the scheduler's choice"),
+        "Members holding the replicas at the start.",
+    ),
+];
 
 /// The simulation tracks a cluster's outputs in a 64-bit mask: `up`,
 /// `healthy` and two per volume.
@@ -291,7 +319,7 @@ impl Longhorn {
                     placed
                 }
             };
-            vf.finish(VOLUME_KEYS)?;
+            vf.finish(&crate::cluster::key_names(VOLUME_KEYS))?;
             taken.push(name.to_string());
             taken.push(healthy_name);
             volumes.push(Volume {

@@ -45,29 +45,37 @@
 //! rejoins as a replica (pg_rewind) without affecting writes.
 
 use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint, Timer, TimerTag, Timers};
+use crate::cluster::{KeyDefault as D, KeySpec, KeyType as T};
 use crate::dist::Dist;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::protocols::below;
 use crate::time::{Human, Nanos, NANOS_PER_MIN, NANOS_PER_SEC};
 
-pub const KEYS: &[&str] = &[
-    "dcs",
-    "ttl",
-    "loop_wait",
-    "retry_timeout",
-    "maximum_lag_on_failover",
-    "replication_lag",
-    "wal_rate",
-    "promotion",
-    "failover_priority",
-    "synchronous_mode",
-    "synchronous_mode_strict",
-    "failsafe_mode",
+/// Keys of a Patroni cluster, with Patroni's defaults (Patroni docs,
+/// patroni/config.py).
+pub const KEYS: &[KeySpec] = &[
+    KeySpec::new("dcs", T::Ref, D::Required, "The `cluster.output` of the DCS holding the leader key (`etcd.quorum`)."),
+    KeySpec::new("ttl", T::Duration, D::Is("30s"), "Leader key lifetime (`ttl`, default 30 s, at least 20 s)."),
+    KeySpec::new("loop_wait", T::Duration, D::Is("10s"), "HA loop interval (`loop_wait`, default 10 s)."),
+    KeySpec::new("retry_timeout", T::Duration, D::Is("10s"), "DCS and PostgreSQL retry timeout (`retry_timeout`, default 10 s)."),
+    KeySpec::new("maximum_lag_on_failover", T::Quantity("a byte size"), D::Is("1048576"), "A replica further behind does not take over (default 1048576 bytes)."),
+    KeySpec::new("replication_lag", T::Dist, D::Is("exp(5ms)"), "How far replicas trail the primary (ASSUMPTION: streaming replication on a LAN)."),
+    KeySpec::new("wal_rate", T::Quantity("a byte size per second"), D::Is("100000"), "WAL written per second, which turns lag into bytes lost (ASSUMPTION: 100 kB/s)."),
+    KeySpec::new("promotion", T::Dist, D::Is("uniform(2s, 5s)"), "Leader race and `pg_ctl promote` (HA-FACTS 4: \"a few seconds\")."),
+    KeySpec::new("failover_priority", T::PerMemberInt { min: 0, max: 1_000_000 }, D::Is("1"), "Patroni's `failover_priority` tag; 0 never promotes (`nofailover`)."),
+    KeySpec::new("synchronous_mode", T::Bool, D::Is("false"), "`synchronous_mode`: commits wait for one synchronous standby."),
+    KeySpec::new("synchronous_mode_strict", T::Bool, D::Is("false"), "`synchronous_mode_strict`: commits block while no standby is left."),
+    KeySpec::new("failsafe_mode", T::Bool, D::Is("false"), "`failsafe_mode`: the primary keeps running without the DCS while it sees every member (default off)."),
 ];
 
 /// Keys of `kind = "postgres-manual"`.
-pub const MANUAL_KEYS: &[&str] = &["response", "promotion", "replication_lag", "wal_rate"];
+pub const MANUAL_KEYS: &[KeySpec] = &[
+    KeySpec::new("response", T::Dist, D::Is("lognormal(1h, 1.0)"), "How long the operator takes to notice and promote (ASSUMPTION: about an hour awake, longer at night)."),
+    KeySpec::new("promotion", T::Dist, D::Is("uniform(2s, 5s)"), "`pg_ctl promote`."),
+    KeySpec::new("replication_lag", T::Dist, D::Is("exp(5ms)"), "How far replicas trail the primary (ASSUMPTION)."),
+    KeySpec::new("wal_rate", T::Quantity("a byte size per second"), D::Is("100000"), "WAL written per second (ASSUMPTION)."),
+];
 
 /// `kind = "patroni"` in the model format.
 pub const PATRONI_SPEC: crate::cluster::KindSpec = crate::cluster::KindSpec {

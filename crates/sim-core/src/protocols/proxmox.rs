@@ -84,28 +84,31 @@ use crate::cluster::{
     ClusterCx, ClusterKind, ClusterState, Inputs, Lint, PlacedItem, Placement, Shortfall, Timer,
     TimerTag, Timers,
 };
+use crate::cluster::{KeyDefault as D, KeySpec, KeyType as T};
 use crate::dist::Dist;
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::protocols::below;
 use crate::time::{Human, Nanos, NANOS_PER_MILLI, NANOS_PER_SEC};
 
-pub const KEYS: &[&str] = &[
-    "qdevice",
-    "token",
-    "token_coefficient",
-    "watchdog",
-    "lock_timeout",
-    "crm_loop",
-    "lrm_loop",
-    "max_restart",
-    "max_relocate",
-    "crs",
-    "shutdown_policy",
-    "host_cores",
-    "host_memory",
-    "boot",
-    "vms",
+/// Keys of a Proxmox HA cluster, with corosync's and pve-ha-manager's
+/// defaults.
+pub const KEYS: &[KeySpec] = &[
+    KeySpec::new("qdevice", T::Ref, D::Follows("none"), "The element of a QDevice (corosync-qdevice, one extra vote)."),
+    KeySpec::new("token", T::Duration, D::Is("3000ms"), "corosync `token` timeout (corosync.conf(5), 3000 ms)."),
+    KeySpec::new("token_coefficient", T::Duration, D::Is("650ms"), "Added to `token` per node beyond two (corosync.conf(5), 650 ms; new clusters may set 125 ms)."),
+    KeySpec::new("watchdog", T::Duration, D::Is("60s"), "Self-fencing watchdog (pve-ha-manager CLIENT_WATCHDOG_TIMEOUT, 60 s)."),
+    KeySpec::new("lock_timeout", T::Duration, D::Is("120s"), "A dead node's LRM lock lifetime before its VMs are recovered (120 s)."),
+    KeySpec::new("crm_loop", T::Duration, D::Is("10s"), "CRM round (about 10 s, HA-FACTS section 7)."),
+    KeySpec::new("lrm_loop", T::Duration, D::Is("10s"), "LRM round (about 10 s)."),
+    KeySpec::new("max_restart", T::Int { min: 0, max: 100 }, D::Is("1"), "Restarts on the same node after a failed start (pve-docs ha-manager, 1)."),
+    KeySpec::new("max_relocate", T::Int { min: 0, max: 100 }, D::Is("1"), "Relocations after failed restarts (pve-docs ha-manager, 1)."),
+    KeySpec::new("crs", T::Choice(&["basic", "static"]), D::Is("basic"), "Cluster resource scheduler (datacenter.cfg(5) `crs: ha=basic`)."),
+    KeySpec::new("shutdown_policy", T::Choice(&["conditional", "freeze", "failover", "migrate"]), D::Is("conditional"), "What a node shutdown does to its HA VMs (pve-docs \"Shutdown Policy\": conditional; a reboot freezes)."),
+    KeySpec::new("host_cores", T::PerMemberInt { min: 1, max: 1_000_000 }, D::Follows("unlimited"), "Cores of each node."),
+    KeySpec::new("host_memory", T::PerMemberInt { min: 1, max: i64::MAX / 2 }, D::Follows("unlimited"), "Memory of each node in MiB."),
+    KeySpec::new("boot", T::Dist, D::Is("uniform(20s, 45s)"), "Guest boot time (ASSUMPTION: a Linux guest)."),
+    KeySpec::new("vms", T::Tables(VM_KEYS), D::Follows("none"), "The HA VMs, each with its own output."),
 ];
 
 /// `kind = "proxmox-ha"` in the model format.
@@ -129,17 +132,73 @@ fn build<'t>(
 }
 
 /// Keys of one entry of `vms`.
-pub const VM_KEYS: &[&str] = &[
-    "name",
-    "home",
-    "group",
-    "nofailback",
-    "restricted",
-    "cores",
-    "memory",
-    "boot",
-    "max_restart",
-    "max_relocate",
+pub const VM_KEYS: &[KeySpec] = &[
+    KeySpec::new(
+        "name",
+        T::Text,
+        D::Required,
+        "The VM's name, which names its output.",
+    ),
+    KeySpec::new(
+        "home",
+        T::Ref,
+        D::Follows("the first node of its group"),
+        "The node it runs on at the start.",
+    ),
+    KeySpec::new(
+        "group",
+        T::Refs,
+        D::Follows("every node"),
+        "Its HA group's nodes, in priority order.",
+    ),
+    KeySpec::new(
+        "nofailback",
+        T::Bool,
+        D::Is("false"),
+        "Stay on the recovery node when a preferred one is back (groups.cfg `nofailback`).",
+    ),
+    KeySpec::new(
+        "restricted",
+        T::Bool,
+        D::Is("false"),
+        "Run only on the group's nodes (groups.cfg `restricted`).",
+    ),
+    KeySpec::new(
+        "cores",
+        T::Int {
+            min: 1,
+            max: 1_000_000,
+        },
+        D::Is("1"),
+        "qm(1) `cores` (default 1).",
+    ),
+    KeySpec::new(
+        "memory",
+        T::Int {
+            min: 16,
+            max: i64::MAX / 2,
+        },
+        D::Is("512"),
+        "qm(1) `memory` in MiB (default 512).",
+    ),
+    KeySpec::new(
+        "boot",
+        T::Dist,
+        D::Follows("the cluster's boot"),
+        "This guest's boot time.",
+    ),
+    KeySpec::new(
+        "max_restart",
+        T::Int { min: 0, max: 100 },
+        D::Follows("the cluster's max_restart"),
+        "resources.cfg `max_restart`.",
+    ),
+    KeySpec::new(
+        "max_relocate",
+        T::Int { min: 0, max: 100 },
+        D::Follows("the cluster's max_relocate"),
+        "resources.cfg `max_relocate`.",
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -358,7 +417,7 @@ impl ProxmoxHa {
             let vml = vf
                 .int("max_relocate", 0, 100)?
                 .map_or(max_relocate, |x| x as u64);
-            vf.finish(VM_KEYS)?;
+            vf.finish(&crate::cluster::key_names(VM_KEYS))?;
             vms.push(HaVm {
                 name: name.to_string(),
                 home,

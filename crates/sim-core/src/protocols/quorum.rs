@@ -1,6 +1,7 @@
 //! `quorum`: a majority of votes, without protocol timing.
 
 use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, KindSpec, Members, TimerTag};
+use crate::cluster::{KeyDefault as D, KeySpec, KeyType as T};
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use std::sync::Arc;
@@ -8,7 +9,12 @@ use std::sync::Arc;
 pub const SPEC: KindSpec = KindSpec {
     name: "quorum",
     summary: "A voting group with quorum while the up members hold a strict majority of the votes.",
-    keys: &["votes"],
+    keys: &[KeySpec::new(
+        "votes",
+        T::IntList { min: 0, max: 1000 },
+        D::Follows("1 per member"),
+        "Votes of each member; quorum is a strict majority of all votes.",
+    )],
     lints: &[],
     build,
 };

@@ -43,23 +43,24 @@
 //! `single_master` (down while split brain lasts).
 
 use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Lint, Timer, TimerTag, Timers};
+use crate::cluster::{KeyDefault as D, KeySpec, KeyType as T};
 use crate::model::diag::Diagnostic;
 use crate::model::fields::Fields;
 use crate::protocols::{last_on_grid, per_member_ints};
 use crate::time::{Human, Nanos, NANOS_PER_SEC};
 
-pub const KEYS: &[&str] = &[
-    "priority",
-    "advert_int",
-    "preempt",
-    "nopreempt",
-    "preempt_delay",
-    "track",
-    "track_interval",
-    "track_fall",
-    "track_rise",
-    "track_weight",
-    "network",
+/// Keys this kind reads, with the keepalived defaults they mirror.
+pub const KEYS: &[KeySpec] = &[
+    KeySpec::new("priority", T::PerMemberInt { min: 1, max: 255 }, D::Is("100"), "Router priority, or one per router in member order (keepalived.conf(5) `priority`, default 100; 255 owns the address)."),
+    KeySpec::new("advert_int", T::Duration, D::Is("1s"), "Advertisement interval (keepalived.conf(5) `advert_int`, default 1 s)."),
+    KeySpec::new("preempt", T::Bool, D::Is("true"), "A higher-priority router takes the VIP back (keepalived: preemption on unless `nopreempt`)."),
+    KeySpec::new("nopreempt", T::Bool, D::Is("false"), "keepalived's `nopreempt`: the same as `preempt = false`."),
+    KeySpec::new("preempt_delay", T::Duration, D::Is("0s"), "Wait before preempting after start (keepalived.conf(5) `preempt_delay`, default 0, at most 1000 s)."),
+    KeySpec::new("track", T::Refs, D::Follows("no tracked process"), "Per router, in member order, the element its `track_script` checks (\"\" for none)."),
+    KeySpec::new("track_interval", T::Duration, D::Is("1s"), "vrrp_script `interval` (keepalived.conf(5), default 1 s)."),
+    KeySpec::new("track_fall", T::Int { min: 1, max: 1000 }, D::Is("1"), "vrrp_script `fall`: failures before the script is failed (default 1)."),
+    KeySpec::new("track_rise", T::Int { min: 1, max: 1000 }, D::Is("1"), "vrrp_script `rise`: successes before it is OK again (default 1)."),
+    KeySpec::new("track_weight", T::Int { min: -253, max: 253 }, D::Is("0"), "vrrp_script `weight`: 0 puts the router in FAULT on failure; otherwise added to (or, negative, taken from) its priority (keepalived.conf(5), default 0)."),
 ];
 
 /// `kind = "vrrp"` in the model format.

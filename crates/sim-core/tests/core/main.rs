@@ -7,6 +7,7 @@ mod determinism;
 mod distributions;
 mod etcd_vrrp_haproxy;
 mod generic_kinds;
+mod key_defaults;
 mod network;
 mod place;
 mod plan;
