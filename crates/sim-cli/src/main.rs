@@ -5,6 +5,7 @@
 //! the error chain on failure, and treats a closed stdout (`hasim ... | head`)
 //! as success.
 
+mod check;
 mod commands;
 use sim_render::format;
 mod output;
@@ -163,6 +164,28 @@ enum Command {
         #[arg(short, long)]
         output: Option<String>,
     },
+    /// The availability gate for CI: run each model and exit 1 when a
+    /// service's availability (the lower end of its 95% CI) is under its
+    /// target, saying why; exit 0 when every service meets it, 2 on an
+    /// error. Targets come from --target or from `target = "99.9%"` in
+    /// the model's [services.NAME] tables.
+    Check {
+        /// Model files (TOML or JSON), each checked on its own.
+        #[arg(required = true)]
+        models: Vec<PathBuf>,
+        /// The availability every gated service must reach: 99.9% or 0.999
+        /// (overrides the model's targets).
+        #[arg(long)]
+        target: Option<String>,
+        /// Gate only this service (default: every service with a target).
+        #[arg(long)]
+        service: Option<String>,
+        /// Write the verdicts as JSON (schema_version 1) to this file.
+        #[arg(long, value_name = "FILE")]
+        export_json: Option<String>,
+        #[command(flatten)]
+        sim: SimOptions,
+    },
     /// Write a design-review document: the designs, validation warnings,
     /// results with 95% CIs (compared side by side for several models), charts,
     /// top downtime causes, the capacity planner's N+1 verdicts and the
@@ -202,7 +225,7 @@ pub struct SimOptions {
     horizon: String,
     /// Worker threads (default: every core). Results do not depend on it.
     #[arg(short = 'j', long)]
-    threads: Option<usize>,
+    pub(crate) threads: Option<usize>,
     /// Stop when every service's downtime/yr CI half-width is below this
     /// fraction of its mean (0.05 = ±5%).
     #[arg(long, value_name = "FRACTION", allow_negative_numbers = true)]
@@ -310,6 +333,28 @@ fn main() -> ExitCode {
             output,
             sim,
         } => report::report(&models, &output, &sim),
+        Command::Check {
+            models,
+            target,
+            service,
+            export_json,
+            sim,
+        } => {
+            let args = check::Args {
+                target: target.as_deref(),
+                service: service.as_deref(),
+                export_json: export_json.as_deref(),
+            };
+            // A broken model or option exits 2, apart from a missed target.
+            return match check::command(&models, &args, &sim) {
+                Ok(code) => code,
+                Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{e:#}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         Command::Import { files, output } => commands::import(&files, output.as_deref()),
         Command::Schema { keys: true } => output::print(&sim_render::format::kind_keys(
             sim_core::protocols::builtin(),

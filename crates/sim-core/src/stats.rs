@@ -359,6 +359,27 @@ fn beta_continued_fraction(x: f64, a: f64, b: f64) -> f64 {
     h
 }
 
+/// Parses an availability: "99.95%", "99.95" (a percentage, being above 1)
+/// or "0.9995" (a fraction). The error says what was wrong, for the caller
+/// to place (a flag, a model key).
+pub fn parse_availability(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let (num, pct) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), true),
+        None => (t, false),
+    };
+    let x: f64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not an availability: write 99.9% or 0.999"))?;
+    let f = if pct || x > 1.0 { x / 100.0 } else { x };
+    if !(f > 0.0 && f < 1.0 && f.is_finite()) {
+        return Err(format!(
+            "`{text}` is impossible: an availability target lies strictly between 0% and 100%"
+        ));
+    }
+    Ok(f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,18 +63,26 @@ pub fn pm(e: &Estimate, fmt: impl Fn(f64) -> String) -> String {
     }
 }
 
-pub fn availability(e: &Estimate) -> String {
-    let pct = |a: f64| {
-        let un = (1.0 - a) * 100.0;
-        // Enough decimals to show the first two significant digits of the
-        // unavailability: 99.95%, 99.9987%.
-        let d = if un <= 0.0 {
-            2
-        } else {
-            ((-un.log10()).ceil() as i32 + 1).clamp(2, 8) as usize
-        };
-        format!("{:.*}%", d, a * 100.0)
+/// An availability as a percentage with enough decimals to show the first
+/// two significant digits of the unavailability: 99.95%, 99.9987%.
+pub fn percent(a: f64) -> String {
+    let un = (1.0 - a) * 100.0;
+    let d = if un <= 0.0 {
+        2
+    } else {
+        ((-un.log10()).ceil() as i32 + 1).clamp(2, 8) as usize
     };
+    format!("{:.*}%", d, a * 100.0)
+}
+
+/// A fraction as a percentage without trailing zeros: 0.999 is "99.9%".
+pub fn trimmed_percent(a: f64) -> String {
+    let s = format!("{:.6}", a * 100.0);
+    format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
+}
+
+pub fn availability(e: &Estimate) -> String {
+    let pct = percent;
     match e.ci95 {
         Some(_) if e.half_width() > 0.0 => {
             let h = e.half_width() * 100.0;
@@ -270,6 +278,110 @@ pub fn kind_keys(registry: &sim_core::cluster::Registry) -> String {
             out.push_str(&table(&["key", "type", "default", "meaning"], &rows));
             out.push('\n');
         }
+    }
+    out
+}
+
+/// The verdicts of `hasim check`: one line per service saying whether it
+/// meets its target, and for a miss why (the downtime against what the
+/// target allows, the largest causes), then the overall verdict.
+pub fn gate(doc: &sim_core::study::gate::GateDoc) -> String {
+    use sim_core::study::gate::TargetFrom;
+    let mut out = String::new();
+    for v in &doc.verdicts {
+        let from = match v.goal.from {
+            TargetFrom::Option => "--target",
+            TargetFrom::Model => "the model",
+        };
+        // The target as the user wrote it (99.9%, not 99.900%), and the
+        // bound with as many decimals as the interval's width needs, so a
+        // bound just under the target does not print as equal to it.
+        let target = trimmed_percent(v.goal.target);
+        let bound = |l: f64| {
+            let h = v.availability.half_width() * 100.0;
+            let d = if h > 0.0 {
+                ((-h.log10()).ceil() as i32 + 1).clamp(2, 10) as usize
+            } else {
+                2
+            };
+            format!("{:.*}%", d, l * 100.0)
+        };
+        let head = format!(
+            "{}  {}: availability {}",
+            if v.met { "PASS" } else { "FAIL" },
+            v.goal.service,
+            availability(&v.availability)
+        );
+        match v.lower {
+            None => {
+                let _ = writeln!(
+                    out,
+                    "{head}: no confidence interval from {}, so the target {target} (from {from}) is not shown to be met; run at least 2 replications",
+                    sim_core::text::plural(doc.replications, "replication")
+                );
+            }
+            Some(l) if v.met => {
+                let _ = writeln!(
+                    out,
+                    "{head}: its 95% lower bound {} meets the target {target} (from {from})",
+                    bound(l)
+                );
+            }
+            Some(l) => {
+                let _ = writeln!(
+                    out,
+                    "{head}: its 95% lower bound {} is under the target {target} (from {from})",
+                    bound(l)
+                );
+                let causes: Vec<String> = v
+                    .top_causes
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{} {}/yr ({:.0}%)",
+                            c.cause,
+                            minutes(c.minutes_per_year),
+                            c.share * 100.0
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "      downtime {}/yr, the target allows {}/yr{}",
+                    pm(&v.downtime_minutes_per_year, minutes),
+                    minutes(v.allowed_minutes_per_year),
+                    if causes.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; largest causes: {}", causes.join(", "))
+                    }
+                );
+                if v.availability.mean >= v.goal.target {
+                    let _ = writeln!(
+                        out,
+                        "      the mean meets the target but the interval does not yet: more replications (or --target-ci) may decide it"
+                    );
+                }
+            }
+        }
+    }
+    let failed = doc.verdicts.iter().filter(|v| !v.met).count();
+    let n = doc.verdicts.len();
+    let total = sim_core::text::plural(n as u64, "service");
+    if failed == 0 {
+        let verb = if n == 1 {
+            "meets its target"
+        } else {
+            "meet their targets"
+        };
+        let _ = writeln!(out, "check passed: {total} {verb}");
+    } else {
+        let verb = if failed == 1 {
+            "misses its"
+        } else {
+            "miss their"
+        };
+        let _ = writeln!(out, "check failed: {failed} of {total} {verb} target");
     }
     out
 }

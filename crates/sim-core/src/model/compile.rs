@@ -38,6 +38,7 @@ pub const TOP_SECTIONS: &[&str] = &[
     "services",
     "design",
 ];
+pub const SERVICE_KEYS: &[&str] = &["requires", "description", "target"];
 pub const ELEMENT_KEYS: &[&str] = &["description", "requires", "failures", "maintenance", "host"];
 pub const FAILURE_KEYS: &[&str] = &["preset", "mode", "every", "repair", "crew", "description"];
 pub const MAINTENANCE_KEYS: &[&str] = &["mode", "every", "duration", "offset", "description"];
@@ -149,6 +150,9 @@ pub struct Service {
     /// [`ClusterKind::share_output`]) that this service depends on, directly
     /// or not: while the service is up, that share of its requests fails.
     pub share_sources: Vec<(usize, usize)>,
+    /// The availability the service must reach (`target = "99.9%"`), which
+    /// `hasim check` gates on.
+    pub target: Option<f64>,
 }
 
 /// A node of the dependency graph.
@@ -539,6 +543,7 @@ impl<'s> Compiler<'s> {
                     node,
                     data_loss_counts: Vec::new(),
                     share_sources: Vec::new(),
+                    target: None,
                 });
                 service_tables.push((id, k, v));
             }
@@ -747,7 +752,28 @@ impl<'s> Compiler<'s> {
                 let requires = self.expression(text, value, node)?;
                 self.services[id].description =
                     f.string("description")?.map(|(s, _)| s.to_string());
-                f.finish(&["requires", "description"])?;
+                self.services[id].target = match f.raw("target") {
+                    None => None,
+                    Some(v) => {
+                        let text = match &v.kind {
+                            Kind::Str(s) => s.clone(),
+                            Kind::Float(x) => x.to_string(),
+                            Kind::Int(x) => x.to_string(),
+                            other => {
+                                return Err(self.src.error(
+                                    v.span.clone(),
+                                    format!("`target` should be an availability such as \"99.9%\", found {}", other.type_name()),
+                                ))
+                            }
+                        };
+                        Some(
+                            crate::stats::parse_availability(&text).map_err(|m| {
+                                self.src.error(v.span.clone(), format!("target {m}"))
+                            })?,
+                        )
+                    }
+                };
+                f.finish(SERVICE_KEYS)?;
                 self.nodes[node].kind = NodeKind::Service {
                     service: id,
                     requires,

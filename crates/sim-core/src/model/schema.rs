@@ -204,7 +204,7 @@ pub fn json_schema_with(registry: &Registry) -> Value {
     properties.insert(
         "services".into(),
         json!({ "type": "object", "additionalProperties": closed(
-            [("requires".to_string(), text("What the service needs to be up.")), ("description".to_string(), text("Free text."))].into_iter().collect(),
+            [("requires".to_string(), text("What the service needs to be up.")), ("description".to_string(), text("Free text.")), ("target".to_string(), json!({ "type": ["string", "number"], "description": "The availability the service must reach, \"99.9%\" or 0.999: `hasim check` fails when the 95% CI lower bound is under it." }))].into_iter().collect(),
             &["requires"]) }),
     );
     let option: Map<String, serde_json::Value> = super::design::OPTION_KEYS

@@ -185,23 +185,7 @@ fn dominates(space: &DesignSpace, a: &Candidate, b: &Candidate) -> bool {
 
 /// Parses "99.95%", "99.95" (a percentage) or "0.9995" (a fraction).
 pub fn parse_target(text: &str) -> Result<f64, SearchError> {
-    let t = text.trim();
-    let (num, pct) = match t.strip_suffix('%') {
-        Some(n) => (n.trim(), true),
-        None => (t, false),
-    };
-    let x: f64 = num.parse().map_err(|_| {
-        SearchError::Target(format!(
-            "--target `{text}` is not an availability: write 99.9% or 0.999"
-        ))
-    })?;
-    let f = if pct || x > 1.0 { x / 100.0 } else { x };
-    if !(f > 0.0 && f < 1.0 && f.is_finite()) {
-        return Err(SearchError::Target(format!(
-            "--target `{text}` is impossible: an availability target lies strictly between 0% and 100%"
-        )));
-    }
-    Ok(f)
+    crate::stats::parse_availability(text).map_err(|m| SearchError::Target(format!("--target {m}")))
 }
 
 /// Runs the search. `progress(done, total)` is called between designs and

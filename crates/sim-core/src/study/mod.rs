@@ -4,6 +4,7 @@
 //! shard format with its merge rules lives here so a design-review tool can
 //! split a study across machines without the CLI.
 
+pub mod gate;
 pub mod shard;
 
 use crate::model::edit::{parse_cli_value, set_path, PointError};
