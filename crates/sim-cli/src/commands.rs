@@ -494,34 +494,8 @@ pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode
     let loaded = paths.iter().map(|p| load(p)).collect::<Result<Vec<_>>>()?;
     let threads = pool(common.sim.threads)?;
     let doc = run_designs(&loaded, &opts, &threads)?;
-    let mut text = sim_render::view::compare_head(&doc, opts.horizon) + "\n\n";
-    // One table per service, in the order of the first design, then any others.
-    for svc in &format::services(&doc) {
-        let of_svc = || {
-            doc.designs
-                .iter()
-                .flat_map(|d| d.result.services.iter().filter(|s| s.name == *svc))
-        };
-        let requests = format::lost_requests(of_svc());
-        let mut rows = Vec::new();
-        for (k, d) in doc.designs.iter().enumerate() {
-            let Some(s) = d.result.services.iter().find(|s| s.name == *svc) else {
-                continue;
-            };
-            let mut row = format::service_row(s, requests);
-            row[0] = d.model.name.clone();
-            row.push(format::difference(
-                doc.comparison(svc, &d.model.name).filter(|_| k > 0),
-            ));
-            rows.push(row);
-        }
-        let mut headers = format::service_header(requests);
-        headers[0] = "design";
-        headers.push("Δ downtime/yr vs baseline");
-        text.push_str(&format!("service {svc}\n"));
-        text.push_str(&format::table(&headers, &rows));
-        text.push('\n');
-    }
+    let text =
+        sim_render::view::compare_head(&doc, opts.horizon) + "\n\n" + &format::compare_tables(&doc);
     if let Some(f) = &common.exports.export_json {
         output::write(f, &doc.to_json())?;
     }
@@ -540,6 +514,34 @@ pub fn compare(paths: &[std::path::PathBuf], common: &Common) -> Result<ExitCode
     }
     if let Some(f) = &common.exports.export_markdown {
         output::write(f, &format::markdown(&flat))?;
+    }
+    if !stdout_taken(&common.exports) {
+        output::print(&text)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hasim diff BASE HEAD`: what changed in the design, then both designs
+/// run with the same seeds and compared, so a change shows next to what it
+/// does to availability.
+pub fn diff(base: &Path, head: &Path, common: &Common) -> Result<ExitCode> {
+    common.check_writable()?;
+    let opts = options(&common.sim)?;
+    let loaded = [load(base)?, load(head)?];
+    let changes = sim_core::model::diff::diff(&loaded[0], &loaded[1]);
+    let mut text = format::design_changes(
+        &changes,
+        &base.display().to_string(),
+        &head.display().to_string(),
+    );
+    let threads = pool(common.sim.threads)?;
+    let doc = run_designs(&loaded, &opts, &threads)?;
+    text.push('\n');
+    text.push_str(&sim_render::view::compare_head(&doc, opts.horizon));
+    text.push_str("\n\n");
+    text.push_str(&format::compare_tables(&doc));
+    if let Some(f) = &common.exports.export_json {
+        output::write(f, &doc.to_json())?;
     }
     if !stdout_taken(&common.exports) {
         output::print(&text)?;

@@ -186,6 +186,18 @@ enum Command {
         #[command(flatten)]
         sim: SimOptions,
     },
+    /// What changed from one version of a design to another (elements,
+    /// clusters, services and parameters, with their lines) next to what
+    /// the change does to availability: both run with the same seeds and
+    /// compared, as `compare` does.
+    Diff {
+        /// The design before the change (TOML or JSON).
+        base: PathBuf,
+        /// The design after it.
+        head: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Write a design-review document: the designs, validation warnings,
     /// results with 95% CIs (compared side by side for several models), charts,
     /// top downtime causes, the capacity planner's N+1 verdicts and the
@@ -355,6 +367,7 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Command::Diff { base, head, common } => commands::diff(&base, &head, &common),
         Command::Import { files, output } => commands::import(&files, output.as_deref()),
         Command::Schema { keys: true } => output::print(&sim_render::format::kind_keys(
             sim_core::protocols::builtin(),

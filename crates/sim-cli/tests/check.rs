@@ -111,3 +111,35 @@ fn without_any_target_check_says_what_to_add() {
         stderr(&o)
     );
 }
+
+#[test]
+fn diff_shows_the_design_change_beside_its_effect() {
+    let o = hasim(&["diff", AS_WRITTEN, SPREAD, "-n", "200"]);
+    assert_ok(&o);
+    let out = stdout(&o);
+    // The corrected design adds a third Proxmox host, moves master 3 onto
+    // it and gives the track script a weight that can move the VIP.
+    assert!(
+        out.contains("  + hosts.proxmox-3 = {...}  (models/homelab-k3s-spread.toml:38)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  ~ clusters.vip.track_weight: 2 -> -60  (models/homelab-k3s-as-written.toml:100, models/homelab-k3s-spread.toml:93)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  ~ clusters.pve.vms.2.home: \"proxmox-1\" -> \"proxmox-3\""),
+        "{out}"
+    );
+    // Then the comparison, as `hasim compare` prints it for the same runs.
+    let cmp = hasim(&["compare", AS_WRITTEN, SPREAD, "-n", "200"]);
+    assert_ok(&cmp);
+    let tables = stdout(&cmp);
+    let tables = &tables[tables.find("service k3s-api").unwrap()..];
+    assert!(out.ends_with(tables), "{out}\n---\n{tables}");
+    assert!(tables.contains("(significant)"), "{tables}");
+
+    let o = hasim(&["diff", SPREAD, SPREAD, "-n", "20"]);
+    assert_ok(&o);
+    assert!(stdout(&o).starts_with(&format!("no design changes from {SPREAD} to {SPREAD}\n")));
+}

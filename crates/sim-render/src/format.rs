@@ -386,6 +386,82 @@ pub fn gate(doc: &sim_core::study::gate::GateDoc) -> String {
     out
 }
 
+/// The tables of `hasim compare` (and of `hasim diff` after the design
+/// changes): one per service, in the order of the first design, then any
+/// others; a row per design with the difference against the baseline.
+pub fn compare_tables(doc: &CompareDoc) -> String {
+    let mut text = String::new();
+    for svc in &services(doc) {
+        let of_svc = || {
+            doc.designs
+                .iter()
+                .flat_map(|d| d.result.services.iter().filter(|s| s.name == *svc))
+        };
+        let requests = lost_requests(of_svc());
+        let mut rows = Vec::new();
+        for (k, d) in doc.designs.iter().enumerate() {
+            let Some(s) = d.result.services.iter().find(|s| s.name == *svc) else {
+                continue;
+            };
+            let mut row = service_row(s, requests);
+            row[0] = d.model.name.clone();
+            row.push(difference(
+                doc.comparison(svc, &d.model.name).filter(|_| k > 0),
+            ));
+            rows.push(row);
+        }
+        let mut headers = service_header(requests);
+        headers[0] = "design";
+        headers.push("Δ downtime/yr vs baseline");
+        text.push_str(&format!("service {svc}\n"));
+        text.push_str(&table(&headers, &rows));
+        text.push('\n');
+    }
+    text
+}
+
+/// What changed in the design from `base` to `head` (`hasim diff`): one
+/// line per change, `+` added, `-` removed, `~` changed, with the line in
+/// each file.
+pub fn design_changes(changes: &[sim_core::model::diff::Change], base: &str, head: &str) -> String {
+    use sim_core::model::diff::ChangeKind;
+    if changes.is_empty() {
+        return format!("no design changes from {base} to {head}\n");
+    }
+    let mut out = format!(
+        "design changes from {base} to {head} ({}):\n",
+        changes.len()
+    );
+    for c in changes {
+        let at = |line: Option<usize>, file: &str| line.map(|l| format!("{file}:{l}"));
+        let (mark, what) = match c.kind {
+            ChangeKind::Added => (
+                "+",
+                format!("{} = {}", c.path, c.head.as_deref().unwrap_or("")),
+            ),
+            ChangeKind::Removed => (
+                "-",
+                format!("{} (was {})", c.path, c.base.as_deref().unwrap_or("")),
+            ),
+            ChangeKind::Changed => (
+                "~",
+                format!(
+                    "{}: {} -> {}",
+                    c.path,
+                    c.base.as_deref().unwrap_or(""),
+                    c.head.as_deref().unwrap_or("")
+                ),
+            ),
+        };
+        let lines: Vec<String> = [at(c.base_line, base), at(c.head_line, head)]
+            .into_iter()
+            .flatten()
+            .collect();
+        let _ = writeln!(out, "  {mark} {what}  ({})", lines.join(", "));
+    }
+    out
+}
+
 /// Whether any of these services lost requests while it was up (a load
 /// balancer still sending some to a dead server). Tables show the request
 /// columns only then, so models without one look as they always did.

@@ -2,6 +2,7 @@
 pub mod compile;
 pub mod design;
 pub mod diag;
+pub mod diff;
 pub mod edit;
 pub mod element;
 pub mod expr;
