@@ -213,6 +213,12 @@ enum Command {
         /// images inlined as data: URIs).
         #[arg(short = 'o', long, value_name = "FILE")]
         output: String,
+        /// html, md, or gfm (GitHub-flavoured Markdown for a pull-request
+        /// comment: the summary first, the details folded, no charts);
+        /// by default from the file's extension. With `-o -` the document
+        /// goes to stdout (html or gfm).
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<String>,
         #[command(flatten)]
         sim: SimOptions,
     },
@@ -343,8 +349,9 @@ fn main() -> ExitCode {
         Command::Report {
             models,
             output,
+            format,
             sim,
-        } => report::report(&models, &output, &sim),
+        } => report::report(&models, &output, format.as_deref(), &sim),
         Command::Check {
             models,
             target,

@@ -10,10 +10,27 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-pub fn report(paths: &[PathBuf], out: &str, sim: &SimOptions) -> Result<ExitCode> {
+pub fn report(
+    paths: &[PathBuf],
+    out: &str,
+    format: Option<&str>,
+    sim: &SimOptions,
+) -> Result<ExitCode> {
     // Everything that can be wrong with the arguments fails before a run.
-    let format = Format::of_path(out).map_err(|e| anyhow!(e))?;
-    output::check_writable(out)?;
+    let format = match format {
+        Some(f) => Format::named(f),
+        None => Format::of_path(out),
+    }
+    .map_err(|e| anyhow!(e))?;
+    // `-o -` writes the document to stdout: a pull-request comment (gfm)
+    // or a page piped on, but not Markdown, whose charts are files.
+    let to_stdout = out == "-";
+    if to_stdout && format == Format::Markdown {
+        bail!("-o - with Markdown: its charts are files beside it; give a file name, or --format gfm (no charts) or html");
+    }
+    if !to_stdout {
+        output::check_writable(out)?;
+    }
     let opts = commands::options(sim)?;
     let loaded = paths
         .iter()
@@ -49,6 +66,10 @@ pub fn report(paths: &[PathBuf], out: &str, sim: &SimOptions) -> Result<ExitCode
         let p = p.to_string_lossy();
         output::write(&p, svg)?;
         written.push(p.into_owned());
+    }
+    if to_stdout {
+        output::print(&rendered.text)?;
+        return Ok(ExitCode::SUCCESS);
     }
     output::write(out, &rendered.text)?;
     written.insert(0, out.to_string());

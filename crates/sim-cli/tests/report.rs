@@ -535,3 +535,75 @@ fn bad_arguments_fail_clearly_and_write_nothing() {
         "only broken.toml"
     );
 }
+
+/// The pull-request comment, parsed as GitHub parses it: the title, the
+/// summary open with the verdict whose numbers are `hasim compare`'s, every
+/// other section folded in `<details>`, tables that are tables, no charts.
+#[test]
+fn gfm_puts_the_verdict_first_and_folds_the_details() {
+    use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+    let models = [
+        "models/homelab-k3s-as-written.toml",
+        "models/homelab-k3s-spread.toml",
+    ];
+    let mut args = vec!["report", models[0], models[1], "--format", "gfm", "-o", "-"];
+    args.extend(OPTS);
+    let o = hasim(&args);
+    assert_ok(&o);
+    let md = stdout(&o);
+    let mut headings: Vec<(HeadingLevel, String)> = Vec::new();
+    let mut in_heading = None;
+    let (mut details, mut tables, mut images) = (0, 0, 0);
+    for ev in Parser::new_ext(&md, Options::ENABLE_TABLES) {
+        match ev {
+            Event::Start(Tag::Heading { level, .. }) => in_heading = Some((level, String::new())),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some((_, h)) = in_heading.as_mut() {
+                    h.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::Heading(_)) => headings.extend(in_heading.take()),
+            Event::Html(h) | Event::InlineHtml(h) if h.contains("<details>") => details += 1,
+            Event::Start(Tag::Table(_)) => tables += 1,
+            Event::Start(Tag::Image { .. }) => images += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(
+        headings[0],
+        (
+            HeadingLevel::H1,
+            "Design review: homelab-k3s-as-written vs homelab-k3s-spread".into()
+        )
+    );
+    // The only second-level heading is the summary; the rest is folded.
+    let h2: Vec<&str> = headings
+        .iter()
+        .filter(|(l, _)| *l == HeadingLevel::H2)
+        .map(|(_, h)| h.as_str())
+        .collect();
+    assert_eq!(h2, ["Summary"], "{md}");
+    assert!(details >= 6, "{details} <details> blocks:\n{md}");
+    assert!(tables >= 3, "{tables} tables:\n{md}");
+    assert_eq!(images, 0, "a comment shows no sidecar charts:\n{md}");
+    assert!(!md.contains("<svg"), "{md}");
+    // The verdict, before any details, with compare's difference.
+    let (_, rows) = compare_rows(&models);
+    let delta = rows[1].last().unwrap().clone();
+    let amount = delta.trim_start_matches('−').split(" (").next().unwrap();
+    let first_fold = md.find("<details>").unwrap();
+    let verdict = md.find("**homelab-k3s-spread** has ").unwrap();
+    assert!(verdict < first_fold, "{md}");
+    assert!(
+        md[verdict..].starts_with(&format!(
+            "**homelab-k3s-spread** has {amount} less downtime a year than the baseline **homelab-k3s-as-written** (significant at 95%)"
+        )),
+        "{}\nvs compare's {delta}",
+        &md[verdict..verdict + 200]
+    );
+    assert!(
+        md.contains("### What to fix first in homelab-k3s-as-written"),
+        "{md}"
+    );
+    assert!(md.contains("- **proxmox-1 crash**: "), "{md}");
+}

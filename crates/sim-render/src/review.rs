@@ -88,6 +88,13 @@ enum Block {
     },
     /// Preformatted text, shown exactly (diagnostics, commands).
     Pre(String),
+    /// Blocks shown folded under a one-line summary (HTML and GitHub
+    /// Markdown `<details>`), so a wall of warnings does not bury the
+    /// first page; plain Markdown shows them as they are.
+    Fold {
+        summary: String,
+        blocks: Vec<Block>,
+    },
     /// An SVG chart: inlined in HTML, a file named `STEM.{file}.svg` beside
     /// a Markdown document.
     Chart {
@@ -108,7 +115,7 @@ type SectionFn = fn(&Review<'_>) -> Result<Section>;
 
 /// The sections, in the order of the document.
 const SECTIONS: &[SectionFn] = &[
-    designs, validation, results, causes, capacity, charts, reproduce,
+    summary, results, causes, validation, capacity, charts, designs, reproduce,
 ];
 
 /// The document's format.
@@ -116,6 +123,10 @@ const SECTIONS: &[SectionFn] = &[
 pub enum Format {
     Html,
     Markdown,
+    /// GitHub-flavoured Markdown for a pull-request comment: the summary
+    /// open, every other section folded in a `<details>` block, and no
+    /// charts (a comment cannot show sidecar files).
+    Gfm,
 }
 
 impl Format {
@@ -130,6 +141,16 @@ impl Format {
             Some("html" | "htm") => Ok(Format::Html),
             Some("md" | "markdown") => Ok(Format::Markdown),
             _ => Err(format!("-o {output}: use a file name ending in .html or .md")),
+        }
+    }
+
+    /// The format `--format NAME` asks for.
+    pub fn named(name: &str) -> std::result::Result<Format, String> {
+        match name {
+            "html" => Ok(Format::Html),
+            "md" | "markdown" => Ok(Format::Markdown),
+            "gfm" => Ok(Format::Gfm),
+            _ => Err(format!("--format {name}: use html, md or gfm")),
         }
     }
 }
@@ -157,8 +178,15 @@ pub fn render(r: &Review<'_>, format: Format) -> Result<Rendered> {
             let stem = Path::new(r.output)
                 .file_stem()
                 .map_or("report".into(), |s| s.to_string_lossy().into_owned());
-            let (text, charts) = markdown(&title, &intro, &sections, &stem);
+            let (text, charts) = markdown(&title, &intro, &sections, &stem, false);
             Rendered { text, charts }
+        }
+        Format::Gfm => {
+            let (text, _) = markdown(&title, &intro, &sections, "", true);
+            Rendered {
+                text,
+                charts: Vec::new(),
+            }
         }
     })
 }
@@ -185,6 +213,105 @@ fn front(r: &Review<'_>) -> (String, Vec<Inline>) {
 }
 
 // ---------------------------------------------------------------- sections
+
+/// The first page: per service, which design is better and by how much
+/// downtime a year (with its interval, significant or not), then the
+/// largest causes of each design's downtime, each with the warning that
+/// names its element, which says what to change.
+fn summary(r: &Review<'_>) -> Result<Section> {
+    let doc = r.doc;
+    let mut blocks = Vec::new();
+    let base = &doc.designs[0];
+    for svc in format::services(doc) {
+        let Some(b) = base.result.services.iter().find(|s| s.name == svc) else {
+            continue;
+        };
+        let mut line = vec![strong(svc), text(": ")];
+        if !r.several() {
+            line.push(text(format!(
+                "availability {}, downtime {}/yr.",
+                format::availability(&b.availability),
+                format::pm(&b.downtime_minutes_per_year, format::minutes)
+            )));
+        }
+        for d in doc.designs.iter().skip(1) {
+            let Some(s) = d.result.services.iter().find(|s| s.name == svc) else {
+                continue;
+            };
+            let Some(c) = doc.comparison(svc, &d.model.name) else {
+                continue;
+            };
+            let delta = &c.downtime_difference_minutes_per_year;
+            let h = format::minutes(delta.half_width());
+            let (who, verb) = if delta.mean <= 0.0 {
+                (d.model.name.as_str(), "less")
+            } else {
+                (d.model.name.as_str(), "more")
+            };
+            line.push(strong(who));
+            line.push(text(format!(
+                " has {} ± {h} {verb} downtime a year than the baseline ",
+                format::minutes(delta.mean.abs())
+            )));
+            line.push(strong(&base.model.name));
+            line.push(text(format!(
+                " ({}): availability {} against {}. ",
+                if c.significant {
+                    "significant at 95%"
+                } else {
+                    "not significant: the interval includes no difference"
+                },
+                format::availability(&s.availability),
+                format::availability(&b.availability)
+            )));
+        }
+        blocks.push(Block::Para(line));
+    }
+    // What to fix first: the largest causes of each design's downtime.
+    for (l, d) in r.loaded.iter().zip(&doc.designs) {
+        let src = Source {
+            name: &l.name,
+            text: &l.text,
+        };
+        let lints = analysis::lint_measured(&l.model, &src, &d.result);
+        let mut items = Vec::new();
+        for s in &d.result.services {
+            for c in s.downtime_causes.iter().take(FINDINGS) {
+                let element = c.cause.split(' ').next().unwrap_or("");
+                let mut item = vec![
+                    strong(&c.cause),
+                    text(format!(": {}/yr of ", format::minutes(c.minutes_per_year))),
+                    code(&s.name),
+                    text(format!("'s downtime ({}).", format::share(c.share))),
+                ];
+                let named = format!("`{element}`");
+                if let Some(w) = lints.iter().find(|w| w.message.contains(&named)) {
+                    item.push(text(format!(" {}", w.message)));
+                    if let Some(h) = &w.help {
+                        item.push(text(format!(" Fix: {h}")));
+                    }
+                }
+                items.push(item);
+            }
+        }
+        if items.is_empty() {
+            continue;
+        }
+        blocks.push(Block::Heading(format!(
+            "What to fix first in {}",
+            l.model.name
+        )));
+        blocks.push(Block::List(items));
+    }
+    Ok(Section {
+        id: "summary",
+        title: "Summary",
+        blocks,
+    })
+}
+
+/// How many causes per service the summary lists.
+const FINDINGS: usize = 3;
 
 /// What each design is made of, from its model file.
 fn designs(r: &Review<'_>) -> Result<Section> {
@@ -311,8 +438,15 @@ fn validation(r: &Review<'_>) -> Result<Section> {
             1 => format!("1 warning ({SAME}):"),
             n => format!("{n} warnings ({SAME}):"),
         })]));
-        for d in &lints {
-            blocks.push(Block::Pre(d.to_string()));
+        if !lints.is_empty() {
+            blocks.push(Block::Fold {
+                summary: format!(
+                    "The {} of {}",
+                    sim_core::text::plural(lints.len() as u64, "warning"),
+                    l.model.name
+                ),
+                blocks: lints.iter().map(|d| Block::Pre(d.to_string())).collect(),
+            });
         }
         if !l.model.assumptions.is_empty() {
             blocks.push(Block::Para(vec![text(
@@ -947,6 +1081,13 @@ fn html_block(o: &mut String, b: &Block) {
         Block::Pre(t) => {
             let _ = writeln!(o, "<pre>{}</pre>", esc(t));
         }
+        Block::Fold { summary, blocks } => {
+            let _ = writeln!(o, "<details>\n<summary>{}</summary>", esc(summary));
+            for b in blocks {
+                html_block(o, b);
+            }
+            o.push_str("</details>\n");
+        }
         Block::Chart { file, caption, svg } => {
             // plotters escapes the text it draws; the SVG element gets a role
             // and a label for screen readers.
@@ -1018,64 +1159,109 @@ fn url_path(name: &str) -> String {
 }
 
 /// The Markdown text and the charts to write beside it as (file name, SVG).
+/// With `gfm` (a pull-request comment): no table of contents, the first
+/// section open and every other one folded in `<details>`, and no charts.
 fn markdown(
     title: &str,
     intro: &[Inline],
     sections: &[Section],
     stem: &str,
+    gfm: bool,
 ) -> (String, Vec<(String, String)>) {
     let mut o = format!("# {}\n\n{}\n\n", md_esc(title), md_inlines(intro));
-    for s in sections {
-        // The anchor GitHub and most renderers derive from a heading.
-        let anchor = s.title.to_lowercase().replace(' ', "-");
-        let _ = writeln!(o, "- [{}](#{anchor})", s.title);
+    if !gfm {
+        for s in sections {
+            // The anchor GitHub and most renderers derive from a heading.
+            let anchor = s.title.to_lowercase().replace(' ', "-");
+            let _ = writeln!(o, "- [{}](#{anchor})", s.title);
+        }
     }
     let mut charts = Vec::new();
-    for s in sections {
-        let _ = write!(o, "\n## {}\n", s.title);
+    for (k, s) in sections.iter().enumerate() {
+        let folded = gfm && k > 0;
+        if folded {
+            // GitHub renders Markdown inside <details> when blank lines
+            // surround it.
+            let _ = write!(
+                o,
+                "\n<details>\n<summary><b>{}</b></summary>\n",
+                esc(s.title)
+            );
+        } else {
+            let _ = write!(o, "\n## {}\n", s.title);
+        }
+        let mut omitted = false;
         for b in &s.blocks {
-            o.push('\n');
-            match b {
-                Block::Heading(h) => {
-                    let _ = writeln!(o, "### {}", md_esc(h));
-                }
-                Block::Para(p) => {
-                    let _ = writeln!(o, "{}", md_inlines(p));
-                }
-                Block::List(items) => {
-                    for i in items {
-                        let _ = writeln!(o, "- {}", md_inlines(i));
-                    }
-                }
-                Block::Table { header, rows } => {
-                    let cells = |r: &[String]| -> String {
-                        r.iter().map(|c| md_esc(c)).collect::<Vec<_>>().join(" | ")
-                    };
-                    let _ = writeln!(o, "| {} |", cells(header));
-                    let _ = writeln!(o, "|{}", "---|".repeat(header.len()));
-                    for r in rows {
-                        let _ = writeln!(o, "| {} |", cells(r));
-                    }
-                }
-                Block::Pre(t) => {
-                    let fence = "`".repeat(backtick_run(t).max(2) + 1);
-                    let _ = writeln!(o, "{fence}text\n{}\n{fence}", t.trim_end());
-                }
-                Block::Chart { file, caption, svg } => {
-                    let name = format!("{stem}.{file}.svg");
-                    let _ = writeln!(
-                        o,
-                        "![{}]({})\n\n*{}*",
-                        md_esc(caption),
-                        url_path(&name),
-                        md_esc(caption)
-                    );
-                    charts.push((name, svg.clone()));
-                }
+            if gfm && matches!(b, Block::Chart { .. }) {
+                omitted = true;
+                continue;
             }
+            o.push('\n');
+            md_block(&mut o, b, stem, &mut charts, gfm);
+        }
+        if omitted {
+            o.push_str("\n*Charts are not shown in a comment: `hasim report` with `-o review.html` draws them.*\n");
+        }
+        if folded {
+            o.push_str("\n</details>\n");
         }
     }
     (o, charts)
+}
+
+fn md_block(o: &mut String, b: &Block, stem: &str, charts: &mut Vec<(String, String)>, gfm: bool) {
+    match b {
+        Block::Heading(h) => {
+            let _ = writeln!(o, "### {}", md_esc(h));
+        }
+        Block::Para(p) => {
+            let _ = writeln!(o, "{}", md_inlines(p));
+        }
+        Block::List(items) => {
+            for i in items {
+                let _ = writeln!(o, "- {}", md_inlines(i));
+            }
+        }
+        Block::Table { header, rows } => {
+            let cells = |r: &[String]| -> String {
+                r.iter().map(|c| md_esc(c)).collect::<Vec<_>>().join(" | ")
+            };
+            let _ = writeln!(o, "| {} |", cells(header));
+            let _ = writeln!(o, "|{}", "---|".repeat(header.len()));
+            for r in rows {
+                let _ = writeln!(o, "| {} |", cells(r));
+            }
+        }
+        Block::Pre(t) => {
+            let fence = "`".repeat(backtick_run(t).max(2) + 1);
+            let _ = writeln!(o, "{fence}text\n{}\n{fence}", t.trim_end());
+        }
+        Block::Fold { summary, blocks } => {
+            if gfm {
+                let _ = writeln!(o, "<details>\n<summary>{}</summary>", esc(summary));
+            } else {
+                let _ = writeln!(o, "{}:", md_esc(summary));
+            }
+            for b in blocks {
+                o.push('\n');
+                md_block(o, b, stem, charts, gfm);
+            }
+            if gfm {
+                o.push_str("\n</details>\n");
+            }
+        }
+        Block::Chart { file, caption, svg } => {
+            let name = format!("{stem}.{file}.svg");
+            let _ = writeln!(
+                o,
+                "![{}]({})\n\n*{}*",
+                md_esc(caption),
+                url_path(&name),
+                md_esc(caption)
+            );
+            charts.push((name, svg.clone()));
+        }
+    }
 }
 
 #[cfg(test)]
