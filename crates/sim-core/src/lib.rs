@@ -62,6 +62,7 @@ pub mod cluster;
 pub mod dist;
 pub mod engine;
 pub mod event;
+pub mod exact;
 pub mod export;
 pub mod import;
 pub mod model;

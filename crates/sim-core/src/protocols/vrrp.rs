@@ -211,6 +211,31 @@ impl Vrrp {
 }
 
 impl ClusterKind for Vrrp {
+    /// In steady state a live router that is not in FAULT (a failed track
+    /// script with weight 0) holds the VIP, so `vip` holds while any such
+    /// router is up. `single_master` only fails in a split brain, which
+    /// needs a `network` (the analysis refuses clusters with one). `serving`
+    /// equals `vip` when no router tracks a process or a failed script
+    /// means FAULT; with a weight it depends on which router is master,
+    /// which is not a monotone function of the inputs (a router coming back
+    /// with a failed script can take the VIP) and, without preemption,
+    /// depends on history.
+    fn structure(&self, output: usize) -> Result<crate::cluster::Structure, String> {
+        use crate::cluster::Structure;
+        let eligible = |i: usize| match (self.track[i], self.track_weight) {
+            (Some(t), 0) if self.priority[i] != 255 => {
+                Structure::All(vec![Structure::Input(i), Structure::Input(t)])
+            }
+            _ => Structure::Input(i),
+        };
+        let vip = Structure::Any((0..self.priority.len()).map(eligible).collect());
+        match output {
+            0 => Ok(vip),
+            1 if self.track.iter().all(Option::is_none) || self.track_weight == 0 => Ok(vip),
+            1 => Err("`serving` depends on which router is master, and with a track weight that is not a monotone function of the routers and their tracked processes".to_string()),
+            _ => Ok(Structure::Const(true)),
+        }
+    }
     fn kind(&self) -> &'static str {
         "vrrp"
     }
