@@ -1,11 +1,165 @@
-//! The exact steady-state analysis (`sim_core::exact`) against closed forms,
-//! hand computations, every bundled model and the simulation.
+//! The exact steady-state analysis (`sim_core::exact`) against closed forms
+//! (shared/HA-FACTS.md section 9), a hand computation, every bundled model
+//! and the simulation.
 
-use sim_core::exact::{analyse, Options};
+use sim_core::exact::{analyse, Analysis, Options, ServiceExact};
 use sim_core::model::load;
+use sim_core::runner::{run, summarize, RunOptions};
+use sim_core::time::NANOS_PER_YEAR;
 
 fn models_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models")
+}
+
+/// `n` identical components failing every `exp(mtbf_h)` hours and repaired
+/// in `exp(mttr_h)`, a service needing `k`; with `crew`, one repairer for all.
+fn k_of_n_model(k: u32, n: u32, mtbf_h: f64, mttr_h: f64, crew: bool) -> String {
+    let mut text = String::from("[model]\nname = \"k-of-n\"\n");
+    if crew {
+        text.push_str("[crews.ops]\nsize = 1\n");
+    }
+    let crew_key = if crew { ", crew = \"ops\"" } else { "" };
+    let mut names = Vec::new();
+    for i in 1..=n {
+        text.push_str(&format!(
+            "[components.c{i}]\nfailures = [{{ every = \"exp({mtbf_h}h)\", repair = \"exp({mttr_h}h)\"{crew_key} }}]\n"
+        ));
+        names.push(format!("c{i}"));
+    }
+    text.push_str(&format!(
+        "[services.system]\nrequires = \"{k} of ({})\"\n",
+        names.join(", ")
+    ));
+    text
+}
+
+fn binomial(n: u32, k: u32) -> f64 {
+    (0..k).fold(1.0, |acc, i| acc * f64::from(n - i) / f64::from(i + 1))
+}
+
+/// Independent repair: P(exactly j up) = C(n,j) a^j (1-a)^(n-j), a = mu/(lambda+mu).
+fn p_up_independent(j: u32, n: u32, lambda: f64, mu: f64) -> f64 {
+    let a = mu / (lambda + mu);
+    binomial(n, j) * a.powi(j as i32) * (1.0 - a).powi((n - j) as i32)
+}
+
+/// One repairer for all: the birth-death chain over the number failed, with
+/// P(j failed) proportional to n!/(n-j)! (lambda/mu)^j.
+fn p_up_one_crew(up: u32, n: u32, lambda: f64, mu: f64) -> f64 {
+    let rho = lambda / mu;
+    let term = |j: u32| (0..j).map(|i| f64::from(n - i)).product::<f64>() * rho.powi(j as i32);
+    let all: f64 = (0..=n).map(term).sum();
+    term(n - up) / all
+}
+
+fn solved<'a>(a: &'a Analysis, service: &str) -> &'a ServiceExact {
+    let s = a.services.iter().find(|s| s.name == service).unwrap();
+    match &s.result {
+        Ok(r) => r,
+        Err(e) => panic!("{service} not solved: {e}"),
+    }
+}
+
+const K_OF_N: &[(u32, u32, f64, f64)] = &[
+    (1, 1, 1000.0, 100.0),
+    (1, 2, 500.0, 100.0),
+    (2, 3, 1000.0, 100.0),
+    (3, 5, 2000.0, 300.0),
+    (2, 4, 300.0, 150.0),
+    (4, 6, 1000.0, 200.0),
+    (5, 5, 8760.0, 8.0),
+];
+
+#[test]
+fn k_of_n_unavailability_and_frequency_match_the_closed_forms() {
+    for &(k, n, mtbf, mttr) in K_OF_N {
+        for crew in [false, true] {
+            let model = load("k-of-n.toml", &k_of_n_model(k, n, mtbf, mttr, crew)).unwrap();
+            let a = analyse(&model, Options::default());
+            let r = solved(&a, "system");
+            let (lambda, mu) = (1.0 / mtbf, 1.0 / mttr);
+            let p = |j| {
+                if crew {
+                    p_up_one_crew(j, n, lambda, mu)
+                } else {
+                    p_up_independent(j, n, lambda, mu)
+                }
+            };
+            let q: f64 = (0..k).map(p).sum();
+            assert!(
+                (r.unavailability - q).abs() < 1e-9 && (r.availability - (1.0 - q)).abs() < 1e-9,
+                "{k} of {n} (crew {crew}): exact Q {} against closed form {q}",
+                r.unavailability
+            );
+            // The system fails when exactly k are up and one of them fails.
+            let per_year = p(k) * f64::from(k) * lambda * 8766.0;
+            assert!(
+                (r.outages_per_year - per_year).abs() < 1e-9 * per_year.max(1.0),
+                "{k} of {n} (crew {crew}): exact {} outages a year against {per_year}",
+                r.outages_per_year
+            );
+            // Minimal cut sets of a k-of-n: every n-k+1 components.
+            if n - k < 3 {
+                assert_eq!(
+                    r.n_cut_sets,
+                    binomial(n, n - k + 1).round() as usize,
+                    "{k} of {n}"
+                );
+            }
+        }
+    }
+}
+
+/// feed & (h1 | h2), where each host has two failure modes and h1 a
+/// monthly maintenance window: shared by both hosts, the feed must be
+/// counted once.
+#[test]
+fn a_shared_power_feed_matches_the_hand_computation() {
+    let text = r#"
+        [power.feed]
+        failures = [{ every = "exp(0.5y)", repair = "exp(4h)" }]
+        [hosts.h1]
+        requires = "feed"
+        failures = [{ mode = "crash", every = "weibull(shape=1.5, scale=2y)", repair = "lognormal(median=8h, sigma=1)" },
+                    { mode = "disk", every = "exp(5y)", repair = "fixed(24h)" }]
+        maintenance = [{ every = "30d", duration = "1h" }]
+        [hosts.h2]
+        requires = "feed"
+        failures = [{ mode = "crash", every = "weibull(shape=1.5, scale=2y)", repair = "lognormal(median=8h, sigma=1)" },
+                    { mode = "disk", every = "exp(5y)", repair = "fixed(24h)" }]
+        [services.web]
+        requires = "h1 | h2"
+    "#;
+    let model = load("feed.toml", text).unwrap();
+    let a = analyse(&model, Options::default());
+    let r = solved(&a, "web");
+    let h = 1.0 / 8766.0; // hours in years
+    let renew = |mttf: f64, mttr: f64| mttf / (mttf + mttr);
+    let feed = renew(0.5, 4.0 * h);
+    // Weibull mean: scale * Gamma(1 + 1/shape); lognormal mean: median e^(sigma^2/2).
+    let crash = renew(
+        2.0 * libm::tgamma(1.0 + 1.0 / 1.5),
+        8.0 * h * libm::exp(0.5),
+    );
+    let disk = renew(5.0, 24.0 * h);
+    let window = 1.0 - 1.0 / (30.0 * 24.0);
+    let h1 = crash * disk * window;
+    let h2 = crash * disk;
+    let truth = feed * (1.0 - (1.0 - h1) * (1.0 - h2));
+    assert!(
+        (r.availability - truth).abs() < 1e-12,
+        "exact {} against the hand computation {truth}",
+        r.availability
+    );
+    assert!(r.approximations.is_empty(), "{:?}", r.approximations);
+    assert!(r.transients_excluded.is_empty());
+    // The feed alone is the first cut set and the most important part.
+    assert_eq!(r.cut_sets[0].parts, vec!["feed failure".to_string()]);
+    assert_eq!(r.n_cut_sets, 1 + 3 * 2);
+    assert_eq!(r.importance[0].part, "feed failure");
+    let b = &r.importance[0];
+    assert!((b.birnbaum - (1.0 - (1.0 - h1) * (1.0 - h2))).abs() < 1e-12);
+    assert!((b.raw - 1.0 / r.unavailability).abs() < 1e-6 * b.raw);
 }
 
 #[test]
@@ -17,27 +171,128 @@ fn every_bundled_model_answers_or_says_what_it_could_not_solve() {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     paths.sort();
+    assert!(paths.len() >= 8);
+    let mut solved = 0;
     for p in paths {
         let text = std::fs::read_to_string(&p).unwrap();
         let model = load(&p.display().to_string(), &text).unwrap();
+        let started = std::time::Instant::now();
         let a = analyse(&model, Options::default());
-        println!("== {}", p.display());
-        for c in &a.crews {
-            println!("crew {} {:?}", c.name, c.method);
-        }
+        let took = started.elapsed();
+        assert_eq!(a.services.len(), model.services.len());
         for s in &a.services {
             match &s.result {
-                Ok(r) => println!(
-                    "  {} A={} Q={:.3e} f={:.3}/y approx={:?} trans={:?}",
-                    s.name,
-                    r.availability,
-                    r.unavailability,
-                    r.outages_per_year,
-                    r.approximations,
-                    r.transients_excluded
-                ),
-                Err(e) => println!("  {} NOT SOLVED {e}", s.name),
+                Ok(r) => {
+                    solved += 1;
+                    assert!(
+                        (0.0..=1.0).contains(&r.availability)
+                            && (r.availability + r.unavailability - 1.0).abs() < 1e-9,
+                        "{}: {} has A {} and Q {}",
+                        p.display(),
+                        s.name,
+                        r.availability,
+                        r.unavailability
+                    );
+                    assert!(r.outages_per_year >= 0.0 && r.outages_per_year.is_finite());
+                }
+                Err(e) => {
+                    // Precisely: which part, and a reason in words.
+                    assert!(
+                        !e.part.is_empty() && e.reason.len() > 20,
+                        "{}: {}: {e:?}",
+                        p.display(),
+                        s.name
+                    );
+                    println!("{}: {} not solved: {e}", p.display(), s.name);
+                }
             }
         }
+        println!("{}: analysed in {took:?}", p.display());
     }
+    assert!(solved >= 10, "only {solved} services solved");
+}
+
+#[test]
+fn what_cannot_be_solved_is_named_with_its_reason() {
+    let text = r#"
+        [hosts.a]
+        failures = [{ every = "exp(1y)", repair = "exp(8h)" }]
+        [hosts.b]
+        failures = [{ every = "exp(1y)", repair = "exp(8h)" }]
+        [switches.sw]
+        failures = [{ every = "exp(5y)", repair = "exp(8h)" }]
+        [networks.lan]
+        links = ["a -- sw", "b -- sw"]
+        [clusters.q]
+        kind = "quorum"
+        members = ["a", "b"]
+        network = "lan"
+        [services.s]
+        requires = "q"
+        [services.t]
+        requires = "a | b"
+    "#;
+    let model = load("net.toml", text).unwrap();
+    let a = analyse(&model, Options::default());
+    let e = a.services[0].result.as_ref().unwrap_err();
+    assert_eq!(e.part, "cluster q (quorum), output quorum");
+    assert!(e.reason.contains("network"), "{e}");
+    assert!(a.services[1].result.is_ok());
+}
+
+/// Independent parts with non-exponential times, a quorum (no timers) and
+/// a shared crew with exponential times: the exact value has no
+/// approximation, and the simulation's interval must contain it.
+#[test]
+fn a_model_without_cluster_timers_agrees_with_the_simulation() {
+    let text = r#"
+        [crews.ops]
+        size = 1
+        [power.feed]
+        failures = [{ every = "exp(0.5y)", repair = "exp(12h)" }]
+        [switches.sw]
+        requires = "feed"
+        failures = [{ every = "exp(3y)", repair = "exp(12h)", crew = "ops" }]
+        [hosts.n1]
+        requires = "sw"
+        failures = [{ every = "exp(1y)", repair = "exp(2d)", crew = "ops" }]
+        [hosts.n2]
+        requires = "sw"
+        failures = [{ every = "exp(1y)", repair = "exp(2d)", crew = "ops" }]
+        [hosts.n3]
+        requires = "feed"
+        failures = [{ every = "weibull(shape=2, scale=1y)", repair = "lognormal(median=1d, sigma=1)" }]
+        maintenance = [{ every = "60d", duration = "6h" }]
+        [clusters.q]
+        kind = "quorum"
+        members = ["n1", "n2", "n3"]
+        [services.db]
+        requires = "q"
+    "#;
+    let model = load("no-timers.toml", text).unwrap();
+    let a = analyse(&model, Options::default());
+    let r = solved(&a, "db");
+    assert!(r.approximations.is_empty(), "{:?}", r.approximations);
+    assert!(r.transients_excluded.is_empty());
+    let seed = 20_261_203;
+    let opts = RunOptions {
+        seed,
+        replications: 400,
+        horizon: 20 * NANOS_PER_YEAR,
+        ..Default::default()
+    };
+    let sim = summarize(&model, &run(&model, &opts).unwrap(), opts.horizon);
+    let s = &sim.services[0];
+    let [lo, hi] = s.availability.ci95.unwrap();
+    assert!(
+        lo <= r.availability && r.availability <= hi,
+        "exact {} outside the simulation's 95% interval [{lo}, {hi}] (seed {seed})",
+        r.availability
+    );
+    let [lo, hi] = s.outages_per_year.ci95.unwrap();
+    assert!(
+        lo <= r.outages_per_year && r.outages_per_year <= hi,
+        "exact {} outages a year outside the simulation's 95% interval [{lo}, {hi}] (seed {seed})",
+        r.outages_per_year
+    );
 }
