@@ -296,6 +296,16 @@ pub fn analyse(model: &Model, options: Options) -> Analysis {
     }
 }
 
+/// `x` to nine significant digits, so values equal but for rounding
+/// (symmetric parts) sort as equal.
+fn rounded(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = libm::pow(10.0, 8.0 - libm::floor(libm::log10(x.abs())));
+    libm::round(x * scale) / scale
+}
+
 /// Long-run (availability, unavailability, cycles per ns) of one mode.
 fn renewal(every: &Dist, repair: &Dist, planned: bool) -> (f64, f64, f64) {
     let (g, d) = (every.mean().max(0.0), repair.mean().max(0.0));
@@ -849,7 +859,7 @@ fn service(
     // Minimal cut sets, by the probability that all their parts are down.
     let cuts = bdd.minimal_cut_sets(f, options.max_cut_order);
     let n_cut_sets = cuts.len();
-    let mut cut_sets: Vec<CutSet> = cuts
+    let mut cut_sets: Vec<(&Vec<u32>, CutSet)> = cuts
         .iter()
         .map(|cut| {
             let mut p = 1.0;
@@ -872,7 +882,7 @@ fn service(
                         .sum::<f64>();
                 }
             }
-            CutSet {
+            let c = CutSet {
                 parts: cut
                     .iter()
                     .map(|v| parts[*v as usize].label.clone())
@@ -883,44 +893,51 @@ fn service(
                 } else {
                     0.0
                 },
-            }
+            };
+            (cut, c)
         })
         .collect();
-    cut_sets.sort_by(|a, b| {
-        b.probability
-            .total_cmp(&a.probability)
-            .then(a.parts.cmp(&b.parts))
+    // Most probable first; equal ones (to rounding) in model order, so
+    // symmetric parts list the same way whatever the last bits say.
+    cut_sets.sort_by(|(ca, a), (cb, b)| {
+        rounded(b.probability)
+            .total_cmp(&rounded(a.probability))
+            .then(ca.cmp(cb))
     });
+    let mut cut_sets: Vec<CutSet> = cut_sets.into_iter().map(|(_, c)| c).collect();
     cut_sets.truncate(options.max_rows);
 
-    let mut importance: Vec<Importance> = if unavailability > 0.0 {
+    let mut importance: Vec<(usize, Importance)> = if unavailability > 0.0 {
         support
             .iter()
             .map(|v| {
                 let v = *v as usize;
-                let birnbaum = q_down[v] - q_up[v];
-                Importance {
-                    part: parts[v].label.clone(),
-                    birnbaum,
-                    criticality: birnbaum * parts[v].unavailability / unavailability,
-                    fussell_vesely: (unavailability - q_up[v]) / unavailability,
-                    raw: q_down[v] / unavailability,
-                    rrw: if q_up[v] > 0.0 {
-                        unavailability / q_up[v]
-                    } else {
-                        f64::INFINITY
-                    },
-                }
+                (v, {
+                    let birnbaum = q_down[v] - q_up[v];
+                    Importance {
+                        part: parts[v].label.clone(),
+                        birnbaum,
+                        criticality: birnbaum * parts[v].unavailability / unavailability,
+                        fussell_vesely: (unavailability - q_up[v]) / unavailability,
+                        raw: q_down[v] / unavailability,
+                        rrw: if q_up[v] > 0.0 {
+                            unavailability / q_up[v]
+                        } else {
+                            f64::INFINITY
+                        },
+                    }
+                })
             })
             .collect()
     } else {
         Vec::new()
     };
-    importance.sort_by(|a, b| {
-        b.criticality
-            .total_cmp(&a.criticality)
-            .then(a.part.cmp(&b.part))
+    importance.sort_by(|(va, a), (vb, b)| {
+        rounded(b.criticality)
+            .total_cmp(&rounded(a.criticality))
+            .then(va.cmp(vb))
     });
+    let mut importance: Vec<Importance> = importance.into_iter().map(|(_, i)| i).collect();
     importance.truncate(options.max_rows);
 
     for c in cone {
