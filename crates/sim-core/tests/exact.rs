@@ -296,3 +296,45 @@ fn a_model_without_cluster_timers_agrees_with_the_simulation() {
         r.outages_per_year
     );
 }
+
+/// The bundled forty-host model: 160 failure modes behind shared feeds and
+/// switches, solved exactly in well under a second, within the
+/// simulation's intervals.
+#[test]
+fn forty_hosts_is_solved_fast_and_agrees_with_the_simulation() {
+    let text = std::fs::read_to_string(models_dir().join("forty-hosts.toml")).unwrap();
+    let model = load("forty-hosts.toml", &text).unwrap();
+    let started = std::time::Instant::now();
+    let a = analyse(&model, Options::default());
+    let took = started.elapsed();
+    assert!(took.as_secs_f64() < 0.5, "exact took {took:?}");
+    assert_eq!(a.parts.len(), 2 + 4 + 40 * 2);
+    let seed = 40;
+    let opts = RunOptions {
+        seed,
+        replications: 1000,
+        horizon: 10 * NANOS_PER_YEAR,
+        ..Default::default()
+    };
+    let sim = summarize(&model, &run(&model, &opts).unwrap(), opts.horizon);
+    for (i, name) in ["web", "metadata"].into_iter().enumerate() {
+        let r = solved(&a, name);
+        assert!(r.approximations.is_empty() && r.transients_excluded.is_empty());
+        let s = &sim.services[i];
+        assert_eq!(s.name, name);
+        for (what, exact, est) in [
+            ("availability", r.availability, &s.availability),
+            ("outages/yr", r.outages_per_year, &s.outages_per_year),
+        ] {
+            let [lo, hi] = est.ci95.unwrap();
+            assert!(
+                lo <= exact && exact <= hi,
+                "{name}: exact {what} {exact} outside the simulation's 95% interval [{lo}, {hi}] (seed {seed})"
+            );
+        }
+    }
+    // The feeds dominate the web tier: each takes two single-supply switches.
+    let web = solved(&a, "web");
+    assert_eq!(web.cut_sets[0].parts.len(), 1);
+    assert!(web.cut_sets[0].parts[0].starts_with("feed-"));
+}
