@@ -162,6 +162,33 @@ fn k_of_n_with_two_repairers_matches_its_birth_death_chain() {
     );
 }
 
+/// 35 of 40 has C(40, 6) = 3.8 million minimal cut sets of order 6: the
+/// listing falls back to the order that fits, and says so.
+#[test]
+fn too_many_cut_sets_lower_the_order_listed() {
+    let text = k_of_n_model(35, 40, 8766.0, 24.0, false);
+    let model = load("35-of-40.toml", &text).unwrap();
+    let started = std::time::Instant::now();
+    let a = analyse(
+        &model,
+        Options {
+            max_cut_order: 6,
+            ..Default::default()
+        },
+    );
+    assert!(started.elapsed().as_secs_f64() < 5.0);
+    let r = solved(&a, "system");
+    assert_eq!((r.cut_order, r.n_cut_sets), (5, 0));
+    let q: f64 = (0..35)
+        .map(|j| p_up_independent(j, 40, 1.0 / 8766.0, 1.0 / 24.0))
+        .sum();
+    assert!(
+        (r.unavailability - q).abs() < 1e-12 * q.max(1e-300) + 1e-18,
+        "{} {q}",
+        r.unavailability
+    );
+}
+
 /// feed & (h1 | h2), where each host has two failure modes and h1 a
 /// monthly maintenance window: shared by both hosts, the feed must be
 /// counted once.

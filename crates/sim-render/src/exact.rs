@@ -45,7 +45,7 @@ fn ratio(x: f64) -> String {
     }
 }
 
-/// A probability in scientific notation when small.
+/// A probability (or a small rate) in scientific notation when small.
 fn prob(x: f64) -> String {
     if x == 0.0 {
         "0".into()
@@ -66,7 +66,7 @@ fn service_row(name: &str, r: &ServiceExact) -> Vec<String> {
         } else {
             "0".into()
         },
-        sig(r.outages_per_year),
+        prob(r.outages_per_year),
         r.mean_outage_seconds.map_or("-".into(), seconds),
     ]
 }
@@ -134,11 +134,21 @@ pub fn text(a: &Analysis) -> String {
         for note in &r.approximations {
             let _ = writeln!(out, "{}: approximation: {note}", s.name);
         }
+        if r.cut_order < a.options.max_cut_order {
+            let _ = writeln!(
+                out,
+                "{}: cut sets of {} parts are over {}, too many to list: listing up to {}",
+                s.name,
+                r.cut_order + 1,
+                sim_core::exact::bdd::MAX_CUT_SETS,
+                r.cut_order
+            );
+        }
         if !r.cut_sets.is_empty() {
             let _ = writeln!(
                 out,
                 "{}: minimal cut sets of up to {} parts ({} in all), most probable first:",
-                s.name, a.options.max_cut_order, r.n_cut_sets
+                s.name, r.cut_order, r.n_cut_sets
             );
             let rows: Vec<Vec<String>> = r
                 .cut_sets
@@ -159,7 +169,7 @@ pub fn text(a: &Analysis) -> String {
             let _ = writeln!(
                 out,
                 "{}: no minimal cut set of up to {} parts",
-                s.name, a.options.max_cut_order
+                s.name, r.cut_order
             );
         }
         if !r.importance.is_empty() {
@@ -246,6 +256,7 @@ pub fn json(a: &Analysis) -> String {
                 "transients_excluded": r.transients_excluded,
                 "bdd_nodes": r.bdd_nodes,
                 "n_cut_sets": r.n_cut_sets,
+                "cut_order": r.cut_order,
                 "cut_sets": r.cut_sets.iter().map(|c| json!({
                     "parts": c.parts,
                     "probability": num(c.probability),

@@ -306,15 +306,17 @@ impl Bdd {
     /// false. Rauzy's decomposition (1993): with v the top variable,
     /// MCS(f) = MCS(f_hi) ∪ { {v} ∪ c : c ∈ MCS(f_lo), c ∉ MCS(f_hi) },
     /// truncated by order, which is exact for the orders kept. Each set is
-    /// sorted; the list is in a deterministic order.
-    pub fn minimal_cut_sets(&self, f: NodeId, max_order: usize) -> Vec<Vec<u32>> {
+    /// sorted; the list is in a deterministic order. `None` when some
+    /// intermediate list exceeds [`MAX_CUT_SETS`] (a 35-of-40 has C(40, 6)
+    /// cut sets of order 6): the caller asks again for a lower order.
+    pub fn minimal_cut_sets(&self, f: NodeId, max_order: usize) -> Option<Vec<Vec<u32>>> {
         let mut memo = HashMap::new();
-        let mut out = self.mcs(f, max_order, &mut memo);
+        let mut out = self.mcs(f, max_order, &mut memo)?;
         for c in &mut out {
             c.sort_unstable();
         }
         out.sort();
-        out
+        Some(out)
     }
 
     fn mcs(
@@ -322,22 +324,22 @@ impl Bdd {
         f: NodeId,
         k: usize,
         memo: &mut HashMap<(NodeId, usize), Vec<Vec<u32>>>,
-    ) -> Vec<Vec<u32>> {
+    ) -> Option<Vec<Vec<u32>>> {
         if f == TRUE {
-            return Vec::new();
+            return Some(Vec::new());
         }
         if f == FALSE {
-            return vec![Vec::new()];
+            return Some(vec![Vec::new()]);
         }
         if let Some(r) = memo.get(&(f, k)) {
-            return r.clone();
+            return Some(r.clone());
         }
         let node = self.nodes[f as usize];
-        let hi = self.mcs(node.hi, k, memo);
+        let hi = self.mcs(node.hi, k, memo)?;
         let mut out = hi.clone();
         if k > 0 {
             let hi_set: std::collections::HashSet<&Vec<u32>> = hi.iter().collect();
-            for c in self.mcs(node.lo, k - 1, memo) {
+            for c in self.mcs(node.lo, k - 1, memo)? {
                 if !hi_set.contains(&c) {
                     let mut with = Vec::with_capacity(c.len() + 1);
                     with.push(node.var);
@@ -346,10 +348,17 @@ impl Bdd {
                 }
             }
         }
+        if out.len() > MAX_CUT_SETS {
+            return None;
+        }
         memo.insert((f, k), out.clone());
-        out
+        Some(out)
     }
 }
+
+/// The most minimal cut sets one list may hold (see
+/// [`Bdd::minimal_cut_sets`]).
+pub const MAX_CUT_SETS: usize = 100_000;
 
 #[cfg(test)]
 mod tests {
@@ -368,10 +377,10 @@ mod tests {
         // dA/da_i = P(exactly one of the other two up) = 2 a (1 - a).
         assert!((grad[0] - 2.0 * a * (1.0 - a)).abs() < 1e-15);
         assert_eq!(
-            b.minimal_cut_sets(f, 3),
+            b.minimal_cut_sets(f, 3).unwrap(),
             vec![vec![0, 1], vec![0, 2], vec![1, 2]]
         );
-        assert_eq!(b.minimal_cut_sets(f, 1), Vec::<Vec<u32>>::new());
+        assert_eq!(b.minimal_cut_sets(f, 1).unwrap(), Vec::<Vec<u32>>::new());
     }
 
     #[test]
@@ -384,6 +393,6 @@ mod tests {
         let f = b.or(l, r).unwrap();
         let p = b.probability(f, &[0.99, 0.9, 0.9]);
         assert!((p - 0.99 * (1.0 - 0.01)).abs() < 1e-15);
-        assert_eq!(b.minimal_cut_sets(f, 2), vec![vec![0], vec![1, 2]]);
+        assert_eq!(b.minimal_cut_sets(f, 2).unwrap(), vec![vec![0], vec![1, 2]]);
     }
 }

@@ -177,11 +177,14 @@ pub struct ServiceExact {
     /// Clusters on the service's path whose failover transients are not
     /// included.
     pub transients_excluded: Vec<String>,
-    /// The largest minimal cut sets of order up to `max_cut_order`, most
+    /// The most probable minimal cut sets of order up to `cut_order`, most
     /// probable first.
     pub cut_sets: Vec<CutSet>,
-    /// How many minimal cut sets of order up to `max_cut_order` there are.
+    /// How many minimal cut sets of order up to `cut_order` there are.
     pub n_cut_sets: usize,
+    /// The order the cut sets cover: `max_cut_order`, or less when there
+    /// were too many to list (more than `bdd::MAX_CUT_SETS`).
+    pub cut_order: usize,
     /// The parts with the largest criticality first.
     pub importance: Vec<Importance>,
     /// Nodes of the service's BDD.
@@ -296,13 +299,13 @@ pub fn analyse(model: &Model, options: Options) -> Analysis {
     }
 }
 
-/// `x` to nine significant digits, so values equal but for rounding
+/// `x` to six significant digits (reports show three), so values equal but for rounding
 /// (symmetric parts) sort as equal.
 fn rounded(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }
-    let scale = libm::pow(10.0, 8.0 - libm::floor(libm::log10(x.abs())));
+    let scale = libm::pow(10.0, 5.0 - libm::floor(libm::log10(x.abs())));
     libm::round(x * scale) / scale
 }
 
@@ -857,7 +860,16 @@ fn service(
     }
 
     // Minimal cut sets, by the probability that all their parts are down.
-    let cuts = bdd.minimal_cut_sets(f, options.max_cut_order);
+    // Lower the order until the lists fit (a 35-of-40 has millions of cut
+    // sets of order 6); the result says which order it covers.
+    let mut cut_order = options.max_cut_order;
+    let cuts = loop {
+        match bdd.minimal_cut_sets(f, cut_order) {
+            Some(c) => break c,
+            None if cut_order > 1 => cut_order -= 1,
+            None => break Vec::new(),
+        }
+    };
     let n_cut_sets = cuts.len();
     let mut cut_sets: Vec<(&Vec<u32>, CutSet)> = cuts
         .iter()
@@ -960,6 +972,7 @@ fn service(
         transients_excluded,
         cut_sets,
         n_cut_sets,
+        cut_order,
         importance,
         bdd_nodes: bdd.size(f),
     })
