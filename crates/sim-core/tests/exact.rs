@@ -291,6 +291,26 @@ fn every_bundled_model_answers_or_says_what_it_could_not_solve() {
     assert!(solved >= 10, "only {solved} services solved");
 }
 
+/// keepalived's `serving` with tracked HAProxy processes: the corrected
+/// weight (-60) moves the VIP, so the rule is monotone and the API is
+/// solved; the as-written weight (2) leaves the VIP on a router whose
+/// HAProxy died, which is refused with the reason (the same flaw
+/// `hasim validate` reports).
+#[test]
+fn vrrp_serving_is_solved_when_the_track_weight_moves_the_vip() {
+    let read = |f: &str| {
+        let text = std::fs::read_to_string(models_dir().join(f)).unwrap();
+        analyse(&load(f, &text).unwrap(), Options::default())
+    };
+    let spread = read("homelab-k3s-spread.toml");
+    let api = solved(&spread, "k3s-api");
+    assert!(api.transients_excluded.contains(&"vip".to_string()));
+    let written = read("homelab-k3s-as-written.toml");
+    let e = written.services[0].result.as_ref().unwrap_err();
+    assert_eq!(e.part, "cluster vip (vrrp), output serving");
+    assert!(e.reason.contains("track_weight 2"), "{e}");
+}
+
 #[test]
 fn what_cannot_be_solved_is_named_with_its_reason() {
     let text = r#"

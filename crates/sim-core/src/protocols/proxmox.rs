@@ -490,7 +490,7 @@ impl ClusterKind for ProxmoxHa {
     }
     fn structure_caveat(&self) -> Option<String> {
         (self.shutdown == ShutdownPolicy::Freeze).then(|| {
-            "proxmox-ha: with the default `shutdown = freeze` an HA VM stays down through a maintenance window of the node it runs on; the rule lets it run on another node instead".to_string()
+            "with the default `shutdown = freeze` an HA VM stays down through a maintenance window of the node it runs on; the rule lets it run on another node instead".to_string()
         })
     }
     fn placeable(&self) -> Option<&dyn crate::cluster::Placeable> {
