@@ -51,7 +51,8 @@
 //! (one ChaCha stream per replication), [`engine`] (the event list),
 //! [`model`] (format, validation, compilation), [`cluster`] (the interface
 //! cluster models implement), [`sim`] (one replication), [`runner`] (Monte
-//! Carlo and results), [`stats`] (exact accumulators and intervals).
+//! Carlo and results), [`stats`] (exact accumulators and intervals),
+//! [`exact`] (steady-state availability computed without simulation).
 
 // A `Diagnostic` is large (it carries the offending source line), and
 // returning it by value is only ever the cold error path of model loading.

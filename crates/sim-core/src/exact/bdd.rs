@@ -260,7 +260,7 @@ impl Bdd {
     /// unavailability keeps its digits), the variables independent:
     /// P(node) = up P(hi) + down P(lo), each node once (the Shannon
     /// decomposition into disjoint events). Also every partial derivative
-    /// dP/d up[v] (the Birnbaum importance of v, up to sign when negated),
+    /// dP/d up(v) (the Birnbaum importance of v, up to sign when negated),
     /// from the probability of reaching each node: a path tests each
     /// variable at most once, so the derivative is the sum over the nodes
     /// testing v of reach(node) (P(hi) - P(lo)).

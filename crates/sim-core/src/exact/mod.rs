@@ -33,6 +33,12 @@
 //!   importance of every part, the minimal cut sets and the outage
 //!   frequency follow from it.
 //!
+//! The figures are long-run (stationary) values. The simulation starts
+//! every part new at time 0, which for exponential times changes nothing
+//! measurable, but over a horizon that is short against a non-exponential
+//! time to failure (a wear-out Weibull of scale 10 y over a 10 y horizon)
+//! its average differs from the long-run value, by design of both.
+//!
 //! What cannot be solved exactly (a kind without a rule, a cluster that
 //! reads network partitions, a crew whose queue is too large) is reported
 //! with the part and the reason; nothing panics.

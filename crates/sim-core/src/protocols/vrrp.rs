@@ -216,7 +216,7 @@ impl ClusterKind for Vrrp {
     /// router is up. `single_master` only fails in a split brain, which
     /// needs a `network` (the analysis refuses clusters with one).
     /// `serving` is `vip` without tracked processes; with them it depends
-    /// on which router the election makes master ([`serving_rule`]).
+    /// on which router the election makes master (`serving_rule` below).
     fn structure(&self, output: usize) -> Result<crate::cluster::Structure, String> {
         use crate::cluster::Structure;
         let eligible = |i: usize| match (self.track[i], self.track_weight) {
