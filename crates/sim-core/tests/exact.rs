@@ -437,3 +437,75 @@ fn forty_hosts_is_solved_fast_and_agrees_with_the_simulation() {
     assert_eq!(web.cut_sets[0].parts.len(), 1);
     assert!(web.cut_sets[0].parts[0].starts_with("feed-"));
 }
+
+/// The analysis never panics on a model that loads: a deterministic
+/// mutation fuzzer (byte flips, deletions, duplications, truncations) over
+/// the bundled models; every mutant that loads is analysed, and every
+/// figure it gives is a probability or a finite rate.
+#[test]
+fn mutated_models_never_make_the_analysis_panic() {
+    let mut paths: Vec<_> = std::fs::read_dir(models_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    let alphabet: &[u8] = b"[]{}()\"=,.&|-_0123456789 \nabcxyzhmsy#";
+    let mut state: u64 = 0x5EED_E8AC;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut analysed = 0;
+    for p in &paths {
+        let base = std::fs::read_to_string(p).unwrap();
+        for _ in 0..60 {
+            let mut bytes = base.as_bytes().to_vec();
+            for _ in 0..1 + next() % 2 {
+                if bytes.is_empty() {
+                    break;
+                }
+                let at = (next() % bytes.len() as u64) as usize;
+                match next() % 4 {
+                    0 => bytes[at] = alphabet[(next() % alphabet.len() as u64) as usize],
+                    1 => {
+                        bytes.remove(at);
+                    }
+                    2 => {
+                        let end = (at + 1 + (next() % 20) as usize).min(bytes.len());
+                        let chunk = bytes[at..end].to_vec();
+                        bytes.splice(at..at, chunk);
+                    }
+                    _ => bytes.truncate(at),
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let Ok(model) = load("fuzz.toml", &text) else {
+                continue;
+            };
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                analyse(&model, Options::default())
+            }));
+            let a = result.unwrap_or_else(|_| {
+                panic!("exact panicked on a mutant of {}:\n{text}", p.display())
+            });
+            for s in &a.services {
+                if let Ok(r) = &s.result {
+                    assert!(
+                        (0.0..=1.0).contains(&r.availability)
+                            && r.outages_per_year.is_finite()
+                            && r.outages_per_year >= 0.0,
+                        "{}: {r:?}\n{text}",
+                        s.name
+                    );
+                }
+            }
+            analysed += 1;
+        }
+    }
+    println!("{analysed} mutants analysed");
+    assert!(analysed >= 100, "only {analysed} mutants loaded");
+}
