@@ -148,7 +148,11 @@ pub struct CutSet {
 /// Importance measures of one part for one service (Rausand & Høyland,
 /// "System Reliability Theory", 2nd ed., 2004, ch. 5), with Q the
 /// service's unavailability, Q(i down) and Q(i up) with part i held down or
-/// up, and q_i the part's unavailability.
+/// up, and q_i the part's unavailability. For a mode whose repairs queue
+/// behind a crew, "held up" is the condition "i is up" in the crew's chain
+/// (the other modes keep their queue), not "i never fails", which would
+/// also free the crew for the others: the measures are then conditional
+/// ones, which for independent parts are the same thing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Importance {
     pub part: String,
