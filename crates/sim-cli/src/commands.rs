@@ -819,6 +819,25 @@ pub fn scenario(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `hasim exact`: the exact steady-state analysis as text on stdout, and
+/// as JSON to `--export-json`.
+pub fn exact(path: &Path, max_cut_order: usize, export_json: Option<&str>) -> Result<ExitCode> {
+    output::check_all([export_json])?;
+    let loaded = load(path)?;
+    let options = sim_core::exact::Options {
+        max_cut_order,
+        ..Default::default()
+    };
+    let analysis = sim_core::exact::analyse(&loaded.model, options);
+    if let Some(f) = export_json {
+        output::write(f, &sim_render::exact::json(&analysis))?;
+    }
+    if export_json != Some("-") {
+        output::print(&sim_render::exact::text(&analysis))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn presets() -> Result<ExitCode> {
     let rows: Vec<Vec<String>> = sim_core::model::presets::PRESETS
         .iter()

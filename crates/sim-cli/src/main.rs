@@ -143,6 +143,20 @@ enum Command {
         #[command(flatten)]
         exports: Exports,
     },
+    /// Compute each service's steady-state availability exactly, without
+    /// simulation: availability, outages/yr, mean outage, minimal cut sets
+    /// and importance measures, from the structure (failover transients are
+    /// not included); says which part of the model it could not solve and why.
+    Exact {
+        /// The model file (TOML or JSON).
+        model: PathBuf,
+        /// List minimal cut sets of up to this many parts.
+        #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=6))]
+        max_cut_order: u8,
+        /// Write the analysis as JSON (with its `schema_version`); `-` for stdout.
+        #[arg(long, value_name = "FILE")]
+        export_json: Option<String>,
+    },
     /// List the built-in failure presets and where their numbers come from.
     Presets,
     /// Print the JSON Schema of the model format (also in models/hasim.schema.json).
@@ -345,6 +359,11 @@ fn main() -> ExitCode {
             &common,
         ),
         Command::Merge { shards, exports } => commands::merge(&shards, &exports),
+        Command::Exact {
+            model,
+            max_cut_order,
+            export_json,
+        } => commands::exact(&model, usize::from(max_cut_order), export_json.as_deref()),
         Command::Presets => commands::presets(),
         Command::Report {
             models,

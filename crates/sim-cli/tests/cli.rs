@@ -1335,3 +1335,47 @@ fn validate_allows_and_denies_lints_by_id() {
         );
     }
 }
+
+/// `hasim exact`: the table on stdout, the JSON document (with its
+/// `schema_version`) to `--export-json`, and a service it cannot solve
+/// named with the part and the reason, not an error.
+#[test]
+fn exact_prints_the_analysis_and_exports_json() {
+    let o = hasim(&["exact", "models/homelab-two-servers-raspberry-pi.toml"]);
+    assert_ok(&o);
+    let out = stdout(&o);
+    for needle in [
+        "exact steady-state availability",
+        "home-dns",
+        "mean outage",
+        "minimal cut sets",
+        "Fussell-Vesely",
+        "nextcloud: not solved exactly: cluster longhorn (longhorn)",
+        "crew operator (1 repairer",
+    ] {
+        assert!(out.contains(needle), "missing `{needle}` in:\n{out}");
+    }
+    let o = hasim(&[
+        "exact",
+        "models/patroni-over-etcd.toml",
+        "--export-json",
+        "-",
+    ]);
+    assert_ok(&o);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["kind"], "exact");
+    let s = &v["services"][0];
+    assert_eq!(s["name"], "postgres-writes");
+    assert_eq!(s["solved"], true);
+    let a = s["availability"].as_f64().unwrap();
+    let q = s["unavailability"].as_f64().unwrap();
+    assert!(a > 0.99 && (a + q - 1.0).abs() < 1e-12, "{a} {q}");
+    assert!(s["cut_sets"][0]["parts"].is_array());
+    assert!(s["importance"][0]["birnbaum"].is_number());
+    assert_eq!(v["crews"][0]["method"], "markov_chain");
+
+    let o = hasim(&["exact", "models/no-such-model.toml"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no-such-model.toml"), "{}", stderr(&o));
+}

@@ -96,6 +96,85 @@ pub trait ClusterKind: fmt::Debug + Send + Sync + std::any::Any {
     fn lint(&self) -> Vec<Lint> {
         Vec::new()
     }
+    /// The rule output `output` follows once every transient is over: a
+    /// monotone boolean function of the cluster's inputs (members first,
+    /// then the inputs the kind added), for the exact steady-state analysis
+    /// (`crate::exact`). `Err` says, in a sentence, why the output is not a
+    /// function of the current inputs alone (it depends on history, on
+    /// capacities, on a network...). The default: no rule given.
+    fn structure(&self, output: usize) -> Result<Structure, String> {
+        let _ = output;
+        Err(format!(
+            "kind `{}` gives no steady-state structure rule",
+            self.kind()
+        ))
+    }
+    /// Whether the kind plays out transients with timers (elections,
+    /// health checks, takeovers): their downtime is not in the exact
+    /// steady-state figures, which the analysis then says. True unless a
+    /// kind reacts instantly.
+    fn has_transients(&self) -> bool {
+        true
+    }
+    /// Where the [`ClusterKind::structure`] rule is an approximation of
+    /// what the kind does in steady state, in a sentence the exact analysis
+    /// shows with its result (`None`: the rule is what the kind enforces).
+    fn structure_caveat(&self) -> Option<String> {
+        None
+    }
+}
+
+/// The steady-state rule of one cluster output, over the cluster's inputs
+/// (see [`ClusterKind::structure`]). Monotone by construction: no negation,
+/// so a member coming back can never take an output down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Structure {
+    Const(bool),
+    /// Input `i` (members first, in the order written).
+    Input(usize),
+    /// At least this many of the members up (so a kind need not keep its
+    /// member count to say "any member": `MembersUp(1)`).
+    MembersUp(u32),
+    /// Every member up.
+    AllMembers,
+    All(Vec<Structure>),
+    Any(Vec<Structure>),
+    /// Up while the terms that hold weigh at least `needed` in total (a
+    /// weighted vote; `k of n` with weights 1).
+    Threshold {
+        needed: u32,
+        terms: Vec<(u32, Structure)>,
+    },
+}
+
+impl Structure {
+    /// At least `k` of the inputs `inputs` up.
+    pub fn k_of(k: u32, inputs: impl IntoIterator<Item = usize>) -> Structure {
+        Structure::Threshold {
+            needed: k,
+            terms: inputs
+                .into_iter()
+                .map(|i| (1, Structure::Input(i)))
+                .collect(),
+        }
+    }
+    /// A strict majority of the votes `votes[i]` of members `0..votes.len()`:
+    /// floor(total/2) + 1, the Raft and corosync rule.
+    pub fn majority(votes: &[u32]) -> Structure {
+        let total: u32 = votes.iter().sum();
+        Structure::Threshold {
+            needed: total / 2 + 1,
+            terms: votes
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (*v, Structure::Input(i)))
+                .collect(),
+        }
+    }
+    /// Any of the inputs up.
+    pub fn any_of(inputs: impl IntoIterator<Item = usize>) -> Structure {
+        Structure::Any(inputs.into_iter().map(Structure::Input).collect())
+    }
 }
 
 /// A design smell found in a cluster's configuration.

@@ -51,7 +51,8 @@
 //! (one ChaCha stream per replication), [`engine`] (the event list),
 //! [`model`] (format, validation, compilation), [`cluster`] (the interface
 //! cluster models implement), [`sim`] (one replication), [`runner`] (Monte
-//! Carlo and results), [`stats`] (exact accumulators and intervals).
+//! Carlo and results), [`stats`] (exact accumulators and intervals),
+//! [`exact`] (steady-state availability computed without simulation).
 
 // A `Diagnostic` is large (it carries the offending source line), and
 // returning it by value is only ever the cold error path of model loading.
@@ -62,6 +63,7 @@ pub mod cluster;
 pub mod dist;
 pub mod engine;
 pub mod event;
+pub mod exact;
 pub mod export;
 pub mod import;
 pub mod model;

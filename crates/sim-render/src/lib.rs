@@ -7,6 +7,7 @@
 
 #[cfg(feature = "charts")]
 pub mod charts;
+pub mod exact;
 pub mod format;
 pub mod place;
 pub mod plan;

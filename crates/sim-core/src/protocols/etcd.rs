@@ -251,6 +251,12 @@ impl Etcd {
 }
 
 impl ClusterKind for Etcd {
+    /// Both `quorum` and `leader` hold in steady state while a majority of
+    /// the voters is up: an election then always ends with a leader that a
+    /// majority acknowledges (learners never vote, so they do not count).
+    fn structure(&self, _output: usize) -> Result<crate::cluster::Structure, String> {
+        Ok(crate::cluster::Structure::majority(&vec![1; self.voters]))
+    }
     fn kind(&self) -> &'static str {
         "etcd"
     }

@@ -53,6 +53,11 @@ impl Failover {
 }
 
 impl ClusterKind for Failover {
+    /// Once a takeover is over, some member serves while any member is up
+    /// (the detection and switchover delays are the transient).
+    fn structure(&self, _output: usize) -> Result<crate::cluster::Structure, String> {
+        Ok(crate::cluster::Structure::MembersUp(1))
+    }
     fn members(&self) -> Members {
         Members::Any
     }

@@ -184,6 +184,17 @@ impl Haproxy {
 }
 
 impl ClusterKind for Haproxy {
+    /// Once the health checks have caught up, every dead server is marked
+    /// DOWN and every live one UP: `up` and `no_errors` hold while any
+    /// server is up (with `balance first` too: the first server marked UP
+    /// is then alive), `all_up` while every server is.
+    fn structure(&self, output: usize) -> Result<crate::cluster::Structure, String> {
+        use crate::cluster::Structure;
+        Ok(match output {
+            0 | 1 => Structure::any_of(0..self.servers),
+            _ => Structure::All((0..self.servers).map(Structure::Input).collect()),
+        })
+    }
     fn kind(&self) -> &'static str {
         "haproxy"
     }

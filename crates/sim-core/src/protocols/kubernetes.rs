@@ -229,6 +229,56 @@ impl Workload {
 }
 
 impl ClusterKind for Workload {
+    /// A Deployment whose pods declare no capacity to run short of: the
+    /// scheduler replaces pods of dead nodes on live ones, so once that is
+    /// over `up` holds while any node is up (with `anti_affinity =
+    /// "required"`, one replica per node: while `min_ready` nodes are), and
+    /// `all_ready` the same for every replica; with a `volume`, only while
+    /// the volume is up. No rule for the rest: a StatefulSet's pods wait for
+    /// their own node and a drain moves them (history), `spread` depends on
+    /// where pods landed (nothing rebalances), and declared capacities make
+    /// placement depend on order.
+    fn structure(&self, output: usize) -> Result<crate::cluster::Structure, String> {
+        use crate::cluster::Structure;
+        if self.stateful {
+            return Err("a StatefulSet pod waits for its own node and a drain moves it elsewhere, so where each pod runs depends on history".to_string());
+        }
+        let bounded = |req: u64, offer: &[u64]| req > 0 && offer.iter().any(|o| *o != u64::MAX);
+        if bounded(self.cpu, &self.node_cpu) || bounded(self.memory, &self.node_memory) {
+            return Err("the pods request CPU or memory against declared node capacities, so where they fit depends on the order of failures".to_string());
+        }
+        let required = self.anti == AntiAffinity::Required;
+        let needed = |pods: usize| -> Structure {
+            if pods == 0 {
+                Structure::Const(true)
+            } else if required {
+                Structure::MembersUp(pods as u32)
+            } else {
+                Structure::MembersUp(1)
+            }
+        };
+        // Ready pods need the volume too; asking for none always holds.
+        let ready = |pods: usize| match (pods, self.volume) {
+            (0, _) => Structure::Const(true),
+            _ if pods > self.replicas => Structure::Const(false),
+            (_, Some(v)) => Structure::All(vec![needed(pods), Structure::Input(v)]),
+            (_, None) => needed(pods),
+        };
+        match output {
+            0 => Ok(ready(self.min_ready)),
+            1 => Ok(ready(self.replicas)),
+            2 if required => Ok(Structure::Const(true)),
+            2 => Err(
+                "`spread` depends on where the pods landed: nothing rebalances when a node returns"
+                    .to_string(),
+            ),
+            _ if self.rollout.is_none() => Ok(Structure::Const(true)),
+            _ => Err(
+                "`rollout_ok` depends on the rollout's progress, not on which nodes are up"
+                    .to_string(),
+            ),
+        }
+    }
     fn kind(&self) -> &'static str {
         if self.stateful {
             "statefulset"

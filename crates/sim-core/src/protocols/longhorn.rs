@@ -364,6 +364,13 @@ impl Longhorn {
 }
 
 impl ClusterKind for Longhorn {
+    /// No rule: a volume is up while some replica is healthy, and which
+    /// replicas are healthy depends on history (a replica that missed
+    /// writes stays stale until rebuilt, rebuilds move replicas to other
+    /// nodes and take time), not only on which nodes are up now.
+    fn structure(&self, _output: usize) -> Result<crate::cluster::Structure, String> {
+        Err("a volume's health depends on which replicas missed writes and where they were rebuilt (history), not only on which nodes are up now".to_string())
+    }
     fn kind(&self) -> &'static str {
         "longhorn"
     }

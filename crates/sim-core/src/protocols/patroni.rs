@@ -230,6 +230,52 @@ impl Patroni {
 }
 
 impl ClusterKind for Patroni {
+    /// `reads` holds while any member is up (replicas serve reads). Once a
+    /// failover is over, `writes` holds while a member that may be primary
+    /// is up and, for Patroni, the DCS has quorum (or, with
+    /// `failsafe_mode`, every member is up). A member with
+    /// `failover_priority = 0` is never promoted, so it counts only if it
+    /// is the first member (the primary at time 0) and then the rule is
+    /// refused: whether it still holds the primary role is history. With
+    /// `synchronous_mode` only the synchronous standby may be promoted,
+    /// which is history too.
+    fn structure(&self, output: usize) -> Result<crate::cluster::Structure, String> {
+        use crate::cluster::Structure;
+        if output == 1 {
+            return Ok(Structure::MembersUp(1));
+        }
+        if self.manual {
+            // A human promotes the replica after `response`; the primary
+            // coming back first resumes: either way writes return while a
+            // member is up.
+            return Ok(Structure::MembersUp(1));
+        }
+        if self.sync {
+            return Err("with `synchronous_mode` only the synchronous standby may be promoted, and which member that is depends on history".to_string());
+        }
+        if self.priority.first() == Some(&0) {
+            return Err("the first member (primary at time 0) has `failover_priority = 0`: whether it still holds the primary role depends on history".to_string());
+        }
+        let primary = Structure::Any(
+            (0..self.nodes)
+                .filter(|i| self.priority.get(*i).is_none_or(|p| *p > 0))
+                .map(Structure::Input)
+                .collect(),
+        );
+        Ok(match self.dcs {
+            None => primary,
+            Some(d) if self.failsafe => Structure::All(vec![
+                primary,
+                Structure::Any(vec![Structure::Input(d), Structure::AllMembers]),
+            ]),
+            Some(d) => Structure::All(vec![primary, Structure::Input(d)]),
+        })
+    }
+    fn structure_caveat(&self) -> Option<String> {
+        (!self.manual).then(|| {
+            "a failover in which every replica lags past `maximum_lag_on_failover` is left out (the rule takes every failover to succeed)".to_string()
+        })
+    }
     fn kind(&self) -> &'static str {
         if self.manual {
             "postgres-manual"

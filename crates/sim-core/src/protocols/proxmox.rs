@@ -512,6 +512,46 @@ impl ProxmoxHa {
 }
 
 impl ClusterKind for ProxmoxHa {
+    /// `quorum`: a strict majority of one vote per node plus the QDevice's.
+    /// Each HA VM, once recovery is over: quorum, and a node it may run on
+    /// up (a member of its group, or with an unrestricted group any node).
+    /// Refused when hosts declare capacity: whether a VM fits then depends
+    /// on which VMs moved where first, and on `max_relocate`.
+    fn structure(&self, output: usize) -> Result<crate::cluster::Structure, String> {
+        use crate::cluster::Structure;
+        let mut votes = vec![1; self.nodes];
+        let mut terms: Vec<(u32, Structure)> =
+            (0..self.nodes).map(|i| (1, Structure::Input(i))).collect();
+        if let Some(q) = self.qdevice {
+            votes.push(1);
+            terms.push((1, Structure::Input(q)));
+        }
+        let quorum = Structure::Threshold {
+            needed: votes.iter().sum::<u32>() / 2 + 1,
+            terms,
+        };
+        if output == 0 {
+            return Ok(quorum);
+        }
+        let Some(vm) = self.vms.get(output - 1) else {
+            return Err(format!("there is no output {output}"));
+        };
+        let declared = |v: &[u64]| v.iter().any(|c| *c != u64::MAX);
+        if declared(&self.host_cores) || declared(&self.host_memory) {
+            return Err("hosts declare capacity (`host_cores`, `host_memory`), so whether a VM fits depends on which VMs moved where first".to_string());
+        }
+        let hosts = if vm.restricted {
+            Structure::any_of(vm.group.iter().copied())
+        } else {
+            Structure::MembersUp(1)
+        };
+        Ok(Structure::All(vec![quorum, hosts]))
+    }
+    fn structure_caveat(&self) -> Option<String> {
+        (self.shutdown == ShutdownPolicy::Freeze).then(|| {
+            "with the default `shutdown = freeze` an HA VM stays down through a maintenance window of the node it runs on; the rule lets it run on another node instead".to_string()
+        })
+    }
     fn placeable(&self) -> Option<&dyn crate::cluster::Placeable> {
         Some(self)
     }

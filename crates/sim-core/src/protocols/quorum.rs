@@ -80,6 +80,14 @@ impl Quorum {
 }
 
 impl ClusterKind for Quorum {
+    /// A strict majority of the votes of the members that are up; the
+    /// kind has no timers, so the rule is its whole behaviour.
+    fn structure(&self, _output: usize) -> Result<crate::cluster::Structure, String> {
+        Ok(crate::cluster::Structure::majority(&self.votes))
+    }
+    fn has_transients(&self) -> bool {
+        false
+    }
     fn members(&self) -> Members {
         Members::Any
     }

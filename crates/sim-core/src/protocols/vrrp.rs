@@ -211,6 +211,28 @@ impl Vrrp {
 }
 
 impl ClusterKind for Vrrp {
+    /// In steady state a live router that is not in FAULT (a failed track
+    /// script with weight 0) holds the VIP, so `vip` holds while any such
+    /// router is up. `single_master` only fails in a split brain, which
+    /// needs a `network` (the analysis refuses clusters with one).
+    /// `serving` is `vip` without tracked processes; with them it depends
+    /// on which router the election makes master (`serving_rule` below).
+    fn structure(&self, output: usize) -> Result<crate::cluster::Structure, String> {
+        use crate::cluster::Structure;
+        let eligible = |i: usize| match (self.track[i], self.track_weight) {
+            (Some(t), 0) if self.priority[i] != 255 => {
+                Structure::All(vec![Structure::Input(i), Structure::Input(t)])
+            }
+            _ => Structure::Input(i),
+        };
+        let vip = Structure::Any((0..self.priority.len()).map(eligible).collect());
+        match output {
+            0 => Ok(vip),
+            1 if self.track.iter().all(Option::is_none) => Ok(vip),
+            1 => serving_rule(self),
+            _ => Ok(Structure::Const(true)),
+        }
+    }
     fn kind(&self) -> &'static str {
         "vrrp"
     }
@@ -790,4 +812,98 @@ impl ClusterState for VrrpState {
             }
         }
     }
+}
+
+/// The steady-state rule of `serving` with tracked processes: the master
+/// is the live router of the highest effective priority (first in member
+/// order on a tie; a failed script with weight 0 is FAULT and never
+/// master), and `serving` holds while it exists and its tracked process is
+/// up. The rule is read off the truth table of that election over the
+/// routers and their tracked processes (at most 16 inputs) and given as
+/// the disjunction of its minimal true points, when it is monotone. It is
+/// not when a router whose process failed still wins the election (a track
+/// weight too small to move the VIP: `serving` then comes back when that
+/// router goes down), which is refused with that reason, as is a group
+/// without preemption, whose master depends on history.
+fn serving_rule(cfg: &Vrrp) -> Result<crate::cluster::Structure, String> {
+    use crate::cluster::Structure;
+    let n = cfg.priority.len();
+    if !cfg.preempt && cfg.track_weight != 0 {
+        return Err("without preemption, which router holds the VIP after a track script changes its priority depends on history".to_string());
+    }
+    let mut vars: Vec<usize> = (0..n).collect();
+    for t in cfg.track.iter().flatten() {
+        if !vars.contains(t) {
+            vars.push(*t);
+        }
+    }
+    if vars.len() > 16 {
+        return Err(format!(
+            "`serving` reads {} routers and tracked processes; its election is tabulated for at most 16",
+            vars.len()
+        ));
+    }
+    let bit = |input: usize| {
+        vars.iter()
+            .position(|v| *v == input)
+            .expect("a listed input")
+    };
+    let serving = |x: u32| -> bool {
+        let on = |input: usize| x >> bit(input) & 1 == 1;
+        let mut master: Option<(u8, usize)> = None;
+        for i in 0..n {
+            if !on(i) {
+                continue;
+            }
+            let ok = cfg.track[i].is_none_or(on);
+            let Some(p) = cfg.effective(cfg.priority[i], ok) else {
+                continue;
+            };
+            if master.is_none_or(|(best, _)| p > best) {
+                master = Some((p, i));
+            }
+        }
+        master.is_some_and(|(_, m)| cfg.track[m].is_none_or(on))
+    };
+    let all = 1u32 << vars.len();
+    let table: Vec<bool> = (0..all).map(serving).collect();
+    let mut minimal = Vec::new();
+    for x in 0..all {
+        if !table[x as usize] {
+            continue;
+        }
+        for (j, input) in vars.iter().enumerate() {
+            let with = x | 1 << j;
+            if !table[with as usize] {
+                let name = |input: usize| {
+                    if input < n {
+                        "a router"
+                    } else {
+                        "a tracked process"
+                    }
+                };
+                return Err(format!(
+                    "with these priorities and track_weight {}, {} coming back can take `serving` down (a router whose tracked process failed still wins the election), so it is not a monotone function of the inputs",
+                    cfg.track_weight,
+                    name(*input)
+                ));
+            }
+        }
+        if (0..vars.len()).all(|j| x >> j & 1 == 0 || !table[(x & !(1 << j)) as usize]) {
+            minimal.push(x);
+        }
+    }
+    Ok(Structure::Any(
+        minimal
+            .into_iter()
+            .map(|x| {
+                Structure::All(
+                    (0..vars.len())
+                        .filter(|j| x >> j & 1 == 1)
+                        .map(|j| Structure::Input(vars[j]))
+                        .collect(),
+                )
+            })
+            .collect(),
+    ))
 }
