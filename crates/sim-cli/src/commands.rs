@@ -272,6 +272,15 @@ fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) ->
     if !stdout_taken(&common.exports) {
         let mut text = header(&doc);
         text.push_str(&format::result_report(&doc.points[0].result, 3));
+        // Only the figures are needed here, not the cut-set listing.
+        let exact = sim_core::exact::analyse(
+            &l.model,
+            sim_core::exact::Options {
+                max_cut_order: 1,
+                max_rows: 0,
+            },
+        );
+        text.push_str(&format::failover_cost(&exact, &doc.points[0].result));
         text.push_str(&assumptions(&l.model));
         if let Some(n) = trace {
             let (_, t) =

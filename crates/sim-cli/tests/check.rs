@@ -143,3 +143,45 @@ fn diff_shows_the_design_change_beside_its_effect() {
     assert_ok(&o);
     assert!(stdout(&o).starts_with(&format!("no design changes from {SPREAD} to {SPREAD}\n")));
 }
+
+#[test]
+fn run_sets_the_structure_beside_the_simulation() {
+    // forty-hosts has no cluster timers: the two agree, and no warning.
+    let o = hasim(&["run", "models/forty-hosts.toml", "-n", "300"]);
+    assert_ok(&o);
+    let out = stdout(&o);
+    assert!(
+        out.contains("structure against simulation (the exact analysis of `hasim exact`):\n"),
+        "{out}"
+    );
+    assert!(out.contains("  web: 11.5 h/yr structural, "), "{out}");
+    assert!(
+        out.contains("no cluster on its path has failover timers, so the two agree"),
+        "{out}"
+    );
+    assert!(!out.contains("warning: `"), "{out}");
+    // The external-database K3s: the datastore's failover costs hours.
+    let o = hasim(&[
+        "run",
+        "models/k3s-external-postgres-2-node.toml",
+        "-n",
+        "300",
+    ]);
+    assert_ok(&o);
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("  k3s-api: ") && l.contains("structural"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains("h/yr structural") && line.contains("the failover machinery adds"),
+        "{line}"
+    );
+    // The as-written layout's track weight makes `serving` non-monotone.
+    let o = hasim(&["run", AS_WRITTEN, "-n", "50"]);
+    assert!(
+        stdout(&o).contains("  k3s-api: not solved exactly (cluster vip (vrrp), output serving: "),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -462,6 +462,89 @@ pub fn design_changes(changes: &[sim_core::model::diff::Change], base: &str, hea
     out
 }
 
+/// Structure against simulation for `hasim run`: per service, the
+/// structural downtime the exact analysis gives, the simulated downtime,
+/// and what the failover machinery adds between them; services the
+/// analysis could not solve say why; and the cross-check's warning where a
+/// service without failover timers disagrees with its exact value.
+pub fn failover_cost(analysis: &sim_core::exact::Analysis, result: &RunResult) -> String {
+    let costs = sim_core::exact::cost::failover_costs(analysis, result);
+    let mut out =
+        String::from("\nstructure against simulation (the exact analysis of `hasim exact`):\n");
+    for s in &result.services {
+        let Some(report) = analysis.services.iter().find(|r| r.name == s.name) else {
+            continue;
+        };
+        match (
+            &report.result,
+            costs.iter().find(|(c, _)| c.service == s.name),
+        ) {
+            (Ok(exact), Some((c, disagrees))) => {
+                let sim = &c.simulated_minutes_per_year;
+                // The exact figure has no error, so the difference is as
+                // uncertain as the simulated mean: within its interval, the
+                // run cannot tell the machinery's cost from zero.
+                let within = sim
+                    .ci95
+                    .is_some_and(|[lo, hi]| (lo..=hi).contains(&c.structural_minutes_per_year));
+                let what = if c.transients.is_empty() {
+                    "no cluster on its path has failover timers, so the two agree".to_string()
+                } else if sim.mean == 0.0 && c.structural_minutes_per_year == 0.0 {
+                    "no downtime either way".to_string()
+                } else if within {
+                    format!(
+                        "the failover machinery's cost (transients of {}) is within the simulation's ± {}/yr",
+                        c.transients.join(", "),
+                        minutes(sim.half_width())
+                    )
+                } else {
+                    let verb = if c.failover_minutes_per_year >= 0.0 {
+                        "adds"
+                    } else {
+                        "removes"
+                    };
+                    format!(
+                        "the failover machinery {verb} {}/yr (transients of {})",
+                        pm(
+                            &Estimate {
+                                mean: c.failover_minutes_per_year.abs(),
+                                ..*sim
+                            },
+                            minutes
+                        ),
+                        c.transients.join(", ")
+                    )
+                };
+                let _ = writeln!(
+                    out,
+                    "  {}: {}/yr structural, {}/yr simulated: {what}",
+                    s.name,
+                    minutes(c.structural_minutes_per_year),
+                    pm(&c.simulated_minutes_per_year, minutes)
+                );
+                if *disagrees {
+                    let _ = writeln!(
+                        out,
+                        "  warning: `{}` has no failover timers, so the simulation's 95% interval of availability ({}) should hold the exact {}, and it does not. About one run in twenty misses by chance (try another --seed or more replications); if it persists, it is a bug: report the model and seed.",
+                        s.name,
+                        availability(&s.availability),
+                        percent(exact.availability)
+                    );
+                }
+            }
+            (Err(e), _) => {
+                let _ = writeln!(
+                    out,
+                    "  {}: not solved exactly ({}: {})",
+                    s.name, e.part, e.reason
+                );
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Whether any of these services lost requests while it was up (a load
 /// balancer still sending some to a dead server). Tables show the request
 /// columns only then, so models without one look as they always did.

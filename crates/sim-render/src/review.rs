@@ -294,7 +294,73 @@ fn summary(r: &Review<'_>) -> Result<Section> {
                 items.push(item);
             }
         }
-        if items.is_empty() {
+        // The structure against the simulation: how much of the downtime is
+        // what fails and for how long, how much the failover machinery
+        // adds, and the minimal cut sets that matter most.
+        let exact = sim_core::exact::analyse(&l.model, sim_core::exact::Options::default());
+        let costs = sim_core::exact::cost::failover_costs(&exact, &d.result);
+        let mut structure = Vec::new();
+        for report in &exact.services {
+            match &report.result {
+                Ok(e) => {
+                    let Some((c, _)) = costs.iter().find(|(c, _)| c.service == report.name) else {
+                        continue;
+                    };
+                    let sim = &c.simulated_minutes_per_year;
+                    let mut item = vec![
+                        code(&report.name),
+                        text(format!(
+                            ": of {}/yr simulated, {}/yr is structural (what fails, for how long); ",
+                            format::pm(sim, format::minutes),
+                            format::minutes(c.structural_minutes_per_year)
+                        )),
+                    ];
+                    let within = sim
+                        .ci95
+                        .is_some_and(|[lo, hi]| (lo..=hi).contains(&c.structural_minutes_per_year));
+                    item.push(text(if c.transients.is_empty() {
+                        "no failover timers on its path.".to_string()
+                    } else if within {
+                        format!(
+                            "the failover machinery ({}) costs less than the run can tell apart (± {}/yr).",
+                            c.transients.join(", "),
+                            format::minutes(sim.half_width())
+                        )
+                    } else {
+                        format!(
+                            "the failover machinery ({}) {} {}/yr.",
+                            c.transients.join(", "),
+                            if c.failover_minutes_per_year >= 0.0 { "adds" } else { "removes" },
+                            format::minutes(c.failover_minutes_per_year.abs())
+                        )
+                    }));
+                    let cuts: Vec<String> = e
+                        .cut_sets
+                        .iter()
+                        .take(FINDINGS)
+                        .map(|cut| {
+                            format!(
+                                "{{{}}} {}/yr",
+                                cut.parts.join(", "),
+                                format::minutes(cut.probability * MINUTES_PER_YEAR)
+                            )
+                        })
+                        .collect();
+                    if !cuts.is_empty() {
+                        item.push(text(format!(
+                            " Most probable minimal cut sets: {}.",
+                            cuts.join("; ")
+                        )));
+                    }
+                    structure.push(item);
+                }
+                Err(e) => structure.push(vec![
+                    code(&report.name),
+                    text(format!(": not solved exactly ({}: {}).", e.part, e.reason)),
+                ]),
+            }
+        }
+        if items.is_empty() && structure.is_empty() {
             continue;
         }
         blocks.push(Block::Heading(format!(
@@ -302,6 +368,14 @@ fn summary(r: &Review<'_>) -> Result<Section> {
             l.model.name
         )));
         blocks.push(Block::List(items));
+        if !structure.is_empty() {
+            blocks.push(Block::Para(vec![
+                text("Structure against simulation ("),
+                code("hasim exact"),
+                text("):"),
+            ]));
+            blocks.push(Block::List(structure));
+        }
     }
     Ok(Section {
         id: "summary",
@@ -310,8 +384,10 @@ fn summary(r: &Review<'_>) -> Result<Section> {
     })
 }
 
-/// How many causes per service the summary lists.
+/// How many causes (and cut sets) per service the summary lists.
 const FINDINGS: usize = 3;
+
+const MINUTES_PER_YEAR: f64 = sim_core::time::NANOS_PER_YEAR as f64 / 60e9;
 
 /// What each design is made of, from its model file.
 fn designs(r: &Review<'_>) -> Result<Section> {

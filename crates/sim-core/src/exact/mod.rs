@@ -46,6 +46,7 @@
 //! [`ClusterKind::structure`]: crate::cluster::ClusterKind::structure
 
 pub mod bdd;
+pub mod cost;
 pub mod markov;
 
 use crate::cluster::Structure;
