@@ -123,7 +123,7 @@ fn broken_configs_are_located_errors() {
             1,
             "virtual_router_id",
         ),
-        ("frontend web\n    bind :80\n", 1, 1, "cannot tell"),
+        ("hello world\n", 1, 1, "cannot tell"),
     ];
     for (text, line, column, words) in cases {
         let e = import(&[ConfigFile {
@@ -144,5 +144,244 @@ fn broken_configs_are_located_errors() {
         "!\n#\n\"{\"",
     ] {
         let _ = import(&[ConfigFile { name: "x", text }]);
+    }
+}
+
+/// The parameters of cluster `cluster` in a model, each normalised so that
+/// equal values compare equal however they are written (`"2s"` and
+/// `"2000ms"`), without `kind` and `members`.
+fn cluster_params(name: &str, text: &str, cluster: &str) -> Vec<(String, String)> {
+    use sim_core::model::tree::Kind;
+    let loaded = sim_core::model::Loaded::new(name, text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let get = |v: &sim_core::model::tree::Value, k: &str| match &v.kind {
+        Kind::Table(t) => t.get(k).cloned(),
+        _ => None,
+    };
+    let c = get(&loaded.tree, "clusters")
+        .and_then(|cs| get(&cs, cluster))
+        .unwrap_or_else(|| panic!("no cluster {cluster} in {name}"));
+    let Kind::Table(t) = &c.kind else {
+        panic!("{cluster} is not a table")
+    };
+    fn norm(v: &sim_core::model::tree::Value) -> String {
+        match &v.kind {
+            Kind::Str(s) => match sim_core::parse_duration(s) {
+                Ok(ns) => format!("{ns}ns"),
+                Err(_) => s.clone(),
+            },
+            Kind::Int(i) => i.to_string(),
+            Kind::Bool(b) => b.to_string(),
+            Kind::Float(f) => f.to_string(),
+            Kind::Array(a) => format!("[{}]", a.iter().map(norm).collect::<Vec<_>>().join(", ")),
+            Kind::Table(_) => "{table}".into(),
+        }
+    }
+    t.entries
+        .iter()
+        .filter(|(k, _)| k.name != "kind" && k.name != "members")
+        .map(|(k, v)| (k.name.clone(), norm(v)))
+        .collect()
+}
+
+fn bundled(name: &str) -> String {
+    let path = format!("{}/../../models/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(path).expect("bundled model")
+}
+
+/// Every parameter the bundled model sets by hand has the same value in the
+/// imported cluster; the imported cluster may set more only where the value
+/// listed in `extra` is what the bundled model gets by default or changes
+/// nothing.
+fn assert_same_parameters(
+    imported: &str,
+    cluster: &str,
+    model: &str,
+    bundled_cluster: &str,
+    extra: &[(&str, &str)],
+) {
+    let theirs = cluster_params(model, &bundled(model), bundled_cluster);
+    let ours = cluster_params("imported.toml", imported, cluster);
+    for (k, v) in &theirs {
+        let mine = ours.iter().find(|(m, _)| m == k).map(|(_, v)| v);
+        assert_eq!(
+            mine,
+            Some(v),
+            "{cluster}.{k} differs from {model}:\n{imported}"
+        );
+    }
+    for (k, v) in &ours {
+        if !theirs.iter().any(|(t, _)| t == k) {
+            assert!(
+                extra.iter().any(|(ek, ev)| ek == k && ev == v),
+                "{cluster}.{k} = {v} is not in {model}"
+            );
+        }
+    }
+}
+
+/// The homelab write-up's haproxy.cfg (seed 000) gives the API backend the
+/// parameters of `models/homelab-k3s-as-written.toml` (`check fall 3 rise
+/// 2`, the default inter), one `haproxy` cluster per backend with servers
+/// and one service per frontend; the Jinja-templated stats password is in a
+/// directive hasim does not need.
+#[test]
+fn the_homelab_haproxy_cfg_imports_with_its_parameters() {
+    let (n, t) = fixture("haproxy.cfg");
+    let out = import(&[ConfigFile { name: &n, text: &t }]).unwrap_or_else(|e| panic!("{e}"));
+    let m = &out.model;
+    for line in [
+        "[clusters.k3s-api-backend]\nkind = \"haproxy\"",
+        "members = [\"k3s-master-1\", \"k3s-master-2\", \"k3s-master-3\"]",
+        "fall = 3  # haproxy.cfg:46, haproxy.cfg:47, haproxy.cfg:48",
+        "rise = 2  # haproxy.cfg:46, haproxy.cfg:47, haproxy.cfg:48",
+        "timeout_connect = \"5s\"  # haproxy.cfg:17",
+        "balance = \"roundrobin\"  # haproxy.cfg:39",
+        "[clusters.http-backend]",
+        "[clusters.https-backend]",
+        "# Checked with `option ssl-hello-chk` (haproxy.cfg:",
+        "[services.k3s-api-frontend]",
+        "requires = \"k3s-api-backend.up\"",
+        "requires = \"https-backend.up\"",
+    ] {
+        assert!(m.contains(line), "missing {line}:\n{m}");
+    }
+    // The workers behind both the HTTP and the HTTPS backend are one host each.
+    assert_eq!(m.matches("[hosts.k3s-worker-1]").count(), 1, "{m}");
+    let s = out.summary.join("\n");
+    for words in [
+        "haproxy.cfg: haproxy.cfg, 3 backend(s) with servers",
+        "global section ignored",
+        "`stats` ignored",
+        "k3s-api-backend: haproxy backend k3s_api_backend with 3 server(s)",
+    ] {
+        assert!(s.contains(words), "missing {words}:\n{s}");
+    }
+    sim_core::model::Loaded::new("imported.toml", m).unwrap_or_else(|e| panic!("{e}\n{m}"));
+    assert_same_parameters(
+        m,
+        "k3s-api-backend",
+        "homelab-k3s-as-written.toml",
+        "api-backends",
+        // roundrobin is the kind's default; timeout_connect only matters
+        // with timeout_check.
+        &[
+            ("balance", "roundrobin"),
+            ("timeout_connect", "5000000000ns"),
+        ],
+    );
+}
+
+/// `default-server` in defaults and in a listen section, HAProxy time
+/// units, `timeout check`, a backup server and a Jinja-templated server
+/// line: the inheritance is HAProxy's and the template is reported.
+#[test]
+fn default_server_lines_and_time_units_import() {
+    let (n, t) = fixture("haproxy-default-server.cfg");
+    let out = import(&[ConfigFile { name: &n, text: &t }]).unwrap_or_else(|e| panic!("{e}"));
+    let m = &out.model;
+    for line in [
+        "[clusters.postgres-primary]",
+        "members = [\"pg-1\", \"pg-2\", \"pg-3\"]",
+        // The listen section's default-server overrides the defaults' one.
+        "inter = \"1s\"  # haproxy-default-server.cfg:22",
+        "fastinter = \"500ms\"  # haproxy-default-server.cfg:22",
+        "downinter = \"5s\"  # haproxy-default-server.cfg:22",
+        "fall = 2  # haproxy-default-server.cfg:22",
+        // rise comes from the defaults section.
+        "rise = 2  # haproxy-default-server.cfg:16",
+        "timeout_check = \"3s\"  # haproxy-default-server.cfg:15",
+        "timeout_connect = \"4s\"  # haproxy-default-server.cfg:12",
+        "# Checked with `option httpchk` (haproxy-default-server.cfg:20).",
+        "[services.postgres-primary-service]",
+        "[clusters.kube-api-servers]",
+        "inter = \"3s\"  # haproxy-default-server.cfg:16",
+        "balance = \"leastconn\"  # haproxy-default-server.cfg:32",
+        "requires = \"kube-api-servers.up\"",
+    ] {
+        assert!(m.contains(line), "missing {line}:\n{m}");
+    }
+    let s = out.summary.join("\n");
+    for words in [
+        "backup server(s) cp-3",
+        "haproxy-default-server.cfg:37: `server cp-{{ groups['extra'] | length }}` is templated: set it in the model",
+        "`inter {{ api_check_inter }}` is templated",
+        "server option `maxconn` ignored",
+        "timeout client ignored",
+    ] {
+        assert!(s.contains(words), "missing {words}:\n{s}");
+    }
+    sim_core::model::Loaded::new("imported.toml", m).unwrap_or_else(|e| panic!("{e}\n{m}"));
+}
+
+/// Broken haproxy.cfg files are errors at the offending text.
+#[test]
+fn broken_haproxy_configs_are_located_errors() {
+    let cases = [
+        (
+            "backend api\n    server a 10.0.0.1:6443 check inter 2x\n",
+            2,
+            40,
+            "HAProxy time",
+        ),
+        (
+            "backend api\n    server a 10.0.0.1:6443 check fall 0\n",
+            2,
+            39,
+            "out of range",
+        ),
+        ("backend api\n    server a\n", 2, 12, "no address"),
+        (
+            "    server a 10.0.0.1:1 check\nbackend api\n",
+            1,
+            5,
+            "outside any section",
+        ),
+        (
+            "backend api\n    server a 10.0.0.1:1 check rise\n",
+            2,
+            31,
+            "needs a value",
+        ),
+        (
+            "backend api\n    timeout check soon\n    server a 10.0.0.1:1\n",
+            2,
+            19,
+            "HAProxy time",
+        ),
+        (
+            "backend api\n    server \"a 10.0.0.1:1\n",
+            2,
+            12,
+            "never closed",
+        ),
+        (
+            "backend api from base\n    server a 10.0.0.1:1\n",
+            1,
+            18,
+            "no defaults section",
+        ),
+        ("frontend web\n    bind :80\n", 1, 1, "nothing to model"),
+    ];
+    for (text, line, column, words) in cases {
+        let e = import(&[ConfigFile {
+            name: "haproxy.cfg",
+            text,
+        }])
+        .expect_err(text);
+        assert_eq!((e.line, e.column), (line, column), "{text:?}: {e}");
+        assert!(e.message.contains(words), "{text:?}: {e}");
+        assert_eq!(e.file, "haproxy.cfg");
+    }
+    for text in [
+        "backend",
+        "backend x\nserver",
+        "listen l\n bind",
+        "defaults\n timeout",
+        "backend b\n server {{ x",
+    ] {
+        let _ = import(&[ConfigFile {
+            name: "haproxy.cfg",
+            text,
+        }]);
     }
 }

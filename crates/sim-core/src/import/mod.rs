@@ -6,12 +6,23 @@
 //! who repairs it) is filled with the cited presets and marked as an
 //! ASSUMPTION, so `hasim validate` and the user can see what to check.
 //!
-//! Formats read today: keepalived.conf (`vrrp_instance`, `vrrp_script`,
-//! `track_script`); several files, one per router, merge into one `vrrp`
-//! cluster per `virtual_router_id`. The others of the import issue
-//! (haproxy.cfg, patroni.yml, corosync.conf and the Proxmox HA files,
-//! Kubernetes manifests, K3s config, Terraform) come next.
+//! Formats read today, each recognised by its content
+//! ([`ConfigFormat::detect`]) and read by a small span-keeping parser, so
+//! a broken file is a located `file:line:column` error:
+//!
+//! - keepalived.conf (`vrrp_instance`, `vrrp_script`, `track_script`);
+//!   several files, one per router, merge into one `vrrp` cluster per
+//!   `virtual_router_id`;
+//! - haproxy.cfg (`server` health-check options, `default-server`,
+//!   `balance`, `timeout check`/`connect`, the check type): each backend or
+//!   listen section with servers becomes a `haproxy` cluster, its servers
+//!   hosts, and each frontend a service needing the backends it routes to.
+//!
+//! Templated values (`{{ ... }}`, `${...}`) that the model needs are listed
+//! in the summary as "templated: set it in the model"; directives hasim
+//! does not model are listed as ignored, never an error.
 
+mod haproxy;
 mod keepalived;
 
 use crate::model::diag::{Diagnostic, Source};
@@ -47,14 +58,24 @@ impl ConfigFile<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigFormat {
     Keepalived,
+    Haproxy,
 }
 
 impl ConfigFormat {
-    /// The format of `file`, or `None` when hasim cannot read it yet.
+    /// The format of `file`, or `None` when hasim cannot read it yet. The
+    /// content decides; the file name only breaks a tie, so a renamed file
+    /// is still read right.
     pub fn detect(file: &ConfigFile<'_>) -> Option<ConfigFormat> {
         let t = file.text;
-        (t.contains("vrrp_instance") || t.contains("vrrp_script"))
-            .then_some(ConfigFormat::Keepalived)
+        let name = file.name.to_lowercase();
+        let keepalived = t.contains("vrrp_instance") || t.contains("vrrp_script");
+        let haproxy = haproxy::looks_like(t);
+        match (keepalived, haproxy) {
+            (true, true) if name.contains("haproxy") => Some(ConfigFormat::Haproxy),
+            (true, _) => Some(ConfigFormat::Keepalived),
+            (false, true) => Some(ConfigFormat::Haproxy),
+            (false, false) => None,
+        }
     }
 }
 
@@ -92,7 +113,16 @@ struct Script {
 struct Found {
     routers: Vec<Router>,
     scripts: Vec<Script>,
+    backends: Vec<haproxy::Backend>,
+    frontends: Vec<haproxy::Frontend>,
     ignored: Vec<String>,
+}
+
+impl Found {
+    /// Whether the files describe anything to simulate.
+    fn is_empty(&self) -> bool {
+        self.routers.is_empty() && self.backends.is_empty()
+    }
 }
 
 impl Found {
@@ -127,18 +157,27 @@ pub fn import(files: &[ConfigFile<'_>]) -> Result<Imported, Diagnostic> {
                     found.routers.len() - before
                 ));
             }
+            Some(ConfigFormat::Haproxy) => {
+                let before = found.backends.len();
+                haproxy::read(f, &mut found)?;
+                summary.push(format!(
+                    "{}: haproxy.cfg, {} backend(s) with servers",
+                    f.name,
+                    found.backends.len() - before
+                ));
+            }
             None => {
                 return Err(f
                     .source()
                     .error(0..f.text.find('\n').unwrap_or(f.text.len()), "hasim cannot tell what this file is")
-                    .with_help("hasim import reads keepalived.conf today (a file with a `vrrp_instance` block)"));
+                    .with_help("hasim import reads keepalived.conf (a file with a `vrrp_instance` block) and haproxy.cfg (`frontend`, `backend`, `listen` sections)"));
             }
         }
     }
-    if found.routers.is_empty() {
+    if found.is_empty() {
         return Err(Diagnostic {
             severity: crate::model::diag::Severity::Error,
-            message: "no vrrp_instance in the files: nothing to model".into(),
+            message: "the files describe no cluster (no vrrp_instance, no backend with servers): nothing to model".into(),
             file: files.first().map_or(String::new(), |f| f.name.to_string()),
             line: 1,
             column: 1,
@@ -192,7 +231,6 @@ fn toml_string(s: &str) -> String {
 }
 
 fn write_model(files: &[ConfigFile<'_>], found: &Found, summary: &mut Vec<String>) -> String {
-    let at = |file: &str, line: usize| format!("{file}:{line}");
     let mut o = String::new();
     let names: Vec<&str> = files.iter().map(|f| f.name).collect();
     let _ = writeln!(o, "# Imported by hasim import from {}.", names.join(", "));
@@ -201,6 +239,18 @@ fn write_model(files: &[ConfigFile<'_>], found: &Found, summary: &mut Vec<String
         "# Values from the files cite their line; ASSUMPTION marks what no config says.\n"
     );
     let _ = writeln!(o, "[model]\nname = \"imported\"\n");
+    let mut used = write_vrrp(found, &mut o, summary);
+    haproxy::write(found, &mut used, &mut o, summary);
+    o
+}
+
+/// Writes keepalived's routers and their VRRP groups; returns the element
+/// names it used.
+fn write_vrrp(found: &Found, o: &mut String, summary: &mut Vec<String>) -> Vec<String> {
+    if found.routers.is_empty() {
+        return Vec::new();
+    }
+    let at = |file: &str, line: usize| format!("{file}:{line}");
     // One element per router file.
     let mut routers: Vec<String> = Vec::new();
     for r in &found.routers {
@@ -243,6 +293,7 @@ fn write_model(files: &[ConfigFile<'_>], found: &Found, summary: &mut Vec<String
             ids.push(id);
         }
     }
+    let mut used = routers.clone();
     for id in ids {
         let group: Vec<(usize, &Router)> = found
             .routers
@@ -361,8 +412,10 @@ fn write_model(files: &[ConfigFile<'_>], found: &Found, summary: &mut Vec<String
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+        used.push(cluster);
+        used.push(format!("vip-{id}"));
     }
-    o
+    used
 }
 
 #[cfg(test)]
