@@ -385,3 +385,185 @@ fn broken_haproxy_configs_are_located_errors() {
         }]);
     }
 }
+
+fn import_fixtures(names: &[&str]) -> sim_core::import::Imported {
+    let files: Vec<(String, String)> = names.iter().map(|n| fixture(n)).collect();
+    let configs: Vec<ConfigFile> = files
+        .iter()
+        .map(|(n, t)| ConfigFile { name: n, text: t })
+        .collect();
+    let out = import(&configs).unwrap_or_else(|e| panic!("{e}"));
+    sim_core::model::Loaded::new("imported.toml", &out.model)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.model));
+    out
+}
+
+/// The homelab write-up's patroni.yml (seed 000) and the two members its
+/// patronictl output names merge into one `patroni` cluster by `scope`,
+/// over the etcd3 hosts the file lists, with the bootstrap DCS settings of
+/// `models/patroni-over-etcd.toml`. The Jinja-templated passwords are in
+/// settings hasim does not need.
+#[test]
+fn the_homelab_patroni_members_import_with_their_parameters() {
+    let out = import_fixtures(&[
+        "patroni-postgres-1.yml",
+        "patroni-postgres-2.yml",
+        "patroni-postgres-3.yml",
+    ]);
+    let m = &out.model;
+    for line in [
+        "[clusters.postgres-cluster]\nkind = \"patroni\"",
+        "members = [\"postgres-1\", \"postgres-2\", \"postgres-3\"]",
+        "dcs = \"etcd.quorum\"",
+        "ttl = \"30s\"  # patroni-postgres-1.yml:15",
+        "loop_wait = \"10s\"  # patroni-postgres-1.yml:16",
+        "retry_timeout = \"10s\"  # patroni-postgres-1.yml:17",
+        "maximum_lag_on_failover = 1048576  # patroni-postgres-1.yml:18",
+        "[clusters.etcd]\nkind = \"etcd\"",
+        "members = [\"etcd3-10-2-0-11\", \"etcd3-10-2-0-12\", \"etcd3-10-2-0-13\"]",
+        "requires = \"postgres-cluster.writes\"",
+    ] {
+        assert!(m.contains(line), "missing {line}:\n{m}");
+    }
+    // tags.nofailover: false everywhere: every member may be promoted.
+    assert!(!m.contains("failover_priority"), "{m}");
+    let s = out.summary.join("\n");
+    for words in [
+        "patroni-postgres-1.yml: patroni.yml, member of scope postgres-cluster",
+        "postgres-cluster: patroni scope postgres-cluster, 3 member(s)",
+        "`postgresql` ignored: addresses, paths and credentials",
+        "bootstrap.dcs.postgresql` ignored",
+    ] {
+        assert!(s.contains(words), "missing {words}:\n{s}");
+    }
+    assert_same_parameters(
+        m,
+        "postgres-cluster",
+        "patroni-over-etcd.toml",
+        "postgres-cluster",
+        &[],
+    );
+}
+
+/// Synchronous Patroni over an etcd v2 host list: strict synchronous mode,
+/// failsafe mode, a `nofailover` member and a member without a bootstrap
+/// section (the first file's settings hold for the scope).
+#[test]
+fn synchronous_patroni_imports() {
+    let out = import_fixtures(&[
+        "patroni-sync-a.yml",
+        "patroni-sync-b.yml",
+        "patroni-sync-c.yml",
+    ]);
+    let m = &out.model;
+    for line in [
+        "[clusters.billing]",
+        "members = [\"billing-a\", \"billing-b\", \"billing-c\"]",
+        "ttl = \"45s\"  # patroni-sync-a.yml:20",
+        "retry_timeout = \"15s\"  # patroni-sync-a.yml:22",
+        "maximum_lag_on_failover = 0  # patroni-sync-a.yml:23",
+        "synchronous_mode = true  # patroni-sync-a.yml:24",
+        "synchronous_mode_strict = true  # patroni-sync-a.yml:25",
+        "failsafe_mode = true  # patroni-sync-a.yml:26",
+        "failover_priority = [1, 1, 0]  # patroni-sync-c.yml:15",
+        "members = [\"etcd-192-168-10-11\", \"etcd-192-168-10-12\", \"etcd-192-168-10-13\"]",
+    ] {
+        assert!(m.contains(line), "missing {line}:\n{m}");
+    }
+    // The three members share one etcd.
+    assert_eq!(m.matches("kind = \"etcd\"").count(), 1, "{m}");
+    let s = out.summary.join("\n");
+    assert!(s.contains("`watchdog` ignored"), "{s}");
+}
+
+/// A Patroni member with its leader lock in Kubernetes and a templated
+/// ttl: the DCS becomes one element, the ttl is reported.
+#[test]
+fn patroni_on_kubernetes_with_a_templated_ttl_imports() {
+    let text = "scope: app\nname: app-0\nkubernetes:\n  namespace: db\n  labels:\n    application: patroni\nbootstrap:\n  dcs:\n    ttl: {{ patroni_ttl }}\n    loop_wait: 5\n";
+    let out = import(&[ConfigFile {
+        name: "patroni.yml",
+        text,
+    }])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let m = &out.model;
+    assert!(m.contains("dcs = \"app-dcs\""), "{m}");
+    assert!(m.contains("loop_wait = \"5s\"  # patroni.yml:10"), "{m}");
+    assert!(!m.contains("ttl ="), "{m}");
+    let s = out.summary.join("\n");
+    assert!(
+        s.contains("patroni.yml:9: `ttl: {{ patroni_ttl }}` is templated: set it in the model"),
+        "{s}"
+    );
+    sim_core::model::Loaded::new("imported.toml", m).unwrap_or_else(|e| panic!("{e}\n{m}"));
+}
+
+/// Broken patroni.yml files are errors at the offending text.
+#[test]
+fn broken_patroni_configs_are_located_errors() {
+    let cases = [
+        (
+            "scope: a\netcd3:\n  hosts: x:2379\nbootstrap:\n  dcs:\n    ttl: thirty\n",
+            6,
+            10,
+            "whole seconds",
+        ),
+        (
+            "scope: a\netcd3:\n  hosts: x:2379\nbootstrap:\n  dcs:\n    ttl: 10\n",
+            6,
+            10,
+            "at least 20",
+        ),
+        (
+            "scope: a\netcd3:\n  hosts: x:2379\nbootstrap:\n  dcs:\n    synchronous_mode: maybe\n",
+            6,
+            23,
+            "true or false",
+        ),
+        (
+            "scope: a\netcd3:\n  hosts: [x:2379\nbootstrap:\n",
+            4,
+            10,
+            "not valid YAML",
+        ),
+        (
+            "name: a\nbootstrap:\n  dcs:\n    ttl: 30\npostgresql:\n  listen: x\n",
+            1,
+            1,
+            "cannot tell",
+        ),
+        (
+            "scope: a\nbootstrap:\n  dcs:\n    loop_wait: -1\n",
+            4,
+            16,
+            "whole seconds",
+        ),
+        (
+            "scope: a\ntags:\n  nofailover: perhaps\nbootstrap:\n",
+            3,
+            15,
+            "true or false",
+        ),
+    ];
+    for (text, line, column, words) in cases {
+        let e = import(&[ConfigFile {
+            name: "patroni.yml",
+            text,
+        }])
+        .expect_err(text);
+        assert_eq!((e.line, e.column), (line, column), "{text:?}: {e}");
+        assert!(e.message.contains(words), "{text:?}: {e}");
+        assert_eq!(e.file, "patroni.yml");
+    }
+    for text in [
+        "scope:\nbootstrap:",
+        "scope: [\nbootstrap:",
+        "scope: a\nbootstrap: {{\n",
+        "scope: a\netcd3: {{ x }}\nbootstrap:\n",
+    ] {
+        let _ = import(&[ConfigFile {
+            name: "patroni.yml",
+            text,
+        }]);
+    }
+}

@@ -16,7 +16,12 @@
 //! - haproxy.cfg (`server` health-check options, `default-server`,
 //!   `balance`, `timeout check`/`connect`, the check type): each backend or
 //!   listen section with servers becomes a `haproxy` cluster, its servers
-//!   hosts, and each frontend a service needing the backends it routes to.
+//!   hosts, and each frontend a service needing the backends it routes to;
+//! - patroni.yml (`bootstrap.dcs` ttl, loop_wait, retry_timeout,
+//!   maximum_lag_on_failover, synchronous_mode(_strict), failsafe_mode; the
+//!   DCS hosts; `tags.nofailover`): one file per member, the members of a
+//!   `scope` merge into one `patroni` cluster over the etcd (or other DCS)
+//!   the files list. YAML is read with `saphyr`, which keeps positions.
 //!
 //! Templated values (`{{ ... }}`, `${...}`) that the model needs are listed
 //! in the summary as "templated: set it in the model"; directives hasim
@@ -24,6 +29,8 @@
 
 mod haproxy;
 mod keepalived;
+mod patroni;
+mod yaml;
 
 use crate::model::diag::{Diagnostic, Source};
 use std::fmt::Write;
@@ -59,6 +66,7 @@ impl ConfigFile<'_> {
 pub enum ConfigFormat {
     Keepalived,
     Haproxy,
+    Patroni,
 }
 
 impl ConfigFormat {
@@ -68,6 +76,9 @@ impl ConfigFormat {
     pub fn detect(file: &ConfigFile<'_>) -> Option<ConfigFormat> {
         let t = file.text;
         let name = file.name.to_lowercase();
+        if patroni::looks_like(t) || (name.contains("patroni") && t.contains("scope:")) {
+            return Some(ConfigFormat::Patroni);
+        }
         let keepalived = t.contains("vrrp_instance") || t.contains("vrrp_script");
         let haproxy = haproxy::looks_like(t);
         match (keepalived, haproxy) {
@@ -115,13 +126,14 @@ struct Found {
     scripts: Vec<Script>,
     backends: Vec<haproxy::Backend>,
     frontends: Vec<haproxy::Frontend>,
+    patroni: Vec<patroni::Member>,
     ignored: Vec<String>,
 }
 
 impl Found {
     /// Whether the files describe anything to simulate.
     fn is_empty(&self) -> bool {
-        self.routers.is_empty() && self.backends.is_empty()
+        self.routers.is_empty() && self.backends.is_empty() && self.patroni.is_empty()
     }
 }
 
@@ -166,18 +178,27 @@ pub fn import(files: &[ConfigFile<'_>]) -> Result<Imported, Diagnostic> {
                     found.backends.len() - before
                 ));
             }
+            Some(ConfigFormat::Patroni) => {
+                patroni::read(f, &mut found)?;
+                let m = found.patroni.last().expect("read one");
+                summary.push(format!(
+                    "{}: patroni.yml, member of scope {}",
+                    f.name,
+                    m.scope()
+                ));
+            }
             None => {
                 return Err(f
                     .source()
                     .error(0..f.text.find('\n').unwrap_or(f.text.len()), "hasim cannot tell what this file is")
-                    .with_help("hasim import reads keepalived.conf (a file with a `vrrp_instance` block) and haproxy.cfg (`frontend`, `backend`, `listen` sections)"));
+                    .with_help("hasim import reads keepalived.conf (a file with a `vrrp_instance` block) haproxy.cfg (`frontend`, `backend`, `listen` sections) and patroni.yml (`scope` with `bootstrap` or a DCS section)"));
             }
         }
     }
     if found.is_empty() {
         return Err(Diagnostic {
             severity: crate::model::diag::Severity::Error,
-            message: "the files describe no cluster (no vrrp_instance, no backend with servers): nothing to model".into(),
+            message: "the files describe no cluster (no vrrp_instance, no backend with servers, no Patroni member): nothing to model".into(),
             file: files.first().map_or(String::new(), |f| f.name.to_string()),
             line: 1,
             column: 1,
@@ -218,6 +239,34 @@ fn element_name(file: &str, used: &[String]) -> String {
     candidate
 }
 
+/// A model name from a name in a config: lower case, `-` for anything but
+/// letters and digits.
+pub(super) fn model_name(name: &str) -> String {
+    let n: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let n = n.trim_matches('-').to_string();
+    if n.is_empty() {
+        "imported".into()
+    } else {
+        n
+    }
+}
+
+/// A name not in `used`, recorded there.
+fn unique(base: String, used: &mut Vec<String>) -> String {
+    let mut candidate = base.clone();
+    let mut k = 2;
+    while used.contains(&candidate) {
+        candidate = format!("{base}-{k}");
+        k += 1;
+    }
+    used.push(candidate.clone());
+    candidate
+}
+
 fn duration(ms: u64) -> String {
     if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
@@ -241,6 +290,7 @@ fn write_model(files: &[ConfigFile<'_>], found: &Found, summary: &mut Vec<String
     let _ = writeln!(o, "[model]\nname = \"imported\"\n");
     let mut used = write_vrrp(found, &mut o, summary);
     haproxy::write(found, &mut used, &mut o, summary);
+    patroni::write(found, &mut used, &mut o, summary);
     o
 }
 
