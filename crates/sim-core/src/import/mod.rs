@@ -21,7 +21,14 @@
 //!   maximum_lag_on_failover, synchronous_mode(_strict), failsafe_mode; the
 //!   DCS hosts; `tags.nofailover`): one file per member, the members of a
 //!   `scope` merge into one `patroni` cluster over the etcd (or other DCS)
-//!   the files list. YAML is read with `saphyr`, which keeps positions.
+//!   the files list. YAML is read with `saphyr`, which keeps positions;
+//! - Kubernetes manifests (multi-document YAML): Deployments and
+//!   StatefulSets (replicas, strategy, pod anti-affinity on the hostname,
+//!   the unreachable/not-ready tolerationSeconds, summed requests, the
+//!   Longhorn volume of their claims) become `deployment`/`statefulset`
+//!   clusters, a Longhorn StorageClass (`numberOfReplicas`; the stale
+//!   timeout and data locality cited) a `longhorn` cluster; the nodes,
+//!   which no manifest lists, are an ASSUMPTION.
 //!
 //! Templated values (`{{ ... }}`, `${...}`) that the model needs are listed
 //! in the summary as "templated: set it in the model"; directives hasim
@@ -29,6 +36,7 @@
 
 mod haproxy;
 mod keepalived;
+mod kubernetes;
 mod patroni;
 mod yaml;
 
@@ -67,6 +75,7 @@ pub enum ConfigFormat {
     Keepalived,
     Haproxy,
     Patroni,
+    Kubernetes,
 }
 
 impl ConfigFormat {
@@ -78,6 +87,9 @@ impl ConfigFormat {
         let name = file.name.to_lowercase();
         if patroni::looks_like(t) || (name.contains("patroni") && t.contains("scope:")) {
             return Some(ConfigFormat::Patroni);
+        }
+        if kubernetes::looks_like(t) {
+            return Some(ConfigFormat::Kubernetes);
         }
         let keepalived = t.contains("vrrp_instance") || t.contains("vrrp_script");
         let haproxy = haproxy::looks_like(t);
@@ -127,13 +139,17 @@ struct Found {
     backends: Vec<haproxy::Backend>,
     frontends: Vec<haproxy::Frontend>,
     patroni: Vec<patroni::Member>,
+    kube: kubernetes::Kube,
     ignored: Vec<String>,
 }
 
 impl Found {
     /// Whether the files describe anything to simulate.
     fn is_empty(&self) -> bool {
-        self.routers.is_empty() && self.backends.is_empty() && self.patroni.is_empty()
+        self.routers.is_empty()
+            && self.backends.is_empty()
+            && self.patroni.is_empty()
+            && self.kube.is_empty()
     }
 }
 
@@ -187,18 +203,22 @@ pub fn import(files: &[ConfigFile<'_>]) -> Result<Imported, Diagnostic> {
                     m.scope()
                 ));
             }
+            Some(ConfigFormat::Kubernetes) => {
+                kubernetes::read(f, &mut found)?;
+                summary.push(format!("{}: Kubernetes manifests", f.name));
+            }
             None => {
                 return Err(f
                     .source()
                     .error(0..f.text.find('\n').unwrap_or(f.text.len()), "hasim cannot tell what this file is")
-                    .with_help("hasim import reads keepalived.conf (a file with a `vrrp_instance` block) haproxy.cfg (`frontend`, `backend`, `listen` sections) and patroni.yml (`scope` with `bootstrap` or a DCS section)"));
+                    .with_help("hasim import reads keepalived.conf (a file with a `vrrp_instance` block) haproxy.cfg (`frontend`, `backend`, `listen` sections) , patroni.yml (`scope` with `bootstrap` or a DCS section) and Kubernetes manifests (`apiVersion` and `kind`)"));
             }
         }
     }
     if found.is_empty() {
         return Err(Diagnostic {
             severity: crate::model::diag::Severity::Error,
-            message: "the files describe no cluster (no vrrp_instance, no backend with servers, no Patroni member): nothing to model".into(),
+            message: "the files describe no cluster (no vrrp_instance, no backend with servers, no Patroni member, no workload or Longhorn StorageClass): nothing to model".into(),
             file: files.first().map_or(String::new(), |f| f.name.to_string()),
             line: 1,
             column: 1,
@@ -291,6 +311,7 @@ fn write_model(files: &[ConfigFile<'_>], found: &Found, summary: &mut Vec<String
     let mut used = write_vrrp(found, &mut o, summary);
     haproxy::write(found, &mut used, &mut o, summary);
     patroni::write(found, &mut used, &mut o, summary);
+    kubernetes::write(found, &mut used, &mut o, summary);
     o
 }
 
