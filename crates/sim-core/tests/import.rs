@@ -706,3 +706,114 @@ fn broken_manifests_are_located_errors() {
         assert_eq!(e.file, "app.yaml");
     }
 }
+
+/// A two-node corosync.conf with a QDevice and the HA manager's
+/// resources.cfg and groups.cfg: one proxmox-ha cluster with the QDevice's
+/// vote, the token, the HA groups in priority order (restricted,
+/// nofailback) and the resources' restart limits; a stopped container is
+/// left out.
+#[test]
+fn a_two_node_corosync_with_a_qdevice_and_ha_files_imports() {
+    let out = import_fixtures(&["corosync-qdevice.conf", "resources.cfg", "groups.cfg"]);
+    let m = &out.model;
+    for line in [
+        "[hosts.qdevice]",
+        "[clusters.pve]\nkind = \"proxmox-ha\"\nmembers = [\"pve-a\", \"pve-b\"]",
+        "qdevice = \"qdevice\"  # corosync-qdevice.conf:24",
+        "token = \"5000ms\"  # corosync-qdevice.conf:45",
+        "max_restart = 2  # resources.cfg:4",
+        "max_relocate = 1  # resources.cfg:5",
+        "  # resources.cfg:1, groups.cfg:1\n  { name = \"vm-100\", home = \"pve-a\", group = [\"pve-a\", \"pve-b\"], nofailback = true },",
+        "  { name = \"vm-101\", home = \"pve-b\", group = [\"pve-b\", \"pve-a\"], restricted = true },",
+        "requires = \"pve.vm-100\"",
+    ] {
+        assert!(m.contains(line), "missing {line}:\n{m}");
+    }
+    assert!(!m.contains("ct-200"), "{m}");
+    let s = out.summary.join("\n");
+    for words in [
+        "resources.cfg:12: ct:200 is not started by the HA manager (stopped): left out",
+        "ASSUMPTION: vm:100 runs on pve-a, the first node of group prefer-a",
+        "pve: proxmox-ha, 2 node(s) + QDevice, 2 HA resource(s)",
+    ] {
+        assert!(s.contains(words), "missing {words}:\n{s}");
+    }
+    // With the QDevice's vote the two-node lint stays quiet.
+    let model = sim_core::model::load("imported.toml", m).unwrap_or_else(|e| panic!("{e}"));
+    let lints = sim_core::analysis::lint(
+        &model,
+        &sim_core::model::Source {
+            name: "imported.toml",
+            text: m,
+        },
+    );
+    assert!(
+        !lints
+            .iter()
+            .any(|d| d.id == Some("proxmox-two-node-without-qdevice")),
+        "{lints:?}"
+    );
+}
+
+/// Broken corosync.conf and HA files are errors at the offending text.
+#[test]
+fn broken_proxmox_configs_are_located_errors() {
+    let cases = [
+        (
+            "totem {\n  token: soon\n}\n",
+            "corosync.conf",
+            2,
+            10,
+            "whole number",
+        ),
+        (
+            "nodelist {\n  node {\n    nodeid: 1\n  }\n}\n",
+            "corosync.conf",
+            2,
+            3,
+            "no `name`",
+        ),
+        (
+            "totem {\n  token: 3000\n",
+            "corosync.conf",
+            1,
+            7,
+            "never closed",
+        ),
+        (
+            "quorum {\n  device {\n    net {\n      algorithm: coin\n    }\n  }\n}\n",
+            "corosync.conf",
+            4,
+            18,
+            "unknown QDevice algorithm",
+        ),
+        (
+            "vm: 100\n\tstate running\n",
+            "resources.cfg",
+            2,
+            8,
+            "unknown HA state",
+        ),
+        (
+            "vm: 100\n\tmax_restart many\n",
+            "resources.cfg",
+            2,
+            14,
+            "whole number",
+        ),
+        ("group: g\n\tnodes a:x,b\n", "groups.cfg", 2, 8, "priority"),
+        (
+            "\tnodes a\ngroup: g\n",
+            "groups.cfg",
+            1,
+            2,
+            "outside any section",
+        ),
+    ];
+    for (text, name, line, column, words) in cases {
+        let e = import(&[ConfigFile { name, text }]).expect_err(text);
+        assert_eq!((e.line, e.column), (line, column), "{text:?}: {e}");
+        assert!(e.message.contains(words), "{text:?}: {e}");
+        assert_eq!(e.file, name);
+    }
+}

@@ -28,7 +28,11 @@
 //!   Longhorn volume of their claims) become `deployment`/`statefulset`
 //!   clusters, a Longhorn StorageClass (`numberOfReplicas`; the stale
 //!   timeout and data locality cited) a `longhorn` cluster; the nodes,
-//!   which no manifest lists, are an ASSUMPTION.
+//!   which no manifest lists, are an ASSUMPTION;
+//! - corosync.conf (the nodelist, quorum_votes, the QDevice's model, votes
+//!   and algorithm, the token) and the Proxmox HA manager's resources.cfg
+//!   and groups.cfg (state, group, max_restart, max_relocate; group nodes
+//!   by priority, restricted, nofailback) become one `proxmox-ha` cluster.
 //!
 //! Templated values (`{{ ... }}`, `${...}`) that the model needs are listed
 //! in the summary as "templated: set it in the model"; directives hasim
@@ -38,6 +42,7 @@ mod haproxy;
 mod keepalived;
 mod kubernetes;
 mod patroni;
+mod proxmox;
 mod yaml;
 
 use crate::model::diag::{Diagnostic, Source};
@@ -76,6 +81,10 @@ pub enum ConfigFormat {
     Haproxy,
     Patroni,
     Kubernetes,
+    /// corosync.conf.
+    Corosync,
+    /// Proxmox HA's resources.cfg, groups.cfg (section config).
+    ProxmoxHa,
 }
 
 impl ConfigFormat {
@@ -90,6 +99,12 @@ impl ConfigFormat {
         }
         if kubernetes::looks_like(t) {
             return Some(ConfigFormat::Kubernetes);
+        }
+        if proxmox::is_corosync(t) {
+            return Some(ConfigFormat::Corosync);
+        }
+        if proxmox::is_ha_config(t) {
+            return Some(ConfigFormat::ProxmoxHa);
         }
         let keepalived = t.contains("vrrp_instance") || t.contains("vrrp_script");
         let haproxy = haproxy::looks_like(t);
@@ -140,6 +155,7 @@ struct Found {
     frontends: Vec<haproxy::Frontend>,
     patroni: Vec<patroni::Member>,
     kube: kubernetes::Kube,
+    pve: proxmox::Pve,
     ignored: Vec<String>,
 }
 
@@ -150,6 +166,7 @@ impl Found {
             && self.backends.is_empty()
             && self.patroni.is_empty()
             && self.kube.is_empty()
+            && self.pve.is_empty()
     }
 }
 
@@ -207,18 +224,26 @@ pub fn import(files: &[ConfigFile<'_>]) -> Result<Imported, Diagnostic> {
                 kubernetes::read(f, &mut found)?;
                 summary.push(format!("{}: Kubernetes manifests", f.name));
             }
+            Some(ConfigFormat::Corosync) => {
+                proxmox::read_corosync(f, &mut found)?;
+                summary.push(format!("{}: corosync.conf", f.name));
+            }
+            Some(ConfigFormat::ProxmoxHa) => {
+                proxmox::read_ha(f, &mut found)?;
+                summary.push(format!("{}: Proxmox HA configuration", f.name));
+            }
             None => {
                 return Err(f
                     .source()
                     .error(0..f.text.find('\n').unwrap_or(f.text.len()), "hasim cannot tell what this file is")
-                    .with_help("hasim import reads keepalived.conf (a file with a `vrrp_instance` block) haproxy.cfg (`frontend`, `backend`, `listen` sections) , patroni.yml (`scope` with `bootstrap` or a DCS section) and Kubernetes manifests (`apiVersion` and `kind`)"));
+                    .with_help("hasim import reads keepalived.conf (a file with a `vrrp_instance` block) haproxy.cfg (`frontend`, `backend`, `listen` sections) , patroni.yml (`scope` with `bootstrap` or a DCS section), Kubernetes manifests (`apiVersion` and `kind`), corosync.conf and the Proxmox HA resources.cfg / groups.cfg"));
             }
         }
     }
     if found.is_empty() {
         return Err(Diagnostic {
             severity: crate::model::diag::Severity::Error,
-            message: "the files describe no cluster (no vrrp_instance, no backend with servers, no Patroni member, no workload or Longhorn StorageClass): nothing to model".into(),
+            message: "the files describe no cluster (no vrrp_instance, no backend with servers, no Patroni member, no workload or Longhorn StorageClass, no Proxmox node): nothing to model".into(),
             file: files.first().map_or(String::new(), |f| f.name.to_string()),
             line: 1,
             column: 1,
@@ -312,6 +337,7 @@ fn write_model(files: &[ConfigFile<'_>], found: &Found, summary: &mut Vec<String
     haproxy::write(found, &mut used, &mut o, summary);
     patroni::write(found, &mut used, &mut o, summary);
     kubernetes::write(found, &mut used, &mut o, summary);
+    proxmox::write(found, &mut used, &mut o, summary);
     o
 }
 
