@@ -817,3 +817,131 @@ fn broken_proxmox_configs_are_located_errors() {
         assert_eq!(e.file, name);
     }
 }
+
+/// The `name` and `home` of each VM of cluster `cluster`.
+fn vm_homes(name: &str, text: &str, cluster: &str) -> Vec<(String, String)> {
+    use sim_core::model::tree::Kind;
+    let loaded = sim_core::model::Loaded::new(name, text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let get = |v: &sim_core::model::tree::Value, k: &str| match &v.kind {
+        Kind::Table(t) => t.get(k).cloned(),
+        _ => None,
+    };
+    let c = get(&loaded.tree, "clusters")
+        .and_then(|cs| get(&cs, cluster))
+        .expect("cluster");
+    let Some(Kind::Array(vms)) = get(&c, "vms").map(|v| v.kind) else {
+        panic!("no vms in {name}")
+    };
+    let s = |v: &sim_core::model::tree::Value, k: &str| match get(v, k).map(|x| x.kind) {
+        Some(Kind::Str(s)) => s,
+        _ => String::new(),
+    };
+    vms.iter().map(|v| (s(v, "name"), s(v, "home"))).collect()
+}
+
+/// The homelab write-up's Terraform (seed 000): `for_each` over the
+/// master_nodes variable's default gives the three HA VMs on the hosts of
+/// the bundled `models/homelab-k3s-as-written.toml` (masters 1 and 3 on
+/// proxmox-1), and validate finds the two-node cluster without a QDevice.
+#[test]
+fn the_homelab_terraform_imports_with_its_placement() {
+    let out = import_fixtures(&["homelab-masters.tf"]);
+    let m = &out.model;
+    for line in [
+        "[clusters.pve]\nkind = \"proxmox-ha\"\nmembers = [\"proxmox-1\", \"proxmox-2\"]",
+        "  { name = \"k3s-master-1\", home = \"proxmox-1\" },",
+        "  { name = \"k3s-master-3\", home = \"proxmox-1\" },",
+    ] {
+        assert!(m.contains(line), "missing {line}:\n{m}");
+    }
+    let s = out.summary.join("\n");
+    assert!(
+        s.contains("names group k3s-masters, which is in no groups.cfg here"),
+        "{s}"
+    );
+    assert!(
+        s.contains("`proxmox_vm_qemu.k3s_master block lifecycle` ignored"),
+        "{s}"
+    );
+    let theirs = vm_homes(
+        "homelab-k3s-as-written.toml",
+        &bundled("homelab-k3s-as-written.toml"),
+        "pve",
+    );
+    assert_eq!(vm_homes("imported.toml", m, "pve"), theirs);
+    let ours = cluster_params("imported.toml", m, "pve");
+    assert!(ours.iter().all(|(k, _)| k == "vms"), "{ours:?}");
+    let model = sim_core::model::load("imported.toml", m).unwrap_or_else(|e| panic!("{e}"));
+    let lints = sim_core::analysis::lint(
+        &model,
+        &sim_core::model::Source {
+            name: "imported.toml",
+            text: m,
+        },
+    );
+    assert!(
+        lints
+            .iter()
+            .any(|d| d.id == Some("proxmox-two-node-without-qdevice")),
+        "{lints:?}"
+    );
+}
+
+/// Terraform VMs next to corosync.conf and groups.cfg: an HA VM with its
+/// size (cores times sockets) and group, a VM without hastate as a plain
+/// VM on its node, a node from a variable without default reported as
+/// templated, and an LXC resource ignored.
+#[test]
+fn terraform_vms_with_the_cluster_files_import() {
+    let out = import_fixtures(&["vms-variant.tf", "corosync-qdevice.conf", "groups.cfg"]);
+    let m = &out.model;
+    for line in [
+        "  { name = \"pg-primary\", home = \"pve-a\", group = [\"pve-a\", \"pve-b\"], nofailback = true, cores = 4, memory = 8192 },",
+        "[vms.ci-runner]\nhost = \"pve-b\"  # vms-variant.tf:20",
+        "{ name = \"pg-replica\", home = \"pve-a\" }",
+    ] {
+        assert!(m.contains(line), "missing {line}:\n{m}");
+    }
+    let s = out.summary.join("\n");
+    for words in [
+        "vms-variant.tf:27: `target_node` of proxmox_vm_qemu.replica[replica] is templated: set it in the model",
+        "`resource proxmox_lxc.dns` ignored",
+    ] {
+        assert!(s.contains(words), "missing {words}:\n{s}");
+    }
+}
+
+/// Broken Terraform is an error at the offending text.
+#[test]
+fn broken_terraform_is_a_located_error() {
+    let cases = [
+        (
+            "resource \"proxmox_vm_qemu\" \"a\" {\n  name = \"x\"\n",
+            2,
+            13,
+            "not valid HCL",
+        ),
+        (
+            "resource \"proxmox_vm_qemu\" \"a\" {\n  cores = \"many\"\n}\n",
+            2,
+            11,
+            "whole number",
+        ),
+        (
+            "resource \"proxmox_vm_qemu\" \"a\" {\n  hastate = \"running\"\n}\n",
+            2,
+            13,
+            "unknown hastate",
+        ),
+    ];
+    for (text, line, column, words) in cases {
+        let e = import(&[ConfigFile {
+            name: "main.tf",
+            text,
+        }])
+        .expect_err(text);
+        assert_eq!((e.line, e.column), (line, column), "{text:?}: {e}");
+        assert!(e.message.contains(words), "{text:?}: {e}");
+        assert_eq!(e.file, "main.tf");
+    }
+}

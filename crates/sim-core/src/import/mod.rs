@@ -32,7 +32,11 @@
 //! - corosync.conf (the nodelist, quorum_votes, the QDevice's model, votes
 //!   and algorithm, the token) and the Proxmox HA manager's resources.cfg
 //!   and groups.cfg (state, group, max_restart, max_relocate; group nodes
-//!   by priority, restricted, nofailback) become one `proxmox-ha` cluster.
+//!   by priority, restricted, nofailback) become one `proxmox-ha` cluster;
+//! - Terraform's `proxmox_vm_qemu` (read with hcl-rs: target_node, hastate,
+//!   hagroup, cores times sockets, memory; `for_each` over a map variable
+//!   expanded with its default) adds that cluster's VMs: HA resources with
+//!   `hastate`, plain VMs on their node without.
 //!
 //! Templated values (`{{ ... }}`, `${...}`) that the model needs are listed
 //! in the summary as "templated: set it in the model"; directives hasim
@@ -43,6 +47,7 @@ mod keepalived;
 mod kubernetes;
 mod patroni;
 mod proxmox;
+mod terraform;
 mod yaml;
 
 use crate::model::diag::{Diagnostic, Source};
@@ -85,6 +90,7 @@ pub enum ConfigFormat {
     Corosync,
     /// Proxmox HA's resources.cfg, groups.cfg (section config).
     ProxmoxHa,
+    Terraform,
 }
 
 impl ConfigFormat {
@@ -105,6 +111,9 @@ impl ConfigFormat {
         }
         if proxmox::is_ha_config(t) {
             return Some(ConfigFormat::ProxmoxHa);
+        }
+        if terraform::looks_like(t) || name.ends_with(".tf") {
+            return Some(ConfigFormat::Terraform);
         }
         let keepalived = t.contains("vrrp_instance") || t.contains("vrrp_script");
         let haproxy = haproxy::looks_like(t);
@@ -232,11 +241,15 @@ pub fn import(files: &[ConfigFile<'_>]) -> Result<Imported, Diagnostic> {
                 proxmox::read_ha(f, &mut found)?;
                 summary.push(format!("{}: Proxmox HA configuration", f.name));
             }
+            Some(ConfigFormat::Terraform) => {
+                terraform::read(f, &mut found)?;
+                summary.push(format!("{}: Terraform", f.name));
+            }
             None => {
                 return Err(f
                     .source()
                     .error(0..f.text.find('\n').unwrap_or(f.text.len()), "hasim cannot tell what this file is")
-                    .with_help("hasim import reads keepalived.conf (a file with a `vrrp_instance` block) haproxy.cfg (`frontend`, `backend`, `listen` sections) , patroni.yml (`scope` with `bootstrap` or a DCS section), Kubernetes manifests (`apiVersion` and `kind`), corosync.conf and the Proxmox HA resources.cfg / groups.cfg"));
+                    .with_help("hasim import reads keepalived.conf (a file with a `vrrp_instance` block) haproxy.cfg (`frontend`, `backend`, `listen` sections) , patroni.yml (`scope` with `bootstrap` or a DCS section), Kubernetes manifests (`apiVersion` and `kind`), corosync.conf, the Proxmox HA resources.cfg / groups.cfg and Terraform's proxmox_vm_qemu"));
             }
         }
     }

@@ -71,11 +71,16 @@ pub(super) struct Pve {
     groups: Vec<Group>,
     /// Nodes named only by resources (Terraform's target_node).
     pub(super) extra_nodes: Vec<String>,
+    /// VMs the HA manager does not manage (Terraform without `hastate`).
+    pub(super) plain: Vec<Resource>,
 }
 
 impl Pve {
     pub(super) fn is_empty(&self) -> bool {
-        self.corosync.is_none() && self.resources.is_empty() && self.groups.is_empty()
+        self.corosync.is_none()
+            && self.resources.is_empty()
+            && self.groups.is_empty()
+            && self.plain.is_empty()
     }
 }
 
@@ -541,6 +546,39 @@ pub(super) fn write(
         }
         qdev = Some((e, q));
     }
+    // VMs without HA stay on their node: plain `vms` elements.
+    for r in &p.plain {
+        let vm = unique(model_name(&r.name), used);
+        let host = r.home.as_ref().and_then(|(h, _)| elem(h));
+        let _ = writeln!(
+            o,
+            "# {} ({}:{}): not an HA resource (no hastate).",
+            r.name, r.file, r.line
+        );
+        let _ = writeln!(o, "[vms.{vm}]");
+        match (host, &r.home) {
+            (Some(h), Some((_, l))) => {
+                let _ = writeln!(o, "host = \"{h}\"  # {}:{l}", r.file);
+            }
+            _ => {
+                let h = elems.first().map_or(String::new(), |(_, e)| e.clone());
+                let _ = writeln!(
+                    o,
+                    "# ASSUMPTION: no target_node; on the first node.\nhost = \"{h}\""
+                );
+            }
+        }
+        let _ = writeln!(
+            o,
+            "# ASSUMPTION: the `vm` preset (a guest crash, restarted).\nfailures = [{{ preset = \"vm\" }}]\n"
+        );
+        let s = unique(format!("{vm}-running"), used);
+        let _ = writeln!(
+            o,
+            "[services.{s}]\ndescription = {}\nrequires = \"{vm}\"\n",
+            super::toml_string(&format!("VM {vm} runs"))
+        );
+    }
     let cluster = unique("pve".into(), used);
     let _ = writeln!(o, "# Proxmox VE HA over {} node(s).", nodes.len());
     let _ = writeln!(o, "[clusters.{cluster}]\nkind = \"proxmox-ha\"");
@@ -619,7 +657,7 @@ pub(super) fn write(
             .and_then(|g| p.groups.iter().find(|x| x.name == *g));
         if let (Some(g), None) = (&r.group, group) {
             summary.push(format!(
-                "{}:{}: {} names group {g}, which is in no groups.cfg here",
+                "{}:{}: {} names group {g}, which is in no groups.cfg here: the model lets it run on any node",
                 r.file, r.line, r.name
             ));
         }
@@ -652,6 +690,9 @@ pub(super) fn write(
             fields.push(format!("home = {}", super::toml_string(&h)));
         }
         let mut cites = vec![format!("{}:{}", r.file, r.line)];
+        if let Some((_, l)) = &r.home {
+            cites.push(format!("target_node {}:{l}", r.file));
+        }
         if let Some(g) = group {
             let list: Vec<String> = g
                 .nodes
