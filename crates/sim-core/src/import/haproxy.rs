@@ -18,7 +18,7 @@
 //! milliseconds unless a unit follows (`us`, `ms`, `s`, `m`, `h`, `d`,
 //! configuration.txt section 2.5). Everything else is listed as ignored.
 
-use super::{ConfigFile, Found, Lined};
+use super::{model_name, unique, ConfigFile, Found, Lined};
 use crate::model::diag::Diagnostic;
 use std::fmt::Write;
 use std::ops::Range;
@@ -712,34 +712,6 @@ fn duration(us: u64) -> String {
     } else {
         format!("{us}us")
     }
-}
-
-/// A model name from an HAProxy name: lower case, `-` for anything but
-/// letters and digits.
-pub(super) fn model_name(name: &str) -> String {
-    let n: String = name
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    let n = n.trim_matches('-').to_string();
-    if n.is_empty() {
-        "haproxy".into()
-    } else {
-        n
-    }
-}
-
-/// A name not in `used`, recorded there.
-fn unique(base: String, used: &mut Vec<String>) -> String {
-    let mut candidate = base.clone();
-    let mut k = 2;
-    while used.contains(&candidate) {
-        candidate = format!("{base}-{k}");
-        k += 1;
-    }
-    used.push(candidate.clone());
-    candidate
 }
 
 /// Writes the servers as hosts, each backend as a `haproxy` cluster and each
