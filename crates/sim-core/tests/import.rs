@@ -945,3 +945,44 @@ fn broken_terraform_is_a_located_error() {
         assert_eq!(e.file, "main.tf");
     }
 }
+
+/// Seed 000's first-master flags as a K3s config.yaml: the embedded etcd
+/// with the K3s profile, as in `models/homelab-k3s-as-written.toml`; the
+/// templated tls-san is in a flag hasim does not need.
+#[test]
+fn the_seed_k3s_config_imports_with_the_k3s_profile() {
+    let out = import_fixtures(&["k3s-config.yaml"]);
+    let m = &out.model;
+    assert!(m.contains("[clusters.etcd]\nkind = \"etcd\"\nmembers = [\"k3s-server-1\", \"k3s-server-2\", \"k3s-server-3\"]\nprofile = \"k3s\""), "{m}");
+    assert_same_parameters(m, "etcd", "homelab-k3s-as-written.toml", "etcd", &[], &[]);
+    let s = out.summary.join("\n");
+    assert!(s.contains("`tls-san` ignored"), "{s}");
+}
+
+/// etcd-arg overrides reach the model, each citing its line; two servers'
+/// files give two members.
+#[test]
+fn k3s_etcd_args_import() {
+    let out = import_fixtures(&["k3s-tuned.yaml", "k3s-config.yaml"]);
+    let m = &out.model;
+    for line in [
+        "members = [\"pi-etcd\", \"k3s-server-2\"]",
+        "heartbeat-interval = \"1000ms\"  # k3s-tuned.yaml:8",
+        "election-timeout = \"10000ms\"  # k3s-tuned.yaml:9",
+    ] {
+        assert!(m.contains(line), "missing {line}:\n{m}");
+    }
+    let s = out.summary.join("\n");
+    assert!(s.contains("`etcd-arg quota-backend-bytes` ignored"), "{s}");
+    assert!(
+        s.contains("the servers disagree on heartbeat-interval"),
+        "{s}"
+    );
+    let e = import(&[ConfigFile {
+        name: "config.yaml",
+        text: "cluster-init: true\netcd-arg:\n  - heartbeat-interval=fast\n",
+    }])
+    .expect_err("bad etcd-arg");
+    assert_eq!((e.line, e.column), (3, 5), "{e}");
+    assert!(e.message.contains("milliseconds"), "{e}");
+}

@@ -36,13 +36,16 @@
 //! - Terraform's `proxmox_vm_qemu` (read with hcl-rs: target_node, hastate,
 //!   hagroup, cores times sockets, memory; `for_each` over a map variable
 //!   expanded with its default) adds that cluster's VMs: HA resources with
-//!   `hastate`, plain VMs on their node without.
+//!   `hastate`, plain VMs on their node without;
+//! - K3s's config.yaml (`etcd-arg` heartbeat-interval and election-timeout)
+//!   becomes the servers' embedded `etcd` cluster with the K3s profile.
 //!
 //! Templated values (`{{ ... }}`, `${...}`) that the model needs are listed
 //! in the summary as "templated: set it in the model"; directives hasim
 //! does not model are listed as ignored, never an error.
 
 mod haproxy;
+mod k3s;
 mod keepalived;
 mod kubernetes;
 mod patroni;
@@ -91,6 +94,8 @@ pub enum ConfigFormat {
     /// Proxmox HA's resources.cfg, groups.cfg (section config).
     ProxmoxHa,
     Terraform,
+    /// K3s's config.yaml.
+    K3s,
 }
 
 impl ConfigFormat {
@@ -105,6 +110,9 @@ impl ConfigFormat {
         }
         if kubernetes::looks_like(t) {
             return Some(ConfigFormat::Kubernetes);
+        }
+        if k3s::looks_like(t) {
+            return Some(ConfigFormat::K3s);
         }
         if proxmox::is_corosync(t) {
             return Some(ConfigFormat::Corosync);
@@ -165,6 +173,7 @@ struct Found {
     patroni: Vec<patroni::Member>,
     kube: kubernetes::Kube,
     pve: proxmox::Pve,
+    k3s: Vec<k3s::Server>,
     ignored: Vec<String>,
 }
 
@@ -176,6 +185,7 @@ impl Found {
             && self.patroni.is_empty()
             && self.kube.is_empty()
             && self.pve.is_empty()
+            && self.k3s.iter().all(|s| s.external())
     }
 }
 
@@ -245,11 +255,15 @@ pub fn import(files: &[ConfigFile<'_>]) -> Result<Imported, Diagnostic> {
                 terraform::read(f, &mut found)?;
                 summary.push(format!("{}: Terraform", f.name));
             }
+            Some(ConfigFormat::K3s) => {
+                k3s::read(f, &mut found)?;
+                summary.push(format!("{}: K3s config.yaml", f.name));
+            }
             None => {
                 return Err(f
                     .source()
                     .error(0..f.text.find('\n').unwrap_or(f.text.len()), "hasim cannot tell what this file is")
-                    .with_help("hasim import reads keepalived.conf (a file with a `vrrp_instance` block) haproxy.cfg (`frontend`, `backend`, `listen` sections) , patroni.yml (`scope` with `bootstrap` or a DCS section), Kubernetes manifests (`apiVersion` and `kind`), corosync.conf, the Proxmox HA resources.cfg / groups.cfg and Terraform's proxmox_vm_qemu"));
+                    .with_help("hasim import reads keepalived.conf (a file with a `vrrp_instance` block) haproxy.cfg (`frontend`, `backend`, `listen` sections) , patroni.yml (`scope` with `bootstrap` or a DCS section), Kubernetes manifests (`apiVersion` and `kind`), corosync.conf, the Proxmox HA resources.cfg / groups.cfg, Terraform's proxmox_vm_qemu and K3s's config.yaml"));
             }
         }
     }
@@ -351,6 +365,7 @@ fn write_model(files: &[ConfigFile<'_>], found: &Found, summary: &mut Vec<String
     patroni::write(found, &mut used, &mut o, summary);
     kubernetes::write(found, &mut used, &mut o, summary);
     proxmox::write(found, &mut used, &mut o, summary);
+    k3s::write(found, &mut used, &mut o, summary);
     o
 }
 
