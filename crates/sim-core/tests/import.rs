@@ -986,3 +986,33 @@ fn k3s_etcd_args_import() {
     assert_eq!((e.line, e.column), (3, 5), "{e}");
     assert!(e.message.contains("milliseconds"), "{e}");
 }
+
+/// Every configuration file of the homelab write-up (seed 000) at once:
+/// keepalived, HAProxy, Patroni, the Longhorn StorageClass, the Terraform
+/// and the K3s flags make one model that loads, with one cluster of each
+/// kind and no name taken twice.
+#[test]
+fn all_of_the_homelab_write_up_imports_as_one_model() {
+    let out = import_fixtures(&[
+        "keepalived-lb1.conf",
+        "keepalived-lb2.conf",
+        "haproxy.cfg",
+        "patroni-postgres-1.yml",
+        "patroni-postgres-2.yml",
+        "patroni-postgres-3.yml",
+        "longhorn-storageclass.yaml",
+        "homelab-masters.tf",
+        "k3s-config.yaml",
+    ]);
+    let m = &out.model;
+    for kind in [
+        "vrrp",
+        "haproxy",
+        "patroni",
+        "etcd",
+        "longhorn",
+        "proxmox-ha",
+    ] {
+        assert!(m.contains(&format!("kind = \"{kind}\"")), "no {kind}:\n{m}");
+    }
+}
