@@ -1015,4 +1015,11 @@ fn all_of_the_homelab_write_up_imports_as_one_model() {
     ] {
         assert!(m.contains(&format!("kind = \"{kind}\"")), "no {kind}:\n{m}");
     }
+    // The API backend's servers are the Terraform HA VMs, as in the
+    // bundled model.
+    assert!(
+        m.contains("members = [\"pve.k3s-master-1\", \"pve.k3s-master-2\", \"pve.k3s-master-3\"]"),
+        "{m}"
+    );
+    assert!(!m.contains("[hosts.k3s-master-1]"), "{m}");
 }

@@ -719,6 +719,7 @@ fn duration(us: u64) -> String {
 pub(super) fn write(
     found: &Found,
     used: &mut Vec<String>,
+    known: &[(String, String)],
     o: &mut String,
     summary: &mut Vec<String>,
 ) {
@@ -731,6 +732,16 @@ pub(super) fn write(
             if server_elems.iter().any(|(n, _)| *n == s.name) {
                 continue;
             }
+            // A server that another file describes (a Terraform or HA VM of
+            // the same name) is that element, not a new host.
+            if let Some((_, r)) = known.iter().find(|(n, _)| *n == s.name) {
+                summary.push(format!(
+                    "server {} is the VM {r} of the other files",
+                    s.name
+                ));
+                server_elems.push((s.name.clone(), r.clone()));
+                continue;
+            }
             let elem = unique(model_name(&s.name), used);
             let _ = writeln!(o, "# server {} {} ({}:{}).", s.name, s.addr, b.file, s.line);
             let _ = writeln!(o, "[hosts.{elem}]");
@@ -741,10 +752,13 @@ pub(super) fn write(
             server_elems.push((s.name.clone(), elem));
         }
     }
-    if !server_elems.is_empty() {
+    let hosts = server_elems
+        .iter()
+        .filter(|(n, _)| !known.iter().any(|(k, _)| k == n))
+        .count();
+    if hosts > 0 {
         summary.push(format!(
-            "ASSUMPTION: {} HAProxy server(s) fail as the `server` preset",
-            server_elems.len()
+            "ASSUMPTION: {hosts} HAProxy server(s) fail as the `server` preset"
         ));
     }
     for b in &found.backends {

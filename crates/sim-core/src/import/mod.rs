@@ -361,10 +361,12 @@ fn write_model(files: &[ConfigFile<'_>], found: &Found, summary: &mut Vec<String
     );
     let _ = writeln!(o, "[model]\nname = \"imported\"\n");
     let mut used = write_vrrp(found, &mut o, summary);
-    haproxy::write(found, &mut used, &mut o, summary);
-    patroni::write(found, &mut used, &mut o, summary);
+    // The Proxmox VMs first: HAProxy servers and Patroni members of the
+    // same name are those VMs (seed 000's backends are its Terraform VMs).
+    let vms = proxmox::write(found, &mut used, &mut o, summary);
+    haproxy::write(found, &mut used, &vms, &mut o, summary);
+    patroni::write(found, &mut used, &vms, &mut o, summary);
     kubernetes::write(found, &mut used, &mut o, summary);
-    proxmox::write(found, &mut used, &mut o, summary);
     k3s::write(found, &mut used, &mut o, summary);
     o
 }

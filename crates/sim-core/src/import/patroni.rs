@@ -349,6 +349,7 @@ pub(super) fn read(file: &ConfigFile<'_>, found: &mut Found) -> Result<(), Diagn
 pub(super) fn write(
     found: &Found,
     used: &mut Vec<String>,
+    known: &[(String, String)],
     o: &mut String,
     summary: &mut Vec<String>,
 ) {
@@ -365,6 +366,14 @@ pub(super) fn write(
         let group: Vec<&Member> = found.patroni.iter().filter(|m| m.scope == scope).collect();
         let mut members = Vec::new();
         for (i, m) in group.iter().enumerate() {
+            if let Some((_, r)) = known.iter().find(|(n, _)| *n == m.name) {
+                summary.push(format!(
+                    "Patroni member {} is the VM {r} of the other files",
+                    m.name
+                ));
+                members.push(r.clone());
+                continue;
+            }
             let base = if m.name.is_empty() {
                 format!("{}-{}", model_name(scope), i + 1)
             } else {

@@ -459,10 +459,11 @@ pub(super) fn write(
     used: &mut Vec<String>,
     o: &mut String,
     summary: &mut Vec<String>,
-) {
+) -> Vec<(String, String)> {
     let p = &found.pve;
+    let mut known: Vec<(String, String)> = Vec::new();
     if p.is_empty() {
-        return;
+        return known;
     }
     // The nodes: corosync's nodelist, else every node the groups and the
     // resources name.
@@ -572,6 +573,7 @@ pub(super) fn write(
             o,
             "# ASSUMPTION: the `vm` preset (a guest crash, restarted).\nfailures = [{{ preset = \"vm\" }}]\n"
         );
+        known.push((r.name.clone(), vm.clone()));
         let s = unique(format!("{vm}-running"), used);
         let _ = writeln!(
             o,
@@ -716,6 +718,7 @@ pub(super) fn write(
             fields.push(format!("memory = {m}"));
         }
         rows.push((format!("  {{ {} }},", fields.join(", ")), cites.join(", ")));
+        known.push((r.name.clone(), format!("{cluster}.{vm}")));
         vm_names.push(vm);
     }
     if !rows.is_empty() {
@@ -744,4 +747,5 @@ pub(super) fn write(
         if qdev.is_some() { " + QDevice" } else { "" },
         vm_names.len()
     ));
+    known
 }
