@@ -1023,3 +1023,54 @@ fn all_of_the_homelab_write_up_imports_as_one_model() {
     );
     assert!(!m.contains("[hosts.k3s-master-1]"), "{m}");
 }
+
+/// No prefix of any fixture, and no fixture with one line removed, makes
+/// import panic: every broken file is a result (a model or a located
+/// error), whatever format it is read as.
+#[test]
+fn truncated_and_damaged_fixtures_never_panic() {
+    let dir = format!("{}/tests/data/import", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut tried = 0;
+    for name in &names {
+        let (_, text) = fixture(name);
+        let mut cuts: Vec<String> = (0..text.len())
+            .filter(|i| text.is_char_boundary(*i))
+            .map(|i| text[..i].to_string())
+            .collect();
+        let lines: Vec<&str> = text.lines().collect();
+        for skip in 0..lines.len() {
+            let mut damaged: Vec<&str> = lines.clone();
+            damaged.remove(skip);
+            cuts.push(damaged.join("\n"));
+        }
+        for t in &cuts {
+            let r = std::panic::catch_unwind(|| {
+                let _ = import(&[ConfigFile { name, text: t }]);
+            });
+            assert!(r.is_ok(), "{name} panicked on:\n{t}");
+            tried += 1;
+        }
+    }
+    assert!(tried > 1000, "{tried}");
+    // Templates with characters of several bytes, cut anywhere.
+    for text in [
+        "scope: a\nbootstrap:\n  dcs:\n    ttl: {{ größe }}\n",
+        "scope: ä\netcd3:\n  hosts: {{ ü\n",
+        "apiVersion: v1\nkind: Deployment\nspec:\n  replicas: {{ ö ]\n",
+        "backend b\n    server s{{ é }} 10.0.0.1:80 check inter {{ à\n",
+        "variable \"v\" {\n  default = \"é\"\n}\nresource \"proxmox_vm_qemu\" \"x\" {\n  name = \"${var.v}ü\"\n  cores = \"ß\"\n}\n",
+    ] {
+        for i in (0..=text.len()).filter(|i| text.is_char_boundary(*i)) {
+            let t = &text[..i];
+            let r = std::panic::catch_unwind(|| {
+                let _ = import(&[ConfigFile { name: "x.yml", text: t }]);
+            });
+            assert!(r.is_ok(), "panicked on {t:?}");
+        }
+    }
+}

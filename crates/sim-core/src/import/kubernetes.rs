@@ -106,7 +106,12 @@ impl Reader<'_, '_> {
     }
 
     fn text(&self, node: &MarkedYamlOwned) -> String {
-        self.file.text[self.y.span(node)].trim().to_string()
+        self.file
+            .text
+            .get(self.y.span(node))
+            .unwrap_or("")
+            .trim()
+            .to_string()
     }
 
     fn templated(&mut self, key: &str, node: &MarkedYamlOwned) -> bool {

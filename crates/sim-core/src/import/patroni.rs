@@ -98,7 +98,7 @@ impl Reader<'_, '_> {
 
     fn text(&self, node: &MarkedYamlOwned) -> String {
         let s = self.y.span(node);
-        self.file.text[s].trim().to_string()
+        self.file.text.get(s).unwrap_or("").trim().to_string()
     }
 
     /// A templated value hasim needs: noted, and read as unset.

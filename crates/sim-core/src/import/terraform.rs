@@ -131,7 +131,10 @@ fn label(b: &Block, i: usize) -> &str {
 pub(super) fn read(file: &ConfigFile<'_>, found: &mut Found) -> Result<(), Diagnostic> {
     let body: Body = hcl::edit::parser::parse_body(file.text).map_err(|e| {
         let at = e.location().offset().min(file.text.len());
-        let end = file.text[at..]
+        let end = file
+            .text
+            .get(at..)
+            .unwrap_or("")
             .find('\n')
             .map_or(file.text.len(), |k| at + k);
         file.source().error(

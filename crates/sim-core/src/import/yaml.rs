@@ -111,7 +111,10 @@ impl Yaml {
         let docs = MarkedYamlOwned::load_from_str(&masked).map_err(|e| {
             let m = e.marker();
             let at = offsets.get(m.index()).copied().unwrap_or(masked.len());
-            let end = file.text[at..]
+            let end = file
+                .text
+                .get(at..)
+                .unwrap_or("")
                 .find('\n')
                 .map_or(file.text.len(), |k| at + k);
             file.source().error(
