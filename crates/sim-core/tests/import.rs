@@ -1022,6 +1022,12 @@ fn all_of_the_homelab_write_up_imports_as_one_model() {
         "{m}"
     );
     assert!(!m.contains("[hosts.k3s-master-1]"), "{m}");
+    // Patroni's etcd3 hosts are the masters' addresses: the DCS is the
+    // etcd on those VMs, as in models/patroni-over-etcd.toml.
+    assert!(
+        m.contains("[clusters.etcd]\nkind = \"etcd\"\n# ASSUMPTION: etcd's default timers; an etcd embedded in K3s takes `profile = \"k3s\"`.\nmembers = [\"pve.k3s-master-1\", \"pve.k3s-master-2\", \"pve.k3s-master-3\"]"),
+        "{m}"
+    );
 }
 
 /// No prefix of any fixture, and no fixture with one line removed, makes

@@ -722,7 +722,7 @@ pub(super) fn write(
     known: &[(String, String)],
     o: &mut String,
     summary: &mut Vec<String>,
-) {
+) -> Vec<(String, String)> {
     // Servers are elements by name: a worker behind two backends (HTTP and
     // HTTPS) is one machine.
     let mut server_elems: Vec<(String, String)> = Vec::new();
@@ -750,6 +750,23 @@ pub(super) fn write(
                 "# ASSUMPTION: a server's crash and repair rates; the config cannot say them.\nfailures = [{{ preset = \"server\" }}]\n"
             );
             server_elems.push((s.name.clone(), elem));
+        }
+    }
+    // The servers by address, so other formats can name the same machine
+    // by its IP (Patroni's etcd hosts).
+    let mut by_addr: Vec<(String, String)> = Vec::new();
+    for b in &found.backends {
+        for s in &b.servers {
+            let ip = s.addr.rsplit_once(':').map_or(s.addr.as_str(), |(a, _)| a);
+            let e = server_elems
+                .iter()
+                .find(|(n, _)| *n == s.name)
+                .map(|(_, e)| e.clone());
+            if let Some(e) = e {
+                if !ip.is_empty() && !by_addr.iter().any(|(a, _)| a == ip) {
+                    by_addr.push((ip.to_string(), e));
+                }
+            }
         }
     }
     let hosts = server_elems
@@ -950,4 +967,5 @@ pub(super) fn write(
         );
         let _ = writeln!(o, "requires = \"{c}.up\"\n");
     }
+    by_addr
 }

@@ -364,8 +364,8 @@ fn write_model(files: &[ConfigFile<'_>], found: &Found, summary: &mut Vec<String
     // The Proxmox VMs first: HAProxy servers and Patroni members of the
     // same name are those VMs (seed 000's backends are its Terraform VMs).
     let vms = proxmox::write(found, &mut used, &mut o, summary);
-    haproxy::write(found, &mut used, &vms, &mut o, summary);
-    patroni::write(found, &mut used, &vms, &mut o, summary);
+    let by_addr = haproxy::write(found, &mut used, &vms, &mut o, summary);
+    patroni::write(found, &mut used, &vms, &by_addr, &mut o, summary);
     kubernetes::write(found, &mut used, &mut o, summary);
     k3s::write(found, &mut used, &mut o, summary);
     o

@@ -350,6 +350,7 @@ pub(super) fn write(
     found: &Found,
     used: &mut Vec<String>,
     known: &[(String, String)],
+    by_addr: &[(String, String)],
     o: &mut String,
     summary: &mut Vec<String>,
 ) {
@@ -401,7 +402,7 @@ pub(super) fn write(
         let dcs_ref = match dcs_written.iter().find(|(k, _)| *k == key) {
             Some((_, r)) => r.clone(),
             None => {
-                let r = write_dcs(scope, dcs.as_ref(), &group, used, o, summary);
+                let r = write_dcs(scope, dcs.as_ref(), &group, by_addr, used, o, summary);
                 dcs_written.push((key, r.clone()));
                 r
             }
@@ -523,6 +524,7 @@ fn write_dcs(
     scope: &str,
     dcs: Option<&Dcs>,
     group: &[&Member],
+    by_addr: &[(String, String)],
     used: &mut Vec<String>,
     o: &mut String,
     summary: &mut Vec<String>,
@@ -555,9 +557,22 @@ fn write_dcs(
     };
     let n = if d.hosts.is_empty() { 3 } else { d.hosts.len() };
     let mut members = Vec::new();
+    let mut linked = 0;
     for i in 0..n {
         let host = d.hosts.get(i).map_or(String::new(), |h| h.clone());
         let addr = host.rsplit_once(':').map_or(host.as_str(), |(a, _)| a);
+        // A DCS server at the address of a machine another file describes
+        // (seed 000's etcd runs on the K3s masters behind HAProxy) is that
+        // machine.
+        if let Some((_, e)) = by_addr.iter().find(|(a, _)| !addr.is_empty() && a == addr) {
+            summary.push(format!(
+                "{} server {host} is {e} (the HAProxy server at {addr})",
+                d.kind
+            ));
+            members.push(super::toml_string(e));
+            linked += 1;
+            continue;
+        }
         let base = if addr.is_empty() {
             format!("{}-{}", d.kind, i + 1)
         } else {
@@ -614,9 +629,12 @@ fn write_dcs(
             d.line, d.kind
         ));
     }
-    summary.push(format!(
-        "ASSUMPTION: {} {} server(s) of `{cluster}` fail as the `server` preset",
-        n, d.kind
-    ));
+    if n > linked {
+        summary.push(format!(
+            "ASSUMPTION: {} {} server(s) of `{cluster}` fail as the `server` preset",
+            n - linked,
+            d.kind
+        ));
+    }
     format!("{cluster}.quorum")
 }
