@@ -47,7 +47,7 @@
 //! println!("{err}"); // error: unknown reference `b` --> m.toml:3:17 ...
 //! ```
 //!
-//! Module map: [`time`] and [`dist`] (units and distributions), [`rng`]
+//! Module map: [`time`], [`units`] and [`dist`] (durations, quantities and distributions), [`rng`]
 //! (one ChaCha stream per replication), [`engine`] (the event list),
 //! [`model`] (format, validation, compilation), [`cluster`] (the interface
 //! cluster models implement), [`sim`] (one replication), [`runner`] (Monte
@@ -76,6 +76,7 @@ pub mod stats;
 pub mod study;
 pub mod text;
 pub mod time;
+pub mod units;
 
 pub use model::{load, Diagnostic, Model, ModelError, Severity};
 pub use runner::{run, run_range, summarize, Accumulator, RunOptions, RunResult};

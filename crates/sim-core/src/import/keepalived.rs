@@ -12,16 +12,16 @@ use std::ops::Range;
 
 /// One word of a line, with where it is.
 #[derive(Debug, Clone)]
-struct Word<'a> {
-    text: &'a str,
-    span: Range<usize>,
+pub(super) struct Word<'a> {
+    pub(super) text: &'a str,
+    pub(super) span: Range<usize>,
 }
 
 /// A line (`priority 100`) or a block (`vrrp_instance VI_1 { ... }`).
 #[derive(Debug)]
-struct Node<'a> {
-    words: Vec<Word<'a>>,
-    children: Option<Vec<Node<'a>>>,
+pub(super) struct Node<'a> {
+    pub(super) words: Vec<Word<'a>>,
+    pub(super) children: Option<Vec<Node<'a>>>,
 }
 
 /// The words of the text with their spans: `{` and `}` are words of their
@@ -96,7 +96,9 @@ fn words(text: &str) -> Vec<(usize, Word<'_>)> {
 type Level<'a> = (Vec<Node<'a>>, Option<(Vec<Word<'a>>, Range<usize>)>);
 
 /// The block tree of a file, or the located brace that does not match.
-fn parse<'a>(file: &ConfigFile<'a>) -> Result<Vec<Node<'a>>, Diagnostic> {
+/// corosync.conf has the same shape (`totem { token: 3000 }`), so its
+/// importer reads it with this too.
+pub(super) fn parse<'a>(file: &ConfigFile<'a>) -> Result<Vec<Node<'a>>, Diagnostic> {
     let src = file.source();
     let mut stack: Vec<Level<'a>> = vec![(Vec::new(), None)];
     let mut current: Vec<Word<'a>> = Vec::new();

@@ -6,13 +6,52 @@
 //! who repairs it) is filled with the cited presets and marked as an
 //! ASSUMPTION, so `hasim validate` and the user can see what to check.
 //!
-//! Formats read today: keepalived.conf (`vrrp_instance`, `vrrp_script`,
-//! `track_script`); several files, one per router, merge into one `vrrp`
-//! cluster per `virtual_router_id`. The others of the import issue
-//! (haproxy.cfg, patroni.yml, corosync.conf and the Proxmox HA files,
-//! Kubernetes manifests, K3s config, Terraform) come next.
+//! Formats read today, each recognised by its content
+//! ([`ConfigFormat::detect`]) and read by a small span-keeping parser, so
+//! a broken file is a located `file:line:column` error:
+//!
+//! - keepalived.conf (`vrrp_instance`, `vrrp_script`, `track_script`);
+//!   several files, one per router, merge into one `vrrp` cluster per
+//!   `virtual_router_id`;
+//! - haproxy.cfg (`server` health-check options, `default-server`,
+//!   `balance`, `timeout check`/`connect`, the check type): each backend or
+//!   listen section with servers becomes a `haproxy` cluster, its servers
+//!   hosts, and each frontend a service needing the backends it routes to;
+//! - patroni.yml (`bootstrap.dcs` ttl, loop_wait, retry_timeout,
+//!   maximum_lag_on_failover, synchronous_mode(_strict), failsafe_mode; the
+//!   DCS hosts; `tags.nofailover`): one file per member, the members of a
+//!   `scope` merge into one `patroni` cluster over the etcd (or other DCS)
+//!   the files list. YAML is read with `saphyr`, which keeps positions;
+//! - Kubernetes manifests (multi-document YAML): Deployments and
+//!   StatefulSets (replicas, strategy, pod anti-affinity on the hostname,
+//!   the unreachable/not-ready tolerationSeconds, summed requests, the
+//!   Longhorn volume of their claims) become `deployment`/`statefulset`
+//!   clusters, a Longhorn StorageClass (`numberOfReplicas`; the stale
+//!   timeout and data locality cited) a `longhorn` cluster; the nodes,
+//!   which no manifest lists, are an ASSUMPTION;
+//! - corosync.conf (the nodelist, quorum_votes, the QDevice's model, votes
+//!   and algorithm, the token) and the Proxmox HA manager's resources.cfg
+//!   and groups.cfg (state, group, max_restart, max_relocate; group nodes
+//!   by priority, restricted, nofailback) become one `proxmox-ha` cluster;
+//! - Terraform's `proxmox_vm_qemu` (read with hcl-rs: target_node, hastate,
+//!   hagroup, cores times sockets, memory; `for_each` over a map variable
+//!   expanded with its default) adds that cluster's VMs: HA resources with
+//!   `hastate`, plain VMs on their node without;
+//! - K3s's config.yaml (`etcd-arg` heartbeat-interval and election-timeout)
+//!   becomes the servers' embedded `etcd` cluster with the K3s profile.
+//!
+//! Templated values (`{{ ... }}`, `${...}`) that the model needs are listed
+//! in the summary as "templated: set it in the model"; directives hasim
+//! does not model are listed as ignored, never an error.
 
+mod haproxy;
+mod k3s;
 mod keepalived;
+mod kubernetes;
+mod patroni;
+mod proxmox;
+mod terraform;
+mod yaml;
 
 use crate::model::diag::{Diagnostic, Source};
 use std::fmt::Write;
@@ -47,14 +86,51 @@ impl ConfigFile<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigFormat {
     Keepalived,
+    Haproxy,
+    Patroni,
+    Kubernetes,
+    /// corosync.conf.
+    Corosync,
+    /// Proxmox HA's resources.cfg, groups.cfg (section config).
+    ProxmoxHa,
+    Terraform,
+    /// K3s's config.yaml.
+    K3s,
 }
 
 impl ConfigFormat {
-    /// The format of `file`, or `None` when hasim cannot read it yet.
+    /// The format of `file`, or `None` when hasim cannot read it yet. The
+    /// content decides; the file name only breaks a tie, so a renamed file
+    /// is still read right.
     pub fn detect(file: &ConfigFile<'_>) -> Option<ConfigFormat> {
         let t = file.text;
-        (t.contains("vrrp_instance") || t.contains("vrrp_script"))
-            .then_some(ConfigFormat::Keepalived)
+        let name = file.name.to_lowercase();
+        if patroni::looks_like(t) || (name.contains("patroni") && t.contains("scope:")) {
+            return Some(ConfigFormat::Patroni);
+        }
+        if kubernetes::looks_like(t) {
+            return Some(ConfigFormat::Kubernetes);
+        }
+        if k3s::looks_like(t) {
+            return Some(ConfigFormat::K3s);
+        }
+        if proxmox::is_corosync(t) {
+            return Some(ConfigFormat::Corosync);
+        }
+        if proxmox::is_ha_config(t) {
+            return Some(ConfigFormat::ProxmoxHa);
+        }
+        if terraform::looks_like(t) || name.ends_with(".tf") {
+            return Some(ConfigFormat::Terraform);
+        }
+        let keepalived = t.contains("vrrp_instance") || t.contains("vrrp_script");
+        let haproxy = haproxy::looks_like(t);
+        match (keepalived, haproxy) {
+            (true, true) if name.contains("haproxy") => Some(ConfigFormat::Haproxy),
+            (true, _) => Some(ConfigFormat::Keepalived),
+            (false, true) => Some(ConfigFormat::Haproxy),
+            (false, false) => None,
+        }
     }
 }
 
@@ -92,7 +168,25 @@ struct Script {
 struct Found {
     routers: Vec<Router>,
     scripts: Vec<Script>,
+    backends: Vec<haproxy::Backend>,
+    frontends: Vec<haproxy::Frontend>,
+    patroni: Vec<patroni::Member>,
+    kube: kubernetes::Kube,
+    pve: proxmox::Pve,
+    k3s: Vec<k3s::Server>,
     ignored: Vec<String>,
+}
+
+impl Found {
+    /// Whether the files describe anything to simulate.
+    fn is_empty(&self) -> bool {
+        self.routers.is_empty()
+            && self.backends.is_empty()
+            && self.patroni.is_empty()
+            && self.kube.is_empty()
+            && self.pve.is_empty()
+            && self.k3s.iter().all(|s| s.external())
+    }
 }
 
 impl Found {
@@ -127,18 +221,56 @@ pub fn import(files: &[ConfigFile<'_>]) -> Result<Imported, Diagnostic> {
                     found.routers.len() - before
                 ));
             }
+            Some(ConfigFormat::Haproxy) => {
+                let before = found.backends.len();
+                haproxy::read(f, &mut found)?;
+                summary.push(format!(
+                    "{}: haproxy.cfg, {} backend(s) with servers",
+                    f.name,
+                    found.backends.len() - before
+                ));
+            }
+            Some(ConfigFormat::Patroni) => {
+                patroni::read(f, &mut found)?;
+                let m = found.patroni.last().expect("read one");
+                summary.push(format!(
+                    "{}: patroni.yml, member of scope {}",
+                    f.name,
+                    m.scope()
+                ));
+            }
+            Some(ConfigFormat::Kubernetes) => {
+                kubernetes::read(f, &mut found)?;
+                summary.push(format!("{}: Kubernetes manifests", f.name));
+            }
+            Some(ConfigFormat::Corosync) => {
+                proxmox::read_corosync(f, &mut found)?;
+                summary.push(format!("{}: corosync.conf", f.name));
+            }
+            Some(ConfigFormat::ProxmoxHa) => {
+                proxmox::read_ha(f, &mut found)?;
+                summary.push(format!("{}: Proxmox HA configuration", f.name));
+            }
+            Some(ConfigFormat::Terraform) => {
+                terraform::read(f, &mut found)?;
+                summary.push(format!("{}: Terraform", f.name));
+            }
+            Some(ConfigFormat::K3s) => {
+                k3s::read(f, &mut found)?;
+                summary.push(format!("{}: K3s config.yaml", f.name));
+            }
             None => {
                 return Err(f
                     .source()
                     .error(0..f.text.find('\n').unwrap_or(f.text.len()), "hasim cannot tell what this file is")
-                    .with_help("hasim import reads keepalived.conf today (a file with a `vrrp_instance` block)"));
+                    .with_help("hasim import reads keepalived.conf (a file with a `vrrp_instance` block) haproxy.cfg (`frontend`, `backend`, `listen` sections) , patroni.yml (`scope` with `bootstrap` or a DCS section), Kubernetes manifests (`apiVersion` and `kind`), corosync.conf, the Proxmox HA resources.cfg / groups.cfg, Terraform's proxmox_vm_qemu and K3s's config.yaml"));
             }
         }
     }
-    if found.routers.is_empty() {
+    if found.is_empty() {
         return Err(Diagnostic {
             severity: crate::model::diag::Severity::Error,
-            message: "no vrrp_instance in the files: nothing to model".into(),
+            message: "the files describe no cluster (no vrrp_instance, no backend with servers, no Patroni member, no workload or Longhorn StorageClass, no Proxmox node): nothing to model".into(),
             file: files.first().map_or(String::new(), |f| f.name.to_string()),
             line: 1,
             column: 1,
@@ -179,6 +311,34 @@ fn element_name(file: &str, used: &[String]) -> String {
     candidate
 }
 
+/// A model name from a name in a config: lower case, `-` for anything but
+/// letters and digits.
+pub(super) fn model_name(name: &str) -> String {
+    let n: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let n = n.trim_matches('-').to_string();
+    if n.is_empty() {
+        "imported".into()
+    } else {
+        n
+    }
+}
+
+/// A name not in `used`, recorded there.
+fn unique(base: String, used: &mut Vec<String>) -> String {
+    let mut candidate = base.clone();
+    let mut k = 2;
+    while used.contains(&candidate) {
+        candidate = format!("{base}-{k}");
+        k += 1;
+    }
+    used.push(candidate.clone());
+    candidate
+}
+
 fn duration(ms: u64) -> String {
     if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
@@ -192,7 +352,6 @@ fn toml_string(s: &str) -> String {
 }
 
 fn write_model(files: &[ConfigFile<'_>], found: &Found, summary: &mut Vec<String>) -> String {
-    let at = |file: &str, line: usize| format!("{file}:{line}");
     let mut o = String::new();
     let names: Vec<&str> = files.iter().map(|f| f.name).collect();
     let _ = writeln!(o, "# Imported by hasim import from {}.", names.join(", "));
@@ -201,6 +360,24 @@ fn write_model(files: &[ConfigFile<'_>], found: &Found, summary: &mut Vec<String
         "# Values from the files cite their line; ASSUMPTION marks what no config says.\n"
     );
     let _ = writeln!(o, "[model]\nname = \"imported\"\n");
+    let mut used = write_vrrp(found, &mut o, summary);
+    // The Proxmox VMs first: HAProxy servers and Patroni members of the
+    // same name are those VMs (seed 000's backends are its Terraform VMs).
+    let vms = proxmox::write(found, &mut used, &mut o, summary);
+    let by_addr = haproxy::write(found, &mut used, &vms, &mut o, summary);
+    patroni::write(found, &mut used, &vms, &by_addr, &mut o, summary);
+    kubernetes::write(found, &mut used, &mut o, summary);
+    k3s::write(found, &mut used, &mut o, summary);
+    o
+}
+
+/// Writes keepalived's routers and their VRRP groups; returns the element
+/// names it used.
+fn write_vrrp(found: &Found, o: &mut String, summary: &mut Vec<String>) -> Vec<String> {
+    if found.routers.is_empty() {
+        return Vec::new();
+    }
+    let at = |file: &str, line: usize| format!("{file}:{line}");
     // One element per router file.
     let mut routers: Vec<String> = Vec::new();
     for r in &found.routers {
@@ -243,6 +420,7 @@ fn write_model(files: &[ConfigFile<'_>], found: &Found, summary: &mut Vec<String
             ids.push(id);
         }
     }
+    let mut used = routers.clone();
     for id in ids {
         let group: Vec<(usize, &Router)> = found
             .routers
@@ -361,8 +539,10 @@ fn write_model(files: &[ConfigFile<'_>], found: &Found, summary: &mut Vec<String
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+        used.push(cluster);
+        used.push(format!("vip-{id}"));
     }
-    o
+    used
 }
 
 #[cfg(test)]
