@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { chromiumMissing, hasim, launchChromium, webDir } from './helpers.mjs';
 
-const SECTIONS = ['Designs', 'Validation warnings', 'Results', 'Top downtime causes', 'Capacity', 'Charts', 'Reproduce'];
+const SECTIONS = ['Summary', 'Results', 'Top downtime causes', 'Validation warnings', 'Capacity', 'Charts', 'Designs', 'Reproduce'];
 const artifacts = join(webDir, 'test-results');
 
 const missing = chromiumMissing();
@@ -74,13 +74,27 @@ test('the report opens without errors and shows every section and chart', { skip
   assert.deepEqual(requests, [url], 'the report loads nothing but itself');
 
   const headings = await page.$$eval('section > h2', (hs) => hs.map((h) => h.textContent));
-  for (const s of SECTIONS) assert.ok(headings.includes(s), `section ${s} in ${headings}`);
+  assert.deepEqual(headings, SECTIONS, 'the sections, the summary first');
   const contents = await page.$$eval('nav a', (as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
   const ids = await page.$$eval('section', (ss) => ss.map((s) => `#${s.id}`));
   assert.deepEqual(contents, headings.map((h, i) => [h, ids[i]]), 'the contents list every section');
   for (const s of await page.$$('section')) {
     assert.ok((await s.boundingBox()).height > 40, 'every section has content');
   }
+
+  // The first screen (1280 x 900) answers: the verdict, whose difference
+  // is the one of the results table (hasim compare's), and the first
+  // thing to fix.
+  const verdict = await page.$eval('#summary p', (p) => ({ top: p.getBoundingClientRect().top, text: p.textContent }));
+  assert.ok(verdict.top < 900, `the verdict starts at ${verdict.top} px`);
+  const delta = await page.$eval('#results table tbody tr:nth-child(2) td:last-child', (td) => td.textContent);
+  const amount = delta.replace(/^−/, '').split(' (')[0];
+  assert.ok(
+    verdict.text.startsWith(`k3s-api: homelab-k3s-spread has ${amount} less downtime a year than the baseline homelab-k3s-as-written (significant at 95%)`),
+    `${verdict.text} against the table's ${delta}`,
+  );
+  const fix = await page.$eval('#summary li', (li) => ({ top: li.getBoundingClientRect().top, text: li.textContent }));
+  assert.ok(fix.top < 900 && fix.text.startsWith('proxmox-'), `first finding at ${fix.top} px: ${fix.text}`);
 
   // The results table: one row per design, the second compared with the first.
   const rows = await page.$$eval('#results table', (ts) => [...ts[0].tBodies[0].rows].map((tr) => tr.textContent));
