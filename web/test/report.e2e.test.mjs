@@ -96,6 +96,13 @@ test('the report opens without errors and shows every section and chart', { skip
   const fix = await page.$eval('#summary li', (li) => ({ top: li.getBoundingClientRect().top, text: li.textContent }));
   assert.ok(fix.top < 900 && fix.text.startsWith('proxmox-'), `first finding at ${fix.top} px: ${fix.text}`);
 
+  // Nothing overflows its box at 1280 px: no table needs a scroll bar.
+  const overflowing = () =>
+    page.$$eval('.scroll, pre, figure', (els) =>
+      els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => `${e.closest('section').id}: ${e.tagName} ${e.scrollWidth} > ${e.clientWidth}`),
+    );
+  assert.deepEqual(await overflowing(), [], 'boxes wider than the page at 1280 px');
+
   // The results table: one row per design, the second compared with the first.
   const rows = await page.$$eval('#results table', (ts) => [...ts[0].tBodies[0].rows].map((tr) => tr.textContent));
   assert.equal(rows.length, 2);
@@ -111,11 +118,19 @@ test('the report opens without errors and shows every section and chart', { skip
   await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
 
   // In print the contents disappear and the charts still fit the page.
+  // The page is A4 landscape with 12 mm margins (the report's @page): 273 mm
+  // of line, 1032 CSS px, where every table must fit and the folded
+  // warnings must be unfolded.
   await page.emulateMedia({ media: 'print' });
+  await page.setViewportSize({ width: 1032, height: 700 });
+  assert.deepEqual(await overflowing(), [], 'boxes wider than the printed line');
+  const folded = await page.$$eval('details pre', (ps) => ps.filter((p) => p.getBoundingClientRect().height === 0).length);
+  assert.equal(folded, 0, 'warnings hidden in print');
   assert.equal(await page.$eval('nav', (n) => getComputedStyle(n).display), 'none');
   for (const c of await chartSizes()) assert.ok(c.width > 300 && c.height > 150, `printed chart of ${c.width}×${c.height}`);
-  const pdf = await page.pdf({ format: 'A4' });
+  const pdf = await page.pdf({ preferCSSPageSize: true });
   assert.ok(pdf.length > 10000, `a PDF of ${pdf.length} bytes`);
   await page.emulateMedia({ media: 'screen' });
+  await page.setViewportSize({ width: 1280, height: 900 });
   assert.deepEqual(pageErrors, [], 'console or page errors');
 });

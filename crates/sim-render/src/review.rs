@@ -1073,24 +1073,28 @@ fn html_inlines(parts: &[Inline]) -> String {
 /// Screen and print: no web fonts, no external resources.
 const CSS: &str = "
 body { margin: 0; color: #1b1f24; background: #fff; font: 15px/1.5 system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif; }
-main { max-width: 1100px; margin: 0 auto; padding: 1.5rem 1.5rem 4rem; }
+main { max-width: 1180px; margin: 0 auto; padding: 1.5rem 1.5rem 4rem; }
 h1 { font-size: 1.7rem; margin: 0 0 .4rem; }
 h2 { font-size: 1.3rem; margin: 2.2rem 0 .6rem; padding-bottom: .2rem; border-bottom: 2px solid #d0d7de; }
 h3 { font-size: 1.05rem; margin: 1.4rem 0 .4rem; }
 nav ol { margin: .4rem 0; padding-left: 1.4rem; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .88rem; }
-th, td { border: 1px solid #d0d7de; padding: .3rem .55rem; text-align: left; vertical-align: top; }
-th { background: #f3f5f7; }
-td:first-child { white-space: nowrap; }
+th, td { border: 1px solid #d0d7de; padding: .3rem .45rem; text-align: left; vertical-align: top; }
+th { background: #f3f5f7; font-size: .82rem; }
 tbody tr:nth-child(even) td { background: #fafbfc; }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', monospace; font-size: .85rem; }
 pre { margin: .5rem 0 1rem; padding: .6rem .8rem; white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f8fa; border: 1px solid #d0d7de; }
 figure { margin: 1rem 0 1.5rem; }
 figure svg { display: block; max-width: 100%; height: auto; border: 1px solid #d0d7de; }
 figcaption { margin-top: .3rem; font-size: .9rem; color: #57606a; }
+details > summary { cursor: pointer; margin: .4rem 0; }
+@page { size: A4 landscape; margin: 12mm; }
 @media print {
-  body { font-size: 10pt; }
+  body { font-size: 9pt; }
+  table, th { font-size: 8pt; }
+  /* Folded warnings print unfolded: paper has no click. */
+  details::details-content { content-visibility: visible; display: block; }
   main { max-width: none; padding: 0; }
   nav { display: none; }
   h2, h3 { break-after: avoid; }
