@@ -15,7 +15,7 @@
 //! Parameters"). Manifests do not say how many nodes there are: the nodes
 //! are an ASSUMPTION the summary names.
 
-use super::yaml::{self, Yaml};
+use super::yaml::{self, Reader, Yaml};
 use super::{model_name, unique, ConfigFile, Found, Lined};
 use crate::model::diag::Diagnostic;
 use saphyr::MarkedYamlOwned;
@@ -91,71 +91,6 @@ pub(super) struct Kube {
 impl Kube {
     pub(super) fn is_empty(&self) -> bool {
         self.workloads.is_empty() && self.classes.is_empty()
-    }
-}
-
-struct Reader<'f, 'a> {
-    file: &'f ConfigFile<'a>,
-    y: &'f Yaml,
-    notes: Vec<String>,
-}
-
-impl Reader<'_, '_> {
-    fn err(&self, node: &MarkedYamlOwned, message: impl Into<String>) -> Diagnostic {
-        self.file.source().error(self.y.span(node), message)
-    }
-
-    fn text(&self, node: &MarkedYamlOwned) -> String {
-        self.file
-            .text
-            .get(self.y.span(node))
-            .unwrap_or("")
-            .trim()
-            .to_string()
-    }
-
-    fn templated(&mut self, key: &str, node: &MarkedYamlOwned) -> bool {
-        if self.y.templated(node) {
-            self.notes.push(format!(
-                "{}: `{key}: {}` is templated: set it in the model",
-                self.file.at(self.y.line(node)),
-                self.text(node)
-            ));
-            return true;
-        }
-        false
-    }
-
-    /// A whole number, also when quoted (StorageClass parameters are
-    /// strings: `numberOfReplicas: "3"`).
-    fn uint(
-        &mut self,
-        node: Option<&MarkedYamlOwned>,
-        key: &str,
-        max: u64,
-    ) -> Result<Lined<u64>, Diagnostic> {
-        let Some(n) = node else { return Ok(None) };
-        if self.templated(key, n) {
-            return Ok(None);
-        }
-        match yaml::scalar(n).and_then(|s| s.trim().parse::<u64>().ok()) {
-            Some(v) if v <= max => Ok(Some((v, self.y.line(n)))),
-            _ => Err(self.err(
-                n,
-                format!(
-                    "`{key}` takes a whole number up to {max}, not `{}`",
-                    self.text(n)
-                ),
-            )),
-        }
-    }
-
-    fn string(&mut self, node: Option<&MarkedYamlOwned>, key: &str) -> Lined<String> {
-        let n = node?;
-        if self.templated(key, n) {
-            return None;
-        }
-        yaml::scalar(n).map(|s| (s, self.y.line(n)))
     }
 }
 

@@ -76,6 +76,17 @@ impl ConfigFile<'_> {
         self.text[..at.min(self.text.len())].matches('\n').count() + 1
     }
 
+    /// An error at byte `at` marking the rest of its line: a parser that
+    /// knows only where it stopped (HCL's, YAML's) still shows the text.
+    fn error_from(&self, at: usize, message: String) -> Diagnostic {
+        let at = at.min(self.text.len());
+        let end = self.text[at..]
+            .find('\n')
+            .map_or(self.text.len(), |k| at + k);
+        self.source()
+            .error(at..end.max(at + 1).min(self.text.len()), message)
+    }
+
     /// `file:line`, as the model's comments cite it.
     fn at(&self, line: usize) -> String {
         format!("{}:{line}", self.name)

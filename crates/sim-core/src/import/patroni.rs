@@ -12,10 +12,9 @@
 //! DCS once), so the first file that sets one is used and a member that
 //! disagrees is named in the summary.
 
-use super::yaml::{self, Yaml};
+use super::yaml::{self, Reader, Yaml};
 use super::{model_name, unique, ConfigFile, Found, Lined};
 use crate::model::diag::Diagnostic;
-use saphyr::MarkedYamlOwned;
 use std::fmt::Write;
 
 /// The DCS a member talks to.
@@ -84,76 +83,6 @@ const DCS: &[&str] = &[
     "kubernetes",
     "raft",
 ];
-
-struct Reader<'f, 'a> {
-    file: &'f ConfigFile<'a>,
-    y: &'f Yaml,
-    notes: Vec<String>,
-}
-
-impl Reader<'_, '_> {
-    fn err(&self, node: &MarkedYamlOwned, message: impl Into<String>) -> Diagnostic {
-        self.file.source().error(self.y.span(node), message)
-    }
-
-    fn text(&self, node: &MarkedYamlOwned) -> String {
-        let s = self.y.span(node);
-        self.file.text.get(s).unwrap_or("").trim().to_string()
-    }
-
-    /// A templated value hasim needs: noted, and read as unset.
-    fn templated(&mut self, key: &str, node: &MarkedYamlOwned) -> bool {
-        if self.y.templated(node) {
-            self.notes.push(format!(
-                "{}: `{key}: {}` is templated: set it in the model",
-                self.file.at(self.y.line(node)),
-                self.text(node)
-            ));
-            return true;
-        }
-        false
-    }
-
-    /// A whole number (`ttl: 30`, `ttl: "30"`) at most `max`.
-    fn uint(
-        &mut self,
-        node: Option<&MarkedYamlOwned>,
-        key: &str,
-        what: &str,
-        max: u64,
-    ) -> Result<Lined<u64>, Diagnostic> {
-        let Some(n) = node else { return Ok(None) };
-        if self.templated(key, n) {
-            return Ok(None);
-        }
-        match yaml::scalar(n).and_then(|s| s.trim().parse::<u64>().ok()) {
-            Some(v) if v <= max => Ok(Some((v, self.y.line(n)))),
-            _ => Err(self.err(n, format!("`{key}` takes {what}, not `{}`", self.text(n)))),
-        }
-    }
-
-    /// A boolean as Patroni reads it (`parse_bool` in patroni/utils.py:
-    /// true/false, yes/no, on/off, 1/0, any case).
-    fn boolean(
-        &mut self,
-        node: Option<&MarkedYamlOwned>,
-        key: &str,
-    ) -> Result<Lined<bool>, Diagnostic> {
-        let Some(n) = node else { return Ok(None) };
-        if self.templated(key, n) {
-            return Ok(None);
-        }
-        let v = yaml::scalar(n).map(|s| s.trim().to_lowercase());
-        match v.as_deref() {
-            Some("true" | "yes" | "on" | "1") => Ok(Some((true, self.y.line(n)))),
-            Some("false" | "no" | "off" | "0") => Ok(Some((false, self.y.line(n)))),
-            _ => Err(self.err(
-                n,
-                format!("`{key}` takes true or false, not `{}`", self.text(n)),
-            )),
-        }
-    }
-}
 
 /// What one patroni.yml holds: one member.
 pub(super) fn read(file: &ConfigFile<'_>, found: &mut Found) -> Result<(), Diagnostic> {
@@ -234,7 +163,7 @@ pub(super) fn read(file: &ConfigFile<'_>, found: &mut Found) -> Result<(), Diagn
     }
     let d = yaml::path(doc, &["bootstrap", "dcs"]);
     let at = |k: &str| d.and_then(|d| yaml::get(d, k));
-    let ttl = r.uint(at("ttl"), "ttl", "whole seconds (`ttl: 30`)", 86_400)?;
+    let ttl = r.uint_as(at("ttl"), "ttl", "whole seconds (`ttl: 30`)", 86_400)?;
     if let (Some((t, _)), Some(n)) = (ttl, at("ttl")) {
         // patroni/config.py: ttl is at least 20 s.
         if t < 20 {
@@ -244,19 +173,19 @@ pub(super) fn read(file: &ConfigFile<'_>, found: &mut Found) -> Result<(), Diagn
             ));
         }
     }
-    let loop_wait = r.uint(
+    let loop_wait = r.uint_as(
         at("loop_wait"),
         "loop_wait",
         "whole seconds (`loop_wait: 10`)",
         86_400,
     )?;
-    let retry_timeout = r.uint(
+    let retry_timeout = r.uint_as(
         at("retry_timeout"),
         "retry_timeout",
         "whole seconds (`retry_timeout: 10`)",
         86_400,
     )?;
-    let max_lag = r.uint(
+    let max_lag = r.uint_as(
         at("maximum_lag_on_failover"),
         "maximum_lag_on_failover",
         "a number of bytes (`maximum_lag_on_failover: 1048576`)",
@@ -276,7 +205,7 @@ pub(super) fn read(file: &ConfigFile<'_>, found: &mut Found) -> Result<(), Diagn
     let tags = yaml::get(doc, "tags");
     let tag = |k: &str| tags.and_then(|t| yaml::get(t, k));
     let nofailover = r.boolean(tag("nofailover"), "tags.nofailover")?;
-    let failover_priority = r.uint(
+    let failover_priority = r.uint_as(
         tag("failover_priority"),
         "tags.failover_priority",
         "a whole number",

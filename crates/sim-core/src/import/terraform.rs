@@ -130,15 +130,8 @@ fn label(b: &Block, i: usize) -> &str {
 /// What one Terraform file holds: its Proxmox VMs.
 pub(super) fn read(file: &ConfigFile<'_>, found: &mut Found) -> Result<(), Diagnostic> {
     let body: Body = hcl::edit::parser::parse_body(file.text).map_err(|e| {
-        let at = e.location().offset().min(file.text.len());
-        let end = file
-            .text
-            .get(at..)
-            .unwrap_or("")
-            .find('\n')
-            .map_or(file.text.len(), |k| at + k);
-        file.source().error(
-            at..end.max(at + 1).min(file.text.len()),
+        file.error_from(
+            e.location().offset(),
             format!("this is not valid HCL: {}", e.message()),
         )
     })?;

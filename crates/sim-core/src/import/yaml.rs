@@ -13,7 +13,7 @@
 //! still points at the original text and a templated value is recognised by
 //! its span.
 
-use super::ConfigFile;
+use super::{ConfigFile, Lined};
 use crate::model::diag::Diagnostic;
 use saphyr::{LoadableYamlNode, MarkedYamlOwned, ScalarOwned, YamlDataOwned};
 use std::ops::Range;
@@ -111,16 +111,7 @@ impl Yaml {
         let docs = MarkedYamlOwned::load_from_str(&masked).map_err(|e| {
             let m = e.marker();
             let at = offsets.get(m.index()).copied().unwrap_or(masked.len());
-            let end = file
-                .text
-                .get(at..)
-                .unwrap_or("")
-                .find('\n')
-                .map_or(file.text.len(), |k| at + k);
-            file.source().error(
-                at..end.max(at + 1).min(file.text.len()),
-                format!("this is not valid YAML: {}", e.info()),
-            )
+            file.error_from(at, format!("this is not valid YAML: {}", e.info()))
         })?;
         Ok(Yaml {
             docs,
@@ -222,6 +213,102 @@ pub(super) fn is_mapping(node: &MarkedYamlOwned) -> bool {
         YamlDataOwned::Mapping(_) => true,
         YamlDataOwned::Tagged(_, inner) => is_mapping(inner),
         _ => false,
+    }
+}
+
+/// Reads the values of one YAML config file the way every YAML importer
+/// needs them: located errors quoting the offending text, and a templated
+/// value (`{{ ... }}`) noted as "set it in the model" and read as unset.
+pub(super) struct Reader<'f, 'a> {
+    pub file: &'f ConfigFile<'a>,
+    pub y: &'f Yaml,
+    pub notes: Vec<String>,
+}
+
+impl Reader<'_, '_> {
+    pub fn err(&self, node: &MarkedYamlOwned, message: impl Into<String>) -> Diagnostic {
+        self.file.source().error(self.y.span(node), message)
+    }
+
+    pub fn text(&self, node: &MarkedYamlOwned) -> String {
+        self.file
+            .text
+            .get(self.y.span(node))
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    }
+
+    /// A templated value hasim needs: noted, and read as unset.
+    pub fn templated(&mut self, key: &str, node: &MarkedYamlOwned) -> bool {
+        if self.y.templated(node) {
+            self.notes.push(format!(
+                "{}: `{key}: {}` is templated: set it in the model",
+                self.file.at(self.y.line(node)),
+                self.text(node)
+            ));
+            return true;
+        }
+        false
+    }
+
+    /// A whole number at most `max`, also when quoted (StorageClass
+    /// parameters are strings: `numberOfReplicas: "3"`).
+    pub fn uint(
+        &mut self,
+        node: Option<&MarkedYamlOwned>,
+        key: &str,
+        max: u64,
+    ) -> Result<Lined<u64>, Diagnostic> {
+        self.uint_as(node, key, &format!("a whole number up to {max}"), max)
+    }
+
+    /// The same, with `what` the key takes in the error (`ttl: 30`).
+    pub fn uint_as(
+        &mut self,
+        node: Option<&MarkedYamlOwned>,
+        key: &str,
+        what: &str,
+        max: u64,
+    ) -> Result<Lined<u64>, Diagnostic> {
+        let Some(n) = node else { return Ok(None) };
+        if self.templated(key, n) {
+            return Ok(None);
+        }
+        match scalar(n).and_then(|s| s.trim().parse::<u64>().ok()) {
+            Some(v) if v <= max => Ok(Some((v, self.y.line(n)))),
+            _ => Err(self.err(n, format!("`{key}` takes {what}, not `{}`", self.text(n)))),
+        }
+    }
+
+    pub fn string(&mut self, node: Option<&MarkedYamlOwned>, key: &str) -> Lined<String> {
+        let n = node?;
+        if self.templated(key, n) {
+            return None;
+        }
+        scalar(n).map(|s| (s, self.y.line(n)))
+    }
+
+    /// A boolean as Patroni reads it (`parse_bool` in patroni/utils.py:
+    /// true/false, yes/no, on/off, 1/0, any case).
+    pub fn boolean(
+        &mut self,
+        node: Option<&MarkedYamlOwned>,
+        key: &str,
+    ) -> Result<Lined<bool>, Diagnostic> {
+        let Some(n) = node else { return Ok(None) };
+        if self.templated(key, n) {
+            return Ok(None);
+        }
+        let v = scalar(n).map(|s| s.trim().to_lowercase());
+        match v.as_deref() {
+            Some("true" | "yes" | "on" | "1") => Ok(Some((true, self.y.line(n)))),
+            Some("false" | "no" | "off" | "0") => Ok(Some((false, self.y.line(n)))),
+            _ => Err(self.err(
+                n,
+                format!("`{key}` takes true or false, not `{}`", self.text(n)),
+            )),
+        }
     }
 }
 
