@@ -53,6 +53,23 @@ async function open(url = base) {
   await page.waitForFunction(() => document.querySelectorAll('.tab .dot.err, .tab .dot.warn').length >= 2 || document.querySelectorAll('.tab:not(.add)').length < 2, null, { timeout: 30000 });
 }
 
+/** Loads bundled example `file` into design tab `index` and waits until it
+ * is validated. (The page opens with the first two examples in file order,
+ * which change as models are added, so the tests choose theirs.) */
+async function loadExample(index, file) {
+  await page.click(`.tab[data-index="${index}"]`);
+  await page.selectOption('#examples', file);
+  const name = file.replace(/\.toml$/, '');
+  await page.waitForFunction(
+    ([i, n]) => {
+      const t = document.querySelector(`.tab[data-index="${i}"]`);
+      return t && t.textContent === n && !document.getElementById('validation-status').textContent.startsWith('checking');
+    },
+    [index, name],
+    { timeout: 30000 },
+  );
+}
+
 async function setOptions(n, seed = SEED) {
   await page.fill('#seed', seed);
   await page.fill('#replications', n);
@@ -107,6 +124,8 @@ const CLI_HEADERS = {
 
 test('comparison of two bundled designs shows exactly the CLI numbers', { skip: missing ?? false }, async () => {
   await open();
+  await loadExample(0, A);
+  await loadExample(1, B);
   const tabs = await page.$$eval('.tab:not(.add)', (ts) => ts.map((t) => t.textContent));
   assert.deepEqual(tabs, ['homelab-k3s-as-written', 'homelab-k3s-spread']);
   await setOptions(N);
