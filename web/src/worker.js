@@ -4,6 +4,7 @@
 //   page -> worker: {type: 'validate', id, name, text}
 //                   {type: 'compare', id, designs: [{name, text}], options}
 //                   {type: 'sweep', id, name, text, options, axes}
+//                   {type: 'exact', id, name, text}
 //   worker -> page: {type: 'ready', version}
 //                   {type: 'validated', id, result}
 //                   {type: 'progress', id, done, total}
@@ -51,6 +52,10 @@ function handle(msg) {
     case 'sweep': {
       const r = hasim.sweep(msg.name, msg.text, msg.options, JSON.stringify(msg.axes), progress(msg.id));
       return { json: r.json, view: JSON.parse(r.view), csv: r.csv };
+    }
+    case 'exact': {
+      const r = hasim.exact(msg.name, msg.text);
+      return { json: r.json, view: JSON.parse(r.view) };
     }
     case 'panic':
       return hasim.debugPanic();
