@@ -28,6 +28,7 @@ let nextId = 1;
 let validator = null;
 let runner = null;
 let running = null; // {id, kind, started}
+let pendingImport = null; // the id of the import the validator is reading
 
 function startValidator() {
   validator?.terminate();
@@ -50,6 +51,10 @@ function onValidatorMessage(msg) {
     d.pending = null;
     renderTabs();
     if (d === state.designs[state.active]) renderValidation();
+  } else if ((msg.type === 'done' || msg.type === 'error') && msg.id === pendingImport) {
+    pendingImport = null;
+    if (msg.type === 'done') showImport(msg.result);
+    else showImportError(msg.error.message);
   } else if (msg.type === 'panic') {
     showBanner(msg.message);
     startValidator(); // a trapped instance is not reused
@@ -549,6 +554,60 @@ function showSweep(result, run) {
   $('export-csv').hidden = false;
 }
 
+// ---------------------------------------------------------------- importing configs
+
+/** Reads dropped or picked files and asks the engine for the model they
+ * describe (`hasim import`); the format is recognised by content. */
+async function importFiles(fileList) {
+  const files = [];
+  for (const f of fileList) files.push({ name: f.name, text: await f.text() });
+  if (files.length === 0) return;
+  pendingImport = nextId++;
+  const box = $('import-status');
+  box.hidden = false;
+  box.className = 'import-status';
+  box.textContent = `importing ${files.map((f) => f.name).join(', ')}…`;
+  validator.postMessage({ type: 'import', id: pendingImport, files });
+}
+
+/** The imported model opens as a new design (the designs already open are
+ * kept); a file that does not parse shows its located error instead. */
+function showImport(r) {
+  const box = $('import-status');
+  if (!r.ok) {
+    box.className = 'import-status';
+    box.replaceChildren(para('The files could not be imported:', 'import-error-head'));
+    for (const g of r.diagnostics) {
+      const d = document.createElement('div');
+      d.className = 'import-error';
+      d.dataset.line = g.line;
+      const pre = document.createElement('pre');
+      pre.textContent = g.rendered;
+      d.append(pre);
+      box.append(d);
+    }
+    return;
+  }
+  state.designs.push({ name: 'imported.toml', text: r.model });
+  selectDesign(state.designs.length - 1);
+  validateActive();
+  box.className = 'import-status ok';
+  const pre = document.createElement('pre');
+  pre.textContent = r.summary.join('\n');
+  box.replaceChildren(para('Imported as a new design:', 'import-ok-head'), pre);
+}
+
+function showImportError(message) {
+  const box = $('import-status');
+  box.className = 'import-status';
+  const d = document.createElement('div');
+  d.className = 'import-error';
+  const pre = document.createElement('pre');
+  pre.textContent = message;
+  d.append(pre);
+  box.replaceChildren(d);
+}
+
 // ---------------------------------------------------------------- exports, sharing
 
 function download(name, text, type) {
@@ -702,6 +761,29 @@ async function main() {
   });
   $('cancel').addEventListener('click', cancelRun);
   $('exact').addEventListener('click', startExact);
+  $('import-files').addEventListener('change', (e) => {
+    // A copy: clearing the input (so picking the same files again fires
+    // `change`) empties its live FileList while the files are being read.
+    const files = [...e.target.files];
+    e.target.value = '';
+    importFiles(files);
+  });
+  // Config files dropped on the editor are imported; anything else dropped
+  // (text dragged inside the editor) is left to the textarea.
+  const zone = $('drop-zone');
+  const hasFiles = (e) => [...(e.dataTransfer?.types || [])].includes('Files');
+  zone.addEventListener('dragover', (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    zone.classList.add('dropping');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('dropping'));
+  zone.addEventListener('drop', (e) => {
+    zone.classList.remove('dropping');
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    importFiles([...e.dataTransfer.files]);
+  });
   $('sweep').addEventListener('click', () => {
     const d = state.designs[state.active];
     const path = $('sweep-path').value.trim();

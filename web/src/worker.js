@@ -5,6 +5,7 @@
 //                   {type: 'compare', id, designs: [{name, text}], options}
 //                   {type: 'sweep', id, name, text, options, axes}
 //                   {type: 'exact', id, name, text}
+//                   {type: 'import', id, files: [{name, text}]}
 //   worker -> page: {type: 'ready', version}
 //                   {type: 'validated', id, result}
 //                   {type: 'progress', id, done, total}
@@ -57,6 +58,8 @@ function handle(msg) {
       const r = hasim.exact(msg.name, msg.text);
       return { json: r.json, view: JSON.parse(r.view) };
     }
+    case 'import':
+      return JSON.parse(hasim.importConfigs(JSON.stringify(msg.files)));
     case 'panic':
       return hasim.debugPanic();
     default:

@@ -2,8 +2,9 @@
 // local static server. It compares two bundled designs and checks every
 // rendered number against the real `hasim` binary's JSON for the same seed,
 // marks a broken model's error at its line, cancels a long run and checks
-// the page still answers, restores a shared link, sweeps a parameter, and shows
-// the exact analysis of a design as `hasim exact` prints it.
+// the page still answers, restores a shared link, sweeps a parameter, shows
+// the exact analysis of a design as `hasim exact` prints it, and imports
+// dropped keepalived.conf files as `hasim import` does.
 //
 // Chromium comes from Debian (`apt-get install chromium`): this test never
 // downloads a browser. Under CI=true a missing browser is a failure.
@@ -13,7 +14,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromiumMissing, distDir, hasim, launchChromium, model, serve, webDir } from './helpers.mjs';
+import { chromiumMissing, distDir, hasim, launchChromium, model, repoRoot, serve, webDir } from './helpers.mjs';
 
 const A = 'homelab-k3s-as-written.toml';
 const B = 'homelab-k3s-spread.toml';
@@ -420,6 +421,44 @@ test('the exact view shows the cut sets and importance ranking `hasim exact` pri
   await download.saveAs(saved);
   assert.equal(readFileSync(saved, 'utf8'), cli(['exact', `models/${file}`, '--export-json', '-']));
   await page.screenshot({ path: join(artifacts, 'exact.png'), fullPage: true });
+  assert.deepEqual(pageErrors, []);
+});
+
+test('config files picked or dropped become the model `hasim import` writes', { skip: missing ?? false }, async () => {
+  const dir = join(repoRoot, 'crates/sim-core/tests/data/import');
+  const names = ['keepalived-lb1.conf', 'keepalived-lb2.conf'];
+  const scratch = mkdtempSync(join(tmpdir(), 'hasim-import-'));
+  for (const n of names) writeFileSync(join(scratch, n), readFileSync(join(dir, n)));
+  const imported = hasim(['import', ...names], scratch);
+  assert.equal(imported.status, 0, imported.stderr);
+  const tabsBefore = (await page.$$('.tab:not(.add)')).length;
+  await page.setInputFiles('#import-files', names.map((n) => join(dir, n)));
+  await page.waitForFunction((n) => document.querySelectorAll('.tab:not(.add)').length === n, tabsBefore + 1, { timeout: 15000 });
+  // The new design is selected: the editor holds exactly the CLI's model,
+  // and the page lists what the CLI says on stderr.
+  assert.equal(await page.inputValue('#model'), imported.stdout);
+  const summary = await page.textContent('.import-status pre');
+  for (const l of summary.split('\n')) assert.ok(imported.stderr.split('\n').includes(l), `hasim import says ${l}`);
+  await page.waitForSelector('.validation-status.ok', { timeout: 15000 });
+
+  // A broken file dropped on the editor: its located error, as the CLI
+  // prints it, and no new design.
+  const bad = 'vrrp_instance VI_1 {\n';
+  writeFileSync(join(scratch, 'bad.conf'), bad);
+  const refused = hasim(['import', 'bad.conf'], scratch);
+  rmSync(scratch, { recursive: true, force: true });
+  assert.notEqual(refused.status, 0);
+  await page.evaluate((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'bad.conf', { type: 'text/plain' }));
+    document.getElementById('drop-zone').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, bad);
+  await page.waitForSelector('.import-error pre', { timeout: 15000 });
+  const shown = await page.textContent('.import-error pre');
+  assert.match(shown, /--> bad\.conf:1:/);
+  assert.ok(refused.stderr.includes(shown), `hasim import prints (stderr):\n${refused.stderr}\n--- the page shows ---\n${shown}`);
+  assert.equal((await page.$$('.tab:not(.add)')).length, tabsBefore + 1);
+  await page.screenshot({ path: join(artifacts, 'import.png'), fullPage: false });
   assert.deepEqual(pageErrors, []);
 });
 
