@@ -28,6 +28,7 @@ let nextId = 1;
 let validator = null;
 let runner = null;
 let running = null; // {id, kind, started}
+let pendingImport = null; // the id of the import the validator is reading
 
 function startValidator() {
   validator?.terminate();
@@ -50,6 +51,10 @@ function onValidatorMessage(msg) {
     d.pending = null;
     renderTabs();
     if (d === state.designs[state.active]) renderValidation();
+  } else if ((msg.type === 'done' || msg.type === 'error') && msg.id === pendingImport) {
+    pendingImport = null;
+    if (msg.type === 'done') showImport(msg.result);
+    else showImportError(msg.error.message);
   } else if (msg.type === 'panic') {
     showBanner(msg.message);
     startValidator(); // a trapped instance is not reused
@@ -66,6 +71,7 @@ function onRunnerMessage(msg) {
     const r = running;
     finishRun(`done in ${((performance.now() - r.started) / 1000).toFixed(1)} s`, true);
     if (r.kind === 'compare') showCompare(msg.result, r);
+    else if (r.kind === 'exact') showExact(msg.result, r);
     else showSweep(msg.result, r);
   } else if (msg.type === 'error') {
     finishRun(msg.error.name === 'Cancelled' ? 'cancelled' : 'failed', false);
@@ -241,13 +247,7 @@ function startRun(kind, extra) {
     showRunError({ name: 'InputError', message: e.message });
     return;
   }
-  const id = nextId++;
-  running = { id, kind, started: performance.now(), options, ...extra };
-  document.body.dataset.running = 'true';
-  $('run').disabled = true;
-  $('sweep').disabled = true;
-  $('cancel').disabled = false;
-  $('progress-bar').className = 'bar';
+  const id = begin(kind, { options, ...extra });
   setProgress(0, options.replications);
   const json = JSON.stringify(options);
   if (kind === 'compare') {
@@ -255,6 +255,27 @@ function startRun(kind, extra) {
   } else {
     runner.postMessage({ type: 'sweep', id, name: extra.name, text: extra.text, options: json, axes: extra.axes });
   }
+}
+
+/** Marks the runner busy with a request of `kind`; returns its id. */
+function begin(kind, extra) {
+  const id = nextId++;
+  running = { id, kind, started: performance.now(), ...extra };
+  document.body.dataset.running = 'true';
+  for (const b of ['run', 'sweep', 'exact']) $(b).disabled = true;
+  $('cancel').disabled = false;
+  $('progress-bar').className = 'bar';
+  return id;
+}
+
+/** The exact analysis of the selected design: computed, not simulated, so
+ * it needs no run options and takes milliseconds. */
+function startExact() {
+  if (running) return;
+  const d = state.designs[state.active];
+  const id = begin('exact', { name: d.name, text: d.text });
+  $('status').textContent = 'exact analysis…';
+  runner.postMessage({ type: 'exact', id, name: d.name, text: d.text });
 }
 
 function setProgress(done, total) {
@@ -266,8 +287,7 @@ function setProgress(done, total) {
 function finishRun(text, ok) {
   running = null;
   delete document.body.dataset.running;
-  $('run').disabled = false;
-  $('sweep').disabled = false;
+  for (const b of ['run', 'sweep', 'exact']) $(b).disabled = false;
   $('cancel').disabled = true;
   $('status').textContent = text;
   $('status').dataset.state = text.split(' ')[0];
@@ -392,6 +412,7 @@ function showCompare(result, run) {
     }
     wrap.append(table);
     card.append(wrap);
+    if (sv.exact) card.append(exactBeside(sv.exact));
     const charts = document.createElement('div');
     charts.className = 'charts';
     charts.append(recoveryCdf(cdfSeries, `${svc}: recovery time, cumulative`));
@@ -401,6 +422,76 @@ function showCompare(result, run) {
   }
   root.append(clustersTable(view.clusters));
   $('exports').hidden = false;
+  $('export-csv').hidden = false;
+}
+
+/** A view table as a results table, rows marked with `rowData(row)`. */
+function viewTable(t, className = '', rowData = () => ({})) {
+  const table = document.createElement('table');
+  table.className = `results-table ${className}`.trim();
+  headerRow(table, t.columns);
+  const body = table.createTBody();
+  for (const row of t.rows) {
+    const tr = body.insertRow();
+    Object.assign(tr.dataset, rowData(row));
+    for (const c of row.cells) viewCell(tr, c);
+  }
+  const wrap = document.createElement('div');
+  wrap.className = 'table-wrap';
+  wrap.append(table);
+  return wrap;
+}
+
+/** Each design's exact figures beside its simulated downtime: the
+ * difference is the downtime the failover machinery adds. */
+function exactBeside(t) {
+  const box = document.createElement('div');
+  box.className = 'exact-beside';
+  const h = document.createElement('h3');
+  h.textContent = 'exact steady state (structure only) beside the simulation';
+  box.append(h, viewTable(t, 'failover-cost', (row) => ({ design: row.label })));
+  return box;
+}
+
+/** A line of the exact analysis (a note, a heading, a reason). */
+function para(text, className) {
+  const p = document.createElement('p');
+  p.className = className;
+  p.textContent = text;
+  return p;
+}
+
+function showExact(result, run) {
+  const view = result.view;
+  state.last = { kind: 'exact', result, run, name: JSON.parse(result.json).model };
+  window.hasimLast = state.last;
+  const root = $('results');
+  root.replaceChildren(para(view.head, 'muted run-head'));
+  const summary = document.createElement('section');
+  summary.className = 'card exact-summary';
+  const h = document.createElement('h2');
+  h.textContent = 'exact availability of each service';
+  summary.append(h);
+  if (view.services.rows.length) summary.append(viewTable(view.services, 'exact-services', (row) => ({ service: row.label })));
+  for (const c of view.crews) summary.append(para(c, 'muted crew'));
+  root.append(summary);
+  for (const d of view.details) {
+    const card = document.createElement('section');
+    card.className = 'card exact-service';
+    card.dataset.service = d.service;
+    const t = document.createElement('h2');
+    t.textContent = `service ${d.service}`;
+    card.append(t);
+    if (d.not_solved) card.append(para(d.not_solved, 'not-solved'));
+    for (const n of d.notes) card.append(para(n, 'muted note'));
+    if (d.cut_sets_heading) card.append(para(d.cut_sets_heading, 'table-head'));
+    if (d.cut_sets.rows.length) card.append(viewTable(d.cut_sets, 'cut-sets'));
+    if (d.importance_heading) card.append(para(d.importance_heading, 'table-head'));
+    if (d.importance.rows.length) card.append(viewTable(d.importance, 'importance'));
+    root.append(card);
+  }
+  $('exports').hidden = false;
+  $('export-csv').hidden = true;
 }
 
 /** Down time of every cluster output, one column per design. */
@@ -460,6 +551,61 @@ function showSweep(result, run) {
   card.append(wrap);
   root.append(card);
   $('exports').hidden = false;
+  $('export-csv').hidden = false;
+}
+
+// ---------------------------------------------------------------- importing configs
+
+/** Reads dropped or picked files and asks the engine for the model they
+ * describe (`hasim import`); the format is recognised by content. */
+async function importFiles(fileList) {
+  const files = [];
+  for (const f of fileList) files.push({ name: f.name, text: await f.text() });
+  if (files.length === 0) return;
+  pendingImport = nextId++;
+  const box = $('import-status');
+  box.hidden = false;
+  box.className = 'import-status';
+  box.textContent = `importing ${files.map((f) => f.name).join(', ')}…`;
+  validator.postMessage({ type: 'import', id: pendingImport, files });
+}
+
+/** The imported model opens as a new design (the designs already open are
+ * kept); a file that does not parse shows its located error instead. */
+function showImport(r) {
+  const box = $('import-status');
+  if (!r.ok) {
+    box.className = 'import-status';
+    box.replaceChildren(para('The files could not be imported:', 'import-error-head'));
+    for (const g of r.diagnostics) {
+      const d = document.createElement('div');
+      d.className = 'import-error';
+      d.dataset.line = g.line;
+      const pre = document.createElement('pre');
+      pre.textContent = g.rendered;
+      d.append(pre);
+      box.append(d);
+    }
+    return;
+  }
+  state.designs.push({ name: 'imported.toml', text: r.model });
+  selectDesign(state.designs.length - 1);
+  validateActive();
+  box.className = 'import-status ok';
+  const pre = document.createElement('pre');
+  pre.textContent = r.summary.join('\n');
+  box.replaceChildren(para('Imported as a new design:', 'import-ok-head'), pre);
+}
+
+function showImportError(message) {
+  const box = $('import-status');
+  box.className = 'import-status';
+  const d = document.createElement('div');
+  d.className = 'import-error';
+  const pre = document.createElement('pre');
+  pre.textContent = message;
+  d.append(pre);
+  box.replaceChildren(d);
 }
 
 // ---------------------------------------------------------------- exports, sharing
@@ -476,6 +622,7 @@ function download(name, text, type) {
 
 function exportName(ext) {
   const l = state.last;
+  if (l.kind === 'exact') return `${l.name}-exact.${ext}`;
   if (l.kind === 'sweep') return `${l.docs[0].model.name}-sweep.${ext}`;
   return l.docs.length === 1 ? `${l.docs[0].model.name}.${ext}` : `compare-${l.docs.map((d) => d.model.name).join('-vs-')}.${ext}`.slice(0, 120);
 }
@@ -484,7 +631,8 @@ function exportJson() {
   const l = state.last;
   if (!l) return;
   // One design: the run document, byte for byte `hasim run --export-json`.
-  // Several: the document of `hasim compare --export-json`.
+  // Several: the document of `hasim compare --export-json`. The exact
+  // analysis: the bytes of `hasim exact --export-json`.
   const text = l.kind === 'compare' && l.docs.length === 1 ? l.result.documents[0] : l.result.json;
   download(exportName('json'), text, 'application/json');
 }
@@ -612,6 +760,30 @@ async function main() {
     startRun('compare', { designs: state.designs.map((d) => ({ name: d.name, text: d.text })) });
   });
   $('cancel').addEventListener('click', cancelRun);
+  $('exact').addEventListener('click', startExact);
+  $('import-files').addEventListener('change', (e) => {
+    // A copy: clearing the input (so picking the same files again fires
+    // `change`) empties its live FileList while the files are being read.
+    const files = [...e.target.files];
+    e.target.value = '';
+    importFiles(files);
+  });
+  // Config files dropped on the editor are imported; anything else dropped
+  // (text dragged inside the editor) is left to the textarea.
+  const zone = $('drop-zone');
+  const hasFiles = (e) => [...(e.dataTransfer?.types || [])].includes('Files');
+  zone.addEventListener('dragover', (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    zone.classList.add('dropping');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('dropping'));
+  zone.addEventListener('drop', (e) => {
+    zone.classList.remove('dropping');
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    importFiles([...e.dataTransfer.files]);
+  });
   $('sweep').addEventListener('click', () => {
     const d = state.designs[state.active];
     const path = $('sweep-path').value.trim();

@@ -4,6 +4,8 @@
 //   page -> worker: {type: 'validate', id, name, text}
 //                   {type: 'compare', id, designs: [{name, text}], options}
 //                   {type: 'sweep', id, name, text, options, axes}
+//                   {type: 'exact', id, name, text}
+//                   {type: 'import', id, files: [{name, text}]}
 //   worker -> page: {type: 'ready', version}
 //                   {type: 'validated', id, result}
 //                   {type: 'progress', id, done, total}
@@ -52,6 +54,12 @@ function handle(msg) {
       const r = hasim.sweep(msg.name, msg.text, msg.options, JSON.stringify(msg.axes), progress(msg.id));
       return { json: r.json, view: JSON.parse(r.view), csv: r.csv };
     }
+    case 'exact': {
+      const r = hasim.exact(msg.name, msg.text);
+      return { json: r.json, view: JSON.parse(r.view) };
+    }
+    case 'import':
+      return JSON.parse(hasim.importConfigs(JSON.stringify(msg.files)));
     case 'panic':
       return hasim.debugPanic();
     default:

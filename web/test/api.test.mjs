@@ -163,3 +163,67 @@ test('import gives the model `hasim import` writes, or the located error', () =>
   assert.equal(bad.diagnostics[0].line, 1);
   assert.match(bad.diagnostics[0].message, /never closed/);
 });
+
+test('exact gives the bytes of `hasim exact --export-json`, the cells it prints, or the located error', () => {
+  for (const file of ['forty-hosts.toml', 'homelab-two-servers-raspberry-pi.toml']) {
+    const r = engine.exact(`models/${file}`, model(file));
+    assert.equal(r.json, cli(['exact', `models/${file}`, '--export-json', '-']));
+    // Every line and cell of the page's view is text `hasim exact` prints.
+    const printed = cli(['exact', `models/${file}`]);
+    const view = JSON.parse(r.view);
+    assert.equal(view.head, printed.split('\n')[0]);
+    const lines = [...view.crews];
+    const cells = view.services.rows.flatMap((row) => row.cells);
+    for (const d of view.details) {
+      lines.push(...d.notes, ...[d.not_solved, d.cut_sets_heading, d.importance_heading].filter(Boolean));
+      cells.push(...d.cut_sets.rows.flatMap((row) => row.cells), ...d.importance.rows.flatMap((row) => row.cells));
+    }
+    for (const l of lines) assert.ok(printed.split('\n').includes(l), `hasim exact prints the line ${l}`);
+    for (const c of cells) assert.ok(printed.includes(c.text), `hasim exact prints ${c.text}`);
+  }
+  // A service the library cannot solve is named with its reason, not an error.
+  const pi = JSON.parse(engine.exact('pi.toml', model('homelab-two-servers-raspberry-pi.toml')).view);
+  assert.ok(pi.details.some((d) => d.not_solved), 'the Longhorn volume is not solved exactly');
+
+  const text = model(A).replace('requires = "utility"', 'requires = "utilty"');
+  const dir = mkdtempSync(join(tmpdir(), 'hasim-'));
+  const file = join(dir, 'broken.toml');
+  writeFileSync(file, text);
+  const cliErr = hasim(['exact', file]);
+  rmSync(dir, { recursive: true, force: true });
+  assert.notEqual(cliErr.status, 0);
+  assert.throws(
+    () => engine.exact(file, text),
+    (e) => {
+      assert.equal(e.name, 'ModelError');
+      assert.equal(e.message, cliErr.stderr.trimEnd());
+      assert.equal(e.diagnostics[0].snippet, 'utilty');
+      return true;
+    },
+  );
+});
+
+test('compare puts each service\'s exact figures beside the simulated ones', () => {
+  const designs = JSON.stringify([A, B].map((f) => ({ name: `models/${f}`, text: model(f) })));
+  const view = JSON.parse(engine.compare(designs, JSON.stringify(OPTS)).view);
+  for (const [k, f] of [A, B].entries()) {
+    const exact = JSON.parse(cli(['exact', `models/${f}`, '--export-json', '-']));
+    const printed = cli(['exact', `models/${f}`]);
+    const doc = JSON.parse(cli(['run', `models/${f}`, ...CLI_OPTS, '--export-json', '-']));
+    for (const sv of view.services) {
+      const row = sv.exact.rows[k];
+      const cells = Object.fromEntries(row.cells.map((c) => [c.key, c]));
+      const e = exact.services.find((s) => s.name === sv.service);
+      const s = doc.points[0].services.find((x) => x.name === sv.service);
+      assert.equal(cells.downtime.value, s.downtime_minutes_per_year.mean);
+      if (e.solved) {
+        assert.equal(cells.exact_availability.value, e.availability);
+        assert.ok(printed.includes(cells.exact_downtime.text), `hasim exact prints ${cells.exact_downtime.text}`);
+        // What failover costs: the simulated downtime less the exact one.
+        assert.equal(cells.failover_cost.value, s.downtime_minutes_per_year.mean - e.downtime_seconds_per_year / 60);
+      } else {
+        assert.ok(printed.includes(cells.note.text), `hasim exact prints ${cells.note.text}`);
+      }
+    }
+  }
+});

@@ -2,7 +2,9 @@
 // local static server. It compares two bundled designs and checks every
 // rendered number against the real `hasim` binary's JSON for the same seed,
 // marks a broken model's error at its line, cancels a long run and checks
-// the page still answers, restores a shared link, and sweeps a parameter.
+// the page still answers, restores a shared link, sweeps a parameter, shows
+// the exact analysis of a design as `hasim exact` prints it, and imports
+// dropped keepalived.conf files as `hasim import` does.
 //
 // Chromium comes from Debian (`apt-get install chromium`): this test never
 // downloads a browser. Under CI=true a missing browser is a failure.
@@ -12,7 +14,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromiumMissing, distDir, hasim, launchChromium, model, serve, webDir } from './helpers.mjs';
+import { chromiumMissing, distDir, hasim, launchChromium, model, repoRoot, serve, webDir } from './helpers.mjs';
 
 const A = 'homelab-k3s-as-written.toml';
 const B = 'homelab-k3s-spread.toml';
@@ -51,6 +53,23 @@ async function open(url = base) {
   await page.waitForSelector('body[data-ui="ready"][data-engine="ready"]', { timeout: 30000 });
   // Both designs validated (a coloured dot on every tab).
   await page.waitForFunction(() => document.querySelectorAll('.tab .dot.err, .tab .dot.warn').length >= 2 || document.querySelectorAll('.tab:not(.add)').length < 2, null, { timeout: 30000 });
+}
+
+/** Loads bundled example `file` into design tab `index` and waits until it
+ * is validated. (The page opens with the first two examples in file order,
+ * which change as models are added, so the tests choose theirs.) */
+async function loadExample(index, file) {
+  await page.click(`.tab[data-index="${index}"]`);
+  await page.selectOption('#examples', file);
+  const name = file.replace(/\.toml$/, '');
+  await page.waitForFunction(
+    ([i, n]) => {
+      const t = document.querySelector(`.tab[data-index="${i}"]`);
+      return t && t.textContent === n && !document.getElementById('validation-status').textContent.startsWith('checking');
+    },
+    [index, name],
+    { timeout: 30000 },
+  );
 }
 
 async function setOptions(n, seed = SEED) {
@@ -93,6 +112,37 @@ function cliTables(stdout) {
   return out;
 }
 
+/** A table `hasim` prints (header at `lines[i]`, the `─` rule under it),
+ * as rows of {header: cell}; it ends at a blank line or where its indent
+ * does. Columns are cut where the rule has its gaps. */
+function ruleTable(lines, i) {
+  const rule = lines[i + 1];
+  const starts = [...rule.matchAll(/─+/g)].map((r) => r.index);
+  const cut = (line) => starts.map((a, k) => line.slice(a, starts[k + 1]).trim());
+  const names = cut(lines[i]);
+  const indent = /^ */.exec(rule)[0];
+  const rows = [];
+  for (let j = i + 2; j < lines.length && lines[j].trim() !== '' && lines[j].startsWith(indent); j++) {
+    const cells = cut(lines[j]);
+    rows.push(Object.fromEntries(names.map((n, k) => [n, cells[k]])));
+  }
+  return rows;
+}
+
+/** The tables `hasim exact` prints: the services, and per service its cut
+ * sets and importance ranking. */
+function exactTables(stdout) {
+  const lines = stdout.split('\n');
+  const out = { services: [], cutSets: {}, importance: {} };
+  lines.forEach((l, i) => {
+    let m;
+    if (l.startsWith('service ') && lines[i + 1]?.startsWith('─') && out.services.length === 0) out.services = ruleTable(lines, i);
+    else if ((m = /^(.+): minimal cut sets of up to \d+ parts/.exec(l))) out.cutSets[m[1]] = ruleTable(lines, i + 1);
+    else if ((m = /^(.+): importance, by criticality:$/.exec(l))) out.importance[m[1]] = ruleTable(lines, i + 1);
+  });
+  return out;
+}
+
 // The page's columns and the headers of the same figures in the CLI's table.
 const CLI_HEADERS = {
   availability: 'availability',
@@ -107,6 +157,8 @@ const CLI_HEADERS = {
 
 test('comparison of two bundled designs shows exactly the CLI numbers', { skip: missing ?? false }, async () => {
   await open();
+  await loadExample(0, A);
+  await loadExample(1, B);
   const tabs = await page.$$eval('.tab:not(.add)', (ts) => ts.map((t) => t.textContent));
   assert.deepEqual(tabs, ['homelab-k3s-as-written', 'homelab-k3s-spread']);
   await setOptions(N);
@@ -127,7 +179,8 @@ test('comparison of two bundled designs shows exactly the CLI numbers', { skip: 
     assert.equal(pageJson, cliJson, `${file}: browser JSON differs from hasim run --export-json`);
     const doc = JSON.parse(cliJson);
     for (const s of doc.points[0].services) {
-      const row = `.service[data-service="${s.name}"] tr[data-design="${doc.model.name}"]`;
+      // The results table (the exact table beside it is checked below).
+      const row = `.service[data-service="${s.name}"] > .table-wrap tr[data-design="${doc.model.name}"]`;
       const cells = await page.$$eval(`${row} td`, (tds) =>
         Object.fromEntries(tds.map((td) => [td.dataset.field, { text: td.textContent, ...td.dataset }])),
       );
@@ -161,6 +214,32 @@ test('comparison of two bundled designs shows exactly the CLI numbers', { skip: 
       assert.equal(Number(cells.recovery_p99.value), s.recovery_seconds.p99);
     }
   }
+  // Beside each service's results, every design's exact figures as
+  // `hasim exact` prints them, and what failover costs: the simulated
+  // downtime less the exact one.
+  for (const file of [A, B]) {
+    const exactText = cli(['exact', `models/${file}`]);
+    const exact = JSON.parse(cli(['exact', `models/${file}`, '--export-json', '-']));
+    const printed = exactTables(exactText).services;
+    const doc = JSON.parse(cli(['run', `models/${file}`, '-n', N, '--seed', SEED, '--horizon', HORIZON, '--export-json', '-']));
+    for (const s of doc.points[0].services) {
+      const cells = await page.$$eval(`.service[data-service="${s.name}"] .failover-cost tr[data-design="${doc.model.name}"] td`, (tds) =>
+        Object.fromEntries(tds.map((td) => [td.dataset.field, { text: td.textContent, ...td.dataset }])),
+      );
+      assert.equal(cells.downtime.text, tables[s.name][doc.model.name]['downtime/yr']);
+      const e = exact.services.find((x) => x.name === s.name);
+      if (e.solved) {
+        const row = printed.find((r) => r.service === s.name);
+        assert.equal(cells.exact_availability.text, row.availability);
+        assert.equal(cells.exact_downtime.text, row['downtime/yr']);
+        assert.equal(Number(cells.failover_cost.value), s.downtime_minutes_per_year.mean - e.downtime_seconds_per_year / 60);
+      } else {
+        // The reason the library gives, as `hasim exact` prints it.
+        assert.ok(exactText.split('\n').includes(cells.note.text), cells.note.text);
+      }
+    }
+  }
+
   // Charts: a recovery CDF and downtime by cause per service.
   assert.ok((await page.$$('.service svg.chart path')).length >= 2);
   assert.ok((await page.$$('.service svg.chart rect')).length >= 2);
@@ -280,6 +359,106 @@ test('a sweep charts availability against the parameter', { skip: missing ?? fal
     }
   });
   await page.screenshot({ path: join(artifacts, 'sweep.png'), fullPage: true });
+  assert.deepEqual(pageErrors, []);
+});
+
+// The page's columns and the headers of `hasim exact`'s tables.
+const EXACT_SERVICE_HEADERS = { availability: 'availability', nines: 'nines', downtime: 'downtime/yr', outages: 'outages/yr', mean_outage: 'mean outage' };
+const CUT_SET_HEADERS = { share: 'share', probability: 'probability', downtime: 'downtime/yr', parts: 'parts down' };
+const IMPORTANCE_HEADERS = { part: 'part', birnbaum: 'Birnbaum', criticality: 'criticality', fussell_vesely: 'Fussell-Vesely', raw: 'RAW', rrw: 'RRW' };
+
+/** The rows of the page's table `selector`, as {field: text}. */
+function pageRows(selector) {
+  return page.$$eval(`${selector} tbody tr`, (trs) => trs.map((tr) => Object.fromEntries([...tr.cells].map((td) => [td.dataset.field, td.textContent]))));
+}
+
+function sameRows(pageRowsList, cliRows, headers, what) {
+  assert.equal(pageRowsList.length, cliRows.length, `${what}: as many rows as hasim exact prints`);
+  pageRowsList.forEach((r, k) => {
+    for (const [field, header] of Object.entries(headers)) {
+      assert.equal(r[field], cliRows[k][header], `${what} row ${k + 1}: ${field} as hasim exact prints it`);
+    }
+  });
+}
+
+test('the exact view shows the cut sets and importance ranking `hasim exact` prints', { skip: missing ?? false }, async () => {
+  // A design with a service the library solves (with cut sets, importance
+  // and a crew's Markov chain) and one it cannot (a Longhorn volume).
+  const file = 'homelab-two-servers-raspberry-pi.toml';
+  await loadExample(0, file);
+  await page.click('#exact');
+  await waitIdle();
+  assert.match(await page.textContent('#status'), /^done in/);
+  const printed = cli(['exact', `models/${file}`]);
+  const exact = JSON.parse(cli(['exact', `models/${file}`, '--export-json', '-']));
+  const t = exactTables(printed);
+  assert.equal(await page.textContent('.run-head'), printed.split('\n')[0]);
+  const services = await pageRows('.exact-services');
+  sameRows(services, t.services, { service: 'service', ...EXACT_SERVICE_HEADERS }, 'services');
+  const solved = exact.services.filter((s) => s.solved).map((s) => s.name);
+  assert.ok(solved.length > 0 && solved.length < exact.services.length, 'the model has solved and unsolved services');
+  for (const svc of solved) {
+    const card = `.exact-service[data-service="${svc}"]`;
+    sameRows(await pageRows(`${card} .cut-sets`), t.cutSets[svc], CUT_SET_HEADERS, `${svc} cut sets`);
+    sameRows(await pageRows(`${card} .importance`), t.importance[svc], IMPORTANCE_HEADERS, `${svc} importance`);
+    // The notes (transients left out, approximations) are the CLI's lines.
+    for (const n of await page.$$eval(`${card} .note`, (ps) => ps.map((p) => p.textContent))) {
+      assert.ok(printed.split('\n').includes(n), `hasim exact prints the line ${n}`);
+    }
+  }
+  for (const s of exact.services.filter((x) => !x.solved)) {
+    const reason = await page.textContent(`.exact-service[data-service="${s.name}"] .not-solved`);
+    assert.ok(printed.split('\n').includes(reason), `hasim exact prints the line ${reason}`);
+    assert.ok(reason.includes(s.not_solved.reason));
+  }
+  const crews = await page.$$eval('.exact-summary .crew', (ps) => ps.map((p) => p.textContent));
+  assert.equal(crews.length, exact.crews.length);
+  for (const c of crews) assert.ok(printed.split('\n').includes(c), `hasim exact prints the line ${c}`);
+  // Export JSON: the bytes of `hasim exact --export-json`.
+  assert.ok(await page.isHidden('#export-csv'));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+  const saved = join(artifacts, 'exact.json');
+  await download.saveAs(saved);
+  assert.equal(readFileSync(saved, 'utf8'), cli(['exact', `models/${file}`, '--export-json', '-']));
+  await page.screenshot({ path: join(artifacts, 'exact.png'), fullPage: true });
+  assert.deepEqual(pageErrors, []);
+});
+
+test('config files picked or dropped become the model `hasim import` writes', { skip: missing ?? false }, async () => {
+  const dir = join(repoRoot, 'crates/sim-core/tests/data/import');
+  const names = ['keepalived-lb1.conf', 'keepalived-lb2.conf'];
+  const scratch = mkdtempSync(join(tmpdir(), 'hasim-import-'));
+  for (const n of names) writeFileSync(join(scratch, n), readFileSync(join(dir, n)));
+  const imported = hasim(['import', ...names], scratch);
+  assert.equal(imported.status, 0, imported.stderr);
+  const tabsBefore = (await page.$$('.tab:not(.add)')).length;
+  await page.setInputFiles('#import-files', names.map((n) => join(dir, n)));
+  await page.waitForFunction((n) => document.querySelectorAll('.tab:not(.add)').length === n, tabsBefore + 1, { timeout: 15000 });
+  // The new design is selected: the editor holds exactly the CLI's model,
+  // and the page lists what the CLI says on stderr.
+  assert.equal(await page.inputValue('#model'), imported.stdout);
+  const summary = await page.textContent('.import-status pre');
+  for (const l of summary.split('\n')) assert.ok(imported.stderr.split('\n').includes(l), `hasim import says ${l}`);
+  await page.waitForSelector('.validation-status.ok', { timeout: 15000 });
+
+  // A broken file dropped on the editor: its located error, as the CLI
+  // prints it, and no new design.
+  const bad = 'vrrp_instance VI_1 {\n';
+  writeFileSync(join(scratch, 'bad.conf'), bad);
+  const refused = hasim(['import', 'bad.conf'], scratch);
+  rmSync(scratch, { recursive: true, force: true });
+  assert.notEqual(refused.status, 0);
+  await page.evaluate((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'bad.conf', { type: 'text/plain' }));
+    document.getElementById('drop-zone').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, bad);
+  await page.waitForSelector('.import-error pre', { timeout: 15000 });
+  const shown = await page.textContent('.import-error pre');
+  assert.match(shown, /--> bad\.conf:1:/);
+  assert.ok(refused.stderr.includes(shown), `hasim import prints (stderr):\n${refused.stderr}\n--- the page shows ---\n${shown}`);
+  assert.equal((await page.$$('.tab:not(.add)')).length, tabsBefore + 1);
+  await page.screenshot({ path: join(artifacts, 'import.png'), fullPage: false });
   assert.deepEqual(pageErrors, []);
 });
 

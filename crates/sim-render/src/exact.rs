@@ -6,7 +6,10 @@
 
 use crate::format::{seconds, sig, table};
 use serde_json::{json, Value};
-use sim_core::exact::{Analysis, CrewMethod, ServiceExact};
+use sim_core::exact::{
+    Analysis, CrewMethod, CrewReport, CutSet, Importance, NotSolved, ServiceExact,
+};
+use sim_core::time::NANOS_PER_YEAR;
 use std::fmt::Write;
 
 /// The version of the JSON document [`json`] writes.
@@ -37,7 +40,7 @@ pub fn nines(unavailability: f64) -> String {
 
 /// A ratio such as RAW or RRW: three significant digits, "∞" when
 /// infinite.
-fn ratio(x: f64) -> String {
+pub fn ratio(x: f64) -> String {
     if x.is_finite() {
         sig(x)
     } else {
@@ -46,7 +49,7 @@ fn ratio(x: f64) -> String {
 }
 
 /// A probability (or a small rate) in scientific notation when small.
-fn prob(x: f64) -> String {
+pub fn prob(x: f64) -> String {
     if x == 0.0 {
         "0".into()
     } else if x < 1e-3 {
@@ -56,19 +59,170 @@ fn prob(x: f64) -> String {
     }
 }
 
-fn service_row(name: &str, r: &ServiceExact) -> Vec<String> {
-    vec![
-        name.to_string(),
-        percent(r.unavailability),
-        nines(r.unavailability),
-        if r.downtime_seconds_per_year > 0.0 {
-            seconds(r.downtime_seconds_per_year)
-        } else {
-            "0".into()
-        },
-        prob(r.outages_per_year),
-        r.mean_outage_seconds.map_or("-".into(), seconds),
+/// Seconds per year, the unit of the exact downtimes.
+const SECONDS_PER_YEAR: f64 = NANOS_PER_YEAR as f64 / 1e9;
+
+/// A downtime per year given in seconds: "11.5 h", or "0".
+pub fn downtime(seconds_per_year: f64) -> String {
+    if seconds_per_year > 0.0 {
+        seconds(seconds_per_year)
+    } else {
+        "0".into()
+    }
+}
+
+/// The headers of a service's figures in the services table, after the
+/// `service` column; [`service_cells`] fills them.
+pub const SERVICE_HEADER: [&str; 5] = [
+    "availability",
+    "nines",
+    "downtime/yr",
+    "outages/yr",
+    "mean outage",
+];
+
+/// A service's figures, in the order of [`SERVICE_HEADER`] (without the
+/// name), each with the number it renders.
+pub fn service_cells(r: &ServiceExact) -> [(String, Option<f64>); 5] {
+    [
+        (percent(r.unavailability), Some(r.availability)),
+        (nines(r.unavailability), None),
+        (
+            downtime(r.downtime_seconds_per_year),
+            Some(r.downtime_seconds_per_year),
+        ),
+        (prob(r.outages_per_year), Some(r.outages_per_year)),
+        (
+            r.mean_outage_seconds.map_or("-".into(), seconds),
+            r.mean_outage_seconds,
+        ),
     ]
+}
+
+fn service_row(name: &str, r: &ServiceExact) -> Vec<String> {
+    let mut row = vec![name.to_string()];
+    row.extend(service_cells(r).into_iter().map(|(text, _)| text));
+    row
+}
+
+/// The headers of a cut-set table; [`cut_set_cells`] fills them.
+pub const CUT_SET_HEADER: [&str; 4] = ["share", "probability", "downtime/yr", "parts down"];
+
+/// The time per year a cut set's parts are all down at once: its
+/// probability over a year (its share of the downtime by the rare-event
+/// approximation).
+pub fn cut_set_downtime_seconds(c: &CutSet) -> f64 {
+    c.probability * SECONDS_PER_YEAR
+}
+
+/// A cut set's cells, in the order of [`CUT_SET_HEADER`], each with the
+/// number it renders.
+pub fn cut_set_cells(c: &CutSet) -> [(String, Option<f64>); 4] {
+    let d = cut_set_downtime_seconds(c);
+    [
+        (crate::format::share(c.share), Some(c.share)),
+        (prob(c.probability), Some(c.probability)),
+        (downtime(d), Some(d)),
+        (c.parts.join(" & "), None),
+    ]
+}
+
+/// The headers of an importance table; [`importance_cells`] fills them.
+pub const IMPORTANCE_HEADER: [&str; 6] = [
+    "part",
+    "Birnbaum",
+    "criticality",
+    "Fussell-Vesely",
+    "RAW",
+    "RRW",
+];
+
+/// A part's importance cells, in the order of [`IMPORTANCE_HEADER`], each
+/// with the number it renders (`None` for an infinite RRW).
+pub fn importance_cells(i: &Importance) -> [(String, Option<f64>); 6] {
+    let finite = |x: f64| x.is_finite().then_some(x);
+    [
+        (i.part.clone(), None),
+        (prob(i.birnbaum), Some(i.birnbaum)),
+        (sig(i.criticality), Some(i.criticality)),
+        (sig(i.fussell_vesely), Some(i.fussell_vesely)),
+        (ratio(i.raw), finite(i.raw)),
+        (ratio(i.rrw), finite(i.rrw)),
+    ]
+}
+
+/// The line above the tables.
+pub fn head(a: &Analysis) -> String {
+    format!(
+        "{}: exact steady-state availability (structure only: failover transients are not included)",
+        a.model
+    )
+}
+
+/// Why a service has no exact figures: "nextcloud: not solved exactly:
+/// cluster longhorn (longhorn): ...".
+pub fn not_solved(name: &str, e: &NotSolved) -> String {
+    format!("{name}: not solved exactly: {e}")
+}
+
+/// What a service's figures leave out or approximate, and whether its cut
+/// sets were truncated, one line each.
+pub fn notes(a: &Analysis, name: &str, r: &ServiceExact) -> Vec<String> {
+    let mut out = Vec::new();
+    if !r.transients_excluded.is_empty() {
+        out.push(format!(
+            "{name}: transients of {} not included",
+            r.transients_excluded.join(", ")
+        ));
+    }
+    for note in &r.approximations {
+        out.push(format!("{name}: approximation: {note}"));
+    }
+    if r.cut_order < a.options.max_cut_order {
+        out.push(format!(
+            "{name}: cut sets of {} parts are over {}, too many to list: listing up to {}",
+            r.cut_order + 1,
+            sim_core::exact::bdd::MAX_CUT_SETS,
+            r.cut_order
+        ));
+    }
+    out
+}
+
+/// The line above a service's cut sets, or, when it has none to list but
+/// can fail, the line that says so; `None` for a service that cannot fail.
+pub fn cut_sets_heading(name: &str, r: &ServiceExact) -> Option<String> {
+    if !r.cut_sets.is_empty() {
+        Some(format!(
+            "{name}: minimal cut sets of up to {} parts ({} in all), most probable first:",
+            r.cut_order, r.n_cut_sets
+        ))
+    } else if r.unavailability > 0.0 {
+        Some(format!(
+            "{name}: no minimal cut set of up to {} parts",
+            r.cut_order
+        ))
+    } else {
+        None
+    }
+}
+
+/// The line above a service's importance table.
+pub fn importance_heading(name: &str) -> String {
+    format!("{name}: importance, by criticality:")
+}
+
+/// How a crew's repairs were solved, as one line.
+pub fn crew_line(c: &CrewReport) -> String {
+    format!(
+        "crew {} ({} repairer{}, {} failure mode{}): {}",
+        c.name,
+        c.size,
+        if c.size == 1 { "" } else { "s" },
+        c.modes.len(),
+        if c.modes.len() == 1 { "" } else { "s" },
+        crew_method(&c.method)
+    )
 }
 
 fn crew_method(m: &CrewMethod) -> String {
@@ -91,129 +245,54 @@ fn crew_method(m: &CrewMethod) -> String {
 /// most important parts, then the crews.
 pub fn text(a: &Analysis) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{}: exact steady-state availability (structure only: failover transients are not included)\n",
-        a.model
-    );
+    let _ = writeln!(out, "{}\n", head(a));
     let rows: Vec<Vec<String>> = a
         .services
         .iter()
         .filter_map(|s| s.result.as_ref().ok().map(|r| service_row(&s.name, r)))
         .collect();
     if !rows.is_empty() {
-        out.push_str(&table(
-            &[
-                "service",
-                "availability",
-                "nines",
-                "downtime/yr",
-                "outages/yr",
-                "mean outage",
-            ],
-            &rows,
-        ));
+        let mut header = vec!["service"];
+        header.extend(SERVICE_HEADER);
+        out.push_str(&table(&header, &rows));
     }
     for s in &a.services {
         let r = match &s.result {
             Err(e) => {
-                let _ = writeln!(out, "\n{}: not solved exactly: {e}", s.name);
+                let _ = writeln!(out, "\n{}", not_solved(&s.name, e));
                 continue;
             }
             Ok(r) => r,
         };
         let _ = writeln!(out);
-        if !r.transients_excluded.is_empty() {
-            let _ = writeln!(
-                out,
-                "{}: transients of {} not included",
-                s.name,
-                r.transients_excluded.join(", ")
-            );
+        for line in notes(a, &s.name, r) {
+            let _ = writeln!(out, "{line}");
         }
-        for note in &r.approximations {
-            let _ = writeln!(out, "{}: approximation: {note}", s.name);
-        }
-        if r.cut_order < a.options.max_cut_order {
-            let _ = writeln!(
-                out,
-                "{}: cut sets of {} parts are over {}, too many to list: listing up to {}",
-                s.name,
-                r.cut_order + 1,
-                sim_core::exact::bdd::MAX_CUT_SETS,
-                r.cut_order
-            );
+        if let Some(h) = cut_sets_heading(&s.name, r) {
+            let _ = writeln!(out, "{h}");
         }
         if !r.cut_sets.is_empty() {
-            let _ = writeln!(
-                out,
-                "{}: minimal cut sets of up to {} parts ({} in all), most probable first:",
-                s.name, r.cut_order, r.n_cut_sets
-            );
             let rows: Vec<Vec<String>> = r
                 .cut_sets
                 .iter()
-                .map(|c| {
-                    vec![
-                        crate::format::share(c.share),
-                        prob(c.probability),
-                        c.parts.join(" & "),
-                    ]
-                })
+                .map(|c| cut_set_cells(c).into_iter().map(|(t, _)| t).collect())
                 .collect();
-            out.push_str(&indent(&table(
-                &["share", "probability", "parts down"],
-                &rows,
-            )));
-        } else if r.unavailability > 0.0 {
-            let _ = writeln!(
-                out,
-                "{}: no minimal cut set of up to {} parts",
-                s.name, r.cut_order
-            );
+            out.push_str(&indent(&table(&CUT_SET_HEADER, &rows)));
         }
         if !r.importance.is_empty() {
-            let _ = writeln!(out, "{}: importance, by criticality:", s.name);
+            let _ = writeln!(out, "{}", importance_heading(&s.name));
             let rows: Vec<Vec<String>> = r
                 .importance
                 .iter()
-                .map(|i| {
-                    vec![
-                        i.part.clone(),
-                        prob(i.birnbaum),
-                        sig(i.criticality),
-                        sig(i.fussell_vesely),
-                        ratio(i.raw),
-                        ratio(i.rrw),
-                    ]
-                })
+                .map(|i| importance_cells(i).into_iter().map(|(t, _)| t).collect())
                 .collect();
-            out.push_str(&indent(&table(
-                &[
-                    "part",
-                    "Birnbaum",
-                    "criticality",
-                    "Fussell-Vesely",
-                    "RAW",
-                    "RRW",
-                ],
-                &rows,
-            )));
+            out.push_str(&indent(&table(&IMPORTANCE_HEADER, &rows)));
         }
     }
     if !a.crews.is_empty() {
         let _ = writeln!(out);
         for c in &a.crews {
-            let _ = writeln!(
-                out,
-                "crew {} ({} repairer{}, {} failure mode{}): {}",
-                c.name,
-                c.size,
-                if c.size == 1 { "" } else { "s" },
-                c.modes.len(),
-                if c.modes.len() == 1 { "" } else { "s" },
-                crew_method(&c.method)
-            );
+            let _ = writeln!(out, "{}", crew_line(c));
         }
     }
     out
@@ -261,6 +340,7 @@ pub fn json(a: &Analysis) -> String {
                     "parts": c.parts,
                     "probability": num(c.probability),
                     "share": num(c.share),
+                    "downtime_seconds_per_year": num(cut_set_downtime_seconds(c)),
                 })).collect::<Vec<_>>(),
                 "importance": r.importance.iter().map(|i| json!({
                     "part": i.part,

@@ -4,8 +4,9 @@
 //! and laid out by the page. Each cell keeps the number behind its text, so
 //! the page can sort, colour or explain it without re-deriving it.
 
-use crate::format;
+use crate::{exact as ex, format};
 use serde::Serialize;
+use sim_core::exact::{Analysis, ServiceExact};
 use sim_core::export::{CompareDoc, Document};
 use sim_core::runner::{CauseShare, ServiceResult};
 use sim_core::stats::Estimate;
@@ -115,6 +116,11 @@ pub struct ServiceView {
     pub service: String,
     pub table: Table,
     pub causes: CauseChart,
+    /// Each design's exact steady-state figures beside the simulated
+    /// downtime, and their difference (what failover costs); absent when
+    /// the comparison was rendered without the exact analyses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact: Option<Table>,
 }
 
 /// What the page shows for a comparison (a run is a comparison of one).
@@ -241,6 +247,13 @@ pub fn compare_head(doc: &CompareDoc, horizon: Nanos) -> String {
 
 /// The comparison's tables and chart labels.
 pub fn compare(doc: &CompareDoc, horizon: Nanos) -> CompareView {
+    compare_with_exact(doc, horizon, &[])
+}
+
+/// The comparison's tables and chart labels, each service with its exact
+/// figures beside the simulated ones when `exact` holds one analysis per
+/// design (`sim_core::exact::analyse` of the same models, in order).
+pub fn compare_with_exact(doc: &CompareDoc, horizon: Nanos, exact: &[Analysis]) -> CompareView {
     let requests = format::lost_requests(doc.designs.iter().flat_map(|d| &d.result.services));
     let mut columns = vec![column("design", "design")];
     columns.extend(service_columns(requests));
@@ -278,6 +291,8 @@ pub fn compare(doc: &CompareDoc, horizon: Nanos) -> CompareView {
             }
             ServiceView {
                 service: svc.to_string(),
+                exact: (exact.len() == doc.designs.len() && !exact.is_empty())
+                    .then(|| failover_cost(doc, svc, exact)),
                 table: Table {
                     columns: columns.clone(),
                     rows,
@@ -482,4 +497,210 @@ pub fn model_summary(
         plural(services as u64, "service"),
         plural(warnings as u64, "design warning")
     )
+}
+
+const FAILOVER_COST_TITLE: &str = "simulated minus exact downtime per year, with the simulation's 95% interval: the exact figure counts only the structure (which parts are down), so the difference is the downtime the failover machinery adds (elections, health checks, takeovers) plus the simulation's sampling error";
+
+/// One service of a comparison: per design the exact availability and
+/// downtime (or why there are none), the simulated downtime, and the
+/// difference between them.
+fn failover_cost(doc: &CompareDoc, svc: &str, exact: &[Analysis]) -> Table {
+    let columns = vec![
+        column("design", "design"),
+        column("exact_availability", "exact availability"),
+        column("exact_downtime", "exact downtime/yr"),
+        column("downtime", "simulated downtime/yr"),
+        Column {
+            title: Some(FAILOVER_COST_TITLE),
+            ..column("failover_cost", "what failover costs")
+        },
+        column("note", "note"),
+    ];
+    let rows = doc
+        .designs
+        .iter()
+        .zip(exact)
+        .filter_map(|(d, a)| {
+            let s = d.result.services.iter().find(|s| s.name == svc)?;
+            let sim = &s.downtime_minutes_per_year;
+            let mut cells = vec![
+                Cell::text("design", d.model.name.clone()),
+                Cell::text("exact_availability", "—"),
+                Cell::text("exact_downtime", "—"),
+                Cell::estimate("downtime", format::pm(sim, format::minutes), sim),
+                Cell::text("failover_cost", "—"),
+                Cell::text("note", ""),
+            ];
+            match a.services.iter().find(|x| x.name == svc).map(|x| &x.result) {
+                Some(Ok(r)) => {
+                    let [availability, _, downtime, ..] = ex::service_cells(r);
+                    cells[1] = Cell::value("exact_availability", availability.0, availability.1);
+                    cells[2] = Cell::value("exact_downtime", downtime.0, downtime.1);
+                    cells[4] = failover_cost_cell(sim, r);
+                    cells[5] = Cell::text("note", ex::notes(a, svc, r).join("; "));
+                }
+                Some(Err(e)) => cells[5] = Cell::text("note", ex::not_solved(svc, e)),
+                None => {}
+            }
+            Some(Row {
+                label: d.model.name.clone(),
+                cells,
+            })
+        })
+        .collect();
+    Table { columns, rows }
+}
+
+/// The simulated downtime minus the exact one, in minutes per year, with
+/// the simulation's interval moved by the same amount: "+12.3 min ± 4.1 min".
+fn failover_cost_cell(sim: &Estimate, r: &ServiceExact) -> Cell {
+    let exact_minutes = r.downtime_seconds_per_year / 60.0;
+    let d = sim.mean - exact_minutes;
+    let sign = if d >= 0.0 { "+" } else { "−" };
+    let text = match sim.ci95 {
+        Some(_) if sim.half_width() > 0.0 => format!(
+            "{sign}{} ± {}",
+            format::minutes(d.abs()),
+            format::minutes(sim.half_width())
+        ),
+        _ => format!("{sign}{}", format::minutes(d.abs())),
+    };
+    Cell {
+        value: Some(d),
+        ci95: sim
+            .ci95
+            .map(|[lo, hi]| [lo - exact_minutes, hi - exact_minutes]),
+        ..Cell::text("failover_cost", text)
+    }
+}
+
+/// What the page shows of `hasim exact`: the services table, then per
+/// service its notes, cut sets and importance, then the crews, every
+/// string and cell rendered by [`crate::exact`] as the CLI prints it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExactView {
+    /// The line above the tables, as `hasim exact` prints it.
+    pub head: String,
+    /// One row per solved service.
+    pub services: Table,
+    pub details: Vec<ExactServiceView>,
+    /// How each crew's repairs were solved, one line each.
+    pub crews: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExactServiceView {
+    pub service: String,
+    /// Why the service has no exact figures, as the CLI says it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_solved: Option<String>,
+    /// What the figures leave out or approximate.
+    pub notes: Vec<String>,
+    /// The line above the cut sets (or the line saying there are none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cut_sets_heading: Option<String>,
+    /// The most probable minimal cut sets, most probable first.
+    pub cut_sets: Table,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub importance_heading: Option<String>,
+    /// The parts by criticality, the library's ranking.
+    pub importance: Table,
+}
+
+const SERVICE_KEYS: [&str; 5] = [
+    "availability",
+    "nines",
+    "downtime",
+    "outages",
+    "mean_outage",
+];
+const CUT_SET_KEYS: [&str; 4] = ["share", "probability", "downtime", "parts"];
+const IMPORTANCE_KEYS: [&str; 6] = [
+    "part",
+    "birnbaum",
+    "criticality",
+    "fussell_vesely",
+    "raw",
+    "rrw",
+];
+
+fn keyed<const N: usize>(keys: [&'static str; N], labels: [&str; N]) -> Vec<Column> {
+    keys.iter().zip(labels).map(|(k, l)| column(k, l)).collect()
+}
+
+fn keyed_cells<const N: usize>(
+    keys: [&'static str; N],
+    cells: [(String, Option<f64>); N],
+) -> Vec<Cell> {
+    keys.iter()
+        .zip(cells)
+        .map(|(k, (text, v))| Cell::value(k, text, v))
+        .collect()
+}
+
+/// The exact analysis of one model as the page shows it.
+pub fn exact(a: &Analysis) -> ExactView {
+    let mut service_columns = vec![column("service", "service")];
+    service_columns.extend(keyed(SERVICE_KEYS, ex::SERVICE_HEADER));
+    let mut services = Table {
+        columns: service_columns,
+        rows: Vec::new(),
+    };
+    let mut details = Vec::new();
+    for s in &a.services {
+        let mut d = ExactServiceView {
+            service: s.name.clone(),
+            not_solved: None,
+            notes: Vec::new(),
+            cut_sets_heading: None,
+            cut_sets: Table {
+                columns: keyed(CUT_SET_KEYS, ex::CUT_SET_HEADER),
+                rows: Vec::new(),
+            },
+            importance_heading: None,
+            importance: Table {
+                columns: keyed(IMPORTANCE_KEYS, ex::IMPORTANCE_HEADER),
+                rows: Vec::new(),
+            },
+        };
+        match &s.result {
+            Err(e) => d.not_solved = Some(ex::not_solved(&s.name, e)),
+            Ok(r) => {
+                let mut cells = vec![Cell::text("service", s.name.clone())];
+                cells.extend(keyed_cells(SERVICE_KEYS, ex::service_cells(r)));
+                services.rows.push(Row {
+                    label: s.name.clone(),
+                    cells,
+                });
+                d.notes = ex::notes(a, &s.name, r);
+                d.cut_sets_heading = ex::cut_sets_heading(&s.name, r);
+                d.cut_sets.rows = r
+                    .cut_sets
+                    .iter()
+                    .map(|c| Row {
+                        label: c.parts.join(" & "),
+                        cells: keyed_cells(CUT_SET_KEYS, ex::cut_set_cells(c)),
+                    })
+                    .collect();
+                if !r.importance.is_empty() {
+                    d.importance_heading = Some(ex::importance_heading(&s.name));
+                }
+                d.importance.rows = r
+                    .importance
+                    .iter()
+                    .map(|i| Row {
+                        label: i.part.clone(),
+                        cells: keyed_cells(IMPORTANCE_KEYS, ex::importance_cells(i)),
+                    })
+                    .collect();
+            }
+        }
+        details.push(d);
+    }
+    ExactView {
+        head: ex::head(a),
+        services,
+        details,
+        crews: a.crews.iter().map(ex::crew_line).collect(),
+    }
 }

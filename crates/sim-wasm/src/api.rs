@@ -349,10 +349,21 @@ pub fn compare(
         .iter()
         .map(|d| recovery_cdf(&d.result))
         .collect();
+    // The exact steady state of each design, beside its simulated figures:
+    // it takes milliseconds against the run's seconds, and its difference
+    // from the simulation is what the failover transients cost.
+    let exact: Vec<sim_core::exact::Analysis> = models
+        .iter()
+        .map(|m| sim_core::exact::analyse(m, sim_core::exact::Options::default()))
+        .collect();
     Ok(CompareOut {
         json: doc.to_json(),
-        view: serde_json::to_string(&sim_render::view::compare(&doc, opts.horizon))
-            .expect("serializes"),
+        view: serde_json::to_string(&sim_render::view::compare_with_exact(
+            &doc,
+            opts.horizon,
+            &exact,
+        ))
+        .expect("serializes"),
         csv: sim_core::export::csv(&flat),
         documents: serde_json::to_string(&documents).expect("serializes"),
         recovery: serde_json::to_string(&recovery).expect("serializes"),
@@ -445,6 +456,26 @@ pub fn sweep(
             .expect("serializes"),
         csv: sim_core::export::csv(&doc),
         markdown: sim_render::format::markdown(&doc),
+    })
+}
+
+pub struct ExactOut {
+    /// The bytes of `hasim exact --export-json`.
+    pub json: String,
+    /// The page's tables ([`sim_render::view::ExactView`]).
+    pub view: String,
+}
+
+/// `hasim exact MODEL --export-json -`, with the CLI's default options
+/// (cut sets of up to 3 parts). A model that does not load is the located
+/// error `run` gives; a service the library cannot solve is not an error
+/// but a `not_solved` entry naming the part and the reason.
+pub fn exact(name: &str, text: &str) -> Result<ExactOut, ApiError> {
+    let model = load(name, text)?;
+    let analysis = sim_core::exact::analyse(&model, sim_core::exact::Options::default());
+    Ok(ExactOut {
+        json: sim_render::exact::json(&analysis),
+        view: serde_json::to_string(&sim_render::view::exact(&analysis)).expect("serializes"),
     })
 }
 

@@ -95,7 +95,8 @@ pub fn run(
 /// exports for that design), `csv` the compare CSV (one row per design and
 /// service), `recovery` one recovery distribution list per design, and
 /// `view` (JSON) the tables and chart labels the page shows, rendered by
-/// sim-render like the CLI's tables.
+/// sim-render like the CLI's tables, each service with its exact
+/// steady-state figures beside the simulated ones.
 #[wasm_bindgen]
 pub fn compare(
     designs: &str,
@@ -132,6 +133,20 @@ pub fn sweep(
         ("view", out.view.into()),
         ("csv", out.csv.into()),
         ("markdown", out.markdown.into()),
+    ]))
+}
+
+/// The exact steady-state analysis of one model (`hasim exact`, with its
+/// default options). Returns `{ json, view }`: `json` is the bytes of
+/// `hasim exact --export-json`, `view` (JSON) the page's tables, rendered
+/// by sim-render as the CLI prints them. A model that does not load throws
+/// the `ModelError` `run` throws.
+#[wasm_bindgen]
+pub fn exact(name: &str, text: &str) -> Result<JsValue, JsValue> {
+    let out = api::exact(name, text).map_err(to_js_error)?;
+    Ok(object(&[
+        ("json", out.json.into()),
+        ("view", out.view.into()),
     ]))
 }
 

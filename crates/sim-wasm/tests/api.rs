@@ -168,3 +168,73 @@ fn sweep_sets_paths_and_reports_bad_values() {
     .unwrap();
     assert!(e.message.contains("`hosts` has no `z`"), "{}", e.message);
 }
+
+/// `exact` gives the document `hasim exact --export-json` writes (both come
+/// from `sim_render::exact`), a view whose every cell is text the CLI's
+/// table prints, the failover cost beside a comparison's simulated
+/// downtime, and the located error of `run` for a model that does not load.
+#[test]
+fn exact_gives_the_cli_document_and_its_cells() {
+    let out = api::exact("m.toml", MODEL).unwrap();
+    let model = sim_core::model::compile::load("m.toml", MODEL).unwrap();
+    let analysis = sim_core::exact::analyse(&model, sim_core::exact::Options::default());
+    assert_eq!(out.json, sim_render::exact::json(&analysis));
+    let text = sim_render::exact::text(&analysis);
+    let view: serde_json::Value = serde_json::from_str(&out.view).unwrap();
+    assert_eq!(text.lines().next(), view["head"].as_str());
+    let web = &view["details"][0];
+    assert_eq!(web["service"], "web");
+    let cut_sets = web["cut_sets"]["rows"].as_array().unwrap();
+    // The feed alone, and both hosts together.
+    assert_eq!(cut_sets.len(), 2);
+    let cells = |t: &serde_json::Value| -> Vec<String> {
+        t["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["cells"].as_array().unwrap().clone())
+            .map(|c| c["text"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for t in [&view["services"], &web["cut_sets"], &web["importance"]] {
+        for c in cells(t) {
+            assert!(text.contains(&c), "hasim exact prints `{c}`:\n{text}");
+        }
+    }
+    assert!(text.contains(web["cut_sets_heading"].as_str().unwrap()));
+
+    let compare = api::compare(
+        &serde_json::json!([{ "name": "m.toml", "text": MODEL }]).to_string(),
+        r#"{"replications": 50}"#,
+        &mut never_cancel(),
+    )
+    .unwrap();
+    let view: serde_json::Value = serde_json::from_str(&compare.view).unwrap();
+    let row = &view["services"][0]["exact"]["rows"][0]["cells"];
+    let cell = |key: &str| {
+        row.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == key)
+            .unwrap()
+            .clone()
+    };
+    let exact_minutes = analysis.services[0]
+        .result
+        .as_ref()
+        .unwrap()
+        .downtime_seconds_per_year
+        / 60.0;
+    let simulated = cell("downtime")["value"].as_f64().unwrap();
+    let cost = cell("failover_cost")["value"].as_f64().unwrap();
+    assert!(
+        (cost - (simulated - exact_minutes)).abs() < 1e-9,
+        "{cost} = {simulated} - {exact_minutes}"
+    );
+
+    let e = api::exact("m.toml", &MODEL.replace("[hosts.b]", "[hosts.b"))
+        .err()
+        .unwrap();
+    assert_eq!(e.kind, ErrorKind::Model);
+    assert!(e.message.contains("--> m.toml:"), "{}", e.message);
+}
