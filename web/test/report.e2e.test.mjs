@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { chromiumMissing, hasim, launchChromium, webDir } from './helpers.mjs';
 
-const SECTIONS = ['Summary', 'Results', 'Top downtime causes', 'Validation warnings', 'Capacity', 'Charts', 'Designs', 'Reproduce'];
+const SECTIONS = ['Summary', 'Results', 'Top downtime causes', 'Validation warnings', 'Capacity', 'Charts', 'Designs', 'Glossary', 'Reproduce'];
 const artifacts = join(webDir, 'test-results');
 
 const missing = chromiumMissing();

@@ -15,12 +15,14 @@ const B: &str = "models/homelab-k3s-spread.toml";
 const OPTS: &[&str] = &["-n", "40", "--horizon", "2y", "--seed", "5"];
 
 const SECTIONS: &[&str] = &[
-    "Designs",
-    "Validation warnings",
+    "Summary",
     "Results",
     "Top downtime causes",
+    "Validation warnings",
     "Capacity",
     "Charts",
+    "Designs",
+    "Glossary",
     "Reproduce",
 ];
 

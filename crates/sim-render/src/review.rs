@@ -115,7 +115,7 @@ type SectionFn = fn(&Review<'_>) -> Result<Section>;
 
 /// The sections, in the order of the document.
 const SECTIONS: &[SectionFn] = &[
-    summary, results, causes, validation, capacity, charts, designs, reproduce,
+    summary, results, causes, validation, capacity, charts, designs, glossary, reproduce,
 ];
 
 /// The document's format.
@@ -388,6 +388,36 @@ fn summary(r: &Review<'_>) -> Result<Section> {
 const FINDINGS: usize = 3;
 
 const MINUTES_PER_YEAR: f64 = sim_core::time::NANOS_PER_YEAR as f64 / 60e9;
+
+/// What each figure of the document means, in a sentence each.
+fn glossary(r: &Review<'_>) -> Result<Section> {
+    let terms: &[(&str, &str)] = &[
+        ("availability", "the share of simulated time the service was up, the mean over replications with its 95% confidence interval."),
+        ("nines", "-log10(1 - availability): 3.0 is 99.9%."),
+        ("downtime/yr", "the time a year the service was down; its interval is the one of the availability in time units."),
+        ("outages/yr", "how often a year the service went down, whatever the length."),
+        ("recovery p50 / p90 / p99", "the outage lengths half, 90% and 99% of outages were shorter than, with their 95% intervals."),
+        ("request availability", "the share of requests that succeeded: lower than the availability where a load balancer still sends requests to dead servers it has not yet marked DOWN."),
+        ("error-weighted downtime/yr", "that share of failing requests integrated over time, as minutes a year."),
+        ("Δ downtime/yr vs baseline", "a design's downtime a year minus the first design's, from the same random streams, with its 95% interval; significant when the interval excludes zero."),
+        ("structural downtime", "the downtime the structure alone gives (what fails and how long its repair takes), computed exactly by hasim exact without the failover machinery."),
+        ("what failover costs", "simulated minus structural downtime: what elections, VIP takeovers, fencing and eviction add (or, negative, remove)."),
+        ("minimal cut set", "a set of parts whose being down together takes the service down, with no smaller such set inside it; a single part is a single point of failure."),
+        ("N+1", "every single failure of a host, power feed or switch leaves every HA VM and pod a place to run."),
+    ];
+    Ok(Section {
+        id: "glossary",
+        title: "Glossary",
+        blocks: vec![Block::List(
+            terms
+                .iter()
+                // The difference between designs only where there are several.
+                .filter(|(t, _)| r.several() || !t.starts_with('Δ'))
+                .map(|(t, m)| vec![strong(*t), text(format!(": {m}"))])
+                .collect(),
+        )],
+    })
+}
 
 /// What each design is made of, from its model file.
 fn designs(r: &Review<'_>) -> Result<Section> {
