@@ -185,3 +185,30 @@ fn run_sets_the_structure_beside_the_simulation() {
         stdout(&o)
     );
 }
+
+/// The peer benchmark's script runs (with the plain-Python loop; SimPy is
+/// only in the venv benches/peers/run.sh makes) and every estimate it
+/// prints holds the closed form or is counted as a miss.
+#[test]
+fn the_peer_benchmark_runs() {
+    let o = std::process::Command::new("python3")
+        .arg(root().join("benches/peers/peers.py"))
+        .arg(env!("CARGO_BIN_EXE_hasim"))
+        .args(["--replications", "40", "--years", "1"])
+        .output()
+        .expect("python3 runs (the machine's CPython)");
+    assert_ok(&o);
+    let out = stdout(&o);
+    for row in [
+        "2-of-3  hasim",
+        "2-of-3  heapq",
+        "3-of-5  hasim",
+        "3-of-5  heapq",
+    ] {
+        assert!(out.contains(row), "{row} missing:\n{out}");
+    }
+    assert!(
+        out.contains("0.9997079") && out.contains("0.9999904"),
+        "the exact values:\n{out}"
+    );
+}
