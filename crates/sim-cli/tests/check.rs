@@ -1,6 +1,8 @@
-//! `hasim check`, the availability gate: exit 0 when every gated service's
-//! availability CI lower bound meets its target, 1 with the reason when one
-//! does not, 2 when the input is wrong.
+//! What a CI pipeline and a reviewer run: `hasim check`, the availability
+//! gate (exit 0 when every gated service's availability CI lower bound
+//! meets its target, 1 with the reason when one does not, 2 when the input
+//! is wrong), `hasim diff`, the structure-against-simulation lines of
+//! `hasim run`, and the peer benchmark's script.
 
 mod common;
 use common::*;
