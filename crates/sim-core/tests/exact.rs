@@ -2,6 +2,8 @@
 //! (shared/HA-FACTS.md section 9), a hand computation, every bundled model
 //! and the simulation.
 
+mod shared;
+
 use sim_core::exact::{analyse, Analysis, Options, ServiceExact};
 use sim_core::model::load;
 use sim_core::runner::{run, summarize, RunOptions};
@@ -17,26 +19,10 @@ fn k_of_n_model(k: u32, n: u32, mtbf_h: f64, mttr_h: f64, crew: bool) -> String 
     k_of_n_with_crew(k, n, mtbf_h, mttr_h, u32::from(crew))
 }
 
-/// [`k_of_n_model`] with a crew of `repairers` shared by all (0: none).
+/// The k-of-n system of the core tests, with a crew of `repairers` shared
+/// by all (0: none).
 fn k_of_n_with_crew(k: u32, n: u32, mtbf_h: f64, mttr_h: f64, repairers: u32) -> String {
-    let crew = repairers > 0;
-    let mut text = String::from("[model]\nname = \"k-of-n\"\n");
-    if crew {
-        text.push_str(&format!("[crews.ops]\nsize = {repairers}\n"));
-    }
-    let crew_key = if crew { ", crew = \"ops\"" } else { "" };
-    let mut names = Vec::new();
-    for i in 1..=n {
-        text.push_str(&format!(
-            "[components.c{i}]\nfailures = [{{ every = \"exp({mtbf_h}h)\", repair = \"exp({mttr_h}h)\"{crew_key} }}]\n"
-        ));
-        names.push(format!("c{i}"));
-    }
-    text.push_str(&format!(
-        "[services.system]\nrequires = \"{k} of ({})\"\n",
-        names.join(", ")
-    ));
-    text
+    shared::k_of_n(k, n, mtbf_h, mttr_h, repairers)
 }
 
 fn binomial(n: u32, k: u32) -> f64 {
@@ -451,38 +437,12 @@ fn mutated_models_never_make_the_analysis_panic() {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     paths.sort();
-    let alphabet: &[u8] = b"[]{}()\"=,.&|-_0123456789 \nabcxyzhmsy#";
-    let mut state: u64 = 0x5EED_E8AC;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut mutator = shared::Mutator::new(0x5EED_E8AC);
     let mut analysed = 0;
     for p in &paths {
         let base = std::fs::read_to_string(p).unwrap();
         for _ in 0..60 {
-            let mut bytes = base.as_bytes().to_vec();
-            for _ in 0..1 + next() % 2 {
-                if bytes.is_empty() {
-                    break;
-                }
-                let at = (next() % bytes.len() as u64) as usize;
-                match next() % 4 {
-                    0 => bytes[at] = alphabet[(next() % alphabet.len() as u64) as usize],
-                    1 => {
-                        bytes.remove(at);
-                    }
-                    2 => {
-                        let end = (at + 1 + (next() % 20) as usize).min(bytes.len());
-                        let chunk = bytes[at..end].to_vec();
-                        bytes.splice(at..at, chunk);
-                    }
-                    _ => bytes.truncate(at),
-                }
-            }
-            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let text = mutator.mutant(&base, 2);
             let Ok(model) = load("fuzz.toml", &text) else {
                 continue;
             };

@@ -350,37 +350,11 @@ fn mutated_models_never_panic() {
             .replace("[model]", "{")
             .replace('=', ":"),
     );
-    let alphabet: &[u8] = b"[]{}()\"=,.&|-_0123456789 \nabcxyzhmsy#";
-    let mut state: u64 = 0x5EED;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut mutator = crate::shared::Mutator::new(0x5EED);
     let mut checked = 0;
     for base in &corpus {
         for _ in 0..400 {
-            let mut bytes = base.as_bytes().to_vec();
-            for _ in 0..1 + next() % 4 {
-                if bytes.is_empty() {
-                    break;
-                }
-                let at = (next() % bytes.len() as u64) as usize;
-                match next() % 4 {
-                    0 => bytes[at] = alphabet[(next() % alphabet.len() as u64) as usize],
-                    1 => {
-                        bytes.remove(at);
-                    }
-                    2 => {
-                        let end = (at + 1 + (next() % 20) as usize).min(bytes.len());
-                        let chunk = bytes[at..end].to_vec();
-                        bytes.splice(at..at, chunk);
-                    }
-                    _ => bytes.truncate(at),
-                }
-            }
-            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let text = mutator.mutant(base, 4);
             let result = std::panic::catch_unwind(|| match load("fuzz.toml", &text) {
                 Ok(model) => smoke(&model, &text),
                 Err(e) => {

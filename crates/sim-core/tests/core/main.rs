@@ -1,6 +1,9 @@
 //! sim-core's integration tests: one test binary, one module per concern.
 //! Statistical tests use fixed seeds and print the seed and interval on failure.
 
+#[path = "../shared/mod.rs"]
+mod shared;
+
 mod bad_input;
 mod closed_forms;
 mod determinism;
@@ -18,23 +21,7 @@ mod warnings;
 /// and repaired with rate `mu` (both per hour), and one service that needs
 /// `k` of them. With `crew`, all repairs share one repair crew.
 pub fn k_of_n_model(k: u32, n: u32, mtbf_h: f64, mttr_h: f64, crew: bool) -> String {
-    let mut text = String::from("[model]\nname = \"k-of-n\"\n");
-    if crew {
-        text.push_str("[crews.ops]\nsize = 1\n");
-    }
-    let crew_key = if crew { ", crew = \"ops\"" } else { "" };
-    let mut names = Vec::new();
-    for i in 1..=n {
-        text.push_str(&format!(
-            "[components.c{i}]\nfailures = [{{ every = \"exp({mtbf_h}h)\", repair = \"exp({mttr_h}h)\"{crew_key} }}]\n"
-        ));
-        names.push(format!("c{i}"));
-    }
-    text.push_str(&format!(
-        "[services.system]\nrequires = \"{k} of ({})\"\n",
-        names.join(", ")
-    ));
-    text
+    shared::k_of_n(k, n, mtbf_h, mttr_h, u32::from(crew))
 }
 
 /// Runs replications `0..reps` of `model` with random failures off and the
