@@ -830,7 +830,20 @@ pub fn scenario(
 
 /// `hasim exact`: the exact steady-state analysis as text on stdout, and
 /// as JSON to `--export-json`.
-pub fn exact(path: &Path, max_cut_order: usize, export_json: Option<&str>) -> Result<ExitCode> {
+/// The simulation options of `hasim exact --simulated-importance`.
+pub struct SimulatedImportance<'a> {
+    pub replications: u64,
+    pub seed: u64,
+    pub horizon: &'a str,
+    pub threads: Option<usize>,
+}
+
+pub fn exact(
+    path: &Path,
+    max_cut_order: usize,
+    export_json: Option<&str>,
+    simulated: Option<SimulatedImportance<'_>>,
+) -> Result<ExitCode> {
     output::check_all([export_json])?;
     let loaded = load(path)?;
     let options = sim_core::exact::Options {
@@ -838,11 +851,45 @@ pub fn exact(path: &Path, max_cut_order: usize, export_json: Option<&str>) -> Re
         ..Default::default()
     };
     let analysis = sim_core::exact::analyse(&loaded.model, options);
+    let simulated = match simulated {
+        None => None,
+        Some(s) => {
+            let horizon = parse_duration(s.horizon)
+                .map_err(|e| anyhow!("--horizon {}: {}", s.horizon, e.message))?;
+            if s.replications < 2 {
+                bail!(
+                    "-n {}: the intervals need at least 2 replications",
+                    s.replications
+                );
+            }
+            let opts = RunOptions {
+                replications: s.replications,
+                seed: s.seed,
+                horizon,
+                ..RunOptions::default()
+            };
+            let rows = pool(s.threads)?
+                .install(|| sim_core::exact::simulated::simulated_importance(&loaded.model, &opts))
+                .map_err(|o| anyhow!("{o}"))?;
+            let line = format!(
+                "{} replications x {} each, seed {}",
+                s.replications, s.horizon, s.seed
+            );
+            Some((rows, line))
+        }
+    };
     if let Some(f) = export_json {
-        output::write(f, &sim_render::exact::json(&analysis))?;
+        output::write(
+            f,
+            &sim_render::exact::json_with(&analysis, simulated.as_ref().map(|(r, _)| r.as_slice())),
+        )?;
     }
     if export_json != Some("-") {
-        output::print(&sim_render::exact::text(&analysis))?;
+        let mut text = sim_render::exact::text(&analysis);
+        if let Some((rows, line)) = &simulated {
+            text.push_str(&sim_render::exact::simulated_importance_text(rows, line));
+        }
+        output::print(&text)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -156,6 +156,29 @@ enum Command {
         /// Write the analysis as JSON (with its `schema_version`); `-` for stdout.
         #[arg(long, value_name = "FILE")]
         export_json: Option<String>,
+        /// Also measure each element's importance by simulation: every
+        /// replication runs with the element as modelled, made perfect and
+        /// always failed, with the same random streams, so the failover
+        /// timers are included (1 + 2 x elements runs of -n replications).
+        #[arg(long)]
+        simulated_importance: bool,
+        /// Replications of each run for --simulated-importance.
+        #[arg(
+            short = 'n',
+            long,
+            default_value_t = 1000,
+            requires = "simulated_importance"
+        )]
+        replications: u64,
+        /// Seed for --simulated-importance.
+        #[arg(long, default_value_t = 1, requires = "simulated_importance")]
+        seed: u64,
+        /// Simulated time per replication for --simulated-importance.
+        #[arg(long, default_value = "10y", requires = "simulated_importance")]
+        horizon: String,
+        /// Worker threads for --simulated-importance (default: all cores).
+        #[arg(short = 'j', long, requires = "simulated_importance")]
+        threads: Option<usize>,
     },
     /// List the built-in failure presets and where their numbers come from.
     Presets,
@@ -373,7 +396,22 @@ fn main() -> ExitCode {
             model,
             max_cut_order,
             export_json,
-        } => commands::exact(&model, usize::from(max_cut_order), export_json.as_deref()),
+            simulated_importance,
+            replications,
+            seed,
+            horizon,
+            threads,
+        } => commands::exact(
+            &model,
+            usize::from(max_cut_order),
+            export_json.as_deref(),
+            simulated_importance.then_some(commands::SimulatedImportance {
+                replications,
+                seed,
+                horizon: &horizon,
+                threads,
+            }),
+        ),
         Command::Presets => commands::presets(),
         Command::Report {
             models,

@@ -1379,3 +1379,55 @@ fn exact_prints_the_analysis_and_exports_json() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("no-such-model.toml"), "{}", stderr(&o));
 }
+
+/// `hasim exact --simulated-importance`: a row per element with failure
+/// modes, in the text and the JSON, and the same bytes for any thread count
+/// (every replication's three runs are collected in replication order).
+#[test]
+fn simulated_importance_is_the_same_for_any_thread_count() {
+    let run = |j: &str| {
+        let o = hasim(&[
+            "exact",
+            "models/k8s-3-replicas.toml",
+            "--simulated-importance",
+            "-n",
+            "20",
+            "--horizon",
+            "1y",
+            "-j",
+            j,
+            "--export-json",
+            "-",
+        ]);
+        assert_ok(&o);
+        stdout(&o)
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"), "-j 1 and -j 2 differ");
+    let v: serde_json::Value = serde_json::from_str(&one).expect("stdout is JSON");
+    let rows = v["simulated_importance"]
+        .as_array()
+        .expect("simulated_importance");
+    assert!(!rows.is_empty());
+    assert!(rows[0]["birnbaum"]["ci95"].is_array(), "{}", rows[0]);
+    let o = hasim(&[
+        "exact",
+        "models/k8s-3-replicas.toml",
+        "--simulated-importance",
+        "-n",
+        "10",
+        "--horizon",
+        "1y",
+    ]);
+    assert_ok(&o);
+    assert!(
+        stdout(&o).contains("importance from the simulation (10 replications x 1y each, seed 1"),
+        "{}",
+        stdout(&o)
+    );
+    let o = hasim(&["exact", "models/k8s-3-replicas.toml", "-n", "10"]);
+    assert!(
+        !o.status.success(),
+        "-n without --simulated-importance is refused"
+    );
+}

@@ -531,3 +531,65 @@ fn k_of_n_mean_time_to_first_outage_matches_the_birth_death_chain() {
         }
     }
 }
+
+/// The simulated importance of a component of a 2-of-3 (no failover
+/// timers, so the simulation plays the structure): with a = mu / (lambda +
+/// mu), Q1 = 1 - a^2 (either other down) and Q0 = (1 - a)^2 (both others
+/// down), so Birnbaum = Q1 - Q0; each interval must hold its value.
+#[test]
+fn simulated_importance_matches_the_closed_form_on_a_two_of_three() {
+    use sim_core::exact::simulated::simulated_importance;
+    let (mtbf, mttr) = (1000.0, 100.0);
+    let model = load("k-of-n.toml", &k_of_n_model(2, 3, mtbf, mttr, false)).unwrap();
+    let seed = 11;
+    let opts = RunOptions {
+        replications: 300,
+        horizon: 2 * NANOS_PER_YEAR,
+        seed,
+        ..RunOptions::default()
+    };
+    let rows = simulated_importance(&model, &opts).unwrap();
+    assert_eq!(rows.len(), 3, "one row per component");
+    let a = mttr.recip() / (mtbf.recip() + mttr.recip());
+    let (q1, q0) = (1.0 - a * a, (1.0 - a) * (1.0 - a));
+    let exact = analyse(&model, Options::default());
+    let q = solved(&exact, "system").unavailability;
+    for r in &rows {
+        let holds = |e: &sim_core::stats::Estimate, x: f64| {
+            e.ci95.is_some_and(|[lo, hi]| lo <= x && x <= hi)
+        };
+        assert!(
+            holds(&r.failed, q1),
+            "seed {seed}: {}: Q1 {:?} against {q1}",
+            r.element,
+            r.failed
+        );
+        assert!(
+            holds(&r.perfect, q0),
+            "seed {seed}: {}: Q0 {:?} against {q0}",
+            r.element,
+            r.perfect
+        );
+        assert!(
+            holds(&r.birnbaum, q1 - q0),
+            "seed {seed}: {}: Birnbaum {:?} against {}",
+            r.element,
+            r.birnbaum,
+            q1 - q0
+        );
+        assert!(
+            holds(&r.fussell_vesely, (q - q0) / q),
+            "seed {seed}: {}: Fussell-Vesely {:?} against {}",
+            r.element,
+            r.fussell_vesely,
+            (q - q0) / q
+        );
+        // The ratios are of means; they land near the exact ones.
+        assert!(
+            (r.raw / (q1 / q) - 1.0).abs() < 0.15,
+            "seed {seed}: RAW {} against {}",
+            r.raw,
+            q1 / q
+        );
+    }
+}

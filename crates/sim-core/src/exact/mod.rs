@@ -49,6 +49,7 @@ pub mod bdd;
 pub mod cost;
 pub mod first;
 pub mod markov;
+pub mod simulated;
 
 use crate::cluster::Structure;
 use crate::dist::Dist;
