@@ -51,6 +51,7 @@ function onValidatorMessage(msg) {
     d.pending = null;
     renderTabs();
     if (d === state.designs[state.active]) renderValidation();
+    clearStaleError();
   } else if ((msg.type === 'done' || msg.type === 'error') && msg.id === pendingImport) {
     pendingImport = null;
     if (msg.type === 'done') showImport(msg.result);
@@ -109,12 +110,48 @@ function renderTabs() {
   add.setAttribute('aria-label', 'add a design');
   add.onclick = () => {
     const base = state.designs[state.active];
-    state.designs.push({ name: `design-${state.designs.length + 1}.toml`, text: base ? base.text : '' });
+    state.designs.push(copyOf(base));
     selectDesign(state.designs.length - 1);
     validateActive();
+    changed();
   };
   nav.append(add);
   $('remove-design').disabled = state.designs.length < 2;
+}
+
+/** The names in use: every design's file name and model name. */
+function namesInUse() {
+  const used = new Set();
+  for (const d of state.designs) {
+    used.add(d.name.replace(/\.(toml|json)$/, ''));
+    const m = modelName(d.text);
+    if (m) used.add(m);
+  }
+  return used;
+}
+
+/** The `name` of a design's `[model]` table, read from the text (the
+ * validation may not have answered yet). */
+function modelName(text) {
+  const m = /^\[model\][^[]*?^\s*name\s*=\s*"([^"\n]*)"/m.exec(text);
+  return m ? m[1] : null;
+}
+
+/** A copy of design `base` under a name no other design has: a comparison
+ * needs every design told apart, so both the file name and the model's
+ * `name` get the same fresh suffix. */
+function copyOf(base) {
+  const text = base ? base.text : '[model]\nname = "design"\n';
+  const stem = modelName(text) || (base ? base.name.replace(/\.(toml|json)$/, '') : 'design');
+  const root = stem.replace(/-copy(-\d+)?$/, '');
+  const used = namesInUse();
+  let name = `${root}-copy`;
+  for (let k = 2; used.has(name); k++) name = `${root}-copy-${k}`;
+  let out = text;
+  if (modelName(text) !== null) {
+    out = text.replace(/^(\[model\][^[]*?^\s*name\s*=\s*)"[^"\n]*"/m, (_, head) => `${head}"${name}"`);
+  }
+  return { name: `${name}.toml`, text: out };
 }
 
 function designLabel(d, i) {
@@ -234,7 +271,15 @@ function readOptions() {
   // The seed goes as text: JavaScript numbers lose digits above 2^53.
   const o = { seed, replications: Number(reps), horizon: $('horizon').value.trim() || '10y' };
   const t = $('target-ci').value.trim();
-  if (t) o.target_ci = Number(t);
+  if (t) {
+    // Number('abc') is NaN, which JSON writes as null: the engine would see
+    // no target at all, so the page refuses it here, in the engine's words.
+    const v = Number(t);
+    if (!/^[0-9.eE+-]+$/.test(t) || !Number.isFinite(v)) {
+      throw new Error(`target CI is a fraction between 0 and 1 (0.05 means ±5%), got \`${t}\``);
+    }
+    o.target_ci = v;
+  }
   return o;
 }
 
@@ -306,6 +351,7 @@ function showRunError(err) {
   const box = document.createElement('div');
   box.className = 'error-box';
   box.id = 'run-error';
+  box.dataset.kind = err.name;
   const h = document.createElement('strong');
   h.textContent = err.name === 'Cancelled' ? 'Run cancelled' : 'The run failed';
   const pre = document.createElement('pre');
@@ -347,16 +393,92 @@ function cell(tr, text, field, estimate, cls) {
   return td;
 }
 
+// What each column of the results means, in plain words (the review's
+// glossary says the same). A header's tooltip is the renderer's where it
+// has one, else this; the legend under the results lists them all.
+const HELP = {
+  design: 'the design (model) the row is about; the first one is the baseline the others are compared with.',
+  delta: "this design's downtime a year minus the baseline's, from the same random streams, with its 95% interval; significant (coloured) when the interval excludes zero.",
+  availability: 'the share of simulated time the service was up: the mean over replications with its 95% confidence interval.',
+  nines: 'availability as a count of nines, -log10(1 - availability): 3.0 is 99.9%, 4.0 is 99.99%.',
+  request_availability: 'the share of requests that succeeded: lower than the availability where a load balancer still sends requests to dead servers it has not yet marked DOWN.',
+  downtime: 'how long a year the service was down, with the 95% interval of the availability in time units.',
+  error_weighted: 'the share of failing requests integrated over time, as minutes a year: a half-failing minute counts half.',
+  outages: 'how often a year the service went down, whatever the length.',
+  recovery_p50: 'the outage length half of the outages were shorter than, with its 95% interval.',
+  recovery_p99: 'the outage length 99% of the outages were shorter than (the long tail), with its 95% interval.',
+  data_loss: 'events a year in which data was lost (a volume lost every replica, or a failover lost acknowledged writes).',
+};
+
 /** A table header row from the view's columns (labels and tooltips are the
- * renderer's). */
+ * renderer's, with the page's plain-language help where it has none). */
 function headerRow(table, columns) {
   const thr = table.createTHead().insertRow();
   columns.forEach((c) => {
     const th = document.createElement('th');
-    th.textContent = c.label;
-    if (c.title) th.title = c.title;
+    th.append(breakable(c.label));
+    th.scope = 'col';
+    th.dataset.field = c.key;
+    const help = c.title || (HELP[c.key] && `${c.label}: ${HELP[c.key]}`);
+    if (help) {
+      th.title = help;
+      th.className = 'explained';
+    }
     thr.append(th);
   });
+}
+
+/** A header's text with break opportunities inside its long words (after
+ * a slash, and soft hyphens in the longest words), so eleven columns fit a
+ * 1280 px screen without the table scrolling sideways. The text content is
+ * unchanged apart from the invisible soft hyphens' positions. */
+function breakable(label) {
+  const frag = document.createDocumentFragment();
+  const parts = label
+    .replace(/availability/g, 'avail\u00adability')
+    .replace(/downtime/g, 'down\u00adtime')
+    .replace(/recovery/g, 're\u00adcovery')
+    .split('/');
+  parts.forEach((p, i) => {
+    if (i > 0) frag.append('/', document.createElement('wbr'));
+    frag.append(p);
+  });
+  return frag;
+}
+
+/** The legend under the results: every column's header and its meaning. */
+function legend(columns) {
+  const box = document.createElement('details');
+  box.className = 'card legend';
+  box.open = true;
+  const s = document.createElement('summary');
+  s.textContent = 'What the columns mean';
+  const dl = document.createElement('dl');
+  for (const c of columns) {
+    if (!HELP[c.key]) continue;
+    const dt = document.createElement('dt');
+    dt.textContent = c.label;
+    const dd = document.createElement('dd');
+    dd.textContent = HELP[c.key];
+    dd.dataset.field = c.key;
+    dl.append(dt, dd);
+  }
+  box.append(s, dl);
+  return box;
+}
+
+/** The view's table with the difference right after the design's name, so
+ * the column that says who wins is the first one read. */
+function deltaFirst(t) {
+  const order = (list) => {
+    const i = list.findIndex((c) => c.key === 'delta');
+    if (i < 0) return list;
+    const out = list.slice();
+    const [d] = out.splice(i, 1);
+    out.splice(1, 0, d);
+    return out;
+  };
+  return { columns: order(t.columns), rows: t.rows.map((r) => ({ ...r, cells: order(r.cells) })) };
 }
 
 /** A view cell (text, value, interval, style) as a table cell. */
@@ -377,7 +499,9 @@ function showCompare(result, run) {
   head.className = 'muted run-head';
   head.textContent = view.head;
   root.append(head);
-  for (const sv of view.services) {
+  if (view.verdicts) root.append(verdicts(view.verdicts));
+  for (const sv0 of view.services) {
+    const sv = { ...sv0, table: deltaFirst(sv0.table) };
     const svc = sv.service;
     const card = document.createElement('section');
     card.className = 'card service';
@@ -421,6 +545,7 @@ function showCompare(result, run) {
     root.append(card);
   }
   root.append(clustersTable(view.clusters));
+  if (view.services.length) root.append(legend(view.services[0].table.columns));
   $('exports').hidden = false;
   $('export-csv').hidden = false;
 }
@@ -591,6 +716,7 @@ function showImport(r) {
   state.designs.push({ name: 'imported.toml', text: r.model });
   selectDesign(state.designs.length - 1);
   validateActive();
+  changed();
   box.className = 'import-status ok';
   const pre = document.createElement('pre');
   pre.textContent = r.summary.join('\n');
@@ -650,6 +776,7 @@ function currentShareState() {
 async function share() {
   const hash = await encodeState(currentShareState());
   history.replaceState(null, '', `#${hash}`);
+  dirty = false;
   let copied = false;
   try {
     await navigator.clipboard.writeText(location.href);
@@ -666,6 +793,109 @@ function showBanner(text, info = false) {
   b.className = `banner${info ? ' info' : ''}`;
   b.hidden = false;
   if (info) setTimeout(() => (b.hidden = true), 4000);
+}
+
+// ---------------------------------------------------------------- nothing lost
+
+// Every edit is saved to localStorage (debounced), so a closed tab or a
+// reload loses nothing: the next visit offers to restore it. Leaving the
+// page with edits no share link holds asks first.
+const AUTOSAVE_KEY = 'hasim-playground-autosave';
+let dirty = false;
+let saveTimer = null;
+
+/** Called after every change to the designs or the options. */
+function changed() {
+  dirty = true;
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(autosave, 300);
+}
+
+function autosave() {
+  try {
+    localStorage.setItem(AUTOSAVE_KEY, JSON.stringify({ v: 1, saved: Date.now(), ...currentShareState() }));
+    document.body.dataset.autosaved = String(Date.now());
+  } catch {
+    // Storage full or disabled (private mode): the leave-page warning
+    // still protects the edits.
+  }
+}
+
+function savedState() {
+  try {
+    const s = JSON.parse(localStorage.getItem(AUTOSAVE_KEY) || 'null');
+    return s && s.v === 1 && Array.isArray(s.designs) && s.designs.every((d) => typeof d.name === 'string' && typeof d.text === 'string') ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+function sameDesigns(a, b) {
+  return a.length === b.length && a.every((d, i) => d.name === b[i].name && d.text === b[i].text);
+}
+
+/** Offers the autosaved designs when they differ from what the page opened with. */
+function offerRestore() {
+  const saved = savedState();
+  if (!saved || sameDesigns(saved.designs, state.designs)) return;
+  const box = $('restore');
+  const when = new Date(saved.saved).toLocaleString('en-GB');
+  const names = saved.designs.map((d) => d.name.replace(/\.(toml|json)$/, '')).join(', ');
+  box.querySelector('.restore-text').textContent = `Unsaved edits from ${when} are kept in this browser (${saved.designs.length} design${saved.designs.length === 1 ? '' : 's'}: ${names}).`;
+  box.hidden = false;
+  $('restore-yes').onclick = () => {
+    box.hidden = true;
+    applyState(saved);
+    dirty = true;
+  };
+  $('restore-no').onclick = () => {
+    box.hidden = true;
+    localStorage.removeItem(AUTOSAVE_KEY);
+  };
+}
+
+/** Opens designs and options (from a link or the autosave). */
+function applyState(s) {
+  for (const [k, v] of Object.entries(s.options || {})) if ($(k)) $(k).value = v;
+  if (s.options?.['sweep-path']) $('sweep-box').open = true;
+  state.designs = s.designs.map((d) => ({ name: d.name, text: d.text }));
+  selectDesign(Math.min(Math.max(0, s.active || 0), state.designs.length - 1));
+  validateAll();
+}
+
+let removed = null; // {design, index}: what Undo puts back
+let undoTimer = null;
+
+function removeDesign() {
+  if (state.designs.length < 2) return;
+  const index = state.active;
+  const [design] = state.designs.splice(index, 1);
+  removed = { design, index };
+  selectDesign(Math.max(0, index - 1));
+  changed();
+  const bar = $('undo-bar');
+  bar.querySelector('.undo-text').textContent = `Removed ${designLabel(design, index)}.`;
+  bar.hidden = false;
+  clearTimeout(undoTimer);
+  undoTimer = setTimeout(() => (bar.hidden = true), 20000);
+}
+
+function undoRemove() {
+  if (!removed) return;
+  state.designs.splice(Math.min(removed.index, state.designs.length), 0, removed.design);
+  selectDesign(Math.min(removed.index, state.designs.length - 1));
+  removed = null;
+  $('undo-bar').hidden = true;
+  changed();
+}
+
+/** A run that failed on a model error no longer applies once every
+ * design validates: the box goes and the page says so. */
+function clearStaleError() {
+  const box = $('run-error');
+  if (!box || box.dataset.kind !== 'ModelError') return;
+  if (!state.designs.every((d) => d.validation?.ok)) return;
+  $('results').replaceChildren(para('The error is fixed; press Run to see results.', 'muted intro fixed'));
 }
 
 // ---------------------------------------------------------------- start-up
@@ -691,17 +921,21 @@ async function loadExamples() {
   }
 }
 
+let fromLink = false;
+
 async function initialDesigns() {
   if (location.hash.length > 1) {
     try {
       const s = await decodeState(location.hash);
       if (s) {
+        fromLink = true;
         for (const [k, v] of Object.entries(s.options || {})) if ($(k)) $(k).value = v;
         if (s.options?.['sweep-path']) $('sweep-box').open = true;
         return { designs: s.designs.map((d) => ({ name: d.name, text: d.text })), active: s.active || 0 };
       }
     } catch (e) {
-      showBanner(`This link is damaged and could not be opened (${e.message}); showing the examples instead.`);
+      fromLink = false;
+      showBanner(`This link is damaged and could not be opened: ${e.message}. Showing the examples instead.`);
     }
   }
   // By default, the first two examples side by side.
@@ -719,12 +953,24 @@ async function main() {
   state.designs = init.designs;
   selectDesign(Math.min(init.active, state.designs.length - 1));
   validateAll();
+  // A link says what to show; otherwise the autosave may hold more recent work.
+  if (!fromLink) offerRestore();
+  $('undo').addEventListener('click', undoRemove);
+  for (const k of ['seed', 'replications', 'horizon', 'target-ci', 'sweep-path', 'sweep-values']) $(k).addEventListener('change', changed);
+  window.addEventListener('beforeunload', (e) => {
+    if (!dirty) return;
+    // Saved already, but the warning tells the user the page holds work.
+    autosave();
+    e.preventDefault();
+    e.returnValue = '';
+  });
 
   const ta = $('model');
   ta.addEventListener('input', () => {
     const d = state.designs[state.active];
     d.text = ta.value;
     renderGutter();
+    changed();
     clearTimeout(validateTimer);
     validateTimer = setTimeout(validateActive, 200);
   });
@@ -738,6 +984,7 @@ async function main() {
   $('design-name').addEventListener('change', (e) => {
     state.designs[state.active].name = e.target.value.trim() || 'model.toml';
     validateActive();
+    changed();
   });
   $('examples').addEventListener('change', async (e) => {
     const f = e.target.value;
@@ -749,12 +996,9 @@ async function main() {
     e.target.value = '';
     selectDesign(state.active);
     validateActive();
+    changed();
   });
-  $('remove-design').addEventListener('click', () => {
-    if (state.designs.length < 2) return;
-    state.designs.splice(state.active, 1);
-    selectDesign(Math.max(0, state.active - 1));
-  });
+  $('remove-design').addEventListener('click', removeDesign);
   $('run-form').addEventListener('submit', (e) => {
     e.preventDefault();
     startRun('compare', { designs: state.designs.map((d) => ({ name: d.name, text: d.text })) });

@@ -1,0 +1,232 @@
+// The playground as a home-lab operator uses it, in real headless Chromium
+// (Debian's, never a download): the results fit the screen at 1280 px and
+// on a 390 px phone, every column header is explained, and nothing typed
+// is lost (autosave and its restore prompt, the leave-page warning, undo
+// for a removed design, damaged share links that say what is wrong, a
+// stale error box cleared, a bad target CI refused, the export card hidden
+// before a run, unique names for a copied design). Screenshots go to
+// web/test-results/ (git-ignored).
+
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromiumMissing, distDir, launchChromium, model, serve, webDir } from './helpers.mjs';
+
+const A = 'homelab-k3s-as-written.toml';
+const B = 'homelab-k3s-spread.toml';
+const artifacts = join(webDir, 'test-results');
+const missing = chromiumMissing();
+
+let server, context, page, base, userDataDir;
+const pageErrors = [];
+const dialogs = [];
+
+before(async () => {
+  if (missing) return;
+  mkdirSync(artifacts, { recursive: true });
+  server = await serve(distDir);
+  base = `http://127.0.0.1:${server.address().port}/`;
+  userDataDir = mkdtempSync(join(tmpdir(), 'hasim-chromium-'));
+  context = await launchChromium(userDataDir, { viewport: { width: 1280, height: 900 } });
+  page = context.pages()[0] || (await context.newPage());
+  watch(page);
+});
+
+after(async () => {
+  await context?.close();
+  server?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+function watch(p) {
+  p.on('pageerror', (e) => pageErrors.push(String(e)));
+  p.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+  // The leave-page warning: recorded, then accepted so navigation goes on.
+  p.on('dialog', (d) => {
+    dialogs.push(d.type());
+    d.accept();
+  });
+}
+
+async function open(url = base, p = page) {
+  await p.goto(url);
+  await p.waitForSelector('body[data-ui="ready"][data-engine="ready"]', { timeout: 30000 });
+}
+
+async function loadExample(index, file, p = page) {
+  await p.click(`.tab[data-index="${index}"]`);
+  await p.selectOption('#examples', file);
+  const name = file.replace(/\.toml$/, '');
+  await p.waitForFunction(
+    ([i, n]) => {
+      const t = document.querySelector(`.tab[data-index="${i}"]`);
+      return t && t.textContent === n && !document.getElementById('validation-status').textContent.startsWith('checking');
+    },
+    [index, name],
+    { timeout: 30000 },
+  );
+}
+
+async function runCompare(p = page, n = '100') {
+  await p.fill('#replications', n);
+  await p.fill('#horizon', '5y');
+  await p.click('#run');
+  await p.waitForFunction(() => !document.body.dataset.running, null, { timeout: 60000 });
+  assert.match(await p.textContent('#status'), /^done in/);
+}
+
+/** Everything wider than the window, and every table box that scrolls sideways. */
+function overflow(p) {
+  return p.evaluate(() => ({
+    page: document.documentElement.scrollWidth - window.innerWidth,
+    tables: [...document.querySelectorAll('.service > .table-wrap')].map((w) => w.scrollWidth - w.clientWidth),
+    charts: [...document.querySelectorAll('svg.chart')].map((c) => c.getBoundingClientRect().right - window.innerWidth),
+  }));
+}
+
+test('before a run: no export card; a bad target CI is refused; "+" names the copy uniquely', { skip: missing ?? false }, async () => {
+  await open();
+  assert.ok(await page.isHidden('#exports'), 'the export card is hidden before any run');
+  await loadExample(0, A);
+  await loadExample(1, B);
+  // "+" twice: two copies of the spread design, each with its own file
+  // name and model name, so a comparison can tell all four apart.
+  await page.click('#add-design');
+  await page.click('#add-design');
+  const tabs = await page.$$eval('.tab:not(.add)', (ts) => ts.map((t) => t.textContent));
+  assert.equal(new Set(tabs).size, tabs.length, `tab names are unique: ${tabs}`);
+  assert.equal(await page.inputValue('#design-name'), 'homelab-k3s-spread-copy-2.toml');
+  assert.match(await page.inputValue('#model'), /^name = "homelab-k3s-spread-copy-2"$/m);
+  // A target CI that is not a number is refused, in the engine's words.
+  await page.fill('#target-ci', 'abc');
+  await page.click('#run');
+  assert.match(await page.textContent('#run-error pre'), /target CI is a fraction between 0 and 1 \(0\.05 means ±5%\), got `abc`/);
+  assert.ok(await page.isHidden('#exports'));
+  await page.fill('#target-ci', '');
+  // Remove the two copies again; the second removal is undone, then redone.
+  await page.click('#remove-design');
+  await page.waitForSelector('#undo-bar:not([hidden])');
+  assert.equal(await page.textContent('#undo-bar .undo-text'), 'Removed homelab-k3s-spread-copy-2.');
+  await page.click('#remove-design');
+  assert.equal((await page.$$('.tab:not(.add)')).length, 2);
+  await page.click('#undo');
+  const back = await page.$$eval('.tab:not(.add)', (ts) => ts.map((t) => t.textContent));
+  assert.deepEqual(back, ['homelab-k3s-as-written', 'homelab-k3s-spread', 'homelab-k3s-spread-copy']);
+  assert.equal(await page.inputValue('#design-name'), 'homelab-k3s-spread-copy.toml');
+  await page.click('#remove-design');
+  assert.equal((await page.$$('.tab:not(.add)')).length, 2);
+});
+
+test('at 1280 px the comparison fits: Δ next to the sticky name, every header explained', { skip: missing ?? false }, async () => {
+  await runCompare();
+  const o = await overflow(page);
+  assert.equal(o.page, 0, 'the page does not scroll sideways');
+  for (const t of o.tables) assert.ok(t <= 0, `a results table scrolls sideways by ${t} px at 1280 px`);
+  // The difference is the second column, right after the design's name,
+  // and the name stays put if a table ever scrolls.
+  const heads = await page.$$eval('.service > .table-wrap th', (ths) => ths.map((th) => ({ field: th.dataset.field, title: th.title, text: th.textContent })));
+  const first = heads.filter((h) => h.field === 'design');
+  assert.ok(first.length >= 1);
+  const perTable = await page.$$eval('.service > .table-wrap table', (ts) => ts.map((t) => [...t.rows[0].cells].map((c) => c.dataset.field)));
+  for (const cols of perTable) assert.deepEqual(cols.slice(0, 2), ['design', 'delta']);
+  assert.equal(await page.$eval('.service td.design', (td) => getComputedStyle(td).position), 'sticky');
+  // Every header has a plain-language explanation, in its tooltip and in
+  // the visible legend.
+  for (const h of heads) assert.ok(h.title.length > 20, `header ${h.text} is explained: "${h.title}"`);
+  const legend = await page.$$eval('.legend dd', (dds) => dds.map((d) => d.dataset.field));
+  for (const f of perTable[0]) assert.ok(legend.includes(f), `the legend explains ${f}`);
+  assert.ok(await page.isVisible('.legend dl'));
+  assert.ok(await page.isVisible('#exports'), 'the export card shows after a run');
+  await page.screenshot({ path: join(artifacts, 'playground-1280.png'), fullPage: true });
+});
+
+test('at 390 px nothing scrolls sideways, Run is on the first screen and the charts fit', { skip: missing ?? false }, async () => {
+  const phone = await context.newPage();
+  watch(phone);
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await open(base, phone);
+  await loadExample(0, A, phone);
+  await loadExample(1, B, phone);
+  await phone.evaluate(() => window.scrollTo(0, 0));
+  const fab = await phone.$eval('#run-fab', (b) => {
+    const r = b.getBoundingClientRect();
+    return { top: r.top, bottom: r.bottom, visible: getComputedStyle(b).display !== 'none' };
+  });
+  assert.ok(fab.visible && fab.bottom <= 844 && fab.top >= 0, `Run is on the first screen: ${JSON.stringify(fab)}`);
+  await phone.fill('#replications', '100');
+  await phone.fill('#horizon', '5y');
+  await phone.click('#run-fab');
+  await phone.waitForFunction(() => !document.body.dataset.running && /^done in/.test(document.getElementById('status').textContent), null, { timeout: 60000 });
+  const o = await overflow(phone);
+  assert.equal(o.page, 0, 'the page does not scroll sideways at 390 px');
+  for (const c of o.charts) assert.ok(c <= 0, `a chart sticks out by ${c} px`);
+  // A table too wide for a phone scrolls inside its box, the name and the
+  // difference first.
+  const cols = await phone.$eval('.service > .table-wrap table', (t) => [...t.rows[0].cells].slice(0, 2).map((c) => c.dataset.field));
+  assert.deepEqual(cols, ['design', 'delta']);
+  await phone.screenshot({ path: join(artifacts, 'playground-390.png'), fullPage: true });
+  await phone.close();
+});
+
+test('nothing lost: autosave survives a reload, leaving warns, a fixed error clears its box', { skip: missing ?? false }, async () => {
+  // A run on a broken design leaves an error box; fixing the text clears it.
+  await page.click('.tab[data-index="0"]');
+  const broken = model(A).replace('requires = "utility"', 'requires = "utilty"');
+  await page.fill('#model', broken);
+  await page.waitForSelector('.diag.error', { timeout: 15000 });
+  await page.click('#run');
+  await page.waitForSelector('#run-error[data-kind="ModelError"]', { timeout: 30000 });
+  const edited = `${model(A)}\n# an edit that must survive a reload\n`;
+  await page.fill('#model', edited);
+  await page.waitForSelector('#run-error', { state: 'detached', timeout: 15000 });
+  assert.match(await page.textContent('#results'), /The error is fixed; press Run/);
+  // Autosaved within a second; the reload asks first, then offers it back.
+  await page.waitForFunction(() => JSON.parse(localStorage.getItem('hasim-playground-autosave') || '{}').designs?.[0]?.text.includes('must survive'), null, { timeout: 5000 });
+  dialogs.length = 0;
+  await page.reload({ waitUntil: 'load' });
+  assert.deepEqual(dialogs, ['beforeunload'], 'leaving the page with edits asks first');
+  await page.waitForSelector('body[data-ui="ready"][data-engine="ready"]', { timeout: 30000 });
+  await page.waitForSelector('#restore:not([hidden])', { timeout: 10000 });
+  assert.match(await page.textContent('#restore .restore-text'), /Unsaved edits from .* \(2 designs: homelab-k3s-as-written, homelab-k3s-spread\)/);
+  await page.screenshot({ path: join(artifacts, 'playground-restore.png'), fullPage: false });
+  await page.click('#restore-yes');
+  await page.click('.tab[data-index="0"]');
+  assert.equal(await page.inputValue('#model'), edited);
+});
+
+test('a damaged share link says what is wrong with it', { skip: missing ?? false }, async () => {
+  const p = await context.newPage();
+  watch(p);
+  const cases = [
+    ['#s=abc$def', /holds `\$` at character 4, which a share link never contains/],
+    ['#s=', /ends at #s= and holds no designs/],
+    ['#s=AAAAA', /5 characters long, which no share link is/],
+    // 0xff 0xff 0xff: a deflate block of the reserved type 3.
+    ['#s=____', /do not decompress: the link was cut short or altered/],
+  ];
+  for (const [hash, want] of cases) {
+    // A change of the hash alone would not reload the page.
+    await p.goto('about:blank');
+    await open(`${base}${hash}`, p);
+    await p.waitForSelector('#banner:not([hidden])');
+    const text = await p.textContent('#banner');
+    assert.match(text, /^This link is damaged and could not be opened: /, text);
+    assert.match(text, want, text);
+    assert.doesNotMatch(text, /Failed to fetch/);
+  }
+  // A link cut short mid-way: made by the page, then truncated.
+  await p.click('#share');
+  await p.waitForFunction(() => location.hash.startsWith('#s='));
+  const good = await p.evaluate(() => location.hash);
+  let data = good.slice(3, 3 + Math.floor((good.length - 3) / 2));
+  if (data.length % 4 === 1) data = data.slice(0, -1);
+  await p.goto('about:blank');
+  await open(`${base}#s=${data}`, p);
+  await p.waitForSelector('#banner:not([hidden])');
+  assert.match(await p.textContent('#banner'), /do not decompress: the link was cut short or altered/);
+  await p.screenshot({ path: join(artifacts, 'playground-damaged-link.png'), fullPage: false });
+  await p.close();
+  assert.deepEqual(pageErrors, []);
+});
