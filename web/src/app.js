@@ -499,7 +499,7 @@ function showCompare(result, run) {
   head.className = 'muted run-head';
   head.textContent = view.head;
   root.append(head);
-  if (view.verdicts) root.append(verdicts(view.verdicts));
+  root.append(verdicts(result.summary));
   for (const sv0 of view.services) {
     const sv = { ...sv0, table: deltaFirst(sv0.table) };
     const svc = sv.service;
@@ -548,6 +548,62 @@ function showCompare(result, run) {
   if (view.services.length) root.append(legend(view.services[0].table.columns));
   $('exports').hidden = false;
   $('export-csv').hidden = false;
+}
+
+/** A line of the shared summary (plain, code and strong runs) as inline
+ * elements; its text content is the line's plain text. */
+function inlineLine(line, tag = 'p', className = '') {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  for (const run of line) {
+    if (run.kind === 'text') el.append(run.text);
+    else {
+      const e = document.createElement(run.kind === 'code' ? 'code' : 'strong');
+      e.textContent = run.text;
+      el.append(e);
+    }
+  }
+  return el;
+}
+
+/** The answer first: per service the verdict `hasim report` opens with
+ * (from sim_render::summary, so the sentences are the CLI's), then per
+ * design the largest cause of its downtime with its fix, the rest folded. */
+function verdicts(summary) {
+  const card = document.createElement('section');
+  card.className = 'card verdicts';
+  card.id = 'verdicts';
+  const h = document.createElement('h2');
+  h.textContent = 'Verdict';
+  card.append(h);
+  for (const line of summary.verdicts) {
+    const p = inlineLine(line, 'p', 'verdict');
+    p.dataset.service = line[0]?.text ?? '';
+    card.append(p);
+  }
+  for (const d of summary.designs) {
+    if (d.findings.length === 0 && d.structure.length === 0) continue;
+    const box = document.createElement('div');
+    box.className = 'fix-first';
+    box.dataset.design = d.design;
+    const head = document.createElement('p');
+    head.className = 'fix-head';
+    head.append('What to fix first in ', Object.assign(document.createElement('strong'), { textContent: d.design }), ':');
+    box.append(head);
+    if (d.findings.length) box.append(inlineLine(d.findings[0], 'p', 'finding top'));
+    const rest = [...d.findings.slice(1), ...d.structure];
+    if (rest.length) {
+      const more = document.createElement('details');
+      const s = document.createElement('summary');
+      s.textContent = `${rest.length} more finding${rest.length === 1 ? '' : 's'} (causes, structure against simulation)`;
+      const ul = document.createElement('ul');
+      for (const l of rest) ul.append(inlineLine(l, 'li', 'finding'));
+      more.append(s, ul);
+      box.append(more);
+    }
+    card.append(box);
+  }
+  return card;
 }
 
 /** A view table as a results table, rows marked with `rowData(row)`. */

@@ -48,6 +48,7 @@ function handle(msg) {
         csv: r.csv,
         documents: JSON.parse(r.documents),
         recovery: JSON.parse(r.recovery),
+        summary: JSON.parse(r.summary),
       };
     }
     case 'sweep': {

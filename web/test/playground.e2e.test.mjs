@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromiumMissing, distDir, launchChromium, model, serve, webDir } from './helpers.mjs';
+import { chromiumMissing, distDir, hasim, launchChromium, model, serve, webDir } from './helpers.mjs';
 
 const A = 'homelab-k3s-as-written.toml';
 const B = 'homelab-k3s-spread.toml';
@@ -77,6 +77,33 @@ async function runCompare(p = page, n = '100') {
   assert.match(await p.textContent('#status'), /^done in/);
 }
 
+/** A GitHub-flavoured Markdown line as the plain text it renders to:
+ * strong and code markers dropped, backslash escapes undone. */
+function gfmPlain(line) {
+  return line
+    .replace(/\\(.)|\*\*|` ([^`]*) `|`([^`]*)`/g, (_, esc, a, b) => esc ?? a ?? b ?? '')
+    .trim();
+}
+
+/** The summary `hasim report --format gfm` opens with: the verdict line of
+ * each service and the first finding of each design. */
+function cliSummary(args) {
+  const r = hasim(['report', ...args, '--format', 'gfm', '-o', '-']);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  const verdicts = {};
+  const first = {};
+  lines.forEach((l, i) => {
+    let m;
+    if ((m = /^\*\*([^*]+)\*\*: /.exec(l))) verdicts[m[1]] = gfmPlain(l);
+    if ((m = /^### What to fix first in (.+)$/.exec(l))) {
+      const bullet = lines.slice(i + 1).find((x) => x.startsWith('- '));
+      first[m[1]] = gfmPlain(bullet.slice(2));
+    }
+  });
+  return { verdicts, first };
+}
+
 /** Everything wider than the window, and every table box that scrolls sideways. */
 function overflow(p) {
   return p.evaluate(() => ({
@@ -119,8 +146,32 @@ test('before a run: no export card; a bad target CI is refused; "+" names the co
   assert.equal((await page.$$('.tab:not(.add)')).length, 2);
 });
 
-test('at 1280 px the comparison fits: Δ next to the sticky name, every header explained', { skip: missing ?? false }, async () => {
+test('the verdict comes first, in the words and numbers of hasim report', { skip: missing ?? false }, async () => {
   await runCompare();
+  const cli = cliSummary([`models/${A}`, `models/${B}`, '-n', '100', '--seed', '1', '--horizon', '5y']);
+  const shown = await page.$$eval('#verdicts .verdict', (ps) => ps.map((p) => ({ service: p.dataset.service, text: p.textContent.trim() })));
+  assert.ok(shown.length >= 1, 'one verdict per service');
+  assert.deepEqual(shown.map((v) => v.service), Object.keys(cli.verdicts));
+  for (const v of shown) assert.equal(v.text, cli.verdicts[v.service], `${v.service}: the page's verdict is hasim report's`);
+  // The verdict's direction is the comparison's: "less" exactly when the
+  // difference in the table (hasim compare's) is below zero.
+  const compare = JSON.parse(hasim(['compare', `models/${A}`, `models/${B}`, '-n', '100', '--seed', '1', '--horizon', '5y', '--export-json', '-']).stdout);
+  for (const v of shown) {
+    const delta = Number(await page.getAttribute(`.service[data-service="${v.service}"] tr[data-design="homelab-k3s-spread"] td[data-field="delta"]`, 'data-value'));
+    const c = JSON.stringify(compare).includes(String(delta));
+    assert.ok(c, `the table's difference ${delta} is hasim compare's`);
+    assert.match(v.text, delta < 0 ? / less downtime a year / : / more downtime a year /);
+  }
+  // Above the tables: the verdict card is the first result card.
+  assert.equal(await page.$eval('#results > .card', (c) => c.id), 'verdicts');
+  // Then the largest cause of each design's downtime, as the review's first bullet.
+  for (const [design, text] of Object.entries(cli.first)) {
+    assert.equal((await page.textContent(`#verdicts .fix-first[data-design="${design}"] .finding.top`)).trim(), text);
+  }
+  await page.screenshot({ path: join(artifacts, 'playground-verdict.png'), fullPage: false });
+});
+
+test('at 1280 px the comparison fits: Δ next to the sticky name, every header explained', { skip: missing ?? false }, async () => {
   const o = await overflow(page);
   assert.equal(o.page, 0, 'the page does not scroll sideways');
   for (const t of o.tables) assert.ok(t <= 0, `a results table scrolls sideways by ${t} px at 1280 px`);

@@ -306,6 +306,10 @@ pub struct CompareOut {
     pub csv: String,
     pub documents: String,
     pub recovery: String,
+    /// The review's first page ([`sim_render::summary::Summary`], JSON):
+    /// per service the verdict sentence `hasim report` opens with, and per
+    /// design what to fix first.
+    pub summary: String,
 }
 
 /// `hasim compare A B ...`: every design with the same seeds.
@@ -320,12 +324,18 @@ pub fn compare(
         return Err(ApiError::input("compare needs at least one design"));
     }
     let opts = options(options_json)?;
-    let models = designs
+    // Loaded (text and tree kept) rather than bare models: the summary's
+    // findings read the model text to name the warning behind a cause.
+    let loaded = designs
         .iter()
-        .map(|d| load(&d.name, &d.text))
+        .map(|d| {
+            compile::Loaded::new(&d.name, &d.text)
+                .map_err(|e| ApiError::model(e.to_string(), &e.diagnostics))
+        })
         .collect::<Result<Vec<_>, _>>()?;
+    let models: Vec<&Model> = loaded.iter().map(|l| &l.model).collect();
     let total = opts.replications * models.len() as u64;
-    let refs: Vec<&Model> = models.iter().collect();
+    let refs: Vec<&Model> = models.clone();
     let doc = study::compare(&refs, &opts, |i, m| {
         simulate(m, &opts, opts.replications * i as u64, total, progress)
     })?;
@@ -367,6 +377,8 @@ pub fn compare(
         csv: sim_core::export::csv(&flat),
         documents: serde_json::to_string(&documents).expect("serializes"),
         recovery: serde_json::to_string(&recovery).expect("serializes"),
+        summary: serde_json::to_string(&sim_render::summary::summary(&loaded, &doc))
+            .expect("serializes"),
     })
 }
 
@@ -477,6 +489,58 @@ pub fn exact(name: &str, text: &str) -> Result<ExactOut, ApiError> {
         json: sim_render::exact::json(&analysis),
         view: serde_json::to_string(&sim_render::view::exact(&analysis)).expect("serializes"),
     })
+}
+
+/// The design as a picture: one node per element, cluster and service, the
+/// dependency edges and the single points of failure (by replay and by the
+/// exact analysis), as [`sim_render::topology::Topology`] JSON.
+pub fn topology(name: &str, text: &str) -> Result<String, ApiError> {
+    let model = load(name, text)?;
+    let analysis = sim_core::exact::analyse(&model, sim_core::exact::Options::default());
+    Ok(
+        serde_json::to_string(&sim_render::topology::topology(&model, &analysis))
+            .expect("serializes"),
+    )
+}
+
+/// `hasim scenario MODEL --fail ELEMENT@AT --seed SEED`: the element fails
+/// at `at` (a duration) with random failures off, simulated an hour past
+/// it (the CLI's default horizon). Returns the bytes of the CLI's
+/// `--export-json`.
+pub fn scenario(
+    name: &str,
+    text: &str,
+    element: &str,
+    at: &str,
+    seed: &str,
+) -> Result<String, ApiError> {
+    let model = load(name, text)?;
+    let el = model
+        .elements
+        .iter()
+        .position(|e| e.name == element)
+        .ok_or_else(|| ApiError::input(format!("no element named `{element}` in {name}")))?;
+    let at = sim_core::time::parse_duration(at)
+        .map_err(|e| ApiError::input(format!("fail at `{at}`: {}", e.message)))?;
+    let seed: u64 = seed
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::input(format!("seed must be a whole number, got `{seed}`")))?;
+    let horizon = at + sim_core::time::NANOS_PER_HOUR;
+    if horizon > sim_core::time::MAX_HORIZON {
+        return Err(ApiError::input(format!(
+            "the failure must come before {}",
+            sim_core::time::Human(sim_core::time::MAX_HORIZON - sim_core::time::NANOS_PER_HOUR)
+        )));
+    }
+    let inj = vec![sim_core::sim::Injection {
+        element: el,
+        at,
+        down: true,
+    }];
+    let (o, t) = analysis::scenario(&model, inj, horizon, seed)
+        .map_err(|e| ApiError::input(format!("scenario on model `{}`: {e}", model.name)))?;
+    Ok(sim_render::scenario::json(&model, seed, horizon, &o, &t))
 }
 
 #[derive(Deserialize)]

@@ -96,7 +96,9 @@ pub fn run(
 /// service), `recovery` one recovery distribution list per design, and
 /// `view` (JSON) the tables and chart labels the page shows, rendered by
 /// sim-render like the CLI's tables, each service with its exact
-/// steady-state figures beside the simulated ones.
+/// steady-state figures beside the simulated ones, and `summary` (JSON) the
+/// review's first page from `sim_render::summary`: each service's verdict
+/// and each design's largest causes of downtime with their fixes.
 #[wasm_bindgen]
 pub fn compare(
     designs: &str,
@@ -111,6 +113,7 @@ pub fn compare(
         ("csv", out.csv.into()),
         ("documents", out.documents.into()),
         ("recovery", out.recovery.into()),
+        ("summary", out.summary.into()),
     ]))
 }
 
@@ -148,6 +151,28 @@ pub fn exact(name: &str, text: &str) -> Result<JsValue, JsValue> {
         ("json", out.json.into()),
         ("view", out.view.into()),
     ]))
+}
+
+/// The design as a picture (JSON): one node per element, cluster and
+/// service with its drawing rank, the dependency edges, and the single
+/// points of failure found by replay and by the exact analysis.
+#[wasm_bindgen]
+pub fn topology(name: &str, text: &str) -> Result<String, JsValue> {
+    api::topology(name, text).map_err(to_js_error)
+}
+
+/// Fails `element` at `at` with random failures off (`hasim scenario
+/// --fail ELEMENT@AT --seed SEED`); returns the bytes of its
+/// `--export-json`, the timeline the page draws as a Gantt chart.
+#[wasm_bindgen]
+pub fn scenario(
+    name: &str,
+    text: &str,
+    element: &str,
+    at: &str,
+    seed: &str,
+) -> Result<String, JsValue> {
+    api::scenario(name, text, element, at, seed).map_err(to_js_error)
 }
 
 /// Imports configuration files (`hasim import`). `files` is JSON
