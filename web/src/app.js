@@ -73,6 +73,8 @@ function onRunnerMessage(msg) {
     finishRun(`done in ${((performance.now() - r.started) / 1000).toFixed(1)} s`, true);
     if (r.kind === 'compare') showCompare(msg.result, r);
     else if (r.kind === 'exact') showExact(msg.result, r);
+    else if (r.kind === 'topology') showTopology(msg.result, r);
+    else if (r.kind === 'scenario') showScenario(msg.result, r);
     else showSweep(msg.result, r);
   } else if (msg.type === 'error') {
     finishRun(msg.error.name === 'Cancelled' ? 'cancelled' : 'failed', false);
@@ -307,7 +309,7 @@ function begin(kind, extra) {
   const id = nextId++;
   running = { id, kind, started: performance.now(), ...extra };
   document.body.dataset.running = 'true';
-  for (const b of ['run', 'sweep', 'exact']) $(b).disabled = true;
+  for (const b of ['run', 'sweep', 'exact', 'topology']) $(b).disabled = true;
   $('cancel').disabled = false;
   $('progress-bar').className = 'bar';
   return id;
@@ -332,7 +334,7 @@ function setProgress(done, total) {
 function finishRun(text, ok) {
   running = null;
   delete document.body.dataset.running;
-  for (const b of ['run', 'sweep', 'exact']) $(b).disabled = false;
+  for (const b of ['run', 'sweep', 'exact', 'topology']) $(b).disabled = false;
   $('cancel').disabled = true;
   $('status').textContent = text;
   $('status').dataset.state = text.split(' ')[0];
@@ -735,6 +737,202 @@ function showSweep(result, run) {
   $('export-csv').hidden = false;
 }
 
+// ---------------------------------------------------------------- topology
+
+/** The selected design drawn: one node per element, cluster and service,
+ * from the engine (sim_render::topology), laid out by dagre. */
+function startTopology() {
+  if (running) return;
+  const d = state.designs[state.active];
+  const id = begin('topology', { name: d.name, text: d.text });
+  $('status').textContent = 'topology…';
+  runner.postMessage({ type: 'topology', id, name: d.name, text: d.text });
+}
+
+/** Fails one element a minute in (random failures off) and plays the
+ * hour after it: `hasim scenario MODEL --fail NAME@1m --seed SEED`. */
+const FAIL_AT = '1m';
+function startScenario(element) {
+  if (running) return;
+  const t = state.last?.kind === 'topology' || state.last?.kind === 'scenario' ? state.last.topoRun : null;
+  if (!t) return;
+  const seed = $('seed').value.trim() || '1';
+  const id = begin('scenario', { name: t.name, text: t.text, element, seed, topoRun: t });
+  $('status').textContent = `failing ${element}…`;
+  runner.postMessage({ type: 'scenario', id, name: t.name, text: t.text, element, at: FAIL_AT, seed });
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+function svgEl(tag, attrs = {}, text) {
+  const e = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+async function showTopology(topo, run) {
+  const { default: dagre } = await import('./vendor/dagre.esm.js');
+  state.last = { kind: 'topology', topo, topoRun: run };
+  window.hasimLast = state.last;
+  const g = new dagre.graphlib.Graph();
+  // Top to bottom in the order things depend on each other: power and
+  // switches first, services last.
+  g.setGraph({ rankdir: 'TB', nodesep: 14, ranksep: 34, marginx: 6, marginy: 6 });
+  g.setDefaultEdgeLabel(() => ({}));
+  topo.nodes.forEach((n, i) => g.setNode(String(i), { width: Math.max(84, 7.2 * Math.max(n.name.length, n.kind.length) + 18), height: 36 }));
+  for (const [a, b] of topo.edges) g.setEdge(String(a), String(b));
+  dagre.layout(g);
+  const { width, height } = g.graph();
+  const s = svgEl('svg', { class: 'topology', viewBox: `0 0 ${Math.ceil(width)} ${Math.ceil(height)}`, width: Math.ceil(width), role: 'group', 'aria-label': `topology of ${topo.model}` });
+  s.style.maxWidth = '100%';
+  s.style.height = 'auto';
+  const defs = svgEl('defs');
+  const marker = svgEl('marker', { id: 'arrow', viewBox: '0 0 8 8', refX: 7, refY: 4, markerWidth: 6, markerHeight: 6, orient: 'auto' });
+  marker.append(svgEl('path', { d: 'M0,0 L8,4 L0,8 z', fill: '#9ca3af' }));
+  defs.append(marker);
+  s.append(defs);
+  for (const e of g.edges()) {
+    const pts = g.edge(e).points;
+    s.append(svgEl('path', { class: 'topo-edge', d: `M${pts.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' L')}`, 'marker-end': 'url(#arrow)' }));
+  }
+  topo.nodes.forEach((n, i) => {
+    const p = g.node(String(i));
+    const spof = n.spof_services?.length || n.cut_set_of_one?.length;
+    const grp = svgEl('g', { class: `topo-node ${n.layer}${spof ? ' spof' : ''}`, transform: `translate(${(p.x - p.width / 2).toFixed(1)},${(p.y - p.height / 2).toFixed(1)})` });
+    grp.dataset.name = n.name;
+    grp.dataset.layer = n.layer;
+    grp.dataset.kind = n.kind;
+    const why = spof ? `; single point of failure: failing it alone takes down ${[...new Set([...(n.spof_services || []), ...(n.cut_set_of_one || [])])].join(', ')}` : '';
+    const title = svgEl('title', {}, `${n.kind} ${n.name}${why}${n.failable ? ' (click to fail it)' : ''}`);
+    grp.append(title, svgEl('rect', { width: p.width, height: p.height, rx: n.layer === 'element' ? 4 : 14 }));
+    grp.append(svgEl('text', { x: p.width / 2, y: 15, class: 'topo-name' }, n.name));
+    grp.append(svgEl('text', { x: p.width / 2, y: 28, class: 'topo-kind' }, spof ? `${n.kind} · SPOF` : n.kind));
+    if (n.failable) {
+      grp.setAttribute('tabindex', '0');
+      grp.setAttribute('role', 'button');
+      grp.setAttribute('aria-label', `fail ${n.kind} ${n.name}${why}`);
+      grp.addEventListener('click', () => startScenario(n.name));
+      grp.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Enter' || ev.key === ' ') {
+          ev.preventDefault();
+          startScenario(n.name);
+        }
+      });
+    }
+    s.append(grp);
+  });
+  const card = document.createElement('section');
+  card.className = 'card topology-card';
+  const h = document.createElement('h2');
+  h.textContent = `topology of ${topo.model}`;
+  const spofs = topo.nodes.filter((n) => n.spof_services?.length || n.cut_set_of_one?.length);
+  const note = para(
+    spofs.length
+      ? `Single points of failure (red): ${spofs.map((n) => n.name).join(', ')}. Each takes a service down alone (found by failing every element alone and checking an hour later, as hasim validate does, and by the exact analysis's cut sets of one part where it solves the service). Click an element to fail it.`
+      : 'No single element takes a service down alone. Click an element to fail it.',
+    'muted topo-note',
+  );
+  const wrap = document.createElement('div');
+  wrap.className = 'topology-wrap';
+  wrap.append(s);
+  card.append(h, note, wrap);
+  const slot = document.createElement('div');
+  slot.id = 'scenario-slot';
+  $('results').replaceChildren(card, slot);
+  $('exports').hidden = true;
+}
+
+/** A duration in seconds as the shortest readable text. */
+function secs(x) {
+  if (x < 60) return `${+x.toFixed(1)} s`;
+  if (x < 3600) return `${+(x / 60).toFixed(1)} min`;
+  return `${+(x / 3600).toFixed(2)} h`;
+}
+
+function showScenario(result, run) {
+  const doc = result.doc;
+  state.last = { kind: 'scenario', result, topoRun: run.topoRun, element: run.element };
+  window.hasimLast = state.last;
+  const slot = $('scenario-slot');
+  if (!slot) return;
+  const card = document.createElement('section');
+  card.className = 'card scenario-card';
+  card.dataset.element = run.element;
+  const h = document.createElement('h2');
+  h.textContent = `${run.element} fails at ${FAIL_AT}: what happens in the hour after`;
+  card.append(h, para(`hasim scenario ${run.name} --fail ${run.element}@${FAIL_AT} --seed ${doc.seed} (random failures off)`, 'muted scenario-cmd'));
+  for (const sv of doc.services) {
+    const down = sv.downtime_seconds > 0;
+    card.append(para(`${sv.name}: ${down ? `down ${secs(sv.downtime_seconds)} in ${sv.outages} outage${sv.outages === 1 ? '' : 's'}` : 'never down'}${sv.recovery_seconds.length < sv.outages ? ', still down at the end' : ''}`, `scenario-service${down ? ' down' : ''}`));
+  }
+  card.append(gantt(doc));
+  $('scenario-slot').replaceChildren(card);
+  document.querySelectorAll('.topo-node.failed').forEach((n) => n.classList.remove('failed'));
+  document.querySelector(`.topo-node[data-layer="element"][data-name="${CSS.escape(run.element)}"]`)?.classList.add('failed');
+}
+
+/** The timeline as a Gantt chart: one row per subject in the order it
+ * first appears, a bar for each span it was down (an element or cluster
+ * output down, a service down, a fault active), ticks for cluster notes. */
+function gantt(doc) {
+  const horizon = doc.horizon_seconds;
+  const rows = [];
+  const byKey = new Map();
+  const row = (e) => {
+    const key = `${e.layer}\u0000${e.subject}`;
+    if (!byKey.has(key)) {
+      const r = { layer: e.layer, subject: e.subject, spans: [], open: null, notes: [] };
+      byKey.set(key, r);
+      rows.push(r);
+    }
+    return byKey.get(key);
+  };
+  for (const e of doc.timeline) {
+    const r = row(e);
+    const t = e.time_ns / 1e9;
+    const ev = e.event;
+    const goesDown = (ev.type === 'state' && !ev.up) || ev.type === 'service_down';
+    const comesUp = (ev.type === 'state' && ev.up) || ev.type === 'service_up';
+    if (goesDown && r.open === null) r.open = { from: t, what: e.what };
+    else if (comesUp && r.open !== null) {
+      r.spans.push({ ...r.open, to: t });
+      r.open = null;
+    } else if (!goesDown && !comesUp) r.notes.push({ t, what: e.what });
+  }
+  for (const r of rows) if (r.open !== null) r.spans.push({ ...r.open, to: horizon, open: true });
+  const W = 760;
+  const left = 190;
+  const rowH = 18;
+  const top = 22;
+  const H = top + rows.length * rowH + 8;
+  const x = (t) => left + ((W - left - 30) * t) / horizon;
+  const s = svgEl('svg', { class: 'chart gantt', viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img', 'aria-label': `timeline of the scenario, ${rows.length} rows` });
+  for (let k = 0; k <= 6; k++) {
+    const t = (horizon * k) / 6;
+    s.append(svgEl('line', { x1: x(t), x2: x(t), y1: top - 4, y2: H - 6, class: 'grid' }));
+    s.append(svgEl('text', { x: x(t), y: 12, class: 'tick', 'text-anchor': 'middle' }, secs(t)));
+  }
+  rows.forEach((r, i) => {
+    const y = top + i * rowH;
+    const g = svgEl('g', { class: `gantt-row ${r.layer}` });
+    g.dataset.subject = r.subject;
+    g.dataset.layer = r.layer;
+    g.append(svgEl('text', { x: left - 6, y: y + 12, class: 'label', 'text-anchor': 'end' }, `${r.subject}`));
+    for (const sp of r.spans) {
+      const bar = svgEl('rect', { x: x(sp.from), y: y + 3, width: Math.max(2, x(sp.to) - x(sp.from)), height: rowH - 6, class: `gantt-bar ${r.layer}`, rx: 2 });
+      bar.append(svgEl('title', {}, `${r.subject}: ${sp.what} at ${secs(sp.from)}, ${sp.open ? 'still down at the end' : `back at ${secs(sp.to)} (${secs(sp.to - sp.from)})`}`));
+      g.append(bar);
+    }
+    for (const n of r.notes) {
+      const tick = svgEl('rect', { x: x(n.t) - 1, y: y + 2, width: 2, height: rowH - 4, class: 'gantt-note' });
+      tick.append(svgEl('title', {}, `${r.subject} at ${secs(n.t)}: ${n.what}`));
+      g.append(tick);
+    }
+    s.append(g);
+  });
+  return s;
+}
+
 // ---------------------------------------------------------------- importing configs
 
 /** Reads dropped or picked files and asks the engine for the model they
@@ -1061,6 +1259,7 @@ async function main() {
   });
   $('cancel').addEventListener('click', cancelRun);
   $('exact').addEventListener('click', startExact);
+  $('topology').addEventListener('click', startTopology);
   $('import-files').addEventListener('change', (e) => {
     // A copy: clearing the input (so picking the same files again fires
     // `change`) empties its live FileList while the files are being read.

@@ -6,6 +6,8 @@
 //                   {type: 'sweep', id, name, text, options, axes}
 //                   {type: 'exact', id, name, text}
 //                   {type: 'import', id, files: [{name, text}]}
+//                   {type: 'topology', id, name, text}
+//                   {type: 'scenario', id, name, text, element, at, seed}
 //   worker -> page: {type: 'ready', version}
 //                   {type: 'validated', id, result}
 //                   {type: 'progress', id, done, total}
@@ -58,6 +60,12 @@ function handle(msg) {
     case 'exact': {
       const r = hasim.exact(msg.name, msg.text);
       return { json: r.json, view: JSON.parse(r.view) };
+    }
+    case 'topology':
+      return JSON.parse(hasim.topology(msg.name, msg.text));
+    case 'scenario': {
+      const json = hasim.scenario(msg.name, msg.text, msg.element, msg.at, msg.seed);
+      return { json, doc: JSON.parse(json) };
     }
     case 'import':
       return JSON.parse(hasim.importConfigs(JSON.stringify(msg.files)));

@@ -281,3 +281,63 @@ test('a damaged share link says what is wrong with it', { skip: missing ?? false
   await p.close();
   assert.deepEqual(pageErrors, []);
 });
+
+/** The element, cluster and service sections of a TOML model file. */
+function sections(text) {
+  const out = { element: [], cluster: [], service: [] };
+  for (const m of text.matchAll(/^\[(sites|power|switches|domains|hosts|disks|vms|components|clusters|services)\.([^\]]+)\]\s*$/gm)) {
+    const layer = m[1] === 'clusters' ? 'cluster' : m[1] === 'services' ? 'service' : 'element';
+    out[layer].push(m[2]);
+  }
+  return out;
+}
+
+test('the topology has one node per element and marks the single points of failure; clicking a host plays hasim scenario', { skip: missing ?? false }, async () => {
+  await loadExample(0, A);
+  await page.fill('#seed', '1');
+  await page.click('#topology');
+  await page.waitForSelector('svg.topology .topo-node', { timeout: 30000 });
+  const nodes = await page.$$eval('svg.topology .topo-node', (ns) => ns.map((n) => ({ layer: n.dataset.layer, name: n.dataset.name, spof: n.classList.contains('spof') })));
+  const want = sections(model(A));
+  for (const layer of ['element', 'cluster', 'service']) {
+    assert.deepEqual(nodes.filter((n) => n.layer === layer).map((n) => n.name).sort(), want[layer].slice().sort(), `one ${layer} node per ${layer} of ${A}`);
+  }
+  // hasim validate counts the same elements, and its single-point-of-failure
+  // warnings name exactly the elements drawn red.
+  const v = hasim(['validate', `models/${A}`]);
+  const counted = /: ok: (\d+) elements, (\d+) clusters, (\d+) services?;/.exec(v.stdout);
+  assert.ok(counted, v.stdout);
+  assert.equal(nodes.filter((n) => n.layer === 'element').length, Number(counted[1]));
+  assert.equal(nodes.filter((n) => n.layer === 'cluster').length, Number(counted[2]));
+  const spofs = [...v.stdout.matchAll(/^warning\[single-point-of-failure\]: single point of failure: `([^`]+)`/gm)].map((m) => m[1]);
+  assert.ok(spofs.length >= 3, v.stdout);
+  assert.deepEqual(nodes.filter((n) => n.spof).map((n) => n.name).sort(), spofs.sort());
+  // Every edge of the drawing is drawn.
+  assert.ok((await page.$$('svg.topology .topo-edge')).length >= nodes.length - 1);
+  await page.screenshot({ path: join(artifacts, 'playground-topology.png'), fullPage: true });
+
+  // Clicking a host fails it: the page's scenario document is the bytes of
+  // hasim scenario for the same failure, and its Gantt has a row per
+  // subject of the CLI's timeline.
+  await page.click('.topo-node[data-layer="element"][data-name="proxmox-1"]');
+  await page.waitForSelector('.scenario-card[data-element="proxmox-1"]', { timeout: 30000 });
+  const cli = hasim(['scenario', `models/${A}`, '--fail', 'proxmox-1@1m', '--seed', '1', '--export-json', '-']);
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.equal(await page.evaluate(() => window.hasimLast.result.json), cli.stdout);
+  const doc = JSON.parse(cli.stdout);
+  const subjects = new Set(doc.timeline.map((e) => `${e.layer}:${e.subject}`));
+  const rows = await page.$$eval('svg.gantt .gantt-row', (rs) => rs.map((r) => `${r.dataset.layer}:${r.dataset.subject}`));
+  assert.deepEqual(new Set(rows), subjects);
+  assert.equal(rows.length, subjects.size);
+  // The service the host takes down has its bar, and the summary line says so.
+  const svc = doc.services[0];
+  assert.ok(svc.downtime_seconds > 0);
+  assert.ok((await page.$$(`svg.gantt .gantt-row[data-layer="service"][data-subject="${svc.name}"] .gantt-bar`)).length >= 1);
+  assert.match(await page.textContent('.scenario-card'), new RegExp(`${svc.name}: down `));
+  // The keyboard reaches the same: Enter on a focused element fails it.
+  await page.focus('.topo-node[data-layer="element"][data-name="utility"]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.scenario-card[data-element="utility"]', { timeout: 30000 });
+  await page.screenshot({ path: join(artifacts, 'playground-scenario.png'), fullPage: true });
+  assert.deepEqual(pageErrors, []);
+});
