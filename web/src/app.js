@@ -16,11 +16,24 @@ const state = {
 
 // ---------------------------------------------------------------- workers
 
-/** A worker with request ids; `onReady` is called with the engine version. */
+// One download and one compilation of the engine for the whole page: the
+// compiled module is posted to each worker (a WebAssembly.Module is
+// structured-cloneable), so two workers and every restart share it.
+let engine = null;
+function compiledEngine() {
+  engine ??= WebAssembly.compileStreaming(fetch(new URL('./pkg/sim_wasm_bg.wasm', import.meta.url)));
+  return engine;
+}
+
+/** A worker with request ids, sent the compiled engine first. */
 function makeWorker(onMessage) {
   const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   w.onmessage = (ev) => onMessage(ev.data);
   w.onerror = (ev) => showBanner(`worker error: ${ev.message || ev}`);
+  compiledEngine().then(
+    (module) => w.postMessage({ type: 'init', module }),
+    (e) => showBanner(`cannot load the engine: ${e.message || e}`),
+  );
   return w;
 }
 

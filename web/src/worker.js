@@ -1,7 +1,8 @@
 // The simulation runs here, in a module Web Worker, so the page never
 // freezes. A small tagged protocol, in the manner of Biome's playground:
 //
-//   page -> worker: {type: 'validate', id, name, text}
+//   page -> worker: {type: 'init', module}   (first: the compiled wasm)
+//                   {type: 'validate', id, name, text}
 //                   {type: 'compare', id, designs: [{name, text}], options}
 //                   {type: 'sweep', id, name, text, options, axes}
 //                   {type: 'exact', id, name, text}
@@ -20,10 +21,21 @@
 
 import init, * as hasim from './pkg/sim_wasm.js';
 
-const ready = init({ module_or_path: new URL('./pkg/sim_wasm_bg.wasm', import.meta.url) }).then(
-  () => postMessage({ type: 'ready', version: hasim.version() }),
-  (e) => postMessage({ type: 'panic', id: null, message: `cannot load the engine: ${e}` }),
-);
+// The page compiles the wasm once (WebAssembly.compileStreaming) and posts
+// the module as the first message, so every worker, and every replacement
+// after a cancel, instantiates it without downloading or compiling again.
+let loaded;
+const ready = new Promise((resolve) => (loaded = resolve));
+
+function load(module) {
+  init({ module_or_path: module }).then(
+    () => {
+      loaded();
+      postMessage({ type: 'ready', version: hasim.version() });
+    },
+    (e) => postMessage({ type: 'panic', id: null, message: `cannot load the engine: ${e}` }),
+  );
+}
 
 let lastProgress = 0;
 function progress(id) {
@@ -78,6 +90,10 @@ function handle(msg) {
 
 onmessage = async (ev) => {
   const msg = ev.data;
+  if (msg.type === 'init') {
+    load(msg.module);
+    return;
+  }
   await ready;
   try {
     const result = handle(msg);

@@ -341,3 +341,46 @@ test('the topology has one node per element and marks the single points of failu
   await page.screenshot({ path: join(artifacts, 'playground-scenario.png'), fullPage: true });
   assert.deepEqual(pageErrors, []);
 });
+
+test('one wasm download for the page and its workers; the server compresses and revalidates', { skip: missing ?? false }, async () => {
+  const wasm = [];
+  const onRequest = (r) => r.url().endsWith('/sim_wasm_bg.wasm') && wasm.push(r.url());
+  context.on('request', onRequest);
+  const p = await context.newPage();
+  watch(p);
+  await open(base, p);
+  // Both workers answered (the validator's dot on every tab), and a
+  // cancelled run's fresh worker loads without another download.
+  await p.waitForFunction(() => document.querySelectorAll('.tab .dot.err, .tab .dot.warn').length >= 2, null, { timeout: 30000 });
+  await p.click('#exact');
+  await p.waitForFunction(() => !document.body.dataset.running, null, { timeout: 30000 });
+  await p.fill('#replications', '5000000');
+  await p.click('#run');
+  await p.waitForFunction(() => /replications/.test(document.getElementById('status').textContent), null, { timeout: 30000 });
+  await p.click('#cancel');
+  await p.fill('#replications', '20');
+  await p.click('#run');
+  await p.waitForFunction(() => !document.body.dataset.running && /^done in/.test(document.getElementById('status').textContent), null, { timeout: 60000 });
+  context.off('request', onRequest);
+  assert.equal(wasm.length, 1, `the engine is fetched once: ${wasm.join(', ')}`);
+  await p.close();
+
+  // The bundled server: brotli or gzip as offered, an ETag, a 304 for an
+  // unchanged file.
+  const url = `${base}pkg/sim_wasm_bg.wasm`;
+  const size = (await import('node:fs')).statSync(join(distDir, 'pkg/sim_wasm_bg.wasm')).size;
+  for (const enc of ['br', 'gzip']) {
+    const r = await fetch(url, { headers: { 'accept-encoding': enc } });
+    assert.equal(r.headers.get('content-encoding'), enc);
+    const sent = Number(r.headers.get('content-length'));
+    assert.ok(sent < size / 1.5, `${enc}: ${sent} bytes sent for a ${size}-byte wasm`);
+    assert.equal((await r.arrayBuffer()).byteLength, size, 'fetch decodes it to the file');
+    console.log(`    sim_wasm_bg.wasm: ${size} bytes, ${sent} sent with ${enc}`);
+  }
+  const first = await fetch(url);
+  const etag = first.headers.get('etag');
+  assert.ok(etag);
+  assert.equal(first.headers.get('cache-control'), 'no-cache');
+  const again = await fetch(url, { headers: { 'if-none-match': etag } });
+  assert.equal(again.status, 304);
+});
