@@ -48,9 +48,22 @@ function startValidator() {
   validator = makeWorker(onValidatorMessage);
 }
 
+// A comparison's replications are split over this many workers (the
+// runner and helpers), each running a contiguous range; the runner merges
+// the parts in replication order, which gives the bits of one run.
+const WORKERS = Math.max(1, Math.min(4, Number(new URLSearchParams(location.search).get('workers')) || navigator.hardwareConcurrency || 1));
+let helpers = [];
+
 function startRunner() {
   runner?.terminate();
+  for (const h of helpers) h.terminate();
   runner = makeWorker(onRunnerMessage);
+  helpers = Array.from({ length: WORKERS - 1 }, () => makeWorker(onRunnerMessage));
+}
+
+/** The replication range of part `i` of `n` (study::shard::range's rule). */
+function partRange(total, i, n) {
+  return [Math.floor((total * i) / n), Math.floor((total * (i + 1)) / n)];
 }
 
 function onValidatorMessage(msg) {
@@ -76,9 +89,36 @@ function onValidatorMessage(msg) {
   }
 }
 
+/** A part of a split comparison reports: progress adds up over the parts;
+ * once every part is in, the runner merges them. */
+function onPartMessage(msg) {
+  const r = running;
+  if (msg.type === 'progress') {
+    r.partDone[msg.part] = msg.done;
+    setProgress(r.partDone.reduce((a, b) => a + b, 0), r.total);
+  } else if (msg.type === 'done') {
+    r.parts[msg.part] = msg.result;
+    if (r.parts.every((p) => p !== null)) {
+      const parts = r.parts;
+      r.parts = null;
+      $('status').textContent = `merging ${parts.length} parts…`;
+      runner.postMessage({ type: 'compareMerge', id: r.id, designs: r.designs, options: r.json, parts });
+    }
+  } else {
+    // An error or a panic in any part ends the run; the workers start afresh.
+    r.parts = null;
+    onRunnerMessage({ ...msg, part: undefined });
+    if (msg.type !== 'panic') startRunner();
+  }
+}
+
 function onRunnerMessage(msg) {
   if (msg.type === 'ready') return;
   if (!running || msg.id !== running.id) return;
+  if (running.parts && msg.part !== undefined) {
+    onPartMessage(msg);
+    return;
+  }
   if (msg.type === 'progress') {
     setProgress(msg.done, msg.total);
   } else if (msg.type === 'done') {
@@ -310,7 +350,20 @@ function startRun(kind, extra) {
   const id = begin(kind, { options, ...extra });
   setProgress(0, options.replications);
   const json = JSON.stringify(options);
-  if (kind === 'compare') {
+  const split = WORKERS > 1 && options.target_ci === undefined && options.replications >= 4 * WORKERS;
+  if (kind === 'compare' && split) {
+    const n = WORKERS;
+    running.total = options.replications * running.designs.length;
+    running.json = json;
+    running.parts = Array(n).fill(null);
+    running.partDone = Array(n).fill(0);
+    document.body.dataset.workers = String(n);
+    [runner, ...helpers].forEach((w, k) => {
+      const [from, to] = partRange(options.replications, k, n);
+      w.postMessage({ type: 'compareRange', id, part: k, designs: running.designs, options: json, from, to });
+    });
+  } else if (kind === 'compare') {
+    document.body.dataset.workers = '1';
     runner.postMessage({ type: 'compare', id, designs: running.designs, options: json });
   } else {
     runner.postMessage({ type: 'sweep', id, name: extra.name, text: extra.text, options: json, axes: extra.axes });

@@ -7,6 +7,8 @@
 //                   {type: 'sweep', id, name, text, options, axes}
 //                   {type: 'exact', id, name, text}
 //                   {type: 'import', id, files: [{name, text}]}
+//                   {type: 'compareRange', id, part, designs, options, from, to}
+//                   {type: 'compareMerge', id, designs, options, parts: [string]}
 //                   {type: 'topology', id, name, text}
 //                   {type: 'scenario', id, name, text, element, at, seed}
 //   worker -> page: {type: 'ready', version}
@@ -38,15 +40,27 @@ function load(module) {
 }
 
 let lastProgress = 0;
-function progress(id) {
+function progress(id, part) {
   return (done, total) => {
     // At most ~30 messages a second, but always the last one.
     const now = performance.now();
     if (done === total || now - lastProgress > 33) {
       lastProgress = now;
-      postMessage({ type: 'progress', id, done, total });
+      postMessage({ type: 'progress', id, part, done, total });
     }
     return true;
+  };
+}
+
+/** What the page reads of a comparison. */
+function compareResult(r) {
+  return {
+    json: r.json,
+    view: JSON.parse(r.view),
+    csv: r.csv,
+    documents: JSON.parse(r.documents),
+    recovery: JSON.parse(r.recovery),
+    summary: JSON.parse(r.summary),
   };
 }
 
@@ -56,15 +70,13 @@ function handle(msg) {
       return JSON.parse(hasim.validate(msg.name, msg.text));
     case 'compare': {
       const r = hasim.compare(JSON.stringify(msg.designs), msg.options, progress(msg.id));
-      return {
-        json: r.json,
-        view: JSON.parse(r.view),
-        csv: r.csv,
-        documents: JSON.parse(r.documents),
-        recovery: JSON.parse(r.recovery),
-        summary: JSON.parse(r.summary),
-      };
+      return compareResult(r);
     }
+    case 'compareRange':
+      // An opaque string: its integer sums must not become JS numbers.
+      return hasim.compareRange(JSON.stringify(msg.designs), msg.options, msg.from, msg.to, progress(msg.id, msg.part));
+    case 'compareMerge':
+      return compareResult(hasim.compareMerge(JSON.stringify(msg.designs), msg.options, JSON.stringify(msg.parts)));
     case 'sweep': {
       const r = hasim.sweep(msg.name, msg.text, msg.options, JSON.stringify(msg.axes), progress(msg.id));
       return { json: r.json, view: JSON.parse(r.view), csv: r.csv };
@@ -97,17 +109,18 @@ onmessage = async (ev) => {
   await ready;
   try {
     const result = handle(msg);
-    postMessage({ type: msg.type === 'validate' ? 'validated' : 'done', id: msg.id, result });
+    postMessage({ type: msg.type === 'validate' ? 'validated' : 'done', id: msg.id, part: msg.part, result });
   } catch (e) {
     if (e instanceof WebAssembly.RuntimeError) {
       // A Rust panic traps the instance; the hook stored its message.
       const message = globalThis.hasimLastPanic || String(e);
       globalThis.hasimLastPanic = undefined;
-      postMessage({ type: 'panic', id: msg.id, message });
+      postMessage({ type: 'panic', id: msg.id, part: msg.part, message });
     } else {
       postMessage({
         type: 'error',
         id: msg.id,
+        part: msg.part,
         error: { name: e.name, message: e.message, diagnostics: e.diagnostics || null },
       });
     }

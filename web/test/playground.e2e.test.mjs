@@ -384,3 +384,27 @@ test('one wasm download for the page and its workers; the server compresses and 
   const again = await fetch(url, { headers: { 'if-none-match': etag } });
   assert.equal(again.status, 304);
 });
+
+test('a comparison split over three workers gives the bytes of hasim compare', { skip: missing ?? false }, async () => {
+  const p = await context.newPage();
+  watch(p);
+  await open(`${base}?workers=3`, p);
+  await loadExample(0, A, p);
+  await loadExample(1, B, p);
+  await p.fill('#seed', '5');
+  await p.fill('#replications', '61');
+  await p.fill('#horizon', '3y');
+  await p.click('#run');
+  await p.waitForFunction(() => !document.body.dataset.running, null, { timeout: 60000 });
+  assert.match(await p.textContent('#status'), /^done in/);
+  assert.equal(await p.evaluate(() => document.body.dataset.workers), '3');
+  const cli = hasim(['compare', `models/${A}`, `models/${B}`, '-n', '61', '--seed', '5', '--horizon', '3y', '--export-json', '-']);
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.equal(await p.evaluate(() => window.hasimLast.result.json), cli.stdout);
+  for (const [k, f] of [A, B].entries()) {
+    const run = hasim(['run', `models/${f}`, '-n', '61', '--seed', '5', '--horizon', '3y', '--export-json', '-']);
+    assert.equal(await p.evaluate((i) => window.hasimLast.result.documents[i], k), run.stdout, `${f}: the run document`);
+  }
+  await p.close();
+  assert.deepEqual(pageErrors, []);
+});

@@ -107,14 +107,42 @@ pub fn compare(
 ) -> Result<JsValue, JsValue> {
     let mut cb = callback(progress);
     let out = api::compare(designs, options, &mut cb).map_err(to_js_error)?;
-    Ok(object(&[
+    Ok(compare_object(out))
+}
+
+fn compare_object(out: api::CompareOut) -> JsValue {
+    object(&[
         ("json", out.json.into()),
         ("view", out.view.into()),
         ("csv", out.csv.into()),
         ("documents", out.documents.into()),
         ("recovery", out.recovery.into()),
         ("summary", out.summary.into()),
-    ]))
+    ])
+}
+
+/// Replications `from..to` of every design of a comparison, for one of the
+/// page's workers: an opaque JSON string (exact integer sums, which must
+/// not pass through JavaScript numbers) for `compareMerge`.
+#[wasm_bindgen(js_name = compareRange)]
+pub fn compare_range(
+    designs: &str,
+    options: &str,
+    from: f64,
+    to: f64,
+    progress: Option<js_sys::Function>,
+) -> Result<String, JsValue> {
+    let mut cb = callback(progress);
+    api::compare_range(designs, options, from as u64, to as u64, &mut cb).map_err(to_js_error)
+}
+
+/// Merges the parts of `compareRange` (a JSON array of their strings, in
+/// replication order) into what `compare` returns for the same designs
+/// and options, bit for bit.
+#[wasm_bindgen(js_name = compareMerge)]
+pub fn compare_merge(designs: &str, options: &str, parts: &str) -> Result<JsValue, JsValue> {
+    let out = api::compare_merge(designs, options, parts).map_err(to_js_error)?;
+    Ok(compare_object(out))
 }
 
 /// Sweeps parameters of one model. `axes` is JSON `[{path, values: [..]}]`
