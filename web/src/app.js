@@ -129,6 +129,7 @@ function onRunnerMessage(msg) {
     else if (r.kind === 'topology') showTopology(msg.result, r);
     else if (r.kind === 'scenario') showScenario(msg.result, r);
     else showSweep(msg.result, r);
+    focusableScrollers();
   } else if (msg.type === 'error') {
     finishRun(msg.error.name === 'Cancelled' ? 'cancelled' : 'failed', false);
     showRunError(msg.error);
@@ -278,7 +279,12 @@ function renderValidation() {
     pre.textContent = g.rendered;
     box.append(pre);
     box.title = 'go to line';
+    box.tabIndex = 0;
+    box.setAttribute('role', 'button');
     box.onclick = () => goToLine(g.line, g.column, g.snippet.length);
+    box.onkeydown = (e) => {
+      if (e.key === 'Enter') goToLine(g.line, g.column, g.snippet.length);
+    };
     list.append(box);
   }
   if (v.ok && v.assumptions.length) {
@@ -658,7 +664,7 @@ function verdicts(summary) {
     head.className = 'fix-head';
     head.append('What to fix first in ', Object.assign(document.createElement('strong'), { textContent: d.design }), ':');
     box.append(head);
-    if (d.findings.length) box.append(inlineLine(d.findings[0], 'p', 'finding top'));
+    if (d.findings.length) box.append(inlineLine(d.findings[0], 'p', 'finding first'));
     const rest = [...d.findings.slice(1), ...d.structure];
     if (rest.length) {
       const more = document.createElement('details');
@@ -672,6 +678,18 @@ function verdicts(summary) {
     card.append(box);
   }
   return card;
+}
+
+/** A box that scrolls sideways (a table too wide for a phone, a large
+ * topology) can be reached and scrolled with the keyboard, and says what it
+ * holds. */
+function focusableScrollers() {
+  for (const w of document.querySelectorAll('.table-wrap:not([tabindex]), .topology-wrap:not([tabindex])')) {
+    w.tabIndex = 0;
+    w.setAttribute('role', 'region');
+    const head = w.closest('section')?.querySelector('h2, h3');
+    w.setAttribute('aria-label', head ? head.textContent.trim() : 'table');
+  }
 }
 
 /** A view table as a results table, rows marked with `rowData(row)`. */
@@ -869,14 +887,20 @@ async function showTopology(topo, run) {
     grp.dataset.layer = n.layer;
     grp.dataset.kind = n.kind;
     const why = spof ? `; single point of failure: failing it alone takes down ${[...new Set([...(n.spof_services || []), ...(n.cut_set_of_one || [])])].join(', ')}` : '';
-    const title = svgEl('title', {}, `${n.kind} ${n.name}${why}${n.failable ? ' (click to fail it)' : ''}`);
-    grp.append(title, svgEl('rect', { width: p.width, height: p.height, rx: n.layer === 'element' ? 4 : 14 }));
-    grp.append(svgEl('text', { x: p.width / 2, y: 15, class: 'topo-name' }, n.name));
-    grp.append(svgEl('text', { x: p.width / 2, y: 28, class: 'topo-kind' }, spof ? `${n.kind} · SPOF` : n.kind));
+    // A failable node says all in its accessible name (below); a tooltip
+    // there would be read as part of its content and differ from that name.
+    if (!n.failable) grp.append(svgEl('title', {}, `${n.kind} ${n.name}${why}`));
+    grp.append(svgEl('rect', { width: p.width, height: p.height, rx: n.layer === 'element' ? 4 : 14 }));
+    // One text of two lines with a space between them, so the node's text
+    // reads "proxmox-1 host · SPOF", as its accessible name begins.
+    const label = svgEl('text', {});
+    label.append(svgEl('tspan', { x: p.width / 2, y: 15, class: 'topo-name' }, n.name), ' ', svgEl('tspan', { x: p.width / 2, y: 28, class: 'topo-kind' }, spof ? `${n.kind} · SPOF` : n.kind));
+    grp.append(label);
     if (n.failable) {
       grp.setAttribute('tabindex', '0');
       grp.setAttribute('role', 'button');
-      grp.setAttribute('aria-label', `fail ${n.kind} ${n.name}${why}`);
+      // The accessible name starts with the visible text (WCAG 2.5.3).
+      grp.setAttribute('aria-label', `${n.name} ${spof ? `${n.kind} · SPOF` : n.kind}: fail it${why}`);
       grp.addEventListener('click', () => startScenario(n.name));
       grp.addEventListener('keydown', (ev) => {
         if (ev.key === 'Enter' || ev.key === ' ') {
@@ -906,6 +930,7 @@ async function showTopology(topo, run) {
   slot.id = 'scenario-slot';
   $('results').replaceChildren(card, slot);
   $('exports').hidden = true;
+  focusableScrollers();
 }
 
 /** A duration in seconds as the shortest readable text. */
@@ -1295,12 +1320,23 @@ async function main() {
     validateTimer = setTimeout(validateActive, 200);
   });
   ta.addEventListener('scroll', () => ($('gutter').scrollTop = ta.scrollTop));
+  // Tab indents, as in a code editor; Esc first lets the next Tab leave
+  // the editor, so the keyboard is never trapped in it (the convention
+  // CodeMirror follows too).
+  let tabLeaves = false;
   ta.addEventListener('keydown', (e) => {
-    if (e.key === 'Tab' && !e.shiftKey) {
+    if (e.key === 'Escape') {
+      tabLeaves = true;
+      return;
+    }
+    if (e.key === 'Tab' && !e.shiftKey && !tabLeaves) {
       e.preventDefault();
       document.execCommand('insertText', false, '  ');
+      return;
     }
+    tabLeaves = false;
   });
+  ta.addEventListener('blur', () => (tabLeaves = false));
   $('design-name').addEventListener('change', (e) => {
     state.designs[state.active].name = e.target.value.trim() || 'model.toml';
     validateActive();

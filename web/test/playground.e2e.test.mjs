@@ -104,6 +104,18 @@ function cliSummary(args) {
   return { verdicts, first };
 }
 
+/** axe-core's serious and critical violations on the page as it is now
+ * (axe from web/node_modules, injected into the page). */
+async function axeSerious(p, what) {
+  await p.addScriptTag({ path: join(webDir, 'node_modules/axe-core/axe.min.js') });
+  const found = await p.evaluate(async () =>
+    (await window.axe.run(document)).violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`),
+  );
+  assert.deepEqual(found, [], `axe-core on ${what}`);
+}
+
 /** Everything wider than the window, and every table box that scrolls sideways. */
 function overflow(p) {
   return p.evaluate(() => ({
@@ -166,7 +178,7 @@ test('the verdict comes first, in the words and numbers of hasim report', { skip
   assert.equal(await page.$eval('#results > .card', (c) => c.id), 'verdicts');
   // Then the largest cause of each design's downtime, as the review's first bullet.
   for (const [design, text] of Object.entries(cli.first)) {
-    assert.equal((await page.textContent(`#verdicts .fix-first[data-design="${design}"] .finding.top`)).trim(), text);
+    assert.equal((await page.textContent(`#verdicts .fix-first[data-design="${design}"] .finding.first`)).trim(), text);
   }
   await page.screenshot({ path: join(artifacts, 'playground-verdict.png'), fullPage: false });
 });
@@ -190,6 +202,7 @@ test('at 1280 px the comparison fits: Δ next to the sticky name, every header e
   for (const f of perTable[0]) assert.ok(legend.includes(f), `the legend explains ${f}`);
   assert.ok(await page.isVisible('.legend dl'));
   assert.ok(await page.isVisible('#exports'), 'the export card shows after a run');
+  await axeSerious(page, 'the comparison at 1280 px');
   await page.screenshot({ path: join(artifacts, 'playground-1280.png'), fullPage: true });
 });
 
@@ -217,6 +230,7 @@ test('at 390 px nothing scrolls sideways, Run is on the first screen and the cha
   // difference first.
   const cols = await phone.$eval('.service > .table-wrap table', (t) => [...t.rows[0].cells].slice(0, 2).map((c) => c.dataset.field));
   assert.deepEqual(cols, ['design', 'delta']);
+  await axeSerious(phone, 'the comparison at 390 px');
   await phone.screenshot({ path: join(artifacts, 'playground-390.png'), fullPage: true });
   await phone.close();
 });
@@ -338,6 +352,7 @@ test('the topology has one node per element and marks the single points of failu
   await page.focus('.topo-node[data-layer="element"][data-name="utility"]');
   await page.keyboard.press('Enter');
   await page.waitForSelector('.scenario-card[data-element="utility"]', { timeout: 30000 });
+  await axeSerious(page, 'the topology and a scenario');
   await page.screenshot({ path: join(artifacts, 'playground-scenario.png'), fullPage: true });
   assert.deepEqual(pageErrors, []);
 });
@@ -407,4 +422,25 @@ test('a comparison split over three workers gives the bytes of hasim compare', {
   }
   await p.close();
   assert.deepEqual(pageErrors, []);
+});
+
+test('the keyboard leaves the editor: Tab indents, Esc then Tab moves on', { skip: missing ?? false }, async () => {
+  await page.click('.tab[data-index="0"]');
+  await page.focus('#model');
+  await page.evaluate(() => document.getElementById('model').setSelectionRange(0, 0));
+  const before = await page.inputValue('#model');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'model', 'Tab alone indents');
+  assert.equal(await page.inputValue('#model'), `  ${before}`);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Tab');
+  const next = await page.evaluate(() => document.activeElement.id || document.activeElement.className);
+  assert.notEqual(next, 'model', 'Esc then Tab leaves the editor');
+  assert.equal(next, 'diagnostics', 'to the validation messages right after it');
+  // And back with Shift+Tab, which never indents.
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'model');
+  await page.keyboard.press('Shift+Tab');
+  assert.notEqual(await page.evaluate(() => document.activeElement.id), 'model');
+  await axeSerious(page, 'the editor');
 });
