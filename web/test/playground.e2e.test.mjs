@@ -444,3 +444,29 @@ test('the keyboard leaves the editor: Tab indents, Esc then Tab moves on', { ski
   assert.notEqual(await page.evaluate(() => document.activeElement.id), 'model');
   await axeSerious(page, 'the editor');
 });
+
+test('a sweep of durations is drawn by value on a log scale', { skip: missing ?? false }, async () => {
+  await loadExample(1, B);
+  await page.click('.tab[data-index="1"]');
+  const box = await page.$('#sweep-box');
+  if (!(await box.evaluate((d) => d.open))) await page.click('#sweep-box summary');
+  await page.fill('#sweep-path', 'hosts.proxmox-1.maintenance.0.duration');
+  await page.fill('#sweep-values', '5m, 1h, 4h, 1d');
+  await page.fill('#replications', '20');
+  await page.fill('#horizon', '2y');
+  await page.click('#sweep');
+  await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 60000 });
+  assert.match(await page.textContent('#status'), /^done in/);
+  assert.equal(await page.getAttribute('.sweep-result svg.chart', 'data-scale'), 'log');
+  // Each series' points sit at log10 of their durations: the gaps are in
+  // the ratio of log(12) (5m -> 1h), log(4) (1h -> 4h) and log(6) (4h -> 1d).
+  const cx = (await page.$$eval('.sweep-result svg.chart circle', (cs) => cs.map((c) => Number(c.getAttribute('cx'))))).slice(0, 4);
+  const gaps = [cx[1] - cx[0], cx[2] - cx[1], cx[3] - cx[2]];
+  const want = [Math.log(12), Math.log(4), Math.log(6)];
+  for (let k = 0; k < 3; k++) {
+    const ratio = gaps[k] / gaps[0];
+    assert.ok(Math.abs(ratio - want[k] / want[0]) < 0.01, `gap ${k}: ${ratio} against ${want[k] / want[0]} (x ${cx})`);
+  }
+  assert.match(await page.textContent('.sweep-result svg.chart'), /\(log scale\)/);
+  await page.screenshot({ path: join(artifacts, 'playground-sweep-log.png'), fullPage: true });
+});
