@@ -41,6 +41,9 @@ pub struct Review<'a> {
     /// The file the document is written to, for the same command and for
     /// the names of a Markdown document's charts.
     pub output: &'a str,
+    /// The design searches run for the first page (none when the models
+    /// declare no `[design]` space or the search was skipped).
+    pub searches: &'a [crate::summary::DesignSearch],
 }
 
 impl Review<'_> {
@@ -203,14 +206,28 @@ fn front(r: &Review<'_>) -> (String, Vec<Inline>) {
 /// names its element, which says what to change (built by
 /// [`crate::summary`], which the playground shows too).
 fn summary(r: &Review<'_>) -> Result<Section> {
-    let s = crate::summary::summary(r.loaded, r.doc);
+    let s = crate::summary::summary(r.loaded, r.doc, r.searches);
     let mut blocks: Vec<Block> = s.verdicts.into_iter().map(Block::Para).collect();
     for d in s.designs {
-        if d.findings.is_empty() && d.structure.is_empty() {
+        if d.findings.is_empty() && d.structure.is_empty() && d.failures.is_empty() {
             continue;
         }
         blocks.push(Block::Heading(format!("What to fix first in {}", d.design)));
         blocks.push(Block::List(d.findings));
+        if !d.cheapest.is_empty() {
+            blocks.push(Block::Para(vec![
+                text("The design search over the model's "),
+                code("[design]"),
+                text(" space:"),
+            ]));
+            blocks.push(Block::List(d.cheapest));
+        }
+        if !d.failures.is_empty() {
+            blocks.push(Block::Para(vec![text(
+                "What each single failure does once the clusters settled (the capacity planner's cases):",
+            )]));
+            blocks.push(Block::List(d.failures));
+        }
         if !d.structure.is_empty() {
             blocks.push(Block::Para(vec![
                 text("Structure against simulation ("),
@@ -623,11 +640,12 @@ fn capacity(r: &Review<'_>) -> Result<Section> {
         code(format!("hasim plan MODEL --seed {}", r.opts.seed)),
         text(" prints the same, with the load of every case."),
     ])];
-    for l in r.loaded {
+    for (i, l) in r.loaded.iter().enumerate() {
         let m = &l.model;
         if r.several() {
             blocks.push(Block::Heading(m.name.clone()));
         }
+        let searched = r.searches.iter().any(|s| s.design == i);
         let h = sim_core::plan::headroom(m, usize::from(failures), r.opts.seed);
         blocks.push(Block::Para(vec![
             strong("Verdict:"),
@@ -648,7 +666,11 @@ fn capacity(r: &Review<'_>) -> Result<Section> {
             blocks.push(Block::Para(vec![
                 text("The model declares a design space ("),
                 code("[design]"),
-                text("). The report does not search it, since that simulates every design; this command finds the cheapest design whose availability meets a target (here 99.9%: put yours) with 95% confidence, and the cost/downtime Pareto frontier:"),
+                text(if searched {
+                    "). The summary names the cheapest design meeting each target; this command prints the whole search (every design's cost and availability) and the cost/downtime Pareto frontier:"
+                } else {
+                    "). The report searched it for no target (give `hasim report --target 99.9%`, or `target` in a service); this command finds the cheapest design whose availability meets a target (here 99.9%: put yours) with 95% confidence, and the cost/downtime Pareto frontier:"
+                }),
             ]));
             let path = shell_word(&l.name);
             let options = sim_options(r);

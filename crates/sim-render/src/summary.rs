@@ -68,6 +68,24 @@ pub struct DesignFindings {
     /// Per service: structural against simulated downtime and the most
     /// probable minimal cut sets, or why it was not solved exactly.
     pub structure: Vec<Line>,
+    /// What each single failure of a host, power feed or switch does once
+    /// the clusters settled (the capacity planner's cases), one line each:
+    /// the failures that lose something first, then how many are carried.
+    pub failures: Vec<Line>,
+    /// The cheapest design of the model's `[design]` space meeting each
+    /// searched target, or why the search did not run.
+    pub cheapest: Vec<Line>,
+}
+
+/// A design search the review ran (or could not run) for one design and
+/// service, so the first page can name the cheapest design meeting the
+/// target.
+#[derive(Debug, Clone)]
+pub struct DesignSearch {
+    /// The index of the design (model) searched, in the review's order.
+    pub design: usize,
+    pub service: String,
+    pub result: Result<sim_core::plan::design::Search, String>,
 }
 
 /// How many causes (and cut sets) per service the summary lists.
@@ -77,19 +95,73 @@ const MINUTES_PER_YEAR: f64 = sim_core::time::NANOS_PER_YEAR as f64 / 60e9;
 
 /// The first page of the review of `loaded` (in the order of `doc`'s
 /// designs, the first the baseline).
-pub fn summary(loaded: &[Loaded], doc: &CompareDoc) -> Summary {
+pub fn summary(loaded: &[Loaded], doc: &CompareDoc, searches: &[DesignSearch]) -> Summary {
     Summary {
         verdicts: verdicts(doc),
         designs: loaded
             .iter()
             .zip(&doc.designs)
-            .map(|(l, d)| DesignFindings {
+            .enumerate()
+            .map(|(i, (l, d))| DesignFindings {
                 design: l.model.name.clone(),
                 findings: findings(l, &d.result),
                 structure: structure(l, &d.result),
+                failures: failures(&l.model, doc.seed),
+                cheapest: searches
+                    .iter()
+                    .filter(|s| s.design == i)
+                    .map(|s| cheapest(&l.model, s))
+                    .collect(),
             })
             .collect(),
     }
+}
+
+/// What each single failure does, from the capacity planner's headroom
+/// cases (with random faults off, so `seed` only names the streams the
+/// scenario would use): the cases that lose something, one line each, then
+/// one line for the failures that are carried. Empty when the model places
+/// nothing and no single failure takes a service down.
+pub fn failures(model: &sim_core::model::compile::Model, seed: u64) -> Vec<Line> {
+    let h = sim_core::plan::headroom(model, 1, seed);
+    let losing: Vec<&sim_core::plan::Case> = h
+        .cases
+        .iter()
+        .filter(|c| !c.carried() || !c.unplaced.is_empty() || !c.services_down.is_empty())
+        .collect();
+    if losing.is_empty() && h.verdict == sim_core::plan::Verdict::NothingPlaced {
+        return Vec::new();
+    }
+    let mut lines: Vec<Line> = losing
+        .iter()
+        .map(|c| {
+            let line = crate::plan::case_line(model, c);
+            match line.split_once(": ") {
+                Some((what, rest)) => vec![code(what), text(format!(" fails: {rest}."))],
+                None => vec![text(line)],
+            }
+        })
+        .collect();
+    let carried = h.cases.len() - losing.len();
+    if carried > 0 {
+        lines.push(vec![text(format!(
+            "{carried} other single failure{} of a host, power feed or switch {} carried with every service up.",
+            if carried == 1 { "" } else { "s" },
+            if carried == 1 { "is" } else { "are" }
+        ))]);
+    }
+    lines
+}
+
+/// The line naming the cheapest design meeting a searched target.
+fn cheapest(model: &sim_core::model::compile::Model, s: &DesignSearch) -> Line {
+    let mut line = vec![code(&s.service), text(": ")];
+    match (&s.result, &model.design) {
+        (Ok(search), Some(space)) => line.push(text(crate::plan::cheapest_line(search, space))),
+        (Err(e), _) => line.push(text(format!("the design search did not run: {e}."))),
+        (Ok(_), None) => line.push(text("the model declares no design space.")),
+    }
+    line
 }
 
 /// Per service: with one design its availability and downtime, with
