@@ -160,7 +160,9 @@ test('before a run: no export card; a bad target CI is refused; "+" names the co
 
 test('the verdict comes first, in the words and numbers of hasim report', { skip: missing ?? false }, async () => {
   await runCompare();
-  const cli = cliSummary([`models/${A}`, `models/${B}`, '-n', '100', '--seed', '1', '--horizon', '5y']);
+  // The page runs no design search (it would simulate every design of the
+  // model's [design] space), so neither does the CLI here.
+  const cli = cliSummary([`models/${A}`, `models/${B}`, '-n', '100', '--seed', '1', '--horizon', '5y', '--no-design-search']);
   const shown = await page.$$eval('#verdicts .verdict', (ps) => ps.map((p) => ({ service: p.dataset.service, text: p.textContent.trim() })));
   assert.ok(shown.length >= 1, 'one verdict per service');
   assert.deepEqual(shown.map((v) => v.service), Object.keys(cli.verdicts));

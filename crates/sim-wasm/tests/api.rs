@@ -277,7 +277,8 @@ fn a_comparison_split_over_workers_merges_to_the_same_bits() {
     let short = serde_json::to_string(&parts[..2]).unwrap();
     let e = api::compare_merge(&designs, opts, &short).err().unwrap();
     assert!(
-        e.message.contains("13 replications of `pair` from index 0, not 37 from 0"),
+        e.message
+            .contains("13 replications of `pair` from index 0, not 37 from 0"),
         "{}",
         e.message
     );
