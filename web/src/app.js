@@ -656,7 +656,7 @@ function verdicts(summary) {
     card.append(p);
   }
   for (const d of summary.designs) {
-    if (d.findings.length === 0 && d.structure.length === 0) continue;
+    if (d.findings.length === 0 && d.structure.length === 0 && !d.failures?.length) continue;
     const box = document.createElement('div');
     box.className = 'fix-first';
     box.dataset.design = d.design;
@@ -665,11 +665,13 @@ function verdicts(summary) {
     head.append('What to fix first in ', Object.assign(document.createElement('strong'), { textContent: d.design }), ':');
     box.append(head);
     if (d.findings.length) box.append(inlineLine(d.findings[0], 'p', 'finding first'));
-    const rest = [...d.findings.slice(1), ...d.structure];
+    // The rest of the review's first page: further causes, the structure
+    // against the simulation, and what each single failure does.
+    const rest = [...d.findings.slice(1), ...d.structure, ...(d.failures || [])];
     if (rest.length) {
       const more = document.createElement('details');
       const s = document.createElement('summary');
-      s.textContent = `${rest.length} more finding${rest.length === 1 ? '' : 's'} (causes, structure against simulation)`;
+      s.textContent = `${rest.length} more finding${rest.length === 1 ? '' : 's'} (causes, structure against simulation, single failures)`;
       const ul = document.createElement('ul');
       for (const l of rest) ul.append(inlineLine(l, 'li', 'finding'));
       more.append(s, ul);

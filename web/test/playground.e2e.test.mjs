@@ -93,6 +93,7 @@ function cliSummary(args) {
   const lines = r.stdout.split('\n');
   const verdicts = {};
   const first = {};
+  const bullets = new Set(lines.filter((l) => l.startsWith('- ')).map((l) => gfmPlain(l.slice(2))));
   lines.forEach((l, i) => {
     let m;
     if ((m = /^\*\*([^*]+)\*\*: /.exec(l))) verdicts[m[1]] = gfmPlain(l);
@@ -101,7 +102,7 @@ function cliSummary(args) {
       first[m[1]] = gfmPlain(bullet.slice(2));
     }
   });
-  return { verdicts, first };
+  return { verdicts, first, bullets };
 }
 
 /** axe-core's serious and critical violations on the page as it is now
@@ -182,6 +183,11 @@ test('the verdict comes first, in the words and numbers of hasim report', { skip
   for (const [design, text] of Object.entries(cli.first)) {
     assert.equal((await page.textContent(`#verdicts .fix-first[data-design="${design}"] .finding.first`)).trim(), text);
   }
+  // The folded rest (further causes, structure, single failures) is the
+  // review's list items, each as hasim report writes it.
+  const folded = await page.$$eval('#verdicts .fix-first li', (lis) => lis.map((li) => li.textContent.trim()));
+  assert.ok(folded.length >= 2);
+  for (const f of folded) assert.ok(cli.bullets.has(f), `hasim report lists: ${f}`);
   await page.screenshot({ path: join(artifacts, 'playground-verdict.png'), fullPage: false });
 });
 
