@@ -76,7 +76,7 @@ cargo build -p sim-cli --locked
 
 echo "== web: tests (node API against the CLI; Chromium end to end; the hasim report in Chromium)"
 started=$(date +%s)
-(cd web && node --test test/api.test.mjs && node --test test/e2e.test.mjs && node --test test/report.e2e.test.mjs)
+(cd web && node --test test/api.test.mjs && node --test test/e2e.test.mjs && node --test test/report.e2e.test.mjs && node --test test/playground.e2e.test.mjs)
 echo "== web: tests passed in $(($(date +%s) - started)) s; screenshots in web/test-results/"
 if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
   echo "WARNING: the browser test was SKIPPED: Chromium is missing. Install it with: sudo apt-get install -y chromium" >&2

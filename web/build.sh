@@ -73,6 +73,19 @@ bg=$dist/pkg/sim_wasm_bg.wasm
 
 cp "$root"/web/src/*.html "$root"/web/src/*.css "$root"/web/src/*.js "$dist/"
 cp "$root"/models/*.toml "$dist/models/"
+# The JSON Schema beside the models, where their `#:schema ./hasim.schema.json`
+# line points (editors that read it then complete and check the keys).
+cp "$root"/models/hasim.schema.json "$dist/models/"
+# The topology's layout library, dagre (an ES module with graphlib inside,
+# no bundler needed), served from the page's own origin with its licence.
+dagre=$root/web/node_modules/@dagrejs/dagre/dist
+if [ ! -f "$dagre/dagre.esm.js" ]; then
+  echo "error: $dagre/dagre.esm.js is missing: run \`npm ci\` in web/ first (scripts/web-test.sh does)" >&2
+  exit 1
+fi
+mkdir -p "$dist/vendor"
+cp "$dagre/dagre.esm.js" "$dagre/dagre.esm.js.map" "$dagre/dagre.esm.js.LEGAL.txt" "$dist/vendor/"
+cp "$root/web/node_modules/@dagrejs/dagre/LICENSE" "$dist/vendor/dagre.LICENSE"
 (cd "$dist/models" && ls -1 -- *.toml) |
   node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.stringify(s.split("\n").filter(Boolean))))' \
     >"$dist/models/index.json"

@@ -16,11 +16,24 @@ const state = {
 
 // ---------------------------------------------------------------- workers
 
-/** A worker with request ids; `onReady` is called with the engine version. */
+// One download and one compilation of the engine for the whole page: the
+// compiled module is posted to each worker (a WebAssembly.Module is
+// structured-cloneable), so two workers and every restart share it.
+let engine = null;
+function compiledEngine() {
+  engine ??= WebAssembly.compileStreaming(fetch(new URL('./pkg/sim_wasm_bg.wasm', import.meta.url)));
+  return engine;
+}
+
+/** A worker with request ids, sent the compiled engine first. */
 function makeWorker(onMessage) {
   const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   w.onmessage = (ev) => onMessage(ev.data);
   w.onerror = (ev) => showBanner(`worker error: ${ev.message || ev}`);
+  compiledEngine().then(
+    (module) => w.postMessage({ type: 'init', module }),
+    (e) => showBanner(`cannot load the engine: ${e.message || e}`),
+  );
   return w;
 }
 
@@ -35,9 +48,22 @@ function startValidator() {
   validator = makeWorker(onValidatorMessage);
 }
 
+// A comparison's replications are split over this many workers (the
+// runner and helpers), each running a contiguous range; the runner merges
+// the parts in replication order, which gives the bits of one run.
+const WORKERS = Math.max(1, Math.min(4, Number(new URLSearchParams(location.search).get('workers')) || navigator.hardwareConcurrency || 1));
+let helpers = [];
+
 function startRunner() {
   runner?.terminate();
+  for (const h of helpers) h.terminate();
   runner = makeWorker(onRunnerMessage);
+  helpers = Array.from({ length: WORKERS - 1 }, () => makeWorker(onRunnerMessage));
+}
+
+/** The replication range of part `i` of `n` (study::shard::range's rule). */
+function partRange(total, i, n) {
+  return [Math.floor((total * i) / n), Math.floor((total * (i + 1)) / n)];
 }
 
 function onValidatorMessage(msg) {
@@ -51,6 +77,7 @@ function onValidatorMessage(msg) {
     d.pending = null;
     renderTabs();
     if (d === state.designs[state.active]) renderValidation();
+    clearStaleError();
   } else if ((msg.type === 'done' || msg.type === 'error') && msg.id === pendingImport) {
     pendingImport = null;
     if (msg.type === 'done') showImport(msg.result);
@@ -62,9 +89,36 @@ function onValidatorMessage(msg) {
   }
 }
 
+/** A part of a split comparison reports: progress adds up over the parts;
+ * once every part is in, the runner merges them. */
+function onPartMessage(msg) {
+  const r = running;
+  if (msg.type === 'progress') {
+    r.partDone[msg.part] = msg.done;
+    setProgress(r.partDone.reduce((a, b) => a + b, 0), r.total);
+  } else if (msg.type === 'done') {
+    r.parts[msg.part] = msg.result;
+    if (r.parts.every((p) => p !== null)) {
+      const parts = r.parts;
+      r.parts = null;
+      $('status').textContent = `merging ${parts.length} parts…`;
+      runner.postMessage({ type: 'compareMerge', id: r.id, designs: r.designs, options: r.json, parts });
+    }
+  } else {
+    // An error or a panic in any part ends the run; the workers start afresh.
+    r.parts = null;
+    onRunnerMessage({ ...msg, part: undefined });
+    if (msg.type !== 'panic') startRunner();
+  }
+}
+
 function onRunnerMessage(msg) {
   if (msg.type === 'ready') return;
   if (!running || msg.id !== running.id) return;
+  if (running.parts && msg.part !== undefined) {
+    onPartMessage(msg);
+    return;
+  }
   if (msg.type === 'progress') {
     setProgress(msg.done, msg.total);
   } else if (msg.type === 'done') {
@@ -72,7 +126,10 @@ function onRunnerMessage(msg) {
     finishRun(`done in ${((performance.now() - r.started) / 1000).toFixed(1)} s`, true);
     if (r.kind === 'compare') showCompare(msg.result, r);
     else if (r.kind === 'exact') showExact(msg.result, r);
+    else if (r.kind === 'topology') showTopology(msg.result, r);
+    else if (r.kind === 'scenario') showScenario(msg.result, r);
     else showSweep(msg.result, r);
+    focusableScrollers();
   } else if (msg.type === 'error') {
     finishRun(msg.error.name === 'Cancelled' ? 'cancelled' : 'failed', false);
     showRunError(msg.error);
@@ -109,12 +166,48 @@ function renderTabs() {
   add.setAttribute('aria-label', 'add a design');
   add.onclick = () => {
     const base = state.designs[state.active];
-    state.designs.push({ name: `design-${state.designs.length + 1}.toml`, text: base ? base.text : '' });
+    state.designs.push(copyOf(base));
     selectDesign(state.designs.length - 1);
     validateActive();
+    changed();
   };
   nav.append(add);
   $('remove-design').disabled = state.designs.length < 2;
+}
+
+/** The names in use: every design's file name and model name. */
+function namesInUse() {
+  const used = new Set();
+  for (const d of state.designs) {
+    used.add(d.name.replace(/\.(toml|json)$/, ''));
+    const m = modelName(d.text);
+    if (m) used.add(m);
+  }
+  return used;
+}
+
+/** The `name` of a design's `[model]` table, read from the text (the
+ * validation may not have answered yet). */
+function modelName(text) {
+  const m = /^\[model\][^[]*?^\s*name\s*=\s*"([^"\n]*)"/m.exec(text);
+  return m ? m[1] : null;
+}
+
+/** A copy of design `base` under a name no other design has: a comparison
+ * needs every design told apart, so both the file name and the model's
+ * `name` get the same fresh suffix. */
+function copyOf(base) {
+  const text = base ? base.text : '[model]\nname = "design"\n';
+  const stem = modelName(text) || (base ? base.name.replace(/\.(toml|json)$/, '') : 'design');
+  const root = stem.replace(/-copy(-\d+)?$/, '');
+  const used = namesInUse();
+  let name = `${root}-copy`;
+  for (let k = 2; used.has(name); k++) name = `${root}-copy-${k}`;
+  let out = text;
+  if (modelName(text) !== null) {
+    out = text.replace(/^(\[model\][^[]*?^\s*name\s*=\s*)"[^"\n]*"/m, (_, head) => `${head}"${name}"`);
+  }
+  return { name: `${name}.toml`, text: out };
 }
 
 function designLabel(d, i) {
@@ -186,7 +279,12 @@ function renderValidation() {
     pre.textContent = g.rendered;
     box.append(pre);
     box.title = 'go to line';
+    box.tabIndex = 0;
+    box.setAttribute('role', 'button');
     box.onclick = () => goToLine(g.line, g.column, g.snippet.length);
+    box.onkeydown = (e) => {
+      if (e.key === 'Enter') goToLine(g.line, g.column, g.snippet.length);
+    };
     list.append(box);
   }
   if (v.ok && v.assumptions.length) {
@@ -234,7 +332,15 @@ function readOptions() {
   // The seed goes as text: JavaScript numbers lose digits above 2^53.
   const o = { seed, replications: Number(reps), horizon: $('horizon').value.trim() || '10y' };
   const t = $('target-ci').value.trim();
-  if (t) o.target_ci = Number(t);
+  if (t) {
+    // Number('abc') is NaN, which JSON writes as null: the engine would see
+    // no target at all, so the page refuses it here, in the engine's words.
+    const v = Number(t);
+    if (!/^[0-9.eE+-]+$/.test(t) || !Number.isFinite(v)) {
+      throw new Error(`target CI is a fraction between 0 and 1 (0.05 means ±5%), got \`${t}\``);
+    }
+    o.target_ci = v;
+  }
   return o;
 }
 
@@ -250,7 +356,20 @@ function startRun(kind, extra) {
   const id = begin(kind, { options, ...extra });
   setProgress(0, options.replications);
   const json = JSON.stringify(options);
-  if (kind === 'compare') {
+  const split = WORKERS > 1 && options.target_ci === undefined && options.replications >= 4 * WORKERS;
+  if (kind === 'compare' && split) {
+    const n = WORKERS;
+    running.total = options.replications * running.designs.length;
+    running.json = json;
+    running.parts = Array(n).fill(null);
+    running.partDone = Array(n).fill(0);
+    document.body.dataset.workers = String(n);
+    [runner, ...helpers].forEach((w, k) => {
+      const [from, to] = partRange(options.replications, k, n);
+      w.postMessage({ type: 'compareRange', id, part: k, designs: running.designs, options: json, from, to });
+    });
+  } else if (kind === 'compare') {
+    document.body.dataset.workers = '1';
     runner.postMessage({ type: 'compare', id, designs: running.designs, options: json });
   } else {
     runner.postMessage({ type: 'sweep', id, name: extra.name, text: extra.text, options: json, axes: extra.axes });
@@ -262,7 +381,7 @@ function begin(kind, extra) {
   const id = nextId++;
   running = { id, kind, started: performance.now(), ...extra };
   document.body.dataset.running = 'true';
-  for (const b of ['run', 'sweep', 'exact']) $(b).disabled = true;
+  for (const b of ['run', 'sweep', 'exact', 'topology']) $(b).disabled = true;
   $('cancel').disabled = false;
   $('progress-bar').className = 'bar';
   return id;
@@ -287,7 +406,7 @@ function setProgress(done, total) {
 function finishRun(text, ok) {
   running = null;
   delete document.body.dataset.running;
-  for (const b of ['run', 'sweep', 'exact']) $(b).disabled = false;
+  for (const b of ['run', 'sweep', 'exact', 'topology']) $(b).disabled = false;
   $('cancel').disabled = true;
   $('status').textContent = text;
   $('status').dataset.state = text.split(' ')[0];
@@ -306,6 +425,7 @@ function showRunError(err) {
   const box = document.createElement('div');
   box.className = 'error-box';
   box.id = 'run-error';
+  box.dataset.kind = err.name;
   const h = document.createElement('strong');
   h.textContent = err.name === 'Cancelled' ? 'Run cancelled' : 'The run failed';
   const pre = document.createElement('pre');
@@ -347,16 +467,92 @@ function cell(tr, text, field, estimate, cls) {
   return td;
 }
 
+// What each column of the results means, in plain words (the review's
+// glossary says the same). A header's tooltip is the renderer's where it
+// has one, else this; the legend under the results lists them all.
+const HELP = {
+  design: 'the design (model) the row is about; the first one is the baseline the others are compared with.',
+  delta: "this design's downtime a year minus the baseline's, from the same random streams, with its 95% interval; significant (coloured) when the interval excludes zero.",
+  availability: 'the share of simulated time the service was up: the mean over replications with its 95% confidence interval.',
+  nines: 'availability as a count of nines, -log10(1 - availability): 3.0 is 99.9%, 4.0 is 99.99%.',
+  request_availability: 'the share of requests that succeeded: lower than the availability where a load balancer still sends requests to dead servers it has not yet marked DOWN.',
+  downtime: 'how long a year the service was down, with the 95% interval of the availability in time units.',
+  error_weighted: 'the share of failing requests integrated over time, as minutes a year: a half-failing minute counts half.',
+  outages: 'how often a year the service went down, whatever the length.',
+  recovery_p50: 'the outage length half of the outages were shorter than, with its 95% interval.',
+  recovery_p99: 'the outage length 99% of the outages were shorter than (the long tail), with its 95% interval.',
+  data_loss: 'events a year in which data was lost (a volume lost every replica, or a failover lost acknowledged writes).',
+};
+
 /** A table header row from the view's columns (labels and tooltips are the
- * renderer's). */
+ * renderer's, with the page's plain-language help where it has none). */
 function headerRow(table, columns) {
   const thr = table.createTHead().insertRow();
   columns.forEach((c) => {
     const th = document.createElement('th');
-    th.textContent = c.label;
-    if (c.title) th.title = c.title;
+    th.append(breakable(c.label));
+    th.scope = 'col';
+    th.dataset.field = c.key;
+    const help = c.title || (HELP[c.key] && `${c.label}: ${HELP[c.key]}`);
+    if (help) {
+      th.title = help;
+      th.className = 'explained';
+    }
     thr.append(th);
   });
+}
+
+/** A header's text with break opportunities inside its long words (after
+ * a slash, and soft hyphens in the longest words), so eleven columns fit a
+ * 1280 px screen without the table scrolling sideways. The text content is
+ * unchanged apart from the invisible soft hyphens' positions. */
+function breakable(label) {
+  const frag = document.createDocumentFragment();
+  const parts = label
+    .replace(/availability/g, 'avail\u00adability')
+    .replace(/downtime/g, 'down\u00adtime')
+    .replace(/recovery/g, 're\u00adcovery')
+    .split('/');
+  parts.forEach((p, i) => {
+    if (i > 0) frag.append('/', document.createElement('wbr'));
+    frag.append(p);
+  });
+  return frag;
+}
+
+/** The legend under the results: every column's header and its meaning. */
+function legend(columns) {
+  const box = document.createElement('details');
+  box.className = 'card legend';
+  box.open = true;
+  const s = document.createElement('summary');
+  s.textContent = 'What the columns mean';
+  const dl = document.createElement('dl');
+  for (const c of columns) {
+    if (!HELP[c.key]) continue;
+    const dt = document.createElement('dt');
+    dt.textContent = c.label;
+    const dd = document.createElement('dd');
+    dd.textContent = HELP[c.key];
+    dd.dataset.field = c.key;
+    dl.append(dt, dd);
+  }
+  box.append(s, dl);
+  return box;
+}
+
+/** The view's table with the difference right after the design's name, so
+ * the column that says who wins is the first one read. */
+function deltaFirst(t) {
+  const order = (list) => {
+    const i = list.findIndex((c) => c.key === 'delta');
+    if (i < 0) return list;
+    const out = list.slice();
+    const [d] = out.splice(i, 1);
+    out.splice(1, 0, d);
+    return out;
+  };
+  return { columns: order(t.columns), rows: t.rows.map((r) => ({ ...r, cells: order(r.cells) })) };
 }
 
 /** A view cell (text, value, interval, style) as a table cell. */
@@ -377,7 +573,9 @@ function showCompare(result, run) {
   head.className = 'muted run-head';
   head.textContent = view.head;
   root.append(head);
-  for (const sv of view.services) {
+  root.append(verdicts(result.summary));
+  for (const sv0 of view.services) {
+    const sv = { ...sv0, table: deltaFirst(sv0.table) };
     const svc = sv.service;
     const card = document.createElement('section');
     card.className = 'card service';
@@ -421,8 +619,79 @@ function showCompare(result, run) {
     root.append(card);
   }
   root.append(clustersTable(view.clusters));
+  if (view.services.length) root.append(legend(view.services[0].table.columns));
   $('exports').hidden = false;
   $('export-csv').hidden = false;
+}
+
+/** A line of the shared summary (plain, code and strong runs) as inline
+ * elements; its text content is the line's plain text. */
+function inlineLine(line, tag = 'p', className = '') {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  for (const run of line) {
+    if (run.kind === 'text') el.append(run.text);
+    else {
+      const e = document.createElement(run.kind === 'code' ? 'code' : 'strong');
+      e.textContent = run.text;
+      el.append(e);
+    }
+  }
+  return el;
+}
+
+/** The answer first: per service the verdict `hasim report` opens with
+ * (from sim_render::summary, so the sentences are the CLI's), then per
+ * design the largest cause of its downtime with its fix, the rest folded. */
+function verdicts(summary) {
+  const card = document.createElement('section');
+  card.className = 'card verdicts';
+  card.id = 'verdicts';
+  const h = document.createElement('h2');
+  h.textContent = 'Verdict';
+  card.append(h);
+  for (const line of summary.verdicts) {
+    const p = inlineLine(line, 'p', 'verdict');
+    p.dataset.service = line[0]?.text ?? '';
+    card.append(p);
+  }
+  for (const d of summary.designs) {
+    if (d.findings.length === 0 && d.structure.length === 0 && !d.failures?.length) continue;
+    const box = document.createElement('div');
+    box.className = 'fix-first';
+    box.dataset.design = d.design;
+    const head = document.createElement('p');
+    head.className = 'fix-head';
+    head.append('What to fix first in ', Object.assign(document.createElement('strong'), { textContent: d.design }), ':');
+    box.append(head);
+    if (d.findings.length) box.append(inlineLine(d.findings[0], 'p', 'finding first'));
+    // The rest of the review's first page: further causes, the structure
+    // against the simulation, and what each single failure does.
+    const rest = [...d.findings.slice(1), ...d.structure, ...(d.failures || [])];
+    if (rest.length) {
+      const more = document.createElement('details');
+      const s = document.createElement('summary');
+      s.textContent = `${rest.length} more finding${rest.length === 1 ? '' : 's'} (causes, structure against simulation, single failures)`;
+      const ul = document.createElement('ul');
+      for (const l of rest) ul.append(inlineLine(l, 'li', 'finding'));
+      more.append(s, ul);
+      box.append(more);
+    }
+    card.append(box);
+  }
+  return card;
+}
+
+/** A box that scrolls sideways (a table too wide for a phone, a large
+ * topology) can be reached and scrolled with the keyboard, and says what it
+ * holds. */
+function focusableScrollers() {
+  for (const w of document.querySelectorAll('.table-wrap:not([tabindex]), .topology-wrap:not([tabindex])')) {
+    w.tabIndex = 0;
+    w.setAttribute('role', 'region');
+    const head = w.closest('section')?.querySelector('h2, h3');
+    w.setAttribute('aria-label', head ? head.textContent.trim() : 'table');
+  }
 }
 
 /** A view table as a results table, rows marked with `rowData(row)`. */
@@ -554,6 +823,209 @@ function showSweep(result, run) {
   $('export-csv').hidden = false;
 }
 
+// ---------------------------------------------------------------- topology
+
+/** The selected design drawn: one node per element, cluster and service,
+ * from the engine (sim_render::topology), laid out by dagre. */
+function startTopology() {
+  if (running) return;
+  const d = state.designs[state.active];
+  const id = begin('topology', { name: d.name, text: d.text });
+  $('status').textContent = 'topology…';
+  runner.postMessage({ type: 'topology', id, name: d.name, text: d.text });
+}
+
+/** Fails one element a minute in (random failures off) and plays the
+ * hour after it: `hasim scenario MODEL --fail NAME@1m --seed SEED`. */
+const FAIL_AT = '1m';
+function startScenario(element) {
+  if (running) return;
+  const t = state.last?.kind === 'topology' || state.last?.kind === 'scenario' ? state.last.topoRun : null;
+  if (!t) return;
+  const seed = $('seed').value.trim() || '1';
+  const id = begin('scenario', { name: t.name, text: t.text, element, seed, topoRun: t });
+  $('status').textContent = `failing ${element}…`;
+  runner.postMessage({ type: 'scenario', id, name: t.name, text: t.text, element, at: FAIL_AT, seed });
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+function svgEl(tag, attrs = {}, text) {
+  const e = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+async function showTopology(topo, run) {
+  const { default: dagre } = await import('./vendor/dagre.esm.js');
+  state.last = { kind: 'topology', topo, topoRun: run };
+  window.hasimLast = state.last;
+  const g = new dagre.graphlib.Graph();
+  // Top to bottom in the order things depend on each other: power and
+  // switches first, services last.
+  g.setGraph({ rankdir: 'TB', nodesep: 14, ranksep: 34, marginx: 6, marginy: 6 });
+  g.setDefaultEdgeLabel(() => ({}));
+  topo.nodes.forEach((n, i) => g.setNode(String(i), { width: Math.max(84, 7.2 * Math.max(n.name.length, n.kind.length) + 18), height: 36 }));
+  for (const [a, b] of topo.edges) g.setEdge(String(a), String(b));
+  dagre.layout(g);
+  const { width, height } = g.graph();
+  const s = svgEl('svg', { class: 'topology', viewBox: `0 0 ${Math.ceil(width)} ${Math.ceil(height)}`, width: Math.ceil(width), role: 'group', 'aria-label': `topology of ${topo.model}` });
+  s.style.maxWidth = '100%';
+  s.style.height = 'auto';
+  const defs = svgEl('defs');
+  const marker = svgEl('marker', { id: 'arrow', viewBox: '0 0 8 8', refX: 7, refY: 4, markerWidth: 6, markerHeight: 6, orient: 'auto' });
+  marker.append(svgEl('path', { d: 'M0,0 L8,4 L0,8 z', fill: '#9ca3af' }));
+  defs.append(marker);
+  s.append(defs);
+  for (const e of g.edges()) {
+    const pts = g.edge(e).points;
+    s.append(svgEl('path', { class: 'topo-edge', d: `M${pts.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' L')}`, 'marker-end': 'url(#arrow)' }));
+  }
+  topo.nodes.forEach((n, i) => {
+    const p = g.node(String(i));
+    const spof = n.spof_services?.length || n.cut_set_of_one?.length;
+    const grp = svgEl('g', { class: `topo-node ${n.layer}${spof ? ' spof' : ''}`, transform: `translate(${(p.x - p.width / 2).toFixed(1)},${(p.y - p.height / 2).toFixed(1)})` });
+    grp.dataset.name = n.name;
+    grp.dataset.layer = n.layer;
+    grp.dataset.kind = n.kind;
+    const why = spof ? `; single point of failure: failing it alone takes down ${[...new Set([...(n.spof_services || []), ...(n.cut_set_of_one || [])])].join(', ')}` : '';
+    // A failable node says all in its accessible name (below); a tooltip
+    // there would be read as part of its content and differ from that name.
+    if (!n.failable) grp.append(svgEl('title', {}, `${n.kind} ${n.name}${why}`));
+    grp.append(svgEl('rect', { width: p.width, height: p.height, rx: n.layer === 'element' ? 4 : 14 }));
+    // One text of two lines with a space between them, so the node's text
+    // reads "proxmox-1 host · SPOF", as its accessible name begins.
+    const label = svgEl('text', {});
+    label.append(svgEl('tspan', { x: p.width / 2, y: 15, class: 'topo-name' }, n.name), ' ', svgEl('tspan', { x: p.width / 2, y: 28, class: 'topo-kind' }, spof ? `${n.kind} · SPOF` : n.kind));
+    grp.append(label);
+    if (n.failable) {
+      grp.setAttribute('tabindex', '0');
+      grp.setAttribute('role', 'button');
+      // The accessible name starts with the visible text (WCAG 2.5.3).
+      grp.setAttribute('aria-label', `${n.name} ${spof ? `${n.kind} · SPOF` : n.kind}: fail it${why}`);
+      grp.addEventListener('click', () => startScenario(n.name));
+      grp.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Enter' || ev.key === ' ') {
+          ev.preventDefault();
+          startScenario(n.name);
+        }
+      });
+    }
+    s.append(grp);
+  });
+  const card = document.createElement('section');
+  card.className = 'card topology-card';
+  const h = document.createElement('h2');
+  h.textContent = `topology of ${topo.model}`;
+  const spofs = topo.nodes.filter((n) => n.spof_services?.length || n.cut_set_of_one?.length);
+  const note = para(
+    spofs.length
+      ? `Single points of failure (red): ${spofs.map((n) => n.name).join(', ')}. Each takes a service down alone (found by failing every element alone and checking an hour later, as hasim validate does, and by the exact analysis's cut sets of one part where it solves the service). Click an element to fail it.`
+      : 'No single element takes a service down alone. Click an element to fail it.',
+    'muted topo-note',
+  );
+  const wrap = document.createElement('div');
+  wrap.className = 'topology-wrap';
+  wrap.append(s);
+  card.append(h, note, wrap);
+  const slot = document.createElement('div');
+  slot.id = 'scenario-slot';
+  $('results').replaceChildren(card, slot);
+  $('exports').hidden = true;
+  focusableScrollers();
+}
+
+/** A duration in seconds as the shortest readable text. */
+function secs(x) {
+  if (x < 60) return `${+x.toFixed(1)} s`;
+  if (x < 3600) return `${+(x / 60).toFixed(1)} min`;
+  return `${+(x / 3600).toFixed(2)} h`;
+}
+
+function showScenario(result, run) {
+  const doc = result.doc;
+  state.last = { kind: 'scenario', result, topoRun: run.topoRun, element: run.element };
+  window.hasimLast = state.last;
+  const slot = $('scenario-slot');
+  if (!slot) return;
+  const card = document.createElement('section');
+  card.className = 'card scenario-card';
+  card.dataset.element = run.element;
+  const h = document.createElement('h2');
+  h.textContent = `${run.element} fails at ${FAIL_AT}: what happens in the hour after`;
+  card.append(h, para(`hasim scenario ${run.name} --fail ${run.element}@${FAIL_AT} --seed ${doc.seed} (random failures off)`, 'muted scenario-cmd'));
+  for (const sv of doc.services) {
+    const down = sv.downtime_seconds > 0;
+    card.append(para(`${sv.name}: ${down ? `down ${secs(sv.downtime_seconds)} in ${sv.outages} outage${sv.outages === 1 ? '' : 's'}` : 'never down'}${sv.recovery_seconds.length < sv.outages ? ', still down at the end' : ''}`, `scenario-service${down ? ' down' : ''}`));
+  }
+  card.append(gantt(doc));
+  $('scenario-slot').replaceChildren(card);
+  document.querySelectorAll('.topo-node.failed').forEach((n) => n.classList.remove('failed'));
+  document.querySelector(`.topo-node[data-layer="element"][data-name="${CSS.escape(run.element)}"]`)?.classList.add('failed');
+}
+
+/** The timeline as a Gantt chart: one row per subject in the order it
+ * first appears, a bar for each span it was down (an element or cluster
+ * output down, a service down, a fault active), ticks for cluster notes. */
+function gantt(doc) {
+  const horizon = doc.horizon_seconds;
+  const rows = [];
+  const byKey = new Map();
+  const row = (e) => {
+    const key = `${e.layer}\u0000${e.subject}`;
+    if (!byKey.has(key)) {
+      const r = { layer: e.layer, subject: e.subject, spans: [], open: null, notes: [] };
+      byKey.set(key, r);
+      rows.push(r);
+    }
+    return byKey.get(key);
+  };
+  for (const e of doc.timeline) {
+    const r = row(e);
+    const t = e.time_ns / 1e9;
+    const ev = e.event;
+    const goesDown = (ev.type === 'state' && !ev.up) || ev.type === 'service_down';
+    const comesUp = (ev.type === 'state' && ev.up) || ev.type === 'service_up';
+    if (goesDown && r.open === null) r.open = { from: t, what: e.what };
+    else if (comesUp && r.open !== null) {
+      r.spans.push({ ...r.open, to: t });
+      r.open = null;
+    } else if (!goesDown && !comesUp) r.notes.push({ t, what: e.what });
+  }
+  for (const r of rows) if (r.open !== null) r.spans.push({ ...r.open, to: horizon, open: true });
+  const W = 760;
+  const left = 190;
+  const rowH = 18;
+  const top = 22;
+  const H = top + rows.length * rowH + 8;
+  const x = (t) => left + ((W - left - 30) * t) / horizon;
+  const s = svgEl('svg', { class: 'chart gantt', viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img', 'aria-label': `timeline of the scenario, ${rows.length} rows` });
+  for (let k = 0; k <= 6; k++) {
+    const t = (horizon * k) / 6;
+    s.append(svgEl('line', { x1: x(t), x2: x(t), y1: top - 4, y2: H - 6, class: 'grid' }));
+    s.append(svgEl('text', { x: x(t), y: 12, class: 'tick', 'text-anchor': 'middle' }, secs(t)));
+  }
+  rows.forEach((r, i) => {
+    const y = top + i * rowH;
+    const g = svgEl('g', { class: `gantt-row ${r.layer}` });
+    g.dataset.subject = r.subject;
+    g.dataset.layer = r.layer;
+    g.append(svgEl('text', { x: left - 6, y: y + 12, class: 'label', 'text-anchor': 'end' }, `${r.subject}`));
+    for (const sp of r.spans) {
+      const bar = svgEl('rect', { x: x(sp.from), y: y + 3, width: Math.max(2, x(sp.to) - x(sp.from)), height: rowH - 6, class: `gantt-bar ${r.layer}`, rx: 2 });
+      bar.append(svgEl('title', {}, `${r.subject}: ${sp.what} at ${secs(sp.from)}, ${sp.open ? 'still down at the end' : `back at ${secs(sp.to)} (${secs(sp.to - sp.from)})`}`));
+      g.append(bar);
+    }
+    for (const n of r.notes) {
+      const tick = svgEl('rect', { x: x(n.t) - 1, y: y + 2, width: 2, height: rowH - 4, class: 'gantt-note' });
+      tick.append(svgEl('title', {}, `${r.subject} at ${secs(n.t)}: ${n.what}`));
+      g.append(tick);
+    }
+    s.append(g);
+  });
+  return s;
+}
+
 // ---------------------------------------------------------------- importing configs
 
 /** Reads dropped or picked files and asks the engine for the model they
@@ -591,6 +1063,7 @@ function showImport(r) {
   state.designs.push({ name: 'imported.toml', text: r.model });
   selectDesign(state.designs.length - 1);
   validateActive();
+  changed();
   box.className = 'import-status ok';
   const pre = document.createElement('pre');
   pre.textContent = r.summary.join('\n');
@@ -650,6 +1123,7 @@ function currentShareState() {
 async function share() {
   const hash = await encodeState(currentShareState());
   history.replaceState(null, '', `#${hash}`);
+  dirty = false;
   let copied = false;
   try {
     await navigator.clipboard.writeText(location.href);
@@ -666,6 +1140,109 @@ function showBanner(text, info = false) {
   b.className = `banner${info ? ' info' : ''}`;
   b.hidden = false;
   if (info) setTimeout(() => (b.hidden = true), 4000);
+}
+
+// ---------------------------------------------------------------- nothing lost
+
+// Every edit is saved to localStorage (debounced), so a closed tab or a
+// reload loses nothing: the next visit offers to restore it. Leaving the
+// page with edits no share link holds asks first.
+const AUTOSAVE_KEY = 'hasim-playground-autosave';
+let dirty = false;
+let saveTimer = null;
+
+/** Called after every change to the designs or the options. */
+function changed() {
+  dirty = true;
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(autosave, 300);
+}
+
+function autosave() {
+  try {
+    localStorage.setItem(AUTOSAVE_KEY, JSON.stringify({ v: 1, saved: Date.now(), ...currentShareState() }));
+    document.body.dataset.autosaved = String(Date.now());
+  } catch {
+    // Storage full or disabled (private mode): the leave-page warning
+    // still protects the edits.
+  }
+}
+
+function savedState() {
+  try {
+    const s = JSON.parse(localStorage.getItem(AUTOSAVE_KEY) || 'null');
+    return s && s.v === 1 && Array.isArray(s.designs) && s.designs.every((d) => typeof d.name === 'string' && typeof d.text === 'string') ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+function sameDesigns(a, b) {
+  return a.length === b.length && a.every((d, i) => d.name === b[i].name && d.text === b[i].text);
+}
+
+/** Offers the autosaved designs when they differ from what the page opened with. */
+function offerRestore() {
+  const saved = savedState();
+  if (!saved || sameDesigns(saved.designs, state.designs)) return;
+  const box = $('restore');
+  const when = new Date(saved.saved).toLocaleString('en-GB');
+  const names = saved.designs.map((d) => d.name.replace(/\.(toml|json)$/, '')).join(', ');
+  box.querySelector('.restore-text').textContent = `Unsaved edits from ${when} are kept in this browser (${saved.designs.length} design${saved.designs.length === 1 ? '' : 's'}: ${names}).`;
+  box.hidden = false;
+  $('restore-yes').onclick = () => {
+    box.hidden = true;
+    applyState(saved);
+    dirty = true;
+  };
+  $('restore-no').onclick = () => {
+    box.hidden = true;
+    localStorage.removeItem(AUTOSAVE_KEY);
+  };
+}
+
+/** Opens designs and options (from a link or the autosave). */
+function applyState(s) {
+  for (const [k, v] of Object.entries(s.options || {})) if ($(k)) $(k).value = v;
+  if (s.options?.['sweep-path']) $('sweep-box').open = true;
+  state.designs = s.designs.map((d) => ({ name: d.name, text: d.text }));
+  selectDesign(Math.min(Math.max(0, s.active || 0), state.designs.length - 1));
+  validateAll();
+}
+
+let removed = null; // {design, index}: what Undo puts back
+let undoTimer = null;
+
+function removeDesign() {
+  if (state.designs.length < 2) return;
+  const index = state.active;
+  const [design] = state.designs.splice(index, 1);
+  removed = { design, index };
+  selectDesign(Math.max(0, index - 1));
+  changed();
+  const bar = $('undo-bar');
+  bar.querySelector('.undo-text').textContent = `Removed ${designLabel(design, index)}.`;
+  bar.hidden = false;
+  clearTimeout(undoTimer);
+  undoTimer = setTimeout(() => (bar.hidden = true), 20000);
+}
+
+function undoRemove() {
+  if (!removed) return;
+  state.designs.splice(Math.min(removed.index, state.designs.length), 0, removed.design);
+  selectDesign(Math.min(removed.index, state.designs.length - 1));
+  removed = null;
+  $('undo-bar').hidden = true;
+  changed();
+}
+
+/** A run that failed on a model error no longer applies once every
+ * design validates: the box goes and the page says so. */
+function clearStaleError() {
+  const box = $('run-error');
+  if (!box || box.dataset.kind !== 'ModelError') return;
+  if (!state.designs.every((d) => d.validation?.ok)) return;
+  $('results').replaceChildren(para('The error is fixed; press Run to see results.', 'muted intro fixed'));
 }
 
 // ---------------------------------------------------------------- start-up
@@ -691,17 +1268,21 @@ async function loadExamples() {
   }
 }
 
+let fromLink = false;
+
 async function initialDesigns() {
   if (location.hash.length > 1) {
     try {
       const s = await decodeState(location.hash);
       if (s) {
+        fromLink = true;
         for (const [k, v] of Object.entries(s.options || {})) if ($(k)) $(k).value = v;
         if (s.options?.['sweep-path']) $('sweep-box').open = true;
         return { designs: s.designs.map((d) => ({ name: d.name, text: d.text })), active: s.active || 0 };
       }
     } catch (e) {
-      showBanner(`This link is damaged and could not be opened (${e.message}); showing the examples instead.`);
+      fromLink = false;
+      showBanner(`This link is damaged and could not be opened: ${e.message}. Showing the examples instead.`);
     }
   }
   // By default, the first two examples side by side.
@@ -719,25 +1300,49 @@ async function main() {
   state.designs = init.designs;
   selectDesign(Math.min(init.active, state.designs.length - 1));
   validateAll();
+  // A link says what to show; otherwise the autosave may hold more recent work.
+  if (!fromLink) offerRestore();
+  $('undo').addEventListener('click', undoRemove);
+  for (const k of ['seed', 'replications', 'horizon', 'target-ci', 'sweep-path', 'sweep-values']) $(k).addEventListener('change', changed);
+  window.addEventListener('beforeunload', (e) => {
+    if (!dirty) return;
+    // Saved already, but the warning tells the user the page holds work.
+    autosave();
+    e.preventDefault();
+    e.returnValue = '';
+  });
 
   const ta = $('model');
   ta.addEventListener('input', () => {
     const d = state.designs[state.active];
     d.text = ta.value;
     renderGutter();
+    changed();
     clearTimeout(validateTimer);
     validateTimer = setTimeout(validateActive, 200);
   });
   ta.addEventListener('scroll', () => ($('gutter').scrollTop = ta.scrollTop));
+  // Tab indents, as in a code editor; Esc first lets the next Tab leave
+  // the editor, so the keyboard is never trapped in it (the convention
+  // CodeMirror follows too).
+  let tabLeaves = false;
   ta.addEventListener('keydown', (e) => {
-    if (e.key === 'Tab' && !e.shiftKey) {
+    if (e.key === 'Escape') {
+      tabLeaves = true;
+      return;
+    }
+    if (e.key === 'Tab' && !e.shiftKey && !tabLeaves) {
       e.preventDefault();
       document.execCommand('insertText', false, '  ');
+      return;
     }
+    tabLeaves = false;
   });
+  ta.addEventListener('blur', () => (tabLeaves = false));
   $('design-name').addEventListener('change', (e) => {
     state.designs[state.active].name = e.target.value.trim() || 'model.toml';
     validateActive();
+    changed();
   });
   $('examples').addEventListener('change', async (e) => {
     const f = e.target.value;
@@ -749,18 +1354,16 @@ async function main() {
     e.target.value = '';
     selectDesign(state.active);
     validateActive();
+    changed();
   });
-  $('remove-design').addEventListener('click', () => {
-    if (state.designs.length < 2) return;
-    state.designs.splice(state.active, 1);
-    selectDesign(Math.max(0, state.active - 1));
-  });
+  $('remove-design').addEventListener('click', removeDesign);
   $('run-form').addEventListener('submit', (e) => {
     e.preventDefault();
     startRun('compare', { designs: state.designs.map((d) => ({ name: d.name, text: d.text })) });
   });
   $('cancel').addEventListener('click', cancelRun);
   $('exact').addEventListener('click', startExact);
+  $('topology').addEventListener('click', startTopology);
   $('import-files').addEventListener('change', (e) => {
     // A copy: clearing the input (so picking the same files again fires
     // `change`) empties its live FileList while the files are being read.

@@ -136,21 +136,47 @@ export function downtimeByCause(chart) {
  * Availability against a swept parameter, with 95% intervals as whiskers.
  * xs: the parameter's values (strings); series: [{label, values: [Estimate]}]
  */
+// Seconds per unit of hasim's durations (sim_core::time: a year is 365.25
+// days, a month a twelfth of it). Only to place sweep points on the axis;
+// the engine parses the values it runs.
+const UNIT_SECONDS = { ns: 1e-9, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400, w: 604800, mo: 31557600 / 12, y: 31557600 };
+
+/** A duration such as "1h30m" or "1.5d" in seconds, or null. */
+export function durationSeconds(text) {
+  const t = String(text).trim();
+  if (!/^(\d+(\.\d+)?\s*(ns|us|ms|mo|s|m|h|d|w|y)\s*)+$/.test(t)) return null;
+  let total = 0;
+  for (const m of t.matchAll(/(\d+(?:\.\d+)?)\s*(ns|us|ms|mo|s|m|h|d|w|y)/g)) total += Number(m[1]) * UNIT_SECONDS[m[2]];
+  return total;
+}
+
+/** Where sweep points go on the x axis: by value when every label is a
+ * number or a duration (a log scale for durations, and for positive
+ * numbers spanning more than a factor of 20, so 1h, 4h, 8h, 1d read as the
+ * ratios they are), else evenly in sweep order. */
+export function sweepAxis(xs) {
+  const durations = xs.map(durationSeconds);
+  const isDur = durations.every((v) => v !== null);
+  const nums = isDur ? durations : xs.map((x) => (String(x).trim() === '' ? NaN : Number(x)));
+  const distinct = new Set(nums).size === nums.length;
+  if (!nums.every((v) => Number.isFinite(v)) || !distinct || xs.length < 2) return { scale: 'order', pos: xs.map((_, i) => i) };
+  const positive = nums.every((v) => v > 0);
+  const log = positive && (isDur || Math.max(...nums) / Math.min(...nums) > 20);
+  return { scale: log ? 'log' : 'linear', pos: nums.map((v) => (log ? Math.log10(v) : v)) };
+}
+
 export function sweepChart(xs, series, xLabel, title) {
   const W = 560, L = 70, R = 16, T = 28, PB = 210; // PB: the plot's bottom
   const items = series.map((se, k) => ({ label: `${se.label} availability`, color: PALETTE[k % PALETTE.length] }));
   const H = PB + 50 + layoutLegend(items, L, 0, W - L - R).rows * 18;
   const s = svg(W, H, title);
   s.append(el('text', { x: L, y: 16, class: 'chart-title' }, title));
-  const nums = xs.map(Number);
-  const numeric = nums.every((v) => Number.isFinite(v)) && new Set(nums).size === nums.length;
-  const x0 = numeric ? Math.min(...nums) : 0;
-  const x1 = numeric ? Math.max(...nums) : xs.length - 1;
+  const axis = sweepAxis(xs);
+  s.dataset.scale = axis.scale;
+  const x0 = Math.min(...axis.pos);
+  const x1 = Math.max(...axis.pos);
   const pad = x1 === x0 ? 1 : (x1 - x0) * 0.06;
-  const sx = (i) => {
-    const v = numeric ? nums[i] : i;
-    return L + ((v - x0 + pad) / (x1 - x0 + 2 * pad)) * (W - L - R);
-  };
+  const sx = (i) => L + ((axis.pos[i] - x0 + pad) / (x1 - x0 + 2 * pad)) * (W - L - R);
   const ys = series.flatMap((se) => se.values.flatMap((e) => (e.ci95 ? e.ci95 : [e.mean])));
   let y0 = Math.min(...ys);
   let y1 = Math.max(...ys);
@@ -183,7 +209,8 @@ export function sweepChart(xs, series, xLabel, title) {
       s.append(el('circle', { cx: sx(i), cy: sy(e.mean), r: 3.5, fill: c }));
     });
   });
-  s.append(el('text', { x: (L + W - R) / 2, y: PB + 34, 'text-anchor': 'middle', class: 'axis' }, xLabel));
+  const scaleNote = axis.scale === 'log' ? ' (log scale)' : axis.scale === 'order' ? ' (in sweep order)' : '';
+  s.append(el('text', { x: (L + W - R) / 2, y: PB + 34, 'text-anchor': 'middle', class: 'axis' }, `${xLabel}${scaleNote}`));
   legend(s, layoutLegend(items, L, PB + 56, W - L - R));
   return s;
 }

@@ -26,12 +26,33 @@ export async function encodeState(state) {
   return `s=${toBase64Url(await pipe(json, new CompressionStream('deflate-raw')))}`;
 }
 
-/** The state in a hash fragment, or null if there is none. Throws on a damaged link. */
+/** The state in a hash fragment, or null if there is none. Throws on a
+ * damaged link, with a message that says which part is damaged. */
 export async function decodeState(hash) {
-  const m = /(?:^#?|&)s=([A-Za-z0-9_-]+)/.exec(hash);
+  const m = /(?:^#?|&)s=([^&]*)/.exec(hash);
   if (!m) return null;
-  const bytes = await pipe(fromBase64Url(m[1]), new DecompressionStream('deflate-raw'));
-  const state = JSON.parse(new TextDecoder().decode(bytes));
-  if (state.v !== 1 || !Array.isArray(state.designs)) throw new Error('unknown link version');
+  const data = m[1];
+  const bad = /[^A-Za-z0-9_-]/.exec(data);
+  if (bad) {
+    throw new Error(`the data after #s= holds \`${bad[0]}\` at character ${bad.index + 1}, which a share link never contains (was it edited or wrapped by a mail program?)`);
+  }
+  if (data.length === 0) throw new Error('the link ends at #s= and holds no designs');
+  if (data.length % 4 === 1) throw new Error(`the data after #s= is ${data.length} characters long, which no share link is: it was cut short or has a character too many`);
+  let bytes;
+  try {
+    bytes = await pipe(fromBase64Url(data), new DecompressionStream('deflate-raw'));
+  } catch {
+    throw new Error(`the ${data.length} characters after #s= do not decompress: the link was cut short or altered (copy it again from the page that made it)`);
+  }
+  let state;
+  try {
+    state = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new Error(`the link decompresses but does not hold the page's data (${e.message})`);
+  }
+  if (state?.v !== 1) throw new Error(`the link was made by another version of the playground (version ${JSON.stringify(state?.v)}; this page reads version 1)`);
+  if (!Array.isArray(state.designs) || !state.designs.every((d) => d && typeof d.name === 'string' && typeof d.text === 'string')) {
+    throw new Error('the link holds no list of designs with a name and text each');
+  }
   return state;
 }

@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
+import zlib, { brotliCompressSync, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -87,9 +88,31 @@ const TYPES = {
   '.wasm': 'application/wasm',
   '.toml': 'text/plain; charset=utf-8',
   '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
 };
 
-/** Serves `dir` on 127.0.0.1 at `port` (0: any free port); resolves to the server. */
+// Text and wasm are worth compressing; images and the rest are sent as they are.
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.wasm', '.toml', '.svg', '.map', '.txt']);
+const compressed = new Map(); // `${path}\0${mtime}\0${encoding}` -> Buffer
+
+/** The encoding to answer `accept` with: brotli, then gzip, else none. */
+function encodingFor(accept = '') {
+  const offered = accept.split(',').map((s) => s.trim().split(';')[0]);
+  if (offered.includes('br')) return 'br';
+  if (offered.includes('gzip')) return 'gzip';
+  return null;
+}
+
+/**
+ * Serves `dir` on 127.0.0.1 at `port` (0: any free port); resolves to the
+ * server. Text and the wasm go brotli- or gzip-compressed when the browser
+ * accepts it (compressed once per file version and kept in memory), and
+ * every answer carries an ETag with `Cache-Control: no-cache`: the browser
+ * keeps its copy and revalidates it, and an unchanged file costs a 304
+ * instead of a download. (The file names carry no content hash, so a
+ * longer max-age could serve a stale engine after a rebuild.)
+ */
 export function serve(dir, port = 0) {
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
@@ -103,8 +126,32 @@ export function serve(dir, port = 0) {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(path)] || 'application/octet-stream', 'cache-control': 'no-store' });
-    createReadStream(path).pipe(res);
+    const st = statSync(path);
+    const ext = extname(path);
+    const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+    const headers = { 'content-type': TYPES[ext] || 'application/octet-stream', 'cache-control': 'no-cache', etag, vary: 'accept-encoding' };
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, headers).end();
+      return;
+    }
+    const enc = COMPRESSIBLE.has(ext) ? encodingFor(req.headers['accept-encoding']) : null;
+    if (!enc) {
+      res.writeHead(200, { ...headers, 'content-length': st.size });
+      createReadStream(path).pipe(res);
+      return;
+    }
+    const key = `${path}\0${st.mtimeMs}\0${enc}`;
+    let body = compressed.get(key);
+    if (!body) {
+      const raw = readFileSync(path);
+      body =
+        enc === 'br'
+          ? brotliCompressSync(raw, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length } })
+          : gzipSync(raw, { level: 9 });
+      compressed.set(key, body);
+    }
+    res.writeHead(200, { ...headers, 'content-encoding': enc, 'content-length': body.length });
+    res.end(req.method === 'HEAD' ? undefined : body);
   });
   return new Promise((ok) => server.listen(port, '127.0.0.1', () => ok(server)));
 }

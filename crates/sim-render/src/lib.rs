@@ -13,5 +13,7 @@ pub mod place;
 pub mod plan;
 #[cfg(feature = "charts")]
 pub mod review;
+pub mod scenario;
 pub mod summary;
+pub mod topology;
 pub mod view;

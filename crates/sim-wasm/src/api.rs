@@ -306,6 +306,10 @@ pub struct CompareOut {
     pub csv: String,
     pub documents: String,
     pub recovery: String,
+    /// The review's first page ([`sim_render::summary::Summary`], JSON):
+    /// per service the verdict sentence `hasim report` opens with, and per
+    /// design what to fix first.
+    pub summary: String,
 }
 
 /// `hasim compare A B ...`: every design with the same seeds.
@@ -314,27 +318,143 @@ pub fn compare(
     options_json: &str,
     progress: &mut ProgressFn<'_>,
 ) -> Result<CompareOut, ApiError> {
+    let (loaded, opts) = compare_inputs(designs_json, options_json)?;
+    let total = opts.replications * loaded.len() as u64;
+    let mut accs = Vec::new();
+    for (i, l) in loaded.iter().enumerate() {
+        accs.push(simulate(
+            &l.model,
+            &opts,
+            opts.replications * i as u64,
+            total,
+            progress,
+        )?);
+    }
+    Ok(compare_out(&loaded, &opts, &accs))
+}
+
+/// The designs, loaded, and the checked options of a comparison.
+fn compare_inputs(
+    designs_json: &str,
+    options_json: &str,
+) -> Result<(Vec<compile::Loaded>, RunOptions), ApiError> {
     let designs: Vec<DesignIn> =
         serde_json::from_str(designs_json).map_err(|e| ApiError::input(format!("designs: {e}")))?;
     if designs.is_empty() {
         return Err(ApiError::input("compare needs at least one design"));
     }
     let opts = options(options_json)?;
-    let models = designs
+    // Loaded (text and tree kept) rather than bare models: the summary's
+    // findings read the model text to name the warning behind a cause.
+    let loaded = designs
         .iter()
-        .map(|d| load(&d.name, &d.text))
+        .map(|d| {
+            compile::Loaded::new(&d.name, &d.text)
+                .map_err(|e| ApiError::model(e.to_string(), &e.diagnostics))
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let total = opts.replications * models.len() as u64;
-    let refs: Vec<&Model> = models.iter().collect();
-    let doc = study::compare(&refs, &opts, |i, m| {
-        simulate(m, &opts, opts.replications * i as u64, total, progress)
-    })?;
+    Ok((loaded, opts))
+}
+
+/// Replications `from..to` of every design of a comparison, for one of
+/// several workers: JSON `[accumulator, ...]`, one per design, which
+/// [`compare_merge`] merges in replication order. Each replication's
+/// stream depends only on the seed and its index, and the accumulators
+/// hold exact integer sums, so the merged result has the bits of a
+/// comparison run in one piece. A `target_ci` (which stops on what has been
+/// accumulated so far) cannot be split and is refused.
+pub fn compare_range(
+    designs_json: &str,
+    options_json: &str,
+    from: u64,
+    to: u64,
+    progress: &mut ProgressFn<'_>,
+) -> Result<String, ApiError> {
+    let (loaded, opts) = compare_inputs(designs_json, options_json)?;
+    if opts.target_ci.is_some() {
+        return Err(ApiError::input(
+            "a run with target_ci stops on the replications so far and runs in one worker",
+        ));
+    }
+    if from > to || to > opts.replications {
+        return Err(ApiError::input(format!(
+            "replications {from}..{to} are not within 0..{}",
+            opts.replications
+        )));
+    }
+    let part = RunOptions {
+        replications: to - from,
+        ..opts.clone()
+    };
+    let total = part.replications * loaded.len() as u64;
+    let mut accs = Vec::new();
+    for (i, l) in loaded.iter().enumerate() {
+        let before = part.replications * i as u64;
+        let acc = run_range(&l.model, &part, from, &mut |p: Progress| {
+            progress(before + p.done, total)
+        })
+        .map_err(|e| match e {
+            Stopped::Cancelled => ApiError::cancelled(),
+            Stopped::Overrun(o) => ApiError::input(format!("model `{}`: {o}", l.model.name)),
+        })?;
+        accs.push(acc);
+    }
+    Ok(serde_json::to_string(&accs).expect("serializes"))
+}
+
+/// Merges the parts [`compare_range`] returned (JSON `["[acc, ...]", ...]`,
+/// in replication order, covering `0..replications`) into the comparison
+/// [`compare`] returns for the same designs and options.
+pub fn compare_merge(
+    designs_json: &str,
+    options_json: &str,
+    parts_json: &str,
+) -> Result<CompareOut, ApiError> {
+    let (loaded, opts) = compare_inputs(designs_json, options_json)?;
+    let parts: Vec<String> =
+        serde_json::from_str(parts_json).map_err(|e| ApiError::input(format!("parts: {e}")))?;
+    let mut accs: Vec<Accumulator> = loaded
+        .iter()
+        .map(|l| Accumulator::new(&l.model, 0))
+        .collect();
+    for (k, p) in parts.iter().enumerate() {
+        let part: Vec<Accumulator> =
+            serde_json::from_str(p).map_err(|e| ApiError::input(format!("part {}: {e}", k + 1)))?;
+        if part.len() != accs.len() {
+            return Err(ApiError::input(format!(
+                "part {} has {} designs, not {}",
+                k + 1,
+                part.len(),
+                accs.len()
+            )));
+        }
+        for (acc, p) in accs.iter_mut().zip(&part) {
+            acc.merge(p)
+                .map_err(|e| ApiError::input(format!("part {}: {e}", k + 1)))?;
+        }
+    }
+    for (acc, l) in accs.iter().zip(&loaded) {
+        if acc.count != opts.replications || (acc.count > 0 && acc.first != 0) {
+            return Err(ApiError::input(format!(
+                "the parts hold {} replications of `{}` from index {}, not {} from 0",
+                acc.count, l.model.name, acc.first, opts.replications
+            )));
+        }
+    }
+    Ok(compare_out(&loaded, &opts, &accs))
+}
+
+/// Everything the page shows of a comparison, from each design's
+/// accumulated replications.
+fn compare_out(loaded: &[compile::Loaded], opts: &RunOptions, accs: &[Accumulator]) -> CompareOut {
+    let models: Vec<&Model> = loaded.iter().map(|l| &l.model).collect();
+    let doc = sim_core::export::CompareDoc::new(&models, accs, opts);
     // Each design's own run document: the bytes `hasim run` exports.
     let documents: Vec<String> = models
         .iter()
         .zip(&doc.designs)
         .map(|(m, d)| {
-            let mut run = Document::new(m, &opts);
+            let mut run = Document::new(m, opts);
             run.points.push(Point {
                 parameters: IndexMap::new(),
                 result: d.result.clone(),
@@ -343,7 +463,7 @@ pub fn compare(
         })
         .collect();
     // CSV: one "point" per design, as `hasim compare --export-csv`.
-    let flat = doc.flat(&models[0], &opts);
+    let flat = doc.flat(models[0], opts);
     let recovery: Vec<Vec<RecoveryCdf>> = doc
         .designs
         .iter()
@@ -356,7 +476,7 @@ pub fn compare(
         .iter()
         .map(|m| sim_core::exact::analyse(m, sim_core::exact::Options::default()))
         .collect();
-    Ok(CompareOut {
+    CompareOut {
         json: doc.to_json(),
         view: serde_json::to_string(&sim_render::view::compare_with_exact(
             &doc,
@@ -367,7 +487,11 @@ pub fn compare(
         csv: sim_core::export::csv(&flat),
         documents: serde_json::to_string(&documents).expect("serializes"),
         recovery: serde_json::to_string(&recovery).expect("serializes"),
-    })
+        // No design search: it simulates every design of the model's
+        // `[design]` space, far more than the comparison asked for.
+        summary: serde_json::to_string(&sim_render::summary::summary(loaded, &doc, &[]))
+            .expect("serializes"),
+    }
 }
 
 #[derive(Deserialize)]
@@ -477,6 +601,58 @@ pub fn exact(name: &str, text: &str) -> Result<ExactOut, ApiError> {
         json: sim_render::exact::json(&analysis),
         view: serde_json::to_string(&sim_render::view::exact(&analysis)).expect("serializes"),
     })
+}
+
+/// The design as a picture: one node per element, cluster and service, the
+/// dependency edges and the single points of failure (by replay and by the
+/// exact analysis), as [`sim_render::topology::Topology`] JSON.
+pub fn topology(name: &str, text: &str) -> Result<String, ApiError> {
+    let model = load(name, text)?;
+    let analysis = sim_core::exact::analyse(&model, sim_core::exact::Options::default());
+    Ok(
+        serde_json::to_string(&sim_render::topology::topology(&model, &analysis))
+            .expect("serializes"),
+    )
+}
+
+/// `hasim scenario MODEL --fail ELEMENT@AT --seed SEED`: the element fails
+/// at `at` (a duration) with random failures off, simulated an hour past
+/// it (the CLI's default horizon). Returns the bytes of the CLI's
+/// `--export-json`.
+pub fn scenario(
+    name: &str,
+    text: &str,
+    element: &str,
+    at: &str,
+    seed: &str,
+) -> Result<String, ApiError> {
+    let model = load(name, text)?;
+    let el = model
+        .elements
+        .iter()
+        .position(|e| e.name == element)
+        .ok_or_else(|| ApiError::input(format!("no element named `{element}` in {name}")))?;
+    let at = sim_core::time::parse_duration(at)
+        .map_err(|e| ApiError::input(format!("fail at `{at}`: {}", e.message)))?;
+    let seed: u64 = seed
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::input(format!("seed must be a whole number, got `{seed}`")))?;
+    let horizon = at + sim_core::time::NANOS_PER_HOUR;
+    if horizon > sim_core::time::MAX_HORIZON {
+        return Err(ApiError::input(format!(
+            "the failure must come before {}",
+            sim_core::time::Human(sim_core::time::MAX_HORIZON - sim_core::time::NANOS_PER_HOUR)
+        )));
+    }
+    let inj = vec![sim_core::sim::Injection {
+        element: el,
+        at,
+        down: true,
+    }];
+    let (o, t) = analysis::scenario(&model, inj, horizon, seed)
+        .map_err(|e| ApiError::input(format!("scenario on model `{}`: {e}", model.name)))?;
+    Ok(sim_render::scenario::json(&model, seed, horizon, &o, &t))
 }
 
 #[derive(Deserialize)]

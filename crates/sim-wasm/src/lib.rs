@@ -96,7 +96,9 @@ pub fn run(
 /// service), `recovery` one recovery distribution list per design, and
 /// `view` (JSON) the tables and chart labels the page shows, rendered by
 /// sim-render like the CLI's tables, each service with its exact
-/// steady-state figures beside the simulated ones.
+/// steady-state figures beside the simulated ones, and `summary` (JSON) the
+/// review's first page from `sim_render::summary`: each service's verdict
+/// and each design's largest causes of downtime with their fixes.
 #[wasm_bindgen]
 pub fn compare(
     designs: &str,
@@ -105,13 +107,42 @@ pub fn compare(
 ) -> Result<JsValue, JsValue> {
     let mut cb = callback(progress);
     let out = api::compare(designs, options, &mut cb).map_err(to_js_error)?;
-    Ok(object(&[
+    Ok(compare_object(out))
+}
+
+fn compare_object(out: api::CompareOut) -> JsValue {
+    object(&[
         ("json", out.json.into()),
         ("view", out.view.into()),
         ("csv", out.csv.into()),
         ("documents", out.documents.into()),
         ("recovery", out.recovery.into()),
-    ]))
+        ("summary", out.summary.into()),
+    ])
+}
+
+/// Replications `from..to` of every design of a comparison, for one of the
+/// page's workers: an opaque JSON string (exact integer sums, which must
+/// not pass through JavaScript numbers) for `compareMerge`.
+#[wasm_bindgen(js_name = compareRange)]
+pub fn compare_range(
+    designs: &str,
+    options: &str,
+    from: f64,
+    to: f64,
+    progress: Option<js_sys::Function>,
+) -> Result<String, JsValue> {
+    let mut cb = callback(progress);
+    api::compare_range(designs, options, from as u64, to as u64, &mut cb).map_err(to_js_error)
+}
+
+/// Merges the parts of `compareRange` (a JSON array of their strings, in
+/// replication order) into what `compare` returns for the same designs
+/// and options, bit for bit.
+#[wasm_bindgen(js_name = compareMerge)]
+pub fn compare_merge(designs: &str, options: &str, parts: &str) -> Result<JsValue, JsValue> {
+    let out = api::compare_merge(designs, options, parts).map_err(to_js_error)?;
+    Ok(compare_object(out))
 }
 
 /// Sweeps parameters of one model. `axes` is JSON `[{path, values: [..]}]`
@@ -148,6 +179,28 @@ pub fn exact(name: &str, text: &str) -> Result<JsValue, JsValue> {
         ("json", out.json.into()),
         ("view", out.view.into()),
     ]))
+}
+
+/// The design as a picture (JSON): one node per element, cluster and
+/// service with its drawing rank, the dependency edges, and the single
+/// points of failure found by replay and by the exact analysis.
+#[wasm_bindgen]
+pub fn topology(name: &str, text: &str) -> Result<String, JsValue> {
+    api::topology(name, text).map_err(to_js_error)
+}
+
+/// Fails `element` at `at` with random failures off (`hasim scenario
+/// --fail ELEMENT@AT --seed SEED`); returns the bytes of its
+/// `--export-json`, the timeline the page draws as a Gantt chart.
+#[wasm_bindgen]
+pub fn scenario(
+    name: &str,
+    text: &str,
+    element: &str,
+    at: &str,
+    seed: &str,
+) -> Result<String, JsValue> {
+    api::scenario(name, text, element, at, seed).map_err(to_js_error)
 }
 
 /// Imports configuration files (`hasim import`). `files` is JSON

@@ -238,3 +238,53 @@ fn exact_gives_the_cli_document_and_its_cells() {
     assert_eq!(e.kind, ErrorKind::Model);
     assert!(e.message.contains("--> m.toml:"), "{}", e.message);
 }
+
+#[test]
+fn a_comparison_split_over_workers_merges_to_the_same_bits() {
+    let opts = r#"{"seed": 3, "replications": 37, "horizon": "2y", "batch": 5}"#;
+    let other = MODEL
+        .replace("name = \"pair\"", "name = \"pair-b\"")
+        .replace("exp(3y)", "exp(30y)");
+    let designs = serde_json::json!([
+        {"name": "a.toml", "text": MODEL},
+        {"name": "b.toml", "text": other},
+    ])
+    .to_string();
+    let whole = api::compare(&designs, opts, &mut never_cancel())
+        .ok()
+        .unwrap();
+    // Three uneven parts, as three workers would run them.
+    let parts: Vec<String> = [(0, 12), (12, 13), (13, 37)]
+        .iter()
+        .map(|&(a, b)| {
+            api::compare_range(&designs, opts, a, b, &mut never_cancel())
+                .ok()
+                .unwrap()
+        })
+        .collect();
+    let merged = api::compare_merge(&designs, opts, &serde_json::to_string(&parts).unwrap())
+        .ok()
+        .unwrap();
+    assert_eq!(merged.json, whole.json);
+    assert_eq!(merged.documents, whole.documents);
+    assert_eq!(merged.csv, whole.csv);
+    assert_eq!(merged.view, whole.view);
+    assert_eq!(merged.summary, whole.summary);
+    // Parts out of order, or missing one, are refused with the reason.
+    let swapped = serde_json::to_string(&[&parts[1], &parts[0], &parts[2]]).unwrap();
+    let e = api::compare_merge(&designs, opts, &swapped).err().unwrap();
+    assert!(e.message.contains("do not follow"), "{}", e.message);
+    let short = serde_json::to_string(&parts[..2]).unwrap();
+    let e = api::compare_merge(&designs, opts, &short).err().unwrap();
+    assert!(
+        e.message
+            .contains("13 replications of `pair` from index 0, not 37 from 0"),
+        "{}",
+        e.message
+    );
+    let t = r#"{"seed": 3, "replications": 37, "target_ci": 0.1}"#;
+    let e = api::compare_range(&designs, t, 0, 10, &mut never_cancel())
+        .err()
+        .unwrap();
+    assert_eq!(e.kind, ErrorKind::Input);
+}
