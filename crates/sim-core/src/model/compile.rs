@@ -1228,13 +1228,15 @@ impl<'s> Compiler<'s> {
                 Kind::Str(t) => {
                     crate::time::parse_duration(t).map_err(|e| inline_error(self.src, v, e))?
                 }
-                _ => return Err(self.src.error(
-                    v.span.clone(),
-                    format!(
+                _ => {
+                    return Err(self.src.error(
+                        v.span.clone(),
+                        format!(
                         "`{path}.check_every` should be a duration string such as \"7d\", found {}",
                         v.kind.type_name()
                     ),
-                )),
+                    ))
+                }
             };
             if d == 0 {
                 return Err(self.src.error(
