@@ -138,7 +138,13 @@ pub fn single_failures(model: &Model) -> Vec<SingleFailure> {
 /// It ignores repair crews (queueing only lengthens repairs) and overlaps
 /// between modes, so it is an estimate for ranking warnings, not a result.
 pub fn mode_downtime_per_year(mode: &crate::model::compile::FailureMode) -> f64 {
-    let (every, repair) = (mode.every.mean(), mode.repair.mean());
+    let (every, mut repair) = (mode.every.mean(), mode.repair.mean());
+    // A latent failure found only by its check stays hidden for half a
+    // check interval on average before its repair starts; one a failover
+    // finds is found at once when the element alone matters.
+    if let Some(l) = mode.latent.as_ref().filter(|l| !l.on_failover) {
+        repair += l.check_every.map_or(0.0, |t| t as f64 / 2.0);
+    }
     let cycle = if mode.planned { every } else { every + repair };
     let fraction = repair / cycle;
     // A zero or non-finite cycle (a degenerate distribution) has no
@@ -153,8 +159,20 @@ pub fn mode_downtime_per_year(mode: &crate::model::compile::FailureMode) -> f64 
 /// The expected downtime per year of an element from all its modes (see
 /// [`mode_downtime_per_year`]), at most a year.
 pub fn element_downtime_per_year(el: &Element) -> f64 {
-    let total: f64 = el.modes.iter().map(mode_downtime_per_year).sum();
+    let total: f64 = el
+        .modes
+        .iter()
+        .filter(|m| counts_alone(el, m))
+        .map(mode_downtime_per_year)
+        .sum();
     total.min(NANOS_PER_YEAR as f64)
+}
+
+/// Whether a mode takes its element down by itself: a battery's latent
+/// failure does not (the element runs on its mains and only an outage of
+/// them needs the battery).
+fn counts_alone(el: &Element, m: &crate::model::compile::FailureMode) -> bool {
+    !(el.battery.is_some() && m.latent.is_some())
 }
 
 /// The horizon the fault-rate lint assumes: the CLI's and the playground's
@@ -417,6 +435,7 @@ fn single_failure_lints(
             let modes: Vec<String> = el
                 .modes
                 .iter()
+                .filter(|m| counts_alone(el, m))
                 .map(|m| format!("{} {}", m.name, Human(mode_downtime_per_year(m) as Nanos)))
                 .collect();
             format!(

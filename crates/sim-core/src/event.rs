@@ -29,6 +29,11 @@ pub enum Ev {
     },
     /// A fault injected by hand (`hasim scenario`).
     Inject { element: u32, down: bool },
+    /// The periodic check of latent failure mode `mode` of `element` runs.
+    Check { element: u32, mode: u32 },
+    /// The battery of power element `element` reaches the end of the
+    /// runtime it had (or its `shutdown_at` level).
+    BatteryLow { element: u32 },
 }
 
 /// A readable timeline of one replication.

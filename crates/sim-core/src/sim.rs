@@ -8,7 +8,7 @@
 //! be visited twice because everything it reads comes before it.
 
 use crate::cluster::{ClusterCx, ClusterState, TimerTag};
-use crate::engine::Engine;
+use crate::engine::{Engine, EventId};
 use crate::model::compile::{Model, NodeKind};
 use crate::rng::SimRng;
 use crate::time::Nanos;
@@ -171,6 +171,52 @@ pub struct RepOptions {
     pub trace: bool,
 }
 
+/// A UPS battery during a replication (see
+/// [`crate::model::compile::Battery`]).
+struct BatteryRun {
+    /// Whether the element's `requires` held at the last evaluation.
+    mains: bool,
+    /// The charge (0 to 1) at `since`, when `mains` last changed or the
+    /// battery last ran low.
+    charge: f64,
+    since: Nanos,
+    /// The runtime of a full battery when the discharge began (it fades
+    /// with the battery's age).
+    capacity: Nanos,
+    /// The pending end of the runtime, while on battery.
+    low: Option<EventId>,
+    /// On battery and out of runtime: the loads are off until the mains
+    /// return.
+    depleted: bool,
+    /// What the loads' outage is charged to when the runtime ends, and
+    /// whether it is a planned (graceful) stop.
+    cause: Cause,
+    planned: bool,
+    /// Latent battery failures in progress: the runtime is zero.
+    dead: u32,
+    /// A dead battery's drop is already scheduled for this outage.
+    dropping: bool,
+    /// Battery age at time 0 (a uniform phase of `replace_every`).
+    age_phase: Nanos,
+}
+
+impl BatteryRun {
+    fn charge_at(&self, now: Nanos, spec: &crate::model::compile::Battery) -> f64 {
+        let dt = (now - self.since) as f64;
+        if self.mains {
+            if spec.recharge == 0 {
+                1.0
+            } else {
+                (self.charge + dt / spec.recharge as f64).min(1.0)
+            }
+        } else if self.depleted || self.capacity == 0 {
+            self.charge
+        } else {
+            (self.charge - dt / self.capacity as f64).max(0.0)
+        }
+    }
+}
+
 struct CrewState {
     busy: u32,
     queue: VecDeque<(u32, u32)>,
@@ -209,6 +255,10 @@ pub struct Replication<'m> {
     injected: Vec<bool>,
     /// Per element, per mode: when the next maintenance window should start.
     next_window: Vec<Vec<Nanos>>,
+    /// Per element, per mode: a latent failure that nobody has found yet.
+    hidden: Vec<Vec<bool>>,
+    /// Per element: its battery, for power elements that have one.
+    batteries: Vec<Option<BatteryRun>>,
     crews: Vec<CrewState>,
     /// Per cluster, its protocol state and what the simulation keeps for it
     /// (one struct, so a callback finds all of it with one index).
@@ -244,6 +294,30 @@ impl<'m> Replication<'m> {
                 .elements
                 .iter()
                 .map(|e| vec![0; e.modes.len()])
+                .collect(),
+            hidden: model
+                .elements
+                .iter()
+                .map(|e| vec![false; e.modes.len()])
+                .collect(),
+            batteries: model
+                .elements
+                .iter()
+                .map(|e| {
+                    e.battery.as_ref().map(|_| BatteryRun {
+                        mains: true,
+                        charge: 1.0,
+                        since: 0,
+                        capacity: 0,
+                        low: None,
+                        depleted: false,
+                        cause: 0,
+                        planned: false,
+                        dead: 0,
+                        dropping: false,
+                        age_phase: 0,
+                    })
+                })
                 .collect(),
             crews: model
                 .crews
@@ -368,6 +442,19 @@ impl<'m> Replication<'m> {
                         self.model.elements[*element as usize].name
                     )
                 }
+                Ev::Check { element, mode } => {
+                    let el = &self.model.elements[*element as usize];
+                    format!(
+                        "element `{}` ({} checks)",
+                        el.name, el.modes[*mode as usize].name
+                    )
+                }
+                Ev::BatteryLow { element } => {
+                    format!(
+                        "element `{}`'s battery",
+                        self.model.elements[*element as usize].name
+                    )
+                }
             };
             match counts.iter_mut().find(|(n, _)| *n == name) {
                 Some((_, c)) => *c += 1,
@@ -437,6 +524,68 @@ impl<'m> Replication<'m> {
                 );
             }
         }
+        // Periodic checks of latent modes and battery ages draw their phases
+        // after every other process, and only in models that have them, so a
+        // model without them keeps its random streams (and its bits).
+        for (e, el) in self.model.elements.iter().enumerate() {
+            for (m, mode) in el.modes.iter().enumerate() {
+                if let Some(every) = mode.latent.as_ref().and_then(|l| l.check_every) {
+                    let at = self.rng.below(every);
+                    self.engine.schedule_at(
+                        at,
+                        Ev::Check {
+                            element: e as u32,
+                            mode: m as u32,
+                        },
+                    );
+                }
+            }
+            if let (Some(spec), Some(b)) = (&el.battery, self.batteries[e].as_mut()) {
+                if let Some(every) = spec.replace_every {
+                    b.age_phase = self.rng.below(every);
+                }
+            }
+        }
+    }
+
+    /// Starts the repair of failure mode `mode` of `element`: at once, or
+    /// in its crew's queue.
+    fn start_repair(&mut self, element: u32, mode: u32) {
+        let fm = &self.model.elements[element as usize].modes[mode as usize];
+        if let Some(crew) = fm.crew {
+            let size = self.model.crews[crew].size;
+            let c = &mut self.crews[crew];
+            if c.busy < size {
+                c.busy += 1;
+                let t = fm.repair.sample(&mut self.rng);
+                self.engine.schedule_in(t, Ev::Repaired { element, mode });
+            } else {
+                c.queue.push_back((element, mode));
+            }
+        } else {
+            let t = fm.repair.sample(&mut self.rng);
+            self.engine.schedule_in(t, Ev::Repaired { element, mode });
+        }
+    }
+
+    /// A hidden latent failure is found (by its check or by the outage that
+    /// needed the element): its repair starts now.
+    fn detect(&mut self, e: usize, m: usize, how: &str) {
+        if !std::mem::replace(&mut self.hidden[e][m], false) {
+            return;
+        }
+        if let Some(t) = self.trace.as_mut() {
+            let el = &self.model.elements[e];
+            t.push_layer(
+                self.engine.now(),
+                "element",
+                &el.name,
+                TraceEvent::Note {
+                    text: format!("latent {} found by {how}", el.modes[m].name),
+                },
+            );
+        }
+        self.start_repair(e as u32, m as u32);
     }
 
     fn handle(&mut self, ev: Ev) {
@@ -451,23 +600,19 @@ impl<'m> Replication<'m> {
                     self.next_window[e][m] = now.saturating_add(gap.max(1));
                     self.engine
                         .schedule_in(length, Ev::Repaired { element, mode });
-                } else if let Some(crew) = fm.crew {
-                    let size = self.model.crews[crew].size;
-                    let c = &mut self.crews[crew];
-                    if c.busy < size {
-                        c.busy += 1;
-                        let t = fm.repair.sample(&mut self.rng);
-                        self.engine.schedule_in(t, Ev::Repaired { element, mode });
-                    } else {
-                        c.queue.push_back((element, mode));
-                    }
+                } else if fm.latent.is_some() {
+                    // Nothing is repaired before somebody finds it.
+                    self.hidden[e][m] = true;
                 } else {
-                    let t = fm.repair.sample(&mut self.rng);
-                    self.engine.schedule_in(t, Ev::Repaired { element, mode });
+                    self.start_repair(element, mode);
                 }
                 let cause = fm.cause;
                 let planned = fm.planned;
-                self.fault(e, true, cause, planned, &fm.name);
+                if fm.latent.is_some() && self.batteries[e].is_some() {
+                    self.battery_fault(e, true, &fm.name);
+                } else {
+                    self.fault(e, true, cause, planned, &fm.name);
+                }
             }
             Ev::Repaired { element, mode } => {
                 let (e, m) = (element as usize, mode as usize);
@@ -498,7 +643,52 @@ impl<'m> Replication<'m> {
                 }
                 let cause = fm.cause;
                 let planned = fm.planned;
-                self.fault(e, false, cause, planned, &fm.name);
+                if fm.latent.is_some() && self.batteries[e].is_some() {
+                    self.battery_fault(e, false, &fm.name);
+                } else {
+                    self.fault(e, false, cause, planned, &fm.name);
+                }
+            }
+            Ev::Check { element, mode } => {
+                let (e, m) = (element as usize, mode as usize);
+                let every = self.model.elements[e].modes[m]
+                    .latent
+                    .as_ref()
+                    .and_then(|l| l.check_every)
+                    .unwrap_or(Nanos::MAX);
+                self.engine.schedule_in(every, Ev::Check { element, mode });
+                self.detect(e, m, "its periodic check");
+            }
+            Ev::BatteryLow { element } => {
+                let e = element as usize;
+                let now = self.engine.now();
+                let spec = self.model.elements[e].battery.as_ref();
+                let Some((b, spec)) = self.batteries[e].as_mut().zip(spec) else {
+                    return;
+                };
+                b.low = None;
+                if b.mains || b.depleted {
+                    return;
+                }
+                b.charge = b.charge_at(now, spec);
+                b.since = now;
+                b.depleted = true;
+                let (cause, planned) = (b.cause, b.planned);
+                if let Some(t) = self.trace.as_mut() {
+                    let text = if planned {
+                        "low battery: its loads shut down".to_string()
+                    } else {
+                        "battery exhausted".to_string()
+                    };
+                    t.push_layer(
+                        now,
+                        "element",
+                        &self.model.elements[e].name,
+                        TraceEvent::Note { text },
+                    );
+                }
+                self.mark(self.model.elements[e].node);
+                self.sweep(cause, planned);
             }
             Ev::Inject { element, down } => {
                 let e = element as usize;
@@ -544,6 +734,117 @@ impl<'m> Replication<'m> {
         self.sweep(cause, planned);
     }
 
+    /// A latent battery failure of power element `e` starts or ends: the
+    /// element stays up on its mains, but its runtime is zero meanwhile.
+    fn battery_fault(&mut self, e: usize, down: bool, mode: &str) {
+        if let Some(b) = self.batteries[e].as_mut() {
+            if down {
+                b.dead += 1;
+            } else {
+                b.dead -= 1;
+            }
+        }
+        if let Some(t) = self.trace.as_mut() {
+            t.push_layer(
+                self.engine.now(),
+                "element",
+                &self.model.elements[e].name,
+                TraceEvent::Fault {
+                    mode: mode.to_string(),
+                    begins: down,
+                },
+            );
+        }
+        self.mark(self.model.elements[e].node);
+        let other = self.causes.other();
+        self.sweep(other, false);
+    }
+
+    /// Evaluates power element `e`, which has a battery, `fed` saying
+    /// whether its `requires` holds; `cause` is what changed.
+    fn battery_up(&mut self, e: usize, fed: bool, cause: Cause) -> bool {
+        let el = &self.model.elements[e];
+        let (Some(spec), Some(b)) = (el.battery.as_ref(), self.batteries[e].as_mut()) else {
+            return self.faults[e] == 0 && fed;
+        };
+        let now = self.engine.now();
+        if fed != b.mains {
+            b.charge = b.charge_at(now, spec);
+            b.since = now;
+            b.mains = fed;
+            if let Some(id) = b.low.take() {
+                self.engine.cancel(id);
+            }
+            b.depleted = false;
+            b.dropping = false;
+            if !fed {
+                // On battery: the runtime a full battery has at this age,
+                // times the charge left, less the reserve the graceful
+                // shutdown keeps.
+                let mut capacity = spec.runtime as f64;
+                if let Some(every) = spec.replace_every {
+                    let age = (now % every + b.age_phase % every) % every;
+                    capacity *= 1.0 - (1.0 - spec.end_of_life) * (age as f64 / every as f64);
+                }
+                b.capacity = capacity as Nanos;
+                let remaining = (b.charge * capacity) as Nanos;
+                let delay = remaining.saturating_sub(spec.shutdown_at.unwrap_or(0));
+                b.cause = cause;
+                b.planned = spec.shutdown_at.is_some();
+                b.low = Some(
+                    self.engine
+                        .schedule_in(delay, Ev::BatteryLow { element: e as u32 }),
+                );
+                if let Some(t) = self.trace.as_mut() {
+                    t.push_layer(
+                        now,
+                        "element",
+                        &el.name,
+                        TraceEvent::Note {
+                            text: format!(
+                                "on battery, {} of runtime",
+                                crate::time::Human(remaining)
+                            ),
+                        },
+                    );
+                }
+            }
+        }
+        if !fed && b.dead > 0 && !b.depleted && !b.dropping {
+            // The battery is called on and cannot carry the load: the
+            // outage that needs it is what finds it, and its loads drop
+            // now, charged to the battery's latent failure.
+            b.dropping = true;
+            if let Some(id) = b.low.take() {
+                self.engine.cancel(id);
+            }
+            let found = el
+                .modes
+                .iter()
+                .enumerate()
+                .find(|(m, _)| self.hidden[e][*m]);
+            let first_dead = found.map(|(_, fm)| fm.cause).or_else(|| {
+                el.modes
+                    .iter()
+                    .find(|fm| fm.latent.is_some())
+                    .map(|fm| fm.cause)
+            });
+            b.cause = first_dead.unwrap_or(cause);
+            b.planned = false;
+            b.low = Some(
+                self.engine
+                    .schedule_in(0, Ev::BatteryLow { element: e as u32 }),
+            );
+            for m in 0..el.modes.len() {
+                if el.modes[m].latent.as_ref().is_some_and(|l| l.on_failover) {
+                    self.detect(e, m, "the outage that needed it");
+                }
+            }
+        }
+        let b = self.batteries[e].as_ref().expect("checked above");
+        self.faults[e] == 0 && (fed || !b.depleted)
+    }
+
     fn mark(&mut self, n: usize) {
         if !self.dirty[n] {
             self.dirty[n] = true;
@@ -565,7 +866,12 @@ impl<'m> Replication<'m> {
             let node = &self.model.nodes[i];
             let new = match &node.kind {
                 NodeKind::Element { element, requires } => {
-                    self.faults[*element] == 0 && requires.as_ref().is_none_or(|r| r.eval(&self.up))
+                    let fed = requires.as_ref().is_none_or(|r| r.eval(&self.up));
+                    if self.batteries[*element].is_some() {
+                        self.battery_up(*element, fed, cause)
+                    } else {
+                        self.faults[*element] == 0 && fed
+                    }
                 }
                 NodeKind::Service { requires, service } => {
                     let up = requires.eval(&self.up);
@@ -717,6 +1023,7 @@ impl<'m> Replication<'m> {
                         }
                     }
                 } else {
+                    let cause = self.latent_cause(service).unwrap_or(cause);
                     self.svc_down_since[service] = Some((now, cause));
                     self.svc[service].outages += 1;
                     self.svc[service].first_outage.get_or_insert(now);
@@ -750,6 +1057,31 @@ impl<'m> Replication<'m> {
             }
             NodeKind::Cluster { .. } => {}
         }
+    }
+
+    /// Service `s` goes down: a latent failure hidden on an element it
+    /// depends on is what turned the fault into an outage (the failover
+    /// needed that element), so the outage is charged to the first such
+    /// mode, and the outage finds every hidden mode that a failover
+    /// detects. Batteries are not in this list: their latent failures
+    /// show when the battery is called on (see `battery_up`).
+    fn latent_cause(&mut self, s: usize) -> Option<Cause> {
+        let modes = &self.model.services[s].latent_modes;
+        if modes.is_empty() {
+            return None;
+        }
+        let mut first = None;
+        for &(e, m) in modes {
+            if !self.hidden[e][m] || self.batteries[e].is_some() {
+                continue;
+            }
+            let fm = &self.model.elements[e].modes[m];
+            first.get_or_insert(fm.cause);
+            if fm.latent.as_ref().is_some_and(|l| l.on_failover) {
+                self.detect(e, m, "the outage that needed it");
+            }
+        }
+        first
     }
 
     fn finish(mut self, horizon: Nanos) -> (RepOutcome, Option<Trace>) {

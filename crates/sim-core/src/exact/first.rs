@@ -83,10 +83,22 @@ impl FirstOutage {
 /// The rates (per year) of one part: failure while up, repair while down.
 fn rates(fm: &FailureMode) -> (f64, f64, bool) {
     let y = NANOS_PER_YEAR as f64;
-    let (every, repair) = (fm.every.mean().max(1.0), fm.repair.mean().max(1.0));
+    // A latent mode found by its check is down for half an interval on
+    // average before its repair starts, as in `renewal`; that hidden time is
+    // not exponential.
+    let hidden = fm
+        .latent
+        .as_ref()
+        .and_then(|l| l.check_every)
+        .map_or(0.0, |t| t as f64 / 2.0);
+    let (every, repair) = (
+        fm.every.mean().max(1.0),
+        (fm.repair.mean() + hidden).max(1.0),
+    );
     let exponential = matches!(fm.every, Dist::Exponential { .. })
         && matches!(fm.repair, Dist::Exponential { .. })
-        && !fm.planned;
+        && !fm.planned
+        && fm.latent.is_none();
     if fm.planned {
         // A maintenance window starts every `every` after the last ended no
         // earlier than its end (see `renewal`): up for the rest of the

@@ -257,7 +257,26 @@ pub fn analyse(model: &Model, options: Options) -> Analysis {
         let el = &model.elements[e];
         for (m, fm) in el.modes.iter().enumerate() {
             var_of[e][m] = parts.len() as u32;
-            let (up, down, per_ns) = renewal(&fm.every, &fm.repair, fm.planned);
+            // A latent mode found by a periodic check stays down, unseen,
+            // until the next check: for failures at random times against a
+            // fixed check grid that is half an interval on average, so its
+            // down time is tau/2 plus the repair (the standard result for a
+            // periodically tested standby, unavailability about
+            // lambda * tau / 2 when lambda * tau << 1). A mode also found at
+            // a failover has no such rule: `build_functions` refuses it.
+            let hidden = fm
+                .latent
+                .as_ref()
+                .and_then(|l| l.check_every)
+                .map_or(0.0, |t| t as f64 / 2.0);
+            let repair = if hidden > 0.0 {
+                Dist::Fixed {
+                    value: libm::round(fm.repair.mean() + hidden) as crate::time::Nanos,
+                }
+            } else {
+                fm.repair.clone()
+            };
+            let (up, down, per_ns) = renewal(&fm.every, &repair, fm.planned);
             parts.push(Part {
                 label: model.causes[fm.cause as usize].label.clone(),
                 element: e,
@@ -267,7 +286,7 @@ pub fn analyse(model: &Model, options: Options) -> Analysis {
                 per_year: per_ns * NANOS_PER_YEAR as f64,
                 crew: None,
             });
-            means.push((fm, fm.every.mean(), fm.repair.mean()));
+            means.push((fm, fm.every.mean(), repair.mean()));
         }
     }
 
@@ -458,6 +477,26 @@ fn build_functions(
     for node in &model.nodes {
         let f = match &node.kind {
             NodeKind::Element { element, requires } => (|| {
+                let el = &model.elements[*element];
+                if el.battery.is_some() {
+                    return Err(NotSolved {
+                        part: node.name.clone(),
+                        reason: "it has a battery, whose runtime depends on how long each outage of what it requires lasts and on the charge earlier outages left, which the exact analysis does not model".to_string(),
+                    });
+                }
+                if let Some(fm) = el
+                    .modes
+                    .iter()
+                    .find(|fm| fm.latent.as_ref().is_some_and(|l| l.on_failover))
+                {
+                    return Err(NotSolved {
+                        part: node.name.clone(),
+                        reason: format!(
+                            "its latent failure `{}` is found at the outage that needs it, so how long it stays hidden depends on the other failures; only a failure found by `check every` has a steady-state rule",
+                            fm.name
+                        ),
+                    });
+                }
                 let mut f = TRUE;
                 for v in &var_of[*element] {
                     let x = bdd.var(*v).map_err(|_| too_large(&node.name))?;
@@ -735,6 +774,13 @@ fn service(
     };
     for v in &support {
         let (fm, _, _) = means[*v as usize];
+        if let Some(t) = fm.latent.as_ref().and_then(|l| l.check_every) {
+            approximations.push(format!(
+                "{}: a latent failure found by a check every {}: taken as hidden for half an interval on average, which holds while failures are much rarer than checks",
+                parts[*v as usize].label,
+                crate::time::Human(t)
+            ));
+        }
         if fm.planned && fm.offset.is_some() {
             approximations.push(format!(
                 "{}: its windows start at a fixed `offset`, so they are scheduled rather than random; they are taken as independent of other windows",

@@ -39,8 +39,33 @@ pub const TOP_SECTIONS: &[&str] = &[
     "design",
 ];
 pub const SERVICE_KEYS: &[&str] = &["requires", "description", "target"];
-pub const ELEMENT_KEYS: &[&str] = &["description", "requires", "failures", "maintenance", "host"];
-pub const FAILURE_KEYS: &[&str] = &["preset", "mode", "every", "repair", "crew", "description"];
+pub const ELEMENT_KEYS: &[&str] = &[
+    "description",
+    "requires",
+    "failures",
+    "maintenance",
+    "host",
+    "battery",
+];
+pub const FAILURE_KEYS: &[&str] = &[
+    "preset",
+    "mode",
+    "every",
+    "repair",
+    "crew",
+    "latent",
+    "detected_by",
+    "check_every",
+    "description",
+];
+/// The keys of a power element's `battery = { ... }`.
+pub const BATTERY_KEYS: &[&str] = &[
+    "runtime",
+    "recharge",
+    "replace_every",
+    "end_of_life",
+    "shutdown_at",
+];
 pub const MAINTENANCE_KEYS: &[&str] = &["mode", "every", "duration", "offset", "description"];
 
 /// A compiled model, ready to simulate. Immutable and shareable across threads.
@@ -78,6 +103,44 @@ pub struct Element {
     pub modes: Vec<FailureMode>,
     /// For a VM, the host it runs on.
     pub host: Option<usize>,
+    /// For a power element with a battery (a UPS): what carries its loads
+    /// through an outage of what it `requires`.
+    pub battery: Option<Battery>,
+}
+
+/// A UPS battery (`battery = { runtime = "30m" }` on a `[power.X]`). While
+/// the element's `requires` holds, the battery charges; when it stops
+/// holding, the element stays up on the battery for the charge it has,
+/// then goes down (or, with `shutdown_at`, stops its loads as planned
+/// maintenance at that much remaining runtime, as NUT's upsmon does on the
+/// UPS's low-battery signal).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Battery {
+    /// Runtime of a new, full battery at the element's load.
+    pub runtime: Nanos,
+    /// Time to recharge from empty to full; charging is taken as linear.
+    pub recharge: Nanos,
+    /// Battery replacement interval: the runtime fades linearly from
+    /// `runtime` to `end_of_life * runtime` over it and is new again after.
+    pub replace_every: Option<Nanos>,
+    /// The share of the new runtime left when the battery is replaced.
+    pub end_of_life: f64,
+    /// Remaining runtime at which the loads are shut down gracefully, if
+    /// they are.
+    pub shutdown_at: Option<Nanos>,
+}
+
+/// How a latent failure mode is found (`latent = true` in a failure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Latent {
+    /// The interval of the periodic check that finds it (`"check every 7d"`
+    /// or `check_every = "7d"`); the checks' phase is drawn per replication.
+    pub check_every: Option<Nanos>,
+    /// Found the moment a service that depends on the element goes down
+    /// while the failure is hidden (the failover that needed it failed).
+    pub on_failover: bool,
+    /// The `latent` key's value, for errors about the mode.
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +159,9 @@ pub struct FailureMode {
     pub crew: Option<usize>,
     /// Index into [`Model::causes`].
     pub cause: u32,
+    /// Set for a latent (hidden) failure: the element is down from the
+    /// failure on, but its repair starts only when the failure is found.
+    pub latent: Option<Latent>,
 }
 
 #[derive(Debug, Clone)]
@@ -150,6 +216,10 @@ pub struct Service {
     /// [`ClusterKind::share_output`]) that this service depends on, directly
     /// or not: while the service is up, that share of its requests fails.
     pub share_sources: Vec<(usize, usize)>,
+    /// (element, mode) of the latent failure modes on elements this
+    /// service depends on, directly or not, in element order: an outage of
+    /// the service finds those of them that are hidden at that moment.
+    pub latent_modes: Vec<(usize, usize)>,
     /// The availability the service must reach (`target = "99.9%"`), which
     /// `hasim check` gates on.
     pub target: Option<f64>,
@@ -491,6 +561,7 @@ impl<'s> Compiler<'s> {
                         node,
                         modes: Vec::new(),
                         host: None,
+                        battery: None,
                     });
                     element_tables.push((id, format!("{section}.{}", k.name), v));
                 }
@@ -543,6 +614,7 @@ impl<'s> Compiler<'s> {
                     node,
                     data_loss_counts: Vec::new(),
                     share_sources: Vec::new(),
+                    latent_modes: Vec::new(),
                     target: None,
                 });
                 service_tables.push((id, k, v));
@@ -962,9 +1034,17 @@ impl<'s> Compiler<'s> {
                     })?)
                 }
             };
+            let latent = self.latent(&mut ff, &format!("{path}.failures[{i}]"))?;
             ff.string("description")?;
             ff.finish(FAILURE_KEYS)?;
-            let cause = self.add_cause(id, &mode, false);
+            // A latent mode has its own cause label, so the downtime it
+            // causes shows apart from the element's ordinary failures.
+            let label = if latent.is_some() {
+                format!("latent {mode}")
+            } else {
+                mode.clone()
+            };
+            let cause = self.add_cause(id, &label, false);
             self.elements[id].modes.push(FailureMode {
                 name: mode,
                 every,
@@ -973,6 +1053,7 @@ impl<'s> Compiler<'s> {
                 offset: None,
                 crew,
                 cause,
+                latent,
             });
         }
         for (i, t) in f
@@ -1015,9 +1096,212 @@ impl<'s> Compiler<'s> {
                 offset,
                 crew: None,
                 cause,
+                latent: None,
             });
         }
+        if let Some(b) = f.raw("battery") {
+            if self.elements[id].kind != ElementKind::PowerFeed {
+                return Err(self
+                    .src
+                    .error(
+                        b.span.clone(),
+                        format!(
+                            "`{path}.battery`: only power elements (`[power.NAME]`) have a battery"
+                        ),
+                    )
+                    .with_help("model the UPS as `[power.ups]` with `requires = \"utility\"` and `battery = { runtime = \"30m\" }`, and let the hosts require `ups`"));
+            }
+            let battery = self.battery(b, &format!("{path}.battery"))?;
+            self.elements[id].battery = Some(battery);
+        }
         f.finish(ELEMENT_KEYS)
+    }
+
+    /// Reads a failure mode's `latent`, `detected_by` and `check_every`.
+    fn latent(&self, ff: &mut Fields<'_, '_>, path: &str) -> Result<Option<Latent>, Diagnostic> {
+        let latent = match ff.raw("latent") {
+            None => None,
+            Some(v) => match v.kind {
+                Kind::Bool(b) => Some((b, v)),
+                _ => {
+                    return Err(self.src.error(
+                        v.span.clone(),
+                        format!(
+                            "`{path}.latent` should be true or false, found {}",
+                            v.kind.type_name()
+                        ),
+                    ))
+                }
+            },
+        };
+        let detected = ff.raw("detected_by");
+        let check_key = ff.raw("check_every");
+        let Some((true, latent_value)) = latent else {
+            if let Some(v) = detected.or(check_key) {
+                return Err(self
+                    .src
+                    .error(
+                        v.span.clone(),
+                        format!("`{path}`: only a latent failure mode is detected by a check or a failover"),
+                    )
+                    .with_help("add `latent = true` to the mode, or remove the key: an ordinary failure is seen at once"));
+            }
+            return Ok(None);
+        };
+        let mut check_every = None;
+        let mut on_failover = false;
+        let mut items: Vec<&Value> = Vec::new();
+        match detected.map(|v| (&v.kind, v)) {
+            None => {}
+            Some((Kind::Str(_), v)) => items.push(v),
+            Some((Kind::Array(list), _)) => items.extend(list.iter()),
+            Some((_, v)) => {
+                return Err(self.src.error(
+                    v.span.clone(),
+                    format!(
+                        "`{path}.detected_by` should be a string or a list of strings, found {}",
+                        v.kind.type_name()
+                    ),
+                ))
+            }
+        }
+        let help = "write `detected_by = \"failover\"` (found when a failover needs it), `\"check every 7d\"` (a periodic check), or both as a list";
+        for item in items {
+            let Kind::Str(text) = &item.kind else {
+                return Err(self
+                    .src
+                    .error(
+                        item.span.clone(),
+                        format!(
+                            "`{path}.detected_by` should list strings, found {}",
+                            item.kind.type_name()
+                        ),
+                    )
+                    .with_help(help));
+            };
+            let t = text.trim();
+            if t == "failover" {
+                on_failover = true;
+            } else if let Some(rest) = t.strip_prefix("check every ") {
+                if check_every.is_some() {
+                    return Err(self
+                        .src
+                        .error(
+                            item.span.clone(),
+                            format!("`{path}.detected_by` names a second check"),
+                        )
+                        .with_help(
+                            "one periodic check per mode: keep the one that runs most often",
+                        ));
+                }
+                let skip = text.len() - text.trim_start().len() + "check every ".len();
+                let d = crate::time::parse_duration(rest.trim()).map_err(|mut e| {
+                    e.start += skip;
+                    e.end += skip;
+                    inline_error(self.src, item, e)
+                })?;
+                if d == 0 {
+                    return Err(self.src.error(
+                        item.span.clone(),
+                        format!("`{path}.detected_by`: a check interval must be longer than zero"),
+                    ));
+                }
+                check_every = Some(d);
+            } else {
+                return Err(self
+                    .src
+                    .error(
+                        item.span.clone(),
+                        format!("`{path}.detected_by` does not know `{t}`"),
+                    )
+                    .with_help(help));
+            }
+        }
+        if let Some(v) = check_key {
+            if check_every.is_some() {
+                return Err(self
+                    .src
+                    .error(v.span.clone(), format!("`{path}` gives its check interval twice (`check_every` and `detected_by`)"))
+                    .with_help("keep one of them"));
+            }
+            let d = match &v.kind {
+                Kind::Str(t) => {
+                    crate::time::parse_duration(t).map_err(|e| inline_error(self.src, v, e))?
+                }
+                _ => {
+                    return Err(self.src.error(
+                        v.span.clone(),
+                        format!(
+                        "`{path}.check_every` should be a duration string such as \"7d\", found {}",
+                        v.kind.type_name()
+                    ),
+                    ))
+                }
+            };
+            if d == 0 {
+                return Err(self.src.error(
+                    v.span.clone(),
+                    format!("`{path}.check_every` must be longer than zero"),
+                ));
+            }
+            check_every = Some(d);
+        }
+        // Without `detected_by`, a hidden failure is found where it matters:
+        // at the outage of a service that needed the element (besides any
+        // `check_every`).
+        if detected.is_none() {
+            on_failover = true;
+        }
+        if !on_failover && check_every.is_none() {
+            let at = detected.map_or(latent_value.span.clone(), |v| v.span.clone());
+            return Err(self
+                .src
+                .error(
+                    at,
+                    format!("`{path}` is latent but nothing would ever find it"),
+                )
+                .with_help(help));
+        }
+        Ok(Some(Latent {
+            check_every,
+            on_failover,
+            span: latent_value.span.clone(),
+        }))
+    }
+
+    /// Reads a power element's `battery = { ... }`.
+    fn battery(&self, v: &Value, path: &str) -> Result<Battery, Diagnostic> {
+        let mut f = Fields::new(self.src, v, path.to_string())?;
+        let runtime = f
+            .duration("runtime")?
+            .ok_or_else(|| f.missing("runtime", "\"30m\""))?;
+        // Eaton: recharging takes about ten times the discharge time ("a
+        // 30-minute battery discharge requires about 300 minutes to
+        // recharge", Eaton power quality support, "How long does it take
+        // for the UPS batteries to recharge?").
+        let recharge = f
+            .duration("recharge")?
+            .unwrap_or(runtime.saturating_mul(10));
+        let replace_every = f.duration("replace_every")?;
+        if replace_every == Some(0) {
+            return Err(self.src.error(
+                v.span.clone(),
+                format!("`{path}.replace_every` must be longer than zero"),
+            ));
+        }
+        // ASSUMPTION: a battery is replaced at 80% of its rated capacity,
+        // the end-of-life criterion of lead-acid maintenance practice, and
+        // the runtime fades linearly with age until then.
+        let end_of_life = f.number("end_of_life", 0.0, 1.0)?.unwrap_or(0.8);
+        let shutdown_at = f.duration("shutdown_at")?;
+        f.finish(BATTERY_KEYS)?;
+        Ok(Battery {
+            runtime,
+            recharge,
+            replace_every,
+            end_of_life,
+            shutdown_at,
+        })
     }
 
     /// Gives cluster `c` a view of network `name`: each member's attachment
@@ -1268,6 +1552,7 @@ impl<'s> Compiler<'s> {
             let mut seen = vec![false; nodes.len()];
             let mut stack = vec![s.node];
             let mut shares = Vec::new();
+            let mut latent = Vec::new();
             // Per upstream cluster: whether every loss counts (a
             // cluster-wide output is read), and which data sets are read.
             let mut reached: Vec<(usize, bool, Vec<usize>)> = Vec::new();
@@ -1298,10 +1583,19 @@ impl<'s> Compiler<'s> {
                     NodeKind::Cluster { cluster } => {
                         entry(&mut reached, cluster);
                     }
+                    NodeKind::Element { element, .. } => {
+                        for (m, fm) in self.elements[element].modes.iter().enumerate() {
+                            if fm.latent.is_some() {
+                                latent.push((element, m));
+                            }
+                        }
+                    }
                     _ => {}
                 }
                 stack.extend(deps[n].iter().copied());
             }
+            latent.sort_unstable();
+            s.latent_modes = latent;
             shares.sort_unstable();
             for (c, _) in &shares {
                 self.clusters[*c].share_services.push(s.node);
@@ -1321,6 +1615,29 @@ impl<'s> Compiler<'s> {
             }
             counts.sort_unstable();
             s.data_loss_counts = counts;
+        }
+        // A latent failure is one that shows only when something needs the
+        // element; on an element no service depends on, nothing ever does.
+        for (e, el) in self.elements.iter().enumerate() {
+            for (m, fm) in el.modes.iter().enumerate() {
+                let Some(l) = &fm.latent else { continue };
+                if !self
+                    .services
+                    .iter()
+                    .any(|s| s.latent_modes.contains(&(e, m)))
+                {
+                    return Err(self
+                        .src
+                        .error(
+                            l.span.clone(),
+                            format!(
+                                "the latent failure `{}` of `{}` is never needed: no service depends on `{}`",
+                                fm.name, el.name, el.name
+                            ),
+                        )
+                        .with_help("a latent failure shows only when a service needs the element; make a service depend on it, or drop `latent`"));
+                }
+            }
         }
         Ok(Model {
             name,

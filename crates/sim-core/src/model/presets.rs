@@ -103,6 +103,31 @@ pub const PRESETS: &[Preset] = &[
         source: "ASSUMPTION: a daemon crashes twice a year and systemd restarts it in about half a minute",
         assumption: true,
     },
+    Preset {
+        name: "ups",
+        mode: "ups failure",
+        // No vendor publishes a field failure rate for small UPSes; a unit
+        // that dies about once a decade is the assumption, and so is the
+        // repair: the operator plugs the loads into the wall within a
+        // couple of hours and replaces the unit later.
+        every: "exp(10y)",
+        repair: "lognormal(median=2h, sigma=1)",
+        source: "ASSUMPTION: UPS electronics fail about once in 10 years; the loads are moved to the wall within about 2 hours",
+        assumption: true,
+    },
+    Preset {
+        name: "ups-battery",
+        mode: "battery failure",
+        // Eaton's E-DX manual gives VRLA batteries an expected life of 3 to
+        // 5 years; a battery that dies before its planned replacement is the
+        // assumption here, as is a few days to get a new one. Write it as
+        // `latent = true`: a dead battery shows at the outage that needs it
+        // or at the UPS's self-test.
+        every: "exp(5y)",
+        repair: "lognormal(median=3d, sigma=0.7)",
+        source: "ASSUMPTION: a battery fails early about once in 5 years (VRLA expected life 3-5 years: Eaton E-DX manual) and a replacement takes about 3 days",
+        assumption: true,
+    },
 ];
 
 /// Looks a preset up by name.

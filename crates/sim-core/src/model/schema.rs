@@ -103,6 +103,17 @@ pub fn json_schema_with(registry: &Registry) -> Value {
             "crew" => text(
                 "A crew from `[crews]` that must do the repair; repairs queue when it is busy.",
             ),
+            "latent" => {
+                json!({ "type": "boolean", "description": "A hidden failure: the element is down for whoever needs it, but its repair starts only when `detected_by` finds it." })
+            }
+            "detected_by" => {
+                let way =
+                    json!({ "type": "string", "pattern": r"^\s*(failover|check every .+)\s*$" });
+                json!({ "anyOf": [way.clone(), { "type": "array", "items": way }], "description": "How a latent failure is found: \"failover\" (at the outage that needs the element), \"check every 7d\" (a periodic check), or both as a list. Default: failover." })
+            }
+            "check_every" => {
+                json!({ "type": "string", "pattern": DURATION, "description": "The interval of the periodic check that finds a latent failure (the same as `detected_by = \"check every ...\"`)." })
+            }
             _ => text("Free text."),
         };
         failure.insert(k.to_string(), v);
@@ -129,6 +140,21 @@ pub fn json_schema_with(registry: &Registry) -> Value {
             "failures" => json!({ "type": "array", "items": { "$ref": "#/$defs/failure" } }),
             "maintenance" => json!({ "type": "array", "items": { "$ref": "#/$defs/maintenance" } }),
             "host" => text("For VMs: the host it runs on."),
+            "battery" => {
+                let d = |what: &str| json!({ "type": "string", "pattern": DURATION, "description": what });
+                closed(
+                    [
+                        ("runtime".to_string(), d("Runtime of a new, full battery at this load. Required.")),
+                        ("recharge".to_string(), d("Time to recharge from empty (default: 10 x runtime, Eaton).")),
+                        ("replace_every".to_string(), d("Battery replacement interval; the runtime fades linearly until then (default: no fade).")),
+                        ("end_of_life".to_string(), json!({ "type": "number", "minimum": 0, "maximum": 1, "default": 0.8, "description": "Share of the new runtime left at replacement." })),
+                        ("shutdown_at".to_string(), d("Remaining runtime at which the loads are shut down gracefully, as NUT's upsmon does at low battery (default: they run until it is empty).")),
+                    ]
+                    .into_iter()
+                    .collect(),
+                    &["runtime"],
+                )
+            }
             _ => text("Free text."),
         };
         element.insert(k.to_string(), v);

@@ -15,6 +15,7 @@ mod network;
 mod place;
 mod plan;
 mod proxmox_patroni_longhorn_kubernetes;
+mod ups_latent;
 mod warnings;
 
 /// A model with `n` identical components, each failing with rate `lambda`
