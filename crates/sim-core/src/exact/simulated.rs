@@ -50,6 +50,7 @@ pub struct ElementImportance {
 fn perfect(model: &Model, e: usize) -> Model {
     let mut m = model.clone();
     m.elements[e].modes.clear();
+    forget_latent(&mut m, e);
     m
 }
 
@@ -75,8 +76,18 @@ fn failed(model: &Model, e: usize, horizon: Nanos) -> Model {
         offset: None,
         crew: None,
         cause,
+        latent: None,
     }];
+    forget_latent(&mut m, e);
     m
+}
+
+/// The services no longer look for latent modes of element `e`, whose
+/// modes were replaced.
+fn forget_latent(m: &mut Model, e: usize) {
+    for s in &mut m.services {
+        s.latent_modes.retain(|(el, _)| *el != e);
+    }
 }
 
 /// Each service's downtime (ns) in replication `i` of `model`.
