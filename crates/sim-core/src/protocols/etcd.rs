@@ -924,6 +924,10 @@ impl EtcdState {
                     return;
                 }
             }
+            if self.leader == Some(to) && !matches!(msg, Msg::PreVote | Msg::PreVoteResp) {
+                let (who, other) = (super::name(cx, to), super::name(cx, from));
+                cx.trace(|| format!("leader {who} hears term {mterm} from {other}: steps down"));
+            }
             match msg {
                 Msg::PreVote => {}
                 Msg::PreVoteResp if !reject => {}
