@@ -20,6 +20,17 @@
 //!   (pre)votes (`inLease`, check-quorum is always on in etcd);
 //! - candidates that start within a round trip of each other can split the
 //!   vote; each then waits a fresh randomized timeout;
+//! - a message with a higher term makes a leader or candidate a follower of
+//!   that term (Raft paper section 5.1, raft.go `Step`), and an append from
+//!   an older term is answered with the newer one (raft.go, `m.Term <
+//!   r.Term` with check-quorum). A follower whose timer fired just before
+//!   the new leader's first append arrived therefore makes that leader step
+//!   down; its followers time out from the last heartbeat they heard and a
+//!   new election follows. The transient ends when every live member
+//!   follows one leader of one term, and the cluster sleeps again;
+//! - WAL fsync time (`wal-fsync`, `slow-disks`) is paid before a vote
+//!   request, a granted vote and an append acknowledgement leave; the
+//!   leader writes its own entry in parallel with sending it;
 //! - the new leader appends an empty entry; writes are possible again once
 //!   a majority acknowledged it (that instant ends the `quorum` outage).
 //!
@@ -48,7 +59,7 @@
 //!
 //! Simplifications (stated, not hidden): logs are assumed equally
 //! up-to-date (an idle cluster, or the usual case after a heartbeat), fsync
-//! time is not added, etcd's `initial-election-tick-advance` on restart is
+//! time is added only where a model gives it, etcd's `initial-election-tick-advance` on restart is
 //! not modelled, and terms do not grow while a minority campaigns alone.
 
 use crate::cluster::{ClusterCx, ClusterKind, ClusterState, Inputs, Timer, TimerTag};
@@ -59,17 +70,41 @@ use crate::model::fields::Fields;
 use crate::protocols::{last_on_grid, next_on_grid};
 use crate::time::{Human, Nanos, NANOS_PER_MICRO, NANOS_PER_MILLI};
 
-/// Keys this kind reads.
 /// Keys this kind reads, with etcd's defaults.
 pub const KEYS: &[KeySpec] = &[
     KeySpec::new("profile", T::Choice(&["etcd", "k3s"]), D::Is("etcd"), "Timer defaults: etcd's 100 ms / 1000 ms, or K3s's embedded etcd 500 ms / 5000 ms (k3s pkg/etcd/etcd.go)."),
     KeySpec::new("heartbeat-interval", T::Duration, D::Follows("profile: 100ms, or 500ms for k3s"), "etcd `--heartbeat-interval` (default 100 ms)."),
     KeySpec::new("election-timeout", T::Duration, D::Follows("profile: 1000ms, or 5000ms for k3s"), "etcd `--election-timeout` (default 1000 ms)."),
+    KeySpec::new("election-timeout-max", T::Duration, D::Follows("2 x election-timeout, etcd's randomizedElectionTimeout"), "Election timeouts are drawn from [election-timeout, election-timeout-max) (raft.go draws [et, 2et))."),
     KeySpec::new("network-delay", T::Dist, D::Is("uniform(0.2ms, 1ms)"), "One-way message delay (ASSUMPTION: a LAN between VMs)."),
+    KeySpec::new("wal-fsync", T::Dist, D::Follows("none: no disk time added"), "Every member's WAL fsync time, paid before a vote or an append is answered (etcd metric wal_fsync_duration_seconds)."),
+    KeySpec::new("slow-disks", T::Tables(DISK_KEYS), D::Follows("none"), "Members whose WAL fsync takes its own time, overriding `wal-fsync` for them."),
     KeySpec::new("pre-vote", T::Bool, D::Is("true"), "etcd `--pre-vote` (default true since v3.5, op-guide/configuration)."),
     KeySpec::new("randomized", T::Bool, D::Is("true"), "Randomized election timeouts (raft.go); `false` is a what-if (Raft paper section 9.3)."),
     KeySpec::new("timers", T::Choice(&["ticks", "continuous"]), D::Is("ticks"), "Election timers in ticks of the heartbeat (etcd) or as real-time deadlines (the Raft paper's LogCabin)."),
     KeySpec::new("learners", T::Refs, D::Follows("none"), "Non-voting members (etcd learners): they replicate but do not count for quorum."),
+];
+
+/// The keys of one `slow-disks` entry.
+pub const DISK_KEYS: &[KeySpec] = &[
+    KeySpec::new(
+        "member",
+        T::Ref,
+        D::Required,
+        "The member whose disk this is.",
+    ),
+    KeySpec::new(
+        "wal-fsync",
+        T::Dist,
+        D::Required,
+        "Its WAL fsync time (a distribution).",
+    ),
+];
+
+/// The lints this kind reports.
+pub const LINTS: &[crate::cluster::LintInfo] = &[
+    crate::cluster::LintInfo { id: "etcd-timeout-near-round-trip", meaning: "The election timeout is under 10 round trips (message delays and WAL fsync): elections split or fire spuriously." },
+    crate::cluster::LintInfo { id: "etcd-timeouts-not-randomized", meaning: "Election timeouts are not randomized (or their range is narrower than a round trip): candidates split the vote." },
 ];
 
 /// `kind = "etcd"` in the model format.
@@ -77,7 +112,7 @@ pub const SPEC: crate::cluster::KindSpec = crate::cluster::KindSpec {
     name: "etcd",
     summary: "etcd / Raft: leader election with tick-based timers, quorum of the voting members.",
     keys: KEYS,
-    lints: &[],
+    lints: LINTS,
     build,
 };
 
@@ -96,6 +131,12 @@ pub struct Etcd {
     /// heartbeat-interval = one raft tick.
     pub heartbeat: Nanos,
     pub election: Nanos,
+    /// The exclusive upper end of the randomized election timeout, when the
+    /// model sets one (`election-timeout-max`); etcd's is twice the timeout.
+    pub election_max: Option<Nanos>,
+    /// Each voter's WAL fsync time (`wal-fsync`, `slow-disks`), or `None`
+    /// when no disk time is modelled for it.
+    pub fsync: Vec<Option<Dist>>,
     /// One-way message delay between members.
     pub delay: Dist,
     pub pre_vote: bool,
@@ -211,6 +252,69 @@ impl Etcd {
                     .with_help("give `network-delay` a spread, e.g. \"uniform(0.2ms, 1ms)\" (real networks jitter), or keep `randomized = true`"));
             }
         }
+        // etcd draws the randomized timeout from [et, 2et)
+        // (raft.go `resetRandomizedElectionTimeout`: electionTimeout +
+        // rand.Intn(electionTimeout) ticks). Other Raft implementations and
+        // what-ifs set their own range; its upper end is exclusive.
+        let election_max = match f.raw("election-timeout-max") {
+            None => None,
+            Some(v) => {
+                let max = f.duration("election-timeout-max")?.unwrap_or(2 * et);
+                let (lowest, what) = match timers {
+                    Timers::Ticks => (
+                        (et / hb + 1) * hb,
+                        "one `heartbeat-interval` above `election-timeout` (etcd draws whole ticks)",
+                    ),
+                    Timers::Continuous => (et + 1, "above `election-timeout`"),
+                };
+                if max < lowest {
+                    return Err(f
+                        .src
+                        .error(
+                            v.span.clone(),
+                            format!(
+                                "`election-timeout-max` {} leaves no range to draw from: it must be at least {what}",
+                                Human(max)
+                            ),
+                        )
+                        .with_help(format!(
+                            "write for example `election-timeout-max = \"{}\"` (etcd's own range is [et, 2et)), or `randomized = false` for fixed timeouts",
+                            Human(2 * et)
+                        )));
+                }
+                Some(max)
+            }
+        };
+        // etcd persists the term, the vote and new entries to its WAL (with
+        // fsync) before the messages that depend on them leave: the vote
+        // request, the granted vote and the append response (etcd
+        // server/etcdserver/raft.go: a follower saves the Ready's HardState
+        // and entries before `transport.Send`; the tuning guide: "each
+        // request and response may be impacted by slow disks on both the
+        // leader and follower"). ASSUMPTION: without `wal-fsync` no disk time
+        // is added, as before this key existed.
+        let all_disks = f.dist("wal-fsync")?;
+        let mut fsync = vec![all_disks; voters];
+        if let Some(tables) = f.tables("slow-disks")? {
+            let names: Vec<String> = inputs.refs[..voters]
+                .iter()
+                .map(|(m, _)| m.to_string())
+                .collect();
+            for (k, t) in tables.into_iter().enumerate() {
+                let mut df = Fields::new(f.src, t, format!("{}.slow-disks[{k}]", f.path))?;
+                let (name, nv) = match df.string("member")? {
+                    Some(x) => x,
+                    None => return Err(df.missing("member", "\"etcd-3\"")),
+                };
+                let i = super::member_index(f, &names, name, nv)?;
+                let d = match df.dist("wal-fsync")? {
+                    Some(d) => d,
+                    None => return Err(df.missing("wal-fsync", "\"uniform(5ms, 40ms)\"")),
+                };
+                df.finish(&crate::cluster::key_names(DISK_KEYS))?;
+                fsync[i] = Some(d);
+            }
+        }
         let mut learners = 0;
         if let Some(ls) = f.strings("learners")? {
             for (name, v) in ls {
@@ -223,6 +327,8 @@ impl Etcd {
             learners,
             heartbeat: hb,
             election: et,
+            election_max,
+            fsync,
             delay,
             pre_vote,
             randomized,
@@ -233,6 +339,41 @@ impl Etcd {
     /// Votes needed: floor(n/2)+1 (etcd docs, raft quorum).
     pub fn quorum(&self) -> usize {
         self.voters / 2 + 1
+    }
+
+    /// The mean time one vote takes: a request and a response across the
+    /// network plus the candidate's and the voter's WAL fsync (the slowest
+    /// disk's mean, as any member may be the one asked).
+    pub fn round_trip(&self) -> f64 {
+        let disk = self
+            .fsync
+            .iter()
+            .flatten()
+            .map(Dist::mean)
+            .fold(0.0, f64::max);
+        2.0 * self.delay.mean() + 2.0 * disk
+    }
+
+    /// The width of the range election timeouts are drawn from (0 when
+    /// they are not randomized).
+    pub fn timeout_spread(&self) -> Nanos {
+        if !self.randomized {
+            return 0;
+        }
+        match self.timers {
+            Timers::Ticks => {
+                let lo = self.ticks();
+                let hi = match self.election_max {
+                    Some(max) => (max / self.heartbeat).max(lo + 1),
+                    None => 2 * lo,
+                };
+                (hi - lo) * self.heartbeat
+            }
+            Timers::Continuous => {
+                let min = self.election;
+                self.election_max.unwrap_or(2 * min).max(min + 1) - min
+            }
+        }
     }
 
     /// The election timeout in ticks (`electionTimeout`, 10 by default).
@@ -260,6 +401,45 @@ impl ClusterKind for Etcd {
     fn kind(&self) -> &'static str {
         "etcd"
     }
+    fn lint(&self) -> Vec<crate::cluster::Lint> {
+        let mut out = Vec::new();
+        let rtt = self.round_trip();
+        let min = self.min_timeout();
+        // etcd docs, tuning ("Time parameters"): the election timeout should
+        // be at least 10 times the round-trip time between members, to
+        // absorb its variance; slow disks on either side count too.
+        if (min as f64) < 10.0 * rtt {
+            out.push(crate::cluster::Lint {
+                id: "etcd-timeout-near-round-trip",
+                message: format!(
+                    "the election timeout {} is within 10 round trips of the message delays and WAL fsync (one vote takes about {} on average): followers time out on slow messages and candidates that start within a round trip of each other split the vote",
+                    Human(min),
+                    Human(rtt as Nanos)
+                ),
+                rule: "etcd docs, tuning: election timeout at least 10 x the round-trip time between members".into(),
+            });
+        }
+        let spread = self.timeout_spread();
+        if (spread as f64) < rtt || spread == 0 {
+            let why = if self.randomized {
+                format!(
+                    "election timeouts are drawn from a range only {} wide, less than one round trip ({})",
+                    Human(spread),
+                    Human(rtt as Nanos)
+                )
+            } else {
+                "election timeouts are not randomized (`randomized = false`)".to_string()
+            };
+            out.push(crate::cluster::Lint {
+                id: "etcd-timeouts-not-randomized",
+                message: format!(
+                    "{why}: followers of a lost leader time out together and split the vote, round after round"
+                ),
+                rule: "Raft paper (Ongaro & Ousterhout 2014) sections 5.2 and 9.3: randomized election timeouts spread over more than the broadcast time keep split votes rare".into(),
+            });
+        }
+        out
+    }
     fn outputs(&self) -> &'static [&'static str] {
         &["quorum", "leader"]
     }
@@ -283,6 +463,7 @@ impl ClusterKind for Etcd {
                     dormant: false,
                     granted: 0,
                     rejected: 0,
+                    disk_free: 0,
                 })
                 .collect(),
             leader: None,
@@ -322,6 +503,8 @@ struct Node {
     dormant: bool,
     granted: u64,
     rejected: u64,
+    /// When its WAL writes in progress are done (0 when idle).
+    disk_free: Nanos,
 }
 
 /// The Raft messages the model sends (raft.go's `MsgPreVote`... `MsgAppResp`;
@@ -381,12 +564,22 @@ impl EtcdState {
             return min;
         }
         match self.cfg.timers {
-            // electionTimeout + rand.Intn(electionTimeout) ticks (raft.go).
+            // electionTimeout + rand.Intn(electionTimeout) ticks (raft.go),
+            // or whole ticks in [election-timeout, election-timeout-max).
             Timers::Ticks => {
-                (self.cfg.ticks() + cx.rng().below(self.cfg.ticks())) * self.cfg.heartbeat
+                let lo = self.cfg.ticks();
+                let hi = match self.cfg.election_max {
+                    Some(max) => (max / self.cfg.heartbeat).max(lo + 1),
+                    None => 2 * lo,
+                };
+                (lo + cx.rng().below(hi - lo)) * self.cfg.heartbeat
             }
-            // LogCabin: randomRange(ELECTION_TIMEOUT, 2 * ELECTION_TIMEOUT).
-            Timers::Continuous => min + cx.rng().below(min),
+            // LogCabin: randomRange(ELECTION_TIMEOUT, 2 * ELECTION_TIMEOUT),
+            // or [election-timeout, election-timeout-max).
+            Timers::Continuous => {
+                let max = self.cfg.election_max.unwrap_or(2 * min).max(min + 1);
+                min + cx.rng().below(max - min)
+            }
         }
     }
     /// Whether node `i` still honours its leader's lease at `t`: it heard
@@ -437,6 +630,27 @@ impl EtcdState {
         }
     }
 
+    /// Member `i` writes to its WAL: the write starts when its previous
+    /// ones are done (etcd saves one Ready after another) and takes one
+    /// fsync. Returns how long from now until it is durable.
+    fn write(&mut self, cx: &mut ClusterCx<'_>, i: usize) -> Nanos {
+        let now = cx.now();
+        let start = now.max(self.nodes[i].disk_free);
+        if let Some(d) = &self.cfg.fsync[i] {
+            let f = cx.sample(d);
+            self.nodes[i].disk_free = start + f;
+        }
+        self.nodes[i].disk_free.max(start) - now
+    }
+
+    /// How long until member `i`'s pending WAL writes are done: a
+    /// non-leader sends a Ready's messages only after saving it, and the
+    /// next Ready waits for that (etcd server/etcdserver/raft.go), so even
+    /// a message that needs no write of its own waits for the disk.
+    fn ready(&self, now: Nanos, i: usize) -> Nanos {
+        self.nodes[i].disk_free.saturating_sub(now)
+    }
+
     fn send(
         &mut self,
         cx: &mut ClusterCx<'_>,
@@ -446,7 +660,30 @@ impl EtcdState {
         reject: bool,
         term: u64,
     ) {
-        let d = cx.sample(&self.cfg.delay);
+        let after = self.ready(cx.now(), from);
+        self.send_after(cx, after, msg, from, to, reject, term);
+    }
+
+    /// Sends a message that leaves `after` from now (once its sender's WAL
+    /// write is durable) and then takes one network delay.
+    #[allow(clippy::too_many_arguments)]
+    fn send_after(
+        &mut self,
+        cx: &mut ClusterCx<'_>,
+        after: Nanos,
+        msg: Msg,
+        from: usize,
+        to: usize,
+        reject: bool,
+        term: u64,
+    ) {
+        // A member's message to itself (the leader's own WAL write) does
+        // not cross the network.
+        let d = if from == to {
+            after
+        } else {
+            after + cx.sample(&self.cfg.delay)
+        };
         let what = EtcdTimer::Deliver {
             msg,
             from,
@@ -458,9 +695,39 @@ impl EtcdState {
     }
 
     fn broadcast(&mut self, cx: &mut ClusterCx<'_>, msg: Msg, from: usize, term: u64) {
+        let after = self.ready(cx.now(), from);
+        self.broadcast_after(cx, after, msg, from, term);
+    }
+
+    fn broadcast_after(
+        &mut self,
+        cx: &mut ClusterCx<'_>,
+        after: Nanos,
+        msg: Msg,
+        from: usize,
+        term: u64,
+    ) {
         for j in 0..self.nodes.len() {
             if j != from {
-                self.send(cx, msg, from, j, false, term);
+                self.send_after(cx, after, msg, from, j, false, term);
+            }
+        }
+    }
+
+    /// The leader `l` stopped leading while still up (it stepped down on a
+    /// message with a higher term): its followers stop hearing heartbeats
+    /// and time out counted from the last one that reached them, as after a
+    /// crash.
+    fn orphan_followers(&mut self, cx: &mut ClusterCx<'_>, l: usize) {
+        let now = cx.now();
+        let last_hb = last_on_grid(self.nodes[l].phase, self.cfg.heartbeat, now);
+        for j in 0..self.nodes.len() {
+            if j != l && self.nodes[j].up && self.nodes[j].lead == Some(l) {
+                let d = cx.sample(&self.cfg.delay);
+                let n = &mut self.nodes[j];
+                // The heartbeat sent at `last_hb` may still be in flight.
+                n.reset_at = (last_hb + d).min(now);
+                self.arm(cx, j);
             }
         }
     }
@@ -488,6 +755,10 @@ impl EtcdState {
         if was_leader {
             self.leader = None;
             self.acks = 0;
+            if let Some(id) = self.stepdown.take() {
+                self.pending.cancel(cx, id);
+            }
+            self.orphan_followers(cx, i);
         }
         if lead.is_some() {
             // A live leader's heartbeats keep it quiet: no timer needed.
@@ -509,6 +780,15 @@ impl EtcdState {
             return;
         }
         let now = cx.now();
+        if self.nodes[i].disk_free > now {
+            // etcd ticks raft from the loop that saves to the WAL (etcd
+            // server/etcdserver/raft.go), so no election tick reaches raft
+            // while a write is in progress. SIMPLIFICATION: the timeout
+            // fires when the write is done, not one stall later.
+            let wait = self.nodes[i].disk_free - now;
+            self.nodes[i].timer = Some(self.pending.schedule(cx, wait, EtcdTimer::Hup(i)));
+            return;
+        }
         self.nodes[i].reset_at = now;
         if self.cfg.pre_vote {
             let n = &mut self.nodes[i];
@@ -544,7 +824,11 @@ impl EtcdState {
         let who = super::name(cx, i);
         cx.trace(|| format!("{who} campaigns for term {term}"));
         self.arm(cx, i);
-        self.broadcast(cx, Msg::Vote, i, term);
+        // The new term and the self-vote reach the WAL before the vote
+        // requests leave (a non-leader sends a Ready's messages after
+        // saving it: etcd server/etcdserver/raft.go).
+        let persist = self.write(cx, i);
+        self.broadcast_after(cx, persist, Msg::Vote, i, term);
         self.poll(cx, i);
     }
 
@@ -576,6 +860,14 @@ impl EtcdState {
         cx.trace(|| format!("{who} wins the election for term {term}"));
         // The new leader appends an empty entry and sends it to everyone.
         self.broadcast(cx, Msg::App, i, term);
+        if self.cfg.fsync[i].is_some() {
+            // The leader writes the entry to its own WAL in parallel with
+            // sending it (etcd server/etcdserver/raft.go, Raft thesis
+            // 10.2.1): it counts for the commit once its fsync is done.
+            self.acks = 0;
+            let persist = self.write(cx, i);
+            self.send_after(cx, persist, Msg::AppResp, i, i, false, term);
+        }
         self.update_outputs(cx);
     }
 
@@ -632,6 +924,10 @@ impl EtcdState {
                     return;
                 }
             }
+            if self.leader == Some(to) && !matches!(msg, Msg::PreVote | Msg::PreVoteResp) {
+                let (who, other) = (super::name(cx, to), super::name(cx, from));
+                cx.trace(|| format!("leader {who} hears term {mterm} from {other}: steps down"));
+            }
             match msg {
                 Msg::PreVote => {}
                 Msg::PreVoteResp if !reject => {}
@@ -639,8 +935,17 @@ impl EtcdState {
                 _ => self.become_follower(cx, to, mterm, None),
             }
         } else if mterm < term {
-            if msg == Msg::PreVote {
-                self.send(cx, Msg::PreVoteResp, to, from, true, term);
+            match msg {
+                Msg::PreVote => self.send(cx, Msg::PreVoteResp, to, from, true, term),
+                // raft.go Step, `m.Term < r.Term` with check-quorum (always
+                // on in etcd) or pre-vote: an append from a leader of an
+                // older term is answered with this node's term, so that a
+                // node which moved to a higher term just before the new
+                // leader's first append (its timer fired while the append
+                // was in flight) makes that leader step down and a new
+                // election follows, instead of campaigning alone forever.
+                Msg::App => self.send(cx, Msg::AppResp, to, from, false, term),
+                _ => {}
             }
             return;
         }
@@ -657,7 +962,13 @@ impl EtcdState {
                     Msg::VoteResp
                 };
                 if can_vote {
-                    self.send(cx, resp, to, from, false, mterm);
+                    // A granted vote is persisted before it is sent.
+                    let persist = if msg == Msg::Vote {
+                        self.write(cx, to)
+                    } else {
+                        self.ready(now, to)
+                    };
+                    self.send_after(cx, persist, resp, to, from, false, mterm);
                     if msg == Msg::Vote {
                         self.nodes[to].vote = Some(from);
                         self.nodes[to].reset_at = now;
@@ -697,7 +1008,10 @@ impl EtcdState {
                     n.reset_at = now;
                     self.disarm(cx, to);
                 }
-                self.send(cx, Msg::AppResp, to, from, false, mterm);
+                // The follower appends the entry to its WAL before it
+                // acknowledges it.
+                let persist = self.write(cx, to);
+                self.send_after(cx, persist, Msg::AppResp, to, from, false, mterm);
             }
             Msg::AppResp
                 if self.leader == Some(to)
@@ -752,6 +1066,7 @@ impl EtcdState {
         let rt = self.draw_rt(cx);
         let n = &mut self.nodes[i];
         n.up = true;
+        n.disk_free = 0;
         n.dormant = false;
         n.role = Role::Follower;
         n.lead = None;
