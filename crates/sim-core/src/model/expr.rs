@@ -240,10 +240,8 @@ impl CounterPlan {
         for child in sub {
             self.parent[child as usize] = op;
         }
-        for kid in &kids {
-            if let Ok(n) = kid {
-                mentions.push((*n, op));
-            }
+        for n in kids.iter().flatten() {
+            mentions.push((*n, op));
         }
         children.push(kids);
         op
