@@ -10,6 +10,7 @@
 use crate::cluster::{ClusterCx, ClusterState, TimerTag};
 use crate::engine::{Engine, EventId};
 use crate::model::compile::{Model, NodeKind};
+use crate::model::expr::Counters;
 use crate::rng::SimRng;
 use crate::time::Nanos;
 use std::collections::VecDeque;
@@ -247,6 +248,9 @@ pub struct Replication<'m> {
     engine: Engine<Ev>,
     rng: SimRng,
     up: Vec<bool>,
+    /// The `requires` operators' counts of children that hold, kept in step
+    /// with `up` (every write to `up` goes through [`Replication::set_up`]).
+    counters: Counters,
     dirty: Vec<bool>,
     n_dirty: usize,
     lowest_dirty: usize,
@@ -285,6 +289,7 @@ impl<'m> Replication<'m> {
             engine: Engine::new(),
             rng: SimRng::for_replication(seed, index),
             up: vec![false; n],
+            counters: Counters::default(),
             dirty: vec![false; n],
             n_dirty: 0,
             lowest_dirty: n,
@@ -492,6 +497,9 @@ impl<'m> Replication<'m> {
                 self.clusters[c].out[i] = true;
             }
         }
+        // The counts start from these states; from here on every change of
+        // a node moves them.
+        self.counters = Counters::new(&self.model.counters, &self.up);
         // The first evaluation brings every element up; that is not news,
         // so the timeline starts after it.
         let trace = self.trace.take();
@@ -866,15 +874,17 @@ impl<'m> Replication<'m> {
             let node = &self.model.nodes[i];
             let new = match &node.kind {
                 NodeKind::Element { element, requires } => {
-                    let fed = requires.as_ref().is_none_or(|r| r.eval(&self.up));
+                    let holds = self.counters.value(&self.model.counters, i);
+                    debug_assert_eq!(holds, requires.as_ref().is_none_or(|r| r.eval(&self.up)));
                     if self.batteries[*element].is_some() {
-                        self.battery_up(*element, fed, cause)
+                        self.battery_up(*element, holds, cause)
                     } else {
-                        self.faults[*element] == 0 && fed
+                        self.faults[*element] == 0 && holds
                     }
                 }
                 NodeKind::Service { requires, service } => {
-                    let up = requires.eval(&self.up);
+                    let up = self.counters.value(&self.model.counters, i);
+                    debug_assert_eq!(up, requires.eval(&self.up));
                     if !self.model.services[*service].share_sources.is_empty() {
                         self.settle_share(*service, up);
                     }
@@ -888,18 +898,35 @@ impl<'m> Replication<'m> {
                 }
             };
             if new != self.up[i] {
-                self.up[i] = new;
+                self.set_up(i, new);
                 self.transition(i, new, cause);
-                for d in &self.model.nodes[i].dependents {
-                    if !self.dirty[*d] {
-                        self.dirty[*d] = true;
-                        self.n_dirty += 1;
-                    }
-                }
             }
             i += 1;
         }
         self.lowest_dirty = self.model.nodes.len();
+    }
+
+    /// Node `n` changes to `up` and its dependents hear of it: the
+    /// expressions that read it count it, a node whose `requires` flips as a
+    /// result is marked, and so is every dependent that reads `n` otherwise
+    /// (a cluster its member). A node whose expression keeps its value (a
+    /// `3 of (...)` losing its fifth of five) is not visited at all. Only
+    /// called from the sweep, which visits the marked nodes (all after `n`).
+    #[inline]
+    fn set_up(&mut self, n: usize, up: bool) {
+        self.up[n] = up;
+        let plan = &self.model.counters;
+        let (dirty, n_dirty) = (&mut self.dirty, &mut self.n_dirty);
+        let mut mark = |d: usize| {
+            if !dirty[d] {
+                dirty[d] = true;
+                *n_dirty += 1;
+            }
+        };
+        self.counters.changed(plan, n, up, &mut mark);
+        for &d in plan.other_dependents(n) {
+            mark(d as usize);
+        }
     }
 
     /// Runs a cluster callback and marks outputs it changed.

@@ -19,6 +19,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use std::sync::Arc;
 
 pub use super::element::ElementKind;
+pub use super::expr::{CExpr, CounterPlan};
 
 /// The element kinds a VM's `host` may name.
 const VM_HOSTS: &[ElementKind] = &[ElementKind::Host, ElementKind::Vm];
@@ -90,6 +91,8 @@ pub struct Model {
     pub networks: Vec<super::network::Network>,
     /// The `[design]` space, when the model declares one (the planner's).
     pub design: Option<super::design::DesignSpace>,
+    /// Every node's `requires` as counters, for incremental evaluation.
+    pub counters: CounterPlan,
 }
 
 #[derive(Debug, Clone)]
@@ -254,36 +257,6 @@ pub enum NodeKind {
         service: usize,
         requires: CExpr,
     },
-}
-
-/// A compiled `requires` expression over node indices.
-#[derive(Debug, Clone)]
-pub enum CExpr {
-    Ref(usize),
-    All(Vec<CExpr>),
-    Any(Vec<CExpr>),
-    AtLeast(u32, Vec<CExpr>),
-}
-
-impl CExpr {
-    #[inline]
-    pub fn eval(&self, up: &[bool]) -> bool {
-        match self {
-            CExpr::Ref(n) => up[*n],
-            CExpr::All(v) => v.iter().all(|e| e.eval(up)),
-            CExpr::Any(v) => v.iter().any(|e| e.eval(up)),
-            CExpr::AtLeast(k, v) => v.iter().filter(|e| e.eval(up)).count() >= *k as usize,
-        }
-    }
-
-    fn remap(&mut self, map: &[usize]) {
-        match self {
-            CExpr::Ref(n) => *n = map[*n],
-            CExpr::All(v) | CExpr::Any(v) | CExpr::AtLeast(_, v) => {
-                v.iter_mut().for_each(|e| e.remap(map))
-            }
-        }
-    }
 }
 
 /// Loads a model from text. `name` is used in error messages (a file path).
@@ -1639,7 +1612,23 @@ impl<'s> Compiler<'s> {
                 }
             }
         }
+        let counters = CounterPlan::new(
+            nodes.len(),
+            nodes.iter().enumerate().filter_map(|(i, n)| match &n.kind {
+                NodeKind::Element { requires, .. } => requires.as_ref().map(|r| (i, r)),
+                NodeKind::Service { requires, .. } => Some((i, requires)),
+                _ => None,
+            }),
+            |n| &nodes[n].dependents,
+            |d| match nodes[d].kind {
+                NodeKind::Service { service, .. } => {
+                    !self.services[service].share_sources.is_empty()
+                }
+                _ => false,
+            },
+        );
         Ok(Model {
+            counters,
             name,
             description,
             text_hash: fnv1a(self.src.text),

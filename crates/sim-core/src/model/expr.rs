@@ -53,6 +53,290 @@ impl Expr {
     }
 }
 
+/// A compiled `requires` expression over node indices.
+#[derive(Debug, Clone)]
+pub enum CExpr {
+    Ref(usize),
+    All(Vec<CExpr>),
+    Any(Vec<CExpr>),
+    AtLeast(u32, Vec<CExpr>),
+}
+
+impl CExpr {
+    /// Evaluates the expression from scratch. The simulation keeps
+    /// [`Counters`] instead; this is the reference they are checked against.
+    #[inline]
+    pub fn eval(&self, up: &[bool]) -> bool {
+        match self {
+            CExpr::Ref(n) => up[*n],
+            CExpr::All(v) => v.iter().all(|e| e.eval(up)),
+            CExpr::Any(v) => v.iter().any(|e| e.eval(up)),
+            CExpr::AtLeast(k, v) => v.iter().filter(|e| e.eval(up)).count() >= *k as usize,
+        }
+    }
+
+    /// Visits every node the expression names.
+    pub fn refs_nodes(&self, f: &mut impl FnMut(usize)) {
+        match self {
+            CExpr::Ref(n) => f(*n),
+            CExpr::All(v) | CExpr::Any(v) | CExpr::AtLeast(_, v) => {
+                v.iter().for_each(|e| e.refs_nodes(f))
+            }
+        }
+    }
+
+    pub(crate) fn remap(&mut self, map: &[usize]) {
+        match self {
+            CExpr::Ref(n) => *n = map[*n],
+            CExpr::All(v) | CExpr::Any(v) | CExpr::AtLeast(_, v) => {
+                v.iter_mut().for_each(|e| e.remap(map))
+            }
+        }
+    }
+}
+
+/// No operator: the end of a chain of parents.
+const NONE: u32 = u32::MAX;
+
+/// Every `requires` expression of a model as threshold operators, for
+/// evaluating them incrementally: `a & b & c` holds while 3 of its 3
+/// children hold, `a | b` while 1 of 2 does, `k of (...)` while k do. Each
+/// operator keeps a count of its children that hold (in [`Counters`]);
+/// when a node changes, only the operators that read it directly move
+/// their count by one, and only an operator whose count crosses its
+/// threshold tells its parent. An expression is then re-evaluated in time
+/// proportional to what changed in it, never to its size (a service over
+/// forty hosts costs one increment per host change, not forty reads).
+#[derive(Debug, Clone, Default)]
+pub struct CounterPlan {
+    /// Per operator: how many of its children must hold.
+    k: Vec<u32>,
+    /// Per operator: the operator it is a child of, or `NONE` at a root.
+    parent: Vec<u32>,
+    /// Per operator, in `child_start[op]..child_start[op + 1]` of `children`:
+    /// its children, a node (`Ok`) or an operator (`Err`), used only to
+    /// count from scratch when a replication starts.
+    child_start: Vec<u32>,
+    children: Vec<Result<u32, u32>>,
+    /// Per graph node, the root operator of its `requires`, or `NONE`.
+    root: Vec<u32>,
+    /// Per graph node, in `reader_start[n]..reader_start[n + 1]` of
+    /// `readers`: the operators that name it directly (once per mention).
+    reader_start: Vec<u32>,
+    readers: Vec<u32>,
+    /// Per root operator, the node whose `requires` it is (`NONE` for an
+    /// inner operator): the node to re-evaluate when the root flips.
+    owner: Vec<u32>,
+    /// Per graph node, in `other_start[n]..other_start[n + 1]` of `others`:
+    /// its dependents that do not read it through a `requires` (clusters
+    /// reading their members, outputs reading their cluster). Those are
+    /// marked on every change; a dependent that reads it through its
+    /// `requires` is marked only when that expression's value flips.
+    other_start: Vec<u32>,
+    others: Vec<u32>,
+}
+
+impl CounterPlan {
+    /// The plan of a graph of `n_nodes` nodes, from each node that has a
+    /// `requires` and its expression. Operators are numbered children
+    /// first, so counting from scratch is one pass in index order.
+    /// `dependents(n)` lists the nodes that read node `n`; a node for which
+    /// `always(d)` holds is marked on every change of what it reads even
+    /// through its `requires` (a service integrating a failing share
+    /// settles it whenever an input changes).
+    pub fn new<'e, 'd>(
+        n_nodes: usize,
+        exprs: impl Iterator<Item = (usize, &'e CExpr)>,
+        dependents: impl Fn(usize) -> &'d [usize],
+        always: impl Fn(usize) -> bool,
+    ) -> Self {
+        let mut plan = CounterPlan {
+            root: vec![NONE; n_nodes],
+            ..CounterPlan::default()
+        };
+        let mut mentions: Vec<(u32, u32)> = Vec::new();
+        let mut children: Vec<Vec<Result<u32, u32>>> = Vec::new();
+        for (node, e) in exprs {
+            let root = plan.add(e, &mut children, &mut mentions);
+            plan.root[node] = root;
+            plan.owner.resize(plan.k.len(), NONE);
+            plan.owner[root as usize] = node as u32;
+        }
+        // Which node's expression each mention is in, to tell a dependent
+        // reading a node through its `requires` from one that does not.
+        let mut read_by: Vec<(u32, u32)> = mentions
+            .iter()
+            .map(|&(n, op)| {
+                let mut top = op;
+                while plan.parent[top as usize] != NONE {
+                    top = plan.parent[top as usize];
+                }
+                (n, plan.owner[top as usize])
+            })
+            .collect();
+        read_by.sort_unstable();
+        plan.other_start.push(0);
+        for n in 0..n_nodes {
+            for &d in dependents(n) {
+                if always(d) || read_by.binary_search(&(n as u32, d as u32)).is_err() {
+                    plan.others.push(d as u32);
+                }
+            }
+            plan.other_start.push(plan.others.len() as u32);
+        }
+        plan.child_start.push(0);
+        for c in &children {
+            plan.children.extend_from_slice(c);
+            plan.child_start.push(plan.children.len() as u32);
+        }
+        // Readers grouped by node (a counting sort keeps each node's
+        // operators in the order they were mentioned).
+        let mut count = vec![0u32; n_nodes + 1];
+        for (n, _) in &mentions {
+            count[*n as usize + 1] += 1;
+        }
+        for i in 0..n_nodes {
+            count[i + 1] += count[i];
+        }
+        plan.reader_start = count.clone();
+        plan.readers = vec![0; mentions.len()];
+        for (n, op) in mentions {
+            let at = &mut count[n as usize];
+            plan.readers[*at as usize] = op;
+            *at += 1;
+        }
+        plan
+    }
+
+    /// Adds `e` as an operator (a bare reference becomes `1 of (it)`) and
+    /// returns its index.
+    fn add(
+        &mut self,
+        e: &CExpr,
+        children: &mut Vec<Vec<Result<u32, u32>>>,
+        mentions: &mut Vec<(u32, u32)>,
+    ) -> u32 {
+        let (k, items): (usize, &[CExpr]) = match e {
+            CExpr::Ref(_) => (1, std::slice::from_ref(e)),
+            CExpr::All(v) => (v.len(), v),
+            CExpr::Any(v) => (1, v),
+            CExpr::AtLeast(k, v) => (*k as usize, v),
+        };
+        let mut kids = Vec::with_capacity(items.len());
+        let mut sub = Vec::new();
+        for item in items {
+            match item {
+                CExpr::Ref(n) => kids.push(Ok(*n as u32)),
+                other => {
+                    let child = self.add(other, children, mentions);
+                    sub.push(child);
+                    kids.push(Err(child));
+                }
+            }
+        }
+        let op = self.k.len() as u32;
+        self.k.push(k as u32);
+        self.parent.push(NONE);
+        for child in sub {
+            self.parent[child as usize] = op;
+        }
+        for n in kids.iter().flatten() {
+            mentions.push((*n, op));
+        }
+        children.push(kids);
+        op
+    }
+
+    /// The dependents of node `n` that must be re-evaluated whenever it
+    /// changes, whatever the expressions do (see `others`).
+    #[inline]
+    pub fn other_dependents(&self, n: usize) -> &[u32] {
+        &self.others[self.other_start[n] as usize..self.other_start[n + 1] as usize]
+    }
+}
+
+/// One replication's counts for a [`CounterPlan`].
+#[derive(Debug, Clone, Default)]
+pub struct Counters {
+    count: Vec<u32>,
+}
+
+impl Counters {
+    /// Counts every operator's children that hold under `up`, from scratch.
+    pub fn new(plan: &CounterPlan, up: &[bool]) -> Self {
+        let mut c = Counters {
+            count: vec![0; plan.k.len()],
+        };
+        c.recount(plan, up);
+        c
+    }
+
+    /// Counts from scratch again (children come before their parents).
+    pub fn recount(&mut self, plan: &CounterPlan, up: &[bool]) {
+        for op in 0..plan.k.len() {
+            let kids =
+                &plan.children[plan.child_start[op] as usize..plan.child_start[op + 1] as usize];
+            self.count[op] = kids
+                .iter()
+                .filter(|kid| match kid {
+                    Ok(n) => up[*n as usize],
+                    Err(child) => self.holds(plan, *child),
+                })
+                .count() as u32;
+        }
+    }
+
+    #[inline]
+    fn holds(&self, plan: &CounterPlan, op: u32) -> bool {
+        self.count[op as usize] >= plan.k[op as usize]
+    }
+
+    /// Whether the `requires` of node `n` holds (true for a node without one).
+    #[inline]
+    pub fn value(&self, plan: &CounterPlan, n: usize) -> bool {
+        let root = plan.root[n];
+        root == NONE || self.holds(plan, root)
+    }
+
+    /// Node `n` has just changed to `up`: moves the count of every operator
+    /// that reads it, and of their parents while a threshold is crossed;
+    /// `flipped` is called with each node whose `requires` changed value.
+    #[inline]
+    pub fn changed(
+        &mut self,
+        plan: &CounterPlan,
+        n: usize,
+        up: bool,
+        mut flipped: impl FnMut(usize),
+    ) {
+        let readers =
+            &plan.readers[plan.reader_start[n] as usize..plan.reader_start[n + 1] as usize];
+        for &first in readers {
+            let (mut op, mut up) = (first as usize, up);
+            loop {
+                let k = plan.k[op];
+                let before = self.count[op] >= k;
+                if up {
+                    self.count[op] += 1;
+                } else {
+                    self.count[op] -= 1;
+                }
+                if (self.count[op] >= k) == before {
+                    break;
+                }
+                up = !before;
+                match plan.parent[op] {
+                    NONE => {
+                        flipped(plan.owner[op] as usize);
+                        break;
+                    }
+                    p => op = p as usize,
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Name(String),
@@ -357,6 +641,85 @@ mod tests {
         assert_eq!(names[0], (r("k3s-master-1"), None));
         assert_eq!(names[3], (r("vip"), Some(r("up"))));
         assert!(matches!(parse("any(a, all(b, c))").unwrap(), Expr::Any(_)));
+    }
+
+    /// A random expression over nodes `0..leaves`, nested up to `depth`.
+    fn random_expr(rng: &mut crate::rng::SimRng, leaves: usize, depth: u32) -> CExpr {
+        if depth == 0 || rng.below(3) == 0 {
+            return CExpr::Ref(rng.below(leaves as u64) as usize);
+        }
+        let n = 1 + rng.below(4) as usize;
+        let items: Vec<CExpr> = (0..n)
+            .map(|_| random_expr(rng, leaves, depth - 1))
+            .collect();
+        match rng.below(3) {
+            0 => CExpr::All(items),
+            1 => CExpr::Any(items),
+            _ => CExpr::AtLeast(1 + rng.below(n as u64) as u32, items),
+        }
+    }
+
+    /// The counters agree with evaluating from scratch after every change,
+    /// on random expressions (repeated names, nesting, `k of` at every k,
+    /// an empty `all`) under random flips, and report exactly the nodes
+    /// whose value flipped.
+    #[test]
+    fn counters_follow_every_change() {
+        let mut rng = crate::rng::SimRng::for_replication(18, 0);
+        for _ in 0..200 {
+            let leaves = 6;
+            let exprs: Vec<CExpr> = (0..4)
+                .map(|_| random_expr(&mut rng, leaves, 3))
+                .chain([CExpr::All(vec![])])
+                .collect();
+            let n = leaves + exprs.len();
+            let deps: Vec<Vec<usize>> = (0..n)
+                .map(|i| {
+                    if i < leaves {
+                        (leaves..n).collect()
+                    } else {
+                        vec![]
+                    }
+                })
+                .collect();
+            let plan = CounterPlan::new(
+                n,
+                exprs.iter().enumerate().map(|(j, e)| (leaves + j, e)),
+                |i| &deps[i],
+                |_| false,
+            );
+            let mut up: Vec<bool> = (0..n).map(|_| rng.below(2) == 1).collect();
+            let mut c = Counters::new(&plan, &up);
+            for _ in 0..50 {
+                let before: Vec<bool> = exprs.iter().map(|e| e.eval(&up)).collect();
+                let leaf = rng.below(leaves as u64) as usize;
+                up[leaf] = !up[leaf];
+                let mut flipped = Vec::new();
+                c.changed(&plan, leaf, up[leaf], |d| flipped.push(d));
+                flipped.sort_unstable();
+                flipped.dedup();
+                let mut want = Vec::new();
+                for (j, e) in exprs.iter().enumerate() {
+                    let v = e.eval(&up);
+                    assert_eq!(c.value(&plan, leaves + j), v, "{e:?} under {up:?}");
+                    if v != before[j] {
+                        want.push(leaves + j);
+                    }
+                }
+                assert_eq!(flipped, want, "flips of {exprs:?}");
+                // A leaf read only through expressions has no other dependents.
+                let others: Vec<u32> = plan.other_dependents(leaf).to_vec();
+                let unread: Vec<u32> = (0..exprs.len())
+                    .filter(|j| {
+                        let mut reads = false;
+                        exprs[*j].refs_nodes(&mut |m| reads |= m == leaf);
+                        !reads
+                    })
+                    .map(|j| (leaves + j) as u32)
+                    .collect();
+                assert_eq!(others, unread);
+            }
+        }
     }
 
     #[test]
