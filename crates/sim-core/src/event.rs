@@ -29,6 +29,12 @@ pub enum Ev {
     },
     /// A fault injected by hand (`hasim scenario`).
     Inject { element: u32, down: bool },
+    /// Degradation `index` of `element` (a gray failure) starts or ends.
+    Degrade {
+        element: u32,
+        index: u32,
+        begins: bool,
+    },
 }
 
 /// A readable timeline of one replication.

@@ -39,7 +39,14 @@ pub const TOP_SECTIONS: &[&str] = &[
     "design",
 ];
 pub const SERVICE_KEYS: &[&str] = &["requires", "description", "target"];
-pub const ELEMENT_KEYS: &[&str] = &["description", "requires", "failures", "maintenance", "host"];
+pub const ELEMENT_KEYS: &[&str] = &[
+    "description",
+    "requires",
+    "failures",
+    "maintenance",
+    "host",
+    "degradations",
+];
 pub const FAILURE_KEYS: &[&str] = &["preset", "mode", "every", "repair", "crew", "description"];
 pub const MAINTENANCE_KEYS: &[&str] = &["mode", "every", "duration", "offset", "description"];
 
@@ -65,6 +72,8 @@ pub struct Model {
     pub networks: Vec<super::network::Network>,
     /// The `[design]` space, when the model declares one (the planner's).
     pub design: Option<super::design::DesignSpace>,
+    /// Where degradations reach (empty vectors without any).
+    pub gray: super::gray::GrayMap,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +87,9 @@ pub struct Element {
     pub modes: Vec<FailureMode>,
     /// For a VM, the host it runs on.
     pub host: Option<usize>,
+    /// Gray failures: episodes that leave it up but slow (see
+    /// [`super::gray`]).
+    pub degradations: Vec<super::gray::Degradation>,
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +115,9 @@ pub struct CauseInfo {
     pub element: usize,
     pub mode: String,
     pub planned: bool,
+    /// A degradation (gray failure) rather than a failure mode: what it
+    /// causes is reported apart from what real failures cause.
+    pub gray: bool,
     /// `element mode`, as shown to users.
     pub label: String,
 }
@@ -491,6 +506,7 @@ impl<'s> Compiler<'s> {
                         node,
                         modes: Vec::new(),
                         host: None,
+                        degradations: Vec::new(),
                     });
                     element_tables.push((id, format!("{section}.{}", k.name), v));
                 }
@@ -1017,6 +1033,14 @@ impl<'s> Compiler<'s> {
                 cause,
             });
         }
+        let src = self.src;
+        let kind = self.elements[id].kind;
+        let degradations = super::gray::read(src, &mut f, path, kind, |what| {
+            let c = self.add_cause(id, &format!("{what} degradation"), false);
+            self.causes[c as usize].gray = true;
+            c
+        })?;
+        self.elements[id].degradations = degradations;
         f.finish(ELEMENT_KEYS)
     }
 
@@ -1084,6 +1108,7 @@ impl<'s> Compiler<'s> {
             element,
             mode: mode.to_string(),
             planned,
+            gray: false,
             label,
         });
         (self.causes.len() - 1) as u32
@@ -1322,7 +1347,9 @@ impl<'s> Compiler<'s> {
             counts.sort_unstable();
             s.data_loss_counts = counts;
         }
+        let gray = super::gray::map(&nodes, &self.elements, &self.clusters);
         Ok(Model {
+            gray,
             name,
             description,
             text_hash: fnv1a(self.src.text),
