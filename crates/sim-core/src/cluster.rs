@@ -109,6 +109,12 @@ pub trait ClusterKind: fmt::Debug + Send + Sync + std::any::Any {
             self.kind()
         ))
     }
+    /// Whether the kind reacts to degradations (gray failures) through
+    /// [`ClusterState::on_degradation`], so its gray-failure figures mean
+    /// something and are reported. False by default.
+    fn reacts_to_degradation(&self) -> bool {
+        false
+    }
     /// Whether the kind plays out transients with timers (elections,
     /// health checks, takeovers): their downtime is not in the exact
     /// steady-state figures, which the analysis then says. True unless a

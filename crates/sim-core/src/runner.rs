@@ -564,7 +564,7 @@ pub fn summarize(model: &Model, acc: &Accumulator, horizon: Nanos) -> RunResult 
         .iter()
         .enumerate()
         .map(|(ci, c)| ClusterResult {
-            gray: model.gray.exposed[ci].then(|| {
+            gray: (model.gray.exposed[ci] && c.kind.reacts_to_degradation()).then(|| {
                 let g = &acc.gray[ci];
                 GrayResult {
                     false_failovers_per_year: g.false_failovers.estimate(1.0 / years, 0.0),

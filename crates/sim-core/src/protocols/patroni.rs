@@ -321,6 +321,9 @@ impl ClusterKind for Patroni {
     fn outputs(&self) -> &'static [&'static str] {
         &["writes", "reads"]
     }
+    fn reacts_to_degradation(&self) -> bool {
+        !self.manual
+    }
     fn lint(&self) -> Vec<Lint> {
         if !self.manual && self.loop_wait + 2 * self.retry_timeout > self.ttl {
             return vec![Lint {
@@ -862,13 +865,17 @@ impl ClusterState for PgState {
                 }
                 let p = g.primary;
                 let paused = cx.degraded(p).paused;
-                let answers = !paused && !self.demoted;
+                // The replicas ask the old primary over its REST API, which
+                // answers only if it runs, is still primary and its answer
+                // comes back in time (the same 2 s as `POST /failsafe`).
+                let answers = !paused && !self.demoted && self.sees_all(cx, p);
                 cx.trace(|| "leader key expired while the primary still runs".to_string());
                 if answers {
                     // Failsafe kept it primary: replicas ask it over the
                     // REST API and withdraw ("Primary is still alive").
                     cx.trace(|| "replicas see the primary still alive: no failover".to_string());
                     self.gray_check(cx);
+                    self.check_dcs(cx);
                     self.publish(cx);
                     return;
                 }
@@ -895,6 +902,7 @@ impl ClusterState for PgState {
                     // it once its renewals land again.
                     self.phase = Phase::Leader(p);
                     self.gray_check(cx);
+                    self.check_dcs(cx);
                 }
             }
             PgTimer::GrayRefresh => {

@@ -311,6 +311,9 @@ impl ClusterKind for Vrrp {
     fn outputs(&self) -> &'static [&'static str] {
         &["vip", "serving", "single_master"]
     }
+    fn reacts_to_degradation(&self) -> bool {
+        true
+    }
     fn new_state(&self) -> Box<dyn ClusterState> {
         let n = self.priority.len();
         Box::new(VrrpState {

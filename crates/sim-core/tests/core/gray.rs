@@ -256,3 +256,70 @@ fn vrrp_delayed_adverts_cause_one_flap_and_a_split_brain_of_the_documented_lengt
     assert_eq!(o.gray[cluster(&model, "vip")].flaps, 0);
     assert_eq!(o.services[0].downtime, 0);
 }
+
+/// The timer trade-off on the bundled model: as `ttl` grows, false
+/// failovers (delay spikes outlasting the key) fall and the recovery time
+/// after real failures (ttl - U(0, loop_wait) + promotion) rises. Each
+/// direction is asserted between settings whose 95% intervals separate,
+/// and the shortest and longest ttl must separate on both.
+#[test]
+fn patroni_ttl_sweep_trades_false_failovers_against_recovery_time() {
+    use sim_core::runner::{run, summarize, RunOptions};
+    let text = include_str!("../../../../models/patroni-delay-spikes.toml");
+    let seed = 17;
+    let opts = RunOptions {
+        seed,
+        replications: 30,
+        ..RunOptions::default()
+    };
+    let mut points = Vec::new();
+    for ttl in ["20s", "30s", "60s"] {
+        let t = text.replace("ttl = \"30s\"", &format!("ttl = \"{ttl}\""));
+        let model = load("patroni-delay-spikes.toml", &t).unwrap();
+        let acc = run(&model, &opts).unwrap();
+        let r = summarize(&model, &acc, opts.horizon);
+        let pg = r.clusters.iter().find(|c| c.name == "pg").unwrap();
+        let ff = pg
+            .gray
+            .as_ref()
+            .expect("degradations reach pg")
+            .false_failovers_per_year
+            .clone();
+        let rec = &r.services[0].recovery_seconds;
+        let rec = (rec.p50.unwrap(), rec.p50_ci95.unwrap());
+        points.push((ttl, ff, rec));
+    }
+    let (first, last) = (&points[0], &points[points.len() - 1]);
+    let ci = |e: &sim_core::stats::Estimate| e.ci95.expect("an interval");
+    assert!(
+        ci(&first.1)[0] > ci(&last.1)[1],
+        "seed {seed}: false failovers/yr at ttl {} {:?} vs {} {:?}",
+        first.0,
+        first.1,
+        last.0,
+        last.1
+    );
+    assert!(
+        first.2 .1[1] < last.2 .1[0],
+        "seed {seed}: recovery p50 at ttl {} {:?} vs {} {:?}",
+        first.0,
+        first.2,
+        last.0,
+        last.2
+    );
+    for w in points.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        if ci(&a.1)[1] < ci(&b.1)[0] {
+            panic!(
+                "seed {seed}: false failovers rose from ttl {} to {}: {:?} -> {:?}",
+                a.0, b.0, a.1, b.1
+            );
+        }
+        if a.2 .1[0] > b.2 .1[1] {
+            panic!(
+                "seed {seed}: recovery fell from ttl {} to {}: {:?} -> {:?}",
+                a.0, b.0, a.2, b.2
+            );
+        }
+    }
+}
