@@ -56,6 +56,15 @@ if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
   fi
 fi
 
+# poppler's pdftoppm rasterises the printed review, page by page.
+if ! command -v pdftoppm >/dev/null 2>&1; then
+  echo "   installing poppler-utils (pdftoppm)"
+  if ! apt_install poppler-utils && [ "${CI:-}" = true ]; then
+    echo "error: CI=true and pdftoppm is missing and could not be installed: apt-get install -y poppler-utils" >&2
+    exit 1
+  fi
+fi
+
 echo "== web: npm ci"
 (cd web && npm ci --no-audit --no-fund --loglevel=error)
 

@@ -7,7 +7,8 @@
 // downloaded one; under CI=true a missing browser is a failure.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,6 +19,42 @@ const SECTIONS = ['Summary', 'Results', 'Top downtime causes', 'Validation warni
 const artifacts = join(webDir, 'test-results');
 
 const missing = chromiumMissing();
+
+// A4 landscape is 297 mm wide; at this resolution a millimetre is
+// DPI / 25.4 pixels.
+const DPI = 50;
+
+/** The pages of a PDF as greyscale rasters, from poppler's pdftoppm. */
+function printedPages(pdfFile) {
+  const out = join(dir, 'page');
+  execFileSync('pdftoppm', ['-r', String(DPI), '-gray', pdfFile, out]);
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('page') && f.endsWith('.pgm'))
+    .sort()
+    .map((f) => {
+      // A binary PGM: "P5", width, height, maxval, one byte per pixel.
+      const buf = readFileSync(join(dir, f));
+      const head = buf.toString('latin1', 0, 64).split(/\s+/);
+      assert.equal(head[0], 'P5', `${f} is not a binary PGM`);
+      const [width, height] = [Number(head[1]), Number(head[2])];
+      const pixels = buf.subarray(buf.length - width * height);
+      const inkPixels = pixels.filter((v) => v < 200).length;
+      return { width, height, pixels, inkPixels };
+    });
+}
+
+/** Where a page has ink within `mm` of its edges (less 2 mm of slack). */
+function marginInk(p, mm) {
+  const m = Math.floor(((mm - 2) * DPI) / 25.4);
+  const spots = [];
+  for (let y = 0; y < p.height; y++) {
+    for (let x = 0; x < p.width; x++) {
+      const inMargin = x < m || x >= p.width - m || y < m || y >= p.height - m;
+      if (inMargin && p.pixels[y * p.width + x] < 200) spots.push(`(${x}, ${y})`);
+    }
+  }
+  return spots;
+}
 
 let context, page, userDataDir, dir, url;
 const pageErrors = [];
@@ -130,6 +167,18 @@ test('the report opens without errors and shows every section and chart', { skip
   for (const c of await chartSizes()) assert.ok(c.width > 300 && c.height > 150, `printed chart of ${c.width}×${c.height}`);
   const pdf = await page.pdf({ preferCSSPageSize: true });
   assert.ok(pdf.length > 10000, `a PDF of ${pdf.length} bytes`);
+  // Every printed page, rasterised by poppler's pdftoppm: content that
+  // overflows the line paints into the 12 mm margins, so each page's
+  // margins must be blank, and each page must carry something.
+  const pdfFile = join(dir, 'report.pdf');
+  writeFileSync(pdfFile, pdf);
+  const pages = printedPages(pdfFile);
+  assert.ok(pages.length >= 2, `${pages.length} printed pages`);
+  for (const [i, p] of pages.entries()) {
+    const ink = marginInk(p, 12);
+    assert.deepEqual(ink, [], `page ${i + 1} of ${pages.length}: ink in the margins (overflow) at ${ink.slice(0, 5).join(', ')}`);
+    assert.ok(p.inkPixels > 100, `page ${i + 1} of ${pages.length} is blank`);
+  }
   await page.emulateMedia({ media: 'screen' });
   await page.setViewportSize({ width: 1280, height: 900 });
   assert.deepEqual(pageErrors, [], 'console or page errors');

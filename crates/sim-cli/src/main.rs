@@ -233,6 +233,16 @@ enum Command {
         /// goes to stdout (html or gfm).
         #[arg(long, value_name = "FORMAT")]
         format: Option<String>,
+        /// The availability target of the design search on the first page
+        /// (for models with a `[design]` space): the cheapest design
+        /// meeting it with 95% confidence, for every service. Without it,
+        /// each service's own `target = "99.9%"`.
+        #[arg(long, value_name = "AVAILABILITY")]
+        target: Option<String>,
+        /// Do not run the design search (it simulates every design of the
+        /// space).
+        #[arg(long)]
+        no_design_search: bool,
         #[command(flatten)]
         sim: SimOptions,
     },
@@ -369,8 +379,19 @@ fn main() -> ExitCode {
             models,
             output,
             format,
+            target,
+            no_design_search,
             sim,
-        } => report::report(&models, &output, format.as_deref(), &sim),
+        } => report::report(
+            &models,
+            &output,
+            format.as_deref(),
+            report::SearchArgs {
+                target: target.as_deref(),
+                skip: no_design_search,
+            },
+            &sim,
+        ),
         Command::Check {
             models,
             target,

@@ -5,15 +5,28 @@
 use crate::commands;
 use crate::{output, SimOptions};
 use anyhow::{anyhow, bail, Result};
+use sim_core::plan::design;
 use sim_render::review::{self, Format, Review};
+use sim_render::summary::DesignSearch;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
+
+/// What the review's first page searches: the cheapest design of each
+/// model's `[design]` space meeting a target.
+pub struct SearchArgs<'a> {
+    /// The availability target for every service; without it, each
+    /// service's own `target`.
+    pub target: Option<&'a str>,
+    /// Skip the design search (it simulates every design).
+    pub skip: bool,
+}
 
 pub fn report(
     paths: &[PathBuf],
     out: &str,
     format: Option<&str>,
+    search: SearchArgs<'_>,
     sim: &SimOptions,
 ) -> Result<ExitCode> {
     // Everything that can be wrong with the arguments fails before a run.
@@ -31,6 +44,10 @@ pub fn report(
     if !to_stdout {
         output::check_writable(out)?;
     }
+    let target = search
+        .target
+        .map(|t| design::parse_target(t).map_err(|e| anyhow!("{e}")))
+        .transpose()?;
     let opts = commands::options(sim)?;
     let loaded = paths
         .iter()
@@ -49,6 +66,37 @@ pub fn report(
     let threads = commands::pool(sim.threads)?;
     let started = Instant::now();
     let doc = commands::run_designs(&loaded, &opts, &threads)?;
+    // The design searches of the first page: per model with a design
+    // space, per service with a target (the flag's, else its own).
+    let mut searches = Vec::new();
+    for (i, l) in loaded.iter().enumerate() {
+        if search.skip || l.model.design.is_none() {
+            continue;
+        }
+        for svc in &l.model.services {
+            let Some(t) = target.or(svc.target) else {
+                continue;
+            };
+            let result = threads
+                .install(|| {
+                    design::search(
+                        &l.source(),
+                        &l.tree,
+                        &l.model,
+                        &svc.name,
+                        t,
+                        &opts,
+                        &mut |_, _| true,
+                    )
+                })
+                .map_err(|e| e.to_string());
+            searches.push(DesignSearch {
+                design: i,
+                service: svc.name.clone(),
+                result,
+            });
+        }
+    }
     let rendered = review::render(
         &Review {
             loaded: &loaded,
@@ -56,6 +104,7 @@ pub fn report(
             opts: &opts,
             horizon: &sim.horizon,
             output: out,
+            searches: &searches,
         },
         format,
     )?;

@@ -609,3 +609,65 @@ fn gfm_puts_the_verdict_first_and_folds_the_details() {
     );
     assert!(md.contains("- **proxmox-1 crash**: "), "{md}");
 }
+
+/// The first page names the cheapest design meeting the target, as
+/// `hasim plan --target` finds it with the same options, says what each
+/// single failure does as the planner's cases do, and gives every single
+/// point of failure its fix; `--no-design-search` leaves the search out.
+#[test]
+fn the_first_page_names_the_cheapest_design_and_each_failure() {
+    let mut args = vec![
+        "report", A, "--format", "gfm", "-o", "-", "--target", "99.8%",
+    ];
+    args.extend(OPTS);
+    let o = hasim(&args);
+    assert_ok(&o);
+    let md = stdout(&o);
+    let summary = &md[..md.find("<details>").unwrap()];
+    // The planner's sentence, word for word (Markdown escapes aside).
+    let mut plan_args = vec!["plan", A, "--target", "99.8%"];
+    plan_args.extend(OPTS);
+    let p = hasim(&plan_args);
+    assert_ok(&p);
+    let plan = stdout(&p);
+    let cheapest = plan
+        .lines()
+        .find(|l| l.starts_with("Cheapest meeting") || l.starts_with("No simulated design"))
+        .unwrap_or_else(|| panic!("no verdict line in plan:\n{plan}"));
+    let unescape = |s: &str| s.replace('\\', "");
+    assert!(
+        unescape(summary).contains(&format!("` k3s-api `: {cheapest}")),
+        "{cheapest}\nnot in\n{summary}"
+    );
+    // One line per failure the planner does not carry, with its verdict.
+    let mut plan_args = vec!["plan", A];
+    plan_args.extend(OPTS);
+    let cases = plan_cases(&stdout(&hasim(&plan_args)));
+    let losing: Vec<&(String, String, Vec<String>)> = cases
+        .iter()
+        .filter(|(n, v, _)| n != "everything up" && v != "carried")
+        .collect();
+    assert!(!losing.is_empty(), "{cases:?}");
+    for (name, verdict, _) in losing {
+        assert!(
+            summary.contains(&format!("- ` {name} ` fails: {verdict}")),
+            "{name}: {verdict} missing from\n{summary}"
+        );
+    }
+    assert!(summary.contains("Fix: put a UPS between"), "{summary}");
+    let mut args = vec![
+        "report",
+        A,
+        "--format",
+        "gfm",
+        "-o",
+        "-",
+        "--target",
+        "99.8%",
+        "--no-design-search",
+    ];
+    args.extend(OPTS);
+    let skipped = stdout(&hasim(&args));
+    assert!(!skipped.contains("Cheapest meeting"), "{skipped}");
+    assert!(skipped.contains("searched it for no target"), "{skipped}");
+}

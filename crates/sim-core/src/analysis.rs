@@ -463,12 +463,62 @@ fn single_failure_lints(
             }
             ("single-point-of-failure", msg, rule)
         };
-        ranked.push((downtime, warning(src, id, el.span.clone(), msg, &rule)));
+        let help = single_failure_fix(model, el, &f.quorum_lost);
+        ranked.push((
+            downtime,
+            warning(src, id, el.span.clone(), msg, &rule).with_help(help),
+        ));
     }
     // Most expected downtime first; ties (elements without failure modes)
     // stay in the model's order, which is source order.
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
     ranked.into_iter().map(|(_, d)| d).collect()
+}
+
+/// The concrete change that removes a single point of failure, by what
+/// the element is: a second power path or switch for the shared
+/// infrastructure, spreading quorum members (with the placement the planner
+/// proposes) or another vote where one failure takes a quorum, and a second
+/// instance behind a failover cluster for a lone host, VM or process.
+fn single_failure_fix(
+    model: &Model,
+    el: &crate::model::compile::Element,
+    quorum_lost: &[(usize, Vec<usize>)],
+) -> String {
+    use crate::model::compile::ElementKind as K;
+    let name = &el.name;
+    match el.kind {
+        K::PowerFeed => format!(
+            "put a UPS between `{name}` and what it powers, or give the hosts a second, independent feed (`requires = \"({name} | feed-b) & ...\"`)"
+        ),
+        K::Switch => format!(
+            "add a second switch and bond each host's links across both (`requires = \"... & ({name} | switch-b)\"`)"
+        ),
+        K::Site => format!("replicate to a second site so that `{name}` is not needed alone"),
+        _ if !quorum_lost.is_empty() => {
+            let mut fix = Vec::new();
+            for (c, down) in quorum_lost {
+                let cl = &model.clusters[*c];
+                if down.len() * 2 <= cl.n_members {
+                    // Losing a minority still loses the quorum: the
+                    // cluster has too few votes, not too many on one host.
+                    fix.push(format!(
+                        "give `{}` another vote (a third node, or a QDevice for Proxmox) so that one member down leaves a majority",
+                        cl.name
+                    ));
+                } else {
+                    fix.push(format!(
+                        "spread `{}`'s members so that no single failure holds a majority of them (`hasim plan --place MODEL` proposes such a placement)",
+                        cl.name
+                    ));
+                }
+            }
+            fix.join("; ")
+        }
+        _ => format!(
+            "run a second `{name}` on another host behind a failover cluster (vrrp, haproxy or replicas), so that it is not needed alone"
+        ),
+    }
 }
 
 /// The downtime per year, in nanoseconds, that a run attributed to the

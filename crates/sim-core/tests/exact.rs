@@ -469,3 +469,65 @@ fn mutated_models_never_make_the_analysis_panic() {
     println!("{analysed} mutants analysed");
     assert!(analysed >= 100, "only {analysed} mutants loaded");
 }
+
+/// The mean time to absorption of the birth-death chain over the number of
+/// failed components, from none failed, absorbing at `a` failed: with
+/// failure rate (n-j) lambda and repair rate r(j) in state j, the mean time
+/// to go from i to i+1 is T_i = (1 + r(i) T_{i-1}) / ((n-i) lambda), and the
+/// answer is the sum of T_0 .. T_{a-1} (a textbook recursion, derived here
+/// independently of the library's state-space chain).
+fn mean_time_to_absorption(n: u32, a: u32, lambda: f64, repair: impl Fn(u32) -> f64) -> f64 {
+    let mut total = 0.0;
+    let mut prev = 0.0;
+    for i in 0..a {
+        let t = (1.0 + repair(i) * prev) / (f64::from(n - i) * lambda);
+        total += t;
+        prev = t;
+    }
+    total
+}
+
+#[test]
+fn k_of_n_mean_time_to_first_outage_matches_the_birth_death_chain() {
+    use sim_core::exact::first::FirstOutageMethod;
+    for &(k, n, mtbf, mttr) in K_OF_N {
+        for crew in [false, true] {
+            let model = load("k-of-n.toml", &k_of_n_model(k, n, mtbf, mttr, crew)).unwrap();
+            let a = analyse(&model, Options::default());
+            let r = solved(&a, "system");
+            let (lambda, mu) = (1.0 / mtbf, 1.0 / mttr);
+            // Hours, from everything up to n-k+1 failed.
+            let expected = mean_time_to_absorption(n, n - k + 1, lambda, |j| {
+                if crew {
+                    if j > 0 {
+                        mu
+                    } else {
+                        0.0
+                    }
+                } else {
+                    f64::from(j) * mu
+                }
+            });
+            let first = r.first_outage.as_ref().expect("a k-of-n can fail");
+            let got = first.mean_seconds / 3600.0;
+            assert!(
+                (got - expected).abs() < 1e-9 * expected,
+                "{k} of {n} (crew {crew}): mean time to first outage {got} h against {expected} h"
+            );
+            // Identical components: the one repairer's queue order does not
+            // change the count of failed ones, but the method says the
+            // crew's repairs are approximated.
+            assert_eq!(
+                first.method,
+                FirstOutageMethod::AbsorbingChain {
+                    parts: n as usize,
+                    // The states with at most n-k of n failed.
+                    up_states: (0..=n - k).map(|d| binomial(n, d).round() as usize).sum(),
+                    // A crew of one for one component never queues.
+                    exact: !crew || n == 1,
+                },
+                "{k} of {n} (crew {crew})"
+            );
+        }
+    }
+}

@@ -41,6 +41,9 @@ pub fn review(replications: u64) -> Rendered {
         opts: &opts,
         horizon: "10y",
         output: "review.md",
+        // An embedder that wants the first page to name the cheapest design
+        // runs `sim_core::plan::design::search` and passes it here.
+        searches: &[],
     };
     render(&review, Format::Markdown).expect("the charts draw")
 }

@@ -169,6 +169,13 @@ pub fn not_solved(name: &str, e: &NotSolved) -> String {
 /// sets were truncated, one line each.
 pub fn notes(a: &Analysis, name: &str, r: &ServiceExact) -> Vec<String> {
     let mut out = Vec::new();
+    if let Some(first) = &r.first_outage {
+        out.push(format!(
+            "{name}: mean time to first outage {}, {}",
+            seconds(first.mean_seconds),
+            first.describe()
+        ));
+    }
     if !r.transients_excluded.is_empty() {
         out.push(format!(
             "{name}: transients of {} not included",
@@ -331,6 +338,11 @@ pub fn json(a: &Analysis) -> String {
                 "downtime_seconds_per_year": num(r.downtime_seconds_per_year),
                 "outages_per_year": num(r.outages_per_year),
                 "mean_outage_seconds": r.mean_outage_seconds.map_or(Value::Null, num),
+                "first_outage": r.first_outage.as_ref().map_or(Value::Null, |f| {
+                    let mut v = serde_json::to_value(f).unwrap_or(Value::Null);
+                    v["mean_seconds"] = num(f.mean_seconds);
+                    v
+                }),
                 "approximations": r.approximations,
                 "transients_excluded": r.transients_excluded,
                 "bdd_nodes": r.bdd_nodes,

@@ -1,5 +1,6 @@
 //! Human formatting of results: tables, durations and `mean ± CI` cells.
 
+use sim_core::exact::cost::Machinery;
 use sim_core::export::{CompareDoc, Comparison, Document};
 use sim_core::runner::{RunResult, ServiceResult};
 use sim_core::stats::Estimate;
@@ -481,30 +482,19 @@ pub fn failover_cost(analysis: &sim_core::exact::Analysis, result: &RunResult) -
         ) {
             (Ok(exact), Some((c, disagrees))) => {
                 let sim = &c.simulated_minutes_per_year;
-                // The exact figure has no error, so the difference is as
-                // uncertain as the simulated mean: within its interval, the
-                // run cannot tell the machinery's cost from zero.
-                let within = sim
-                    .ci95
-                    .is_some_and(|[lo, hi]| (lo..=hi).contains(&c.structural_minutes_per_year));
-                let what = if c.transients.is_empty() {
-                    "no cluster on its path has failover timers, so the two agree".to_string()
-                } else if sim.mean == 0.0 && c.structural_minutes_per_year == 0.0 {
-                    "no downtime either way".to_string()
-                } else if within {
-                    format!(
+                let what = match c.machinery() {
+                    Machinery::NoTimers => {
+                        "no cluster on its path has failover timers, so the two agree".to_string()
+                    }
+                    Machinery::NoDowntime => "no downtime either way".to_string(),
+                    Machinery::Within => format!(
                         "the failover machinery's cost (transients of {}) is within the simulation's ± {}/yr",
                         c.transients.join(", "),
                         minutes(sim.half_width())
-                    )
-                } else {
-                    let verb = if c.failover_minutes_per_year >= 0.0 {
-                        "adds"
-                    } else {
-                        "removes"
-                    };
-                    format!(
-                        "the failover machinery {verb} {}/yr (transients of {})",
+                    ),
+                    m @ (Machinery::Adds | Machinery::Removes) => format!(
+                        "the failover machinery {} {}/yr (transients of {})",
+                        if m == Machinery::Adds { "adds" } else { "removes" },
                         pm(
                             &Estimate {
                                 mean: c.failover_minutes_per_year.abs(),
@@ -513,7 +503,7 @@ pub fn failover_cost(analysis: &sim_core::exact::Analysis, result: &RunResult) -
                             minutes
                         ),
                         c.transients.join(", ")
-                    )
+                    ),
                 };
                 let _ = writeln!(
                     out,

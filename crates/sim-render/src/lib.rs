@@ -13,4 +13,5 @@ pub mod place;
 pub mod plan;
 #[cfg(feature = "charts")]
 pub mod review;
+pub mod summary;
 pub mod view;

@@ -133,6 +133,59 @@ pub fn loads_table(model: &Model, c: &Case) -> String {
     )
 }
 
+/// A case in one line: what failed, whether the survivors carry it, and
+/// what has no place or stays down: "proxmox-1: NOT carried: no place for
+/// pve k3s-master-3: ... [room]; still down after 1 h: k3s-api".
+pub fn case_line(model: &Model, c: &Case) -> String {
+    let mut parts = vec![if c.carried() {
+        "carried".to_string()
+    } else {
+        "NOT carried".to_string()
+    }];
+    let unplaced = unplaced_lines(model, c);
+    if !unplaced.is_empty() {
+        parts.push(format!("no place for {}", unplaced.join("; ")));
+    }
+    if !c.services_down.is_empty() {
+        parts.push(format!("still down after 1 h: {}", services_down(model, c)));
+    }
+    format!("{}: {}", case_name(model, c), parts.join("; "))
+}
+
+/// The sentence naming the cheapest design meeting the target, or saying
+/// that none does (and which meets it on average only).
+pub fn cheapest_line(s: &Search, space: &DesignSpace) -> String {
+    match s.cheapest {
+        Some(i) => {
+            let d = &s.designs[i];
+            let o = s.outcome(i).expect("the cheapest was simulated");
+            format!(
+                "Cheapest meeting {} with 95% confidence (the lower end of its availability interval reaches the target): {} at {}: availability {}, downtime {}/yr.",
+                pct(s.target),
+                d.label,
+                money(&space.currency, d.total),
+                format::availability(&o.availability),
+                format::minutes(o.downtime_minutes_per_year.mean)
+            )
+        }
+        None => {
+            let mut out = format!(
+                "No simulated design meets {} with 95% confidence.",
+                pct(s.target)
+            );
+            if let Some(i) =
+                (0..s.designs.len()).find(|i| s.outcome(*i).is_some_and(|o| o.meets_mean))
+            {
+                out.push_str(&format!(
+                    " {} meets it on average: more replications (-n) may settle it.",
+                    s.designs[i].label
+                ));
+            }
+            out
+        }
+    }
+}
+
 pub fn case_text(model: &Model, c: &Case) -> String {
     let mut out = String::new();
     let verdict = if c.carried() {
@@ -415,33 +468,8 @@ pub fn search_text(s: &Search, space: &DesignSpace, opts: &RunOptions) -> String
             " (power is listed, not costed: set `energy_price`)".into()
         }
     ));
-    match s.cheapest {
-        Some(i) => {
-            let d = &s.designs[i];
-            let o = s.outcome(i).expect("the cheapest was simulated");
-            out.push_str(&format!(
-                "Cheapest meeting {} with 95% confidence (the lower end of its availability interval reaches the target): {} at {}: availability {}, downtime {}/yr.\n",
-                pct(s.target),
-                d.label,
-                cur(d.total),
-                format::availability(&o.availability),
-                format::minutes(o.downtime_minutes_per_year.mean)
-            ));
-        }
-        None => {
-            out.push_str(&format!(
-                "No simulated design meets {} with 95% confidence.",
-                pct(s.target)
-            ));
-            if let Some(i) = (0..n).find(|i| s.outcome(*i).is_some_and(|o| o.meets_mean)) {
-                out.push_str(&format!(
-                    " {} meets it on average: more replications (-n) may settle it.",
-                    s.designs[i].label
-                ));
-            }
-            out.push('\n');
-        }
-    }
+    out.push_str(&cheapest_line(s, space));
+    out.push('\n');
     out.push('\n');
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|a, b| {

@@ -41,6 +41,9 @@ pub struct Review<'a> {
     /// The file the document is written to, for the same command and for
     /// the names of a Markdown document's charts.
     pub output: &'a str,
+    /// The design searches run for the first page (none when the models
+    /// declare no `[design]` space or the search was skipped).
+    pub searches: &'a [crate::summary::DesignSearch],
 }
 
 impl Review<'_> {
@@ -58,24 +61,7 @@ impl Review<'_> {
     }
 }
 
-/// A run of text inside a paragraph, list item or heading.
-enum Inline {
-    Text(String),
-    Code(String),
-    Strong(String),
-}
-
-fn text(s: impl Into<String>) -> Inline {
-    Inline::Text(s.into())
-}
-
-fn code(s: impl Into<String>) -> Inline {
-    Inline::Code(s.into())
-}
-
-fn strong(s: impl Into<String>) -> Inline {
-    Inline::Strong(s.into())
-}
+use crate::summary::{code, strong, text, Inline};
 
 enum Block {
     /// A sub-heading inside a section.
@@ -217,164 +203,38 @@ fn front(r: &Review<'_>) -> (String, Vec<Inline>) {
 /// The first page: per service, which design is better and by how much
 /// downtime a year (with its interval, significant or not), then the
 /// largest causes of each design's downtime, each with the warning that
-/// names its element, which says what to change.
+/// names its element, which says what to change (built by
+/// [`crate::summary`], which the playground shows too).
 fn summary(r: &Review<'_>) -> Result<Section> {
-    let doc = r.doc;
-    let mut blocks = Vec::new();
-    let base = &doc.designs[0];
-    for svc in format::services(doc) {
-        let Some(b) = base.result.services.iter().find(|s| s.name == svc) else {
-            continue;
-        };
-        let mut line = vec![strong(svc), text(": ")];
-        if !r.several() {
-            line.push(text(format!(
-                "availability {}, downtime {}/yr.",
-                format::availability(&b.availability),
-                format::pm(&b.downtime_minutes_per_year, format::minutes)
-            )));
-        }
-        for d in doc.designs.iter().skip(1) {
-            let Some(s) = d.result.services.iter().find(|s| s.name == svc) else {
-                continue;
-            };
-            let Some(c) = doc.comparison(svc, &d.model.name) else {
-                continue;
-            };
-            let delta = &c.downtime_difference_minutes_per_year;
-            let h = format::minutes(delta.half_width());
-            let (who, verb) = if delta.mean <= 0.0 {
-                (d.model.name.as_str(), "less")
-            } else {
-                (d.model.name.as_str(), "more")
-            };
-            line.push(strong(who));
-            line.push(text(format!(
-                " has {} ± {h} {verb} downtime a year than the baseline ",
-                format::minutes(delta.mean.abs())
-            )));
-            line.push(strong(&base.model.name));
-            line.push(text(format!(
-                " ({}): availability {} against {}. ",
-                if c.significant {
-                    "significant at 95%"
-                } else {
-                    "not significant: the interval includes no difference"
-                },
-                format::availability(&s.availability),
-                format::availability(&b.availability)
-            )));
-        }
-        blocks.push(Block::Para(line));
-    }
-    // What to fix first: the largest causes of each design's downtime.
-    for (l, d) in r.loaded.iter().zip(&doc.designs) {
-        let src = Source {
-            name: &l.name,
-            text: &l.text,
-        };
-        let lints = analysis::lint_measured(&l.model, &src, &d.result);
-        let mut items = Vec::new();
-        for s in &d.result.services {
-            for c in s.downtime_causes.iter().take(FINDINGS) {
-                let element = c.cause.split(' ').next().unwrap_or("");
-                let mut item = vec![
-                    strong(&c.cause),
-                    text(format!(": {}/yr of ", format::minutes(c.minutes_per_year))),
-                    code(&s.name),
-                    text(format!("'s downtime ({}).", format::share(c.share))),
-                ];
-                let named = format!("`{element}`");
-                if let Some(w) = lints.iter().find(|w| w.message.contains(&named)) {
-                    item.push(text(format!(" {}", w.message)));
-                    if let Some(h) = &w.help {
-                        item.push(text(format!(" Fix: {h}")));
-                    }
-                }
-                items.push(item);
-            }
-        }
-        // The structure against the simulation: how much of the downtime is
-        // what fails and for how long, how much the failover machinery
-        // adds, and the minimal cut sets that matter most.
-        let exact = sim_core::exact::analyse(&l.model, sim_core::exact::Options::default());
-        let costs = sim_core::exact::cost::failover_costs(&exact, &d.result);
-        let mut structure = Vec::new();
-        for report in &exact.services {
-            match &report.result {
-                Ok(e) => {
-                    let Some((c, _)) = costs.iter().find(|(c, _)| c.service == report.name) else {
-                        continue;
-                    };
-                    let sim = &c.simulated_minutes_per_year;
-                    let mut item = vec![
-                        code(&report.name),
-                        text(format!(
-                            ": of {}/yr simulated, {}/yr is structural (what fails, for how long); ",
-                            format::pm(sim, format::minutes),
-                            format::minutes(c.structural_minutes_per_year)
-                        )),
-                    ];
-                    let within = sim
-                        .ci95
-                        .is_some_and(|[lo, hi]| (lo..=hi).contains(&c.structural_minutes_per_year));
-                    item.push(text(if c.transients.is_empty() {
-                        "no failover timers on its path.".to_string()
-                    } else if within {
-                        format!(
-                            "the failover machinery ({}) costs less than the run can tell apart (± {}/yr).",
-                            c.transients.join(", "),
-                            format::minutes(sim.half_width())
-                        )
-                    } else {
-                        format!(
-                            "the failover machinery ({}) {} {}/yr.",
-                            c.transients.join(", "),
-                            if c.failover_minutes_per_year >= 0.0 { "adds" } else { "removes" },
-                            format::minutes(c.failover_minutes_per_year.abs())
-                        )
-                    }));
-                    let cuts: Vec<String> = e
-                        .cut_sets
-                        .iter()
-                        .take(FINDINGS)
-                        .map(|cut| {
-                            format!(
-                                "{{{}}} {}/yr",
-                                cut.parts.join(", "),
-                                format::minutes(cut.probability * MINUTES_PER_YEAR)
-                            )
-                        })
-                        .collect();
-                    if !cuts.is_empty() {
-                        item.push(text(format!(
-                            " Most probable minimal cut sets: {}.",
-                            cuts.join("; ")
-                        )));
-                    }
-                    structure.push(item);
-                }
-                Err(e) => structure.push(vec![
-                    code(&report.name),
-                    text(format!(": not solved exactly ({}: {}).", e.part, e.reason)),
-                ]),
-            }
-        }
-        if items.is_empty() && structure.is_empty() {
+    let s = crate::summary::summary(r.loaded, r.doc, r.searches);
+    let mut blocks: Vec<Block> = s.verdicts.into_iter().map(Block::Para).collect();
+    for d in s.designs {
+        if d.findings.is_empty() && d.structure.is_empty() && d.failures.is_empty() {
             continue;
         }
-        blocks.push(Block::Heading(format!(
-            "What to fix first in {}",
-            l.model.name
-        )));
-        blocks.push(Block::List(items));
-        if !structure.is_empty() {
+        blocks.push(Block::Heading(format!("What to fix first in {}", d.design)));
+        blocks.push(Block::List(d.findings));
+        if !d.cheapest.is_empty() {
+            blocks.push(Block::Para(vec![
+                text("The design search over the model's "),
+                code("[design]"),
+                text(" space:"),
+            ]));
+            blocks.push(Block::List(d.cheapest));
+        }
+        if !d.failures.is_empty() {
+            blocks.push(Block::Para(vec![text(
+                "What each single failure does once the clusters settled (the capacity planner's cases):",
+            )]));
+            blocks.push(Block::List(d.failures));
+        }
+        if !d.structure.is_empty() {
             blocks.push(Block::Para(vec![
                 text("Structure against simulation ("),
                 code("hasim exact"),
                 text("):"),
             ]));
-            blocks.push(Block::List(structure));
+            blocks.push(Block::List(d.structure));
         }
     }
     Ok(Section {
@@ -383,11 +243,6 @@ fn summary(r: &Review<'_>) -> Result<Section> {
         blocks,
     })
 }
-
-/// How many causes (and cut sets) per service the summary lists.
-const FINDINGS: usize = 3;
-
-const MINUTES_PER_YEAR: f64 = sim_core::time::NANOS_PER_YEAR as f64 / 60e9;
 
 /// What each figure of the document means, in a sentence each.
 fn glossary(r: &Review<'_>) -> Result<Section> {
@@ -785,11 +640,12 @@ fn capacity(r: &Review<'_>) -> Result<Section> {
         code(format!("hasim plan MODEL --seed {}", r.opts.seed)),
         text(" prints the same, with the load of every case."),
     ])];
-    for l in r.loaded {
+    for (i, l) in r.loaded.iter().enumerate() {
         let m = &l.model;
         if r.several() {
             blocks.push(Block::Heading(m.name.clone()));
         }
+        let searched = r.searches.iter().any(|s| s.design == i);
         let h = sim_core::plan::headroom(m, usize::from(failures), r.opts.seed);
         blocks.push(Block::Para(vec![
             strong("Verdict:"),
@@ -810,7 +666,11 @@ fn capacity(r: &Review<'_>) -> Result<Section> {
             blocks.push(Block::Para(vec![
                 text("The model declares a design space ("),
                 code("[design]"),
-                text("). The report does not search it, since that simulates every design; this command finds the cheapest design whose availability meets a target (here 99.9%: put yours) with 95% confidence, and the cost/downtime Pareto frontier:"),
+                text(if searched {
+                    "). The summary names the cheapest design meeting each target; this command prints the whole search (every design's cost and availability) and the cost/downtime Pareto frontier:"
+                } else {
+                    "). The report searched it for no target (give `hasim report --target 99.9%`, or `target` in a service); this command finds the cheapest design whose availability meets a target (here 99.9%: put yours) with 95% confidence, and the cost/downtime Pareto frontier:"
+                }),
             ]));
             let path = shell_word(&l.name);
             let options = sim_options(r);

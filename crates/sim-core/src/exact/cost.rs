@@ -44,6 +44,46 @@ impl FailoverCost {
     }
 }
 
+/// What a run can say about the failover machinery's cost, from the
+/// structural figure and the simulation's interval. The exact figure has no
+/// error, so the difference is as uncertain as the simulated mean: while the
+/// exact value lies inside the simulation's 95% interval, the run cannot
+/// tell the machinery's cost from zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Machinery {
+    /// No cluster on the service's path has failover timers.
+    NoTimers,
+    /// Neither the structure nor the run has any downtime.
+    NoDowntime,
+    /// The cost is within the simulation's interval.
+    Within,
+    /// The machinery adds downtime beyond the interval.
+    Adds,
+    /// The machinery removes downtime (a protocol masks a structural
+    /// failure) beyond the interval.
+    Removes,
+}
+
+impl FailoverCost {
+    pub fn machinery(&self) -> Machinery {
+        let sim = &self.simulated_minutes_per_year;
+        let within = sim
+            .ci95
+            .is_some_and(|[lo, hi]| (lo..=hi).contains(&self.structural_minutes_per_year));
+        if self.transients.is_empty() {
+            Machinery::NoTimers
+        } else if sim.mean == 0.0 && self.structural_minutes_per_year == 0.0 {
+            Machinery::NoDowntime
+        } else if within {
+            Machinery::Within
+        } else if self.failover_minutes_per_year >= 0.0 {
+            Machinery::Adds
+        } else {
+            Machinery::Removes
+        }
+    }
+}
+
 /// The cost per service solved exactly, in the order of `result`; a service
 /// the analysis could not solve is left out (its report says why).
 pub fn failover_costs(analysis: &Analysis, result: &RunResult) -> Vec<(FailoverCost, bool)> {

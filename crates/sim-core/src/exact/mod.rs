@@ -47,6 +47,7 @@
 
 pub mod bdd;
 pub mod cost;
+pub mod first;
 pub mod markov;
 
 use crate::cluster::Structure;
@@ -182,6 +183,9 @@ pub struct ServiceExact {
     pub outages_per_year: f64,
     /// Unavailability over frequency; `None` when the service never fails.
     pub mean_outage_seconds: Option<f64>,
+    /// The mean time to the first outage from everything up, and how it
+    /// was found; `None` when the service cannot fail.
+    pub first_outage: Option<first::FirstOutage>,
     /// Where the figures are an approximation rather than exact (empty:
     /// exact for the structure).
     pub approximations: Vec<String>,
@@ -979,6 +983,16 @@ fn service(
         downtime_seconds_per_year: unavailability * SECONDS_PER_YEAR,
         outages_per_year: per_year,
         mean_outage_seconds: (per_year > 0.0).then(|| unavailability / per_year * SECONDS_PER_YEAR),
+        first_outage: first::first_outage(
+            model,
+            bdd,
+            f,
+            &support,
+            parts,
+            &means.iter().map(|m| m.0).collect::<Vec<_>>(),
+            availability,
+            per_year,
+        ),
         approximations,
         transients_excluded,
         cut_sets,
