@@ -283,8 +283,7 @@ fn patroni_ttl_sweep_trades_false_failovers_against_recovery_time() {
             .gray
             .as_ref()
             .expect("degradations reach pg")
-            .false_failovers_per_year
-            .clone();
+            .false_failovers_per_year;
         let rec = &r.services[0].recovery_seconds;
         let rec = (rec.p50.unwrap(), rec.p50_ci95.unwrap());
         points.push((ttl, ff, rec));
