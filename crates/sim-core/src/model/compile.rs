@@ -1347,7 +1347,7 @@ impl<'s> Compiler<'s> {
             counts.sort_unstable();
             s.data_loss_counts = counts;
         }
-        let gray = super::gray::map(&nodes, &self.elements, &self.clusters);
+        let gray = gray_map(&nodes, &self.elements, &self.clusters);
         Ok(Model {
             gray,
             name,
@@ -1448,5 +1448,102 @@ impl ClusterKind for PendingKind {
     }
     fn new_state(&self) -> Box<dyn cluster::ClusterState> {
         unreachable!("replaced before compilation finishes")
+    }
+}
+
+/// Works out where the degradations reach, on the compiled graph (nodes in
+/// topological order, `dependents` filled in).
+pub(crate) fn gray_map(
+    nodes: &[Node],
+    elements: &[Element],
+    clusters: &[Cluster],
+) -> super::gray::GrayMap {
+    use super::gray::{GrayMap, InputGray};
+    use NodeKind;
+    let mut sources: Vec<Vec<usize>> = vec![Vec::new(); elements.len()];
+    if elements.iter().all(|e| e.degradations.is_empty()) {
+        return GrayMap {
+            sources,
+            inputs: clusters
+                .iter()
+                .map(|c| vec![InputGray::None; c.inputs.len()])
+                .collect(),
+            notify: vec![Vec::new(); elements.len()],
+            exposed: vec![false; clusters.len()],
+        };
+    }
+    for (s, e) in elements.iter().enumerate() {
+        if e.degradations.is_empty() {
+            continue;
+        }
+        // Down the `requires` edges, through elements only: a degradation
+        // slows what runs on or behind the element, not a cluster's
+        // decision (which the cluster makes from what it reads).
+        let mut seen = vec![false; nodes.len()];
+        let mut stack = vec![e.node];
+        while let Some(n) = stack.pop() {
+            if std::mem::replace(&mut seen[n], true) {
+                continue;
+            }
+            if let NodeKind::Element { element, .. } = nodes[n].kind {
+                sources[element].push(s);
+                stack.extend(nodes[n].dependents.iter().copied());
+            }
+        }
+    }
+    // Element order, whatever order the walk found them in.
+    sources.iter_mut().for_each(|v| v.sort_unstable());
+    let element_of = |n: usize| match nodes[n].kind {
+        NodeKind::Element { element, .. } => Some(element),
+        _ => None,
+    };
+    let reached = |c: usize| -> Vec<usize> {
+        let mut v: Vec<usize> = clusters[c].inputs[..clusters[c].n_members]
+            .iter()
+            .filter_map(|n| element_of(*n))
+            .flat_map(|e| sources[e].iter().copied())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let mut inputs = Vec::new();
+    let mut notify: Vec<Vec<usize>> = vec![Vec::new(); elements.len()];
+    let mut exposed = Vec::new();
+    for (c, cl) in clusters.iter().enumerate() {
+        let mut row = Vec::new();
+        let mut hit: Vec<usize> = Vec::new();
+        for n in &cl.inputs {
+            let g = match (element_of(*n), &nodes[*n].kind) {
+                (Some(e), _) if !sources[e].is_empty() => {
+                    hit.extend(sources[e].iter().copied());
+                    InputGray::Element(e)
+                }
+                (None, NodeKind::Output { cluster, .. } | NodeKind::Cluster { cluster }) => {
+                    let r = reached(*cluster);
+                    if r.is_empty() {
+                        InputGray::None
+                    } else {
+                        hit.extend(r);
+                        InputGray::Cluster(*cluster)
+                    }
+                }
+                _ => InputGray::None,
+            };
+            row.push(g);
+        }
+        hit.sort_unstable();
+        hit.dedup();
+        for s in &hit {
+            notify[*s].push(c);
+        }
+        exposed.push(!hit.is_empty());
+        inputs.push(row);
+    }
+    GrayMap {
+        sources,
+        inputs,
+        notify,
+        exposed,
     }
 }
