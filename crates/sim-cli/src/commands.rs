@@ -458,6 +458,7 @@ pub fn sweep(
                 .map(|s| format::service_row(s, requests))
                 .collect::<Vec<_>>(),
         ));
+        text.push_str(&format::gray_report(&result));
         text.push('\n');
         doc.points.push(Point { parameters, result });
         // Rewritten after every point: an interrupted sweep keeps what finished.

@@ -109,6 +109,12 @@ pub trait ClusterKind: fmt::Debug + Send + Sync + std::any::Any {
             self.kind()
         ))
     }
+    /// Whether the kind reacts to degradations (gray failures) through
+    /// [`ClusterState::on_degradation`], so its gray-failure figures mean
+    /// something and are reported. False by default.
+    fn reacts_to_degradation(&self) -> bool {
+        false
+    }
     /// Whether the kind plays out transients with timers (elections,
     /// health checks, takeovers): their downtime is not in the exact
     /// steady-state figures, which the analysis then says. True unless a
@@ -194,6 +200,15 @@ pub trait ClusterState: Send {
     /// Called when a timer this model scheduled (with [`Timers::schedule`])
     /// fires; [`Timers::fired`] turns `tag` back into the kind's own payload.
     fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: TimerTag);
+    /// Called when a degradation (a gray failure: delay, loss, a pause, a
+    /// slow disk) that reaches one of the cluster's inputs starts or ends.
+    /// Nothing went down; the kind reads what changed through
+    /// [`ClusterCx::degraded`] and [`ClusterCx::input_degraded`] and plays
+    /// out what its real timers would do. The default ignores it: a kind
+    /// that does not model its timers at that level sees only up and down.
+    fn on_degradation(&mut self, cx: &mut ClusterCx<'_>) {
+        let _ = cx;
+    }
     /// Where the things this cluster places (HA VMs, pods) are now, for the
     /// capacity planner. Kinds that place nothing return `None`.
     fn placement(&self) -> Option<Placement> {
@@ -320,6 +335,50 @@ pub struct ClusterCx<'a> {
     /// `NO_COMPONENT` when it is down or cut off (see [`crate::model::network`]).
     pub(crate) components: &'a [u32],
     pub(crate) has_network: bool,
+    /// Per input, its degradation now; empty when nothing reaches the
+    /// cluster (every input is then undegraded).
+    pub(crate) degraded: &'a [Degraded],
+    /// Whether the change being handled was started by a degradation: what
+    /// it costs (data loss, downtime) is counted apart from real failures.
+    pub(crate) cause_gray: bool,
+    pub(crate) gray: &'a mut GrayTally,
+}
+
+/// How degraded one input of a cluster is now (see
+/// [`crate::model::gray`]): everything on its path added up.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Degraded {
+    /// Extra one-way latency on the member's messages.
+    pub delay: Nanos,
+    /// Extra latency of each synchronous disk write (fsync).
+    pub disk: Nanos,
+    /// The share of its messages lost, in [0, 1].
+    pub loss: f64,
+    /// Its processes are frozen.
+    pub paused: bool,
+}
+
+impl Degraded {
+    /// Whether anything is degraded at all.
+    pub fn any(&self) -> bool {
+        self.delay > 0 || self.disk > 0 || self.loss > 0.0 || self.paused
+    }
+}
+
+/// What gray failures did to one cluster in one replication, kept apart
+/// from what real failures did: the kind counts false failovers, flaps and
+/// split brain through [`ClusterCx`], the simulation adds the downtime of
+/// the cluster's first output and the data losses that a degradation
+/// started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GrayTally {
+    pub false_failovers: u64,
+    pub flaps: u64,
+    pub split_brain: Nanos,
+    pub split_since: Option<Nanos>,
+    pub downtime: Nanos,
+    pub down_since: Option<Nanos>,
+    pub data_loss: u64,
 }
 
 impl ClusterCx<'_> {
@@ -384,6 +443,47 @@ impl ClusterCx<'_> {
         }
         true
     }
+    /// How degraded member `i` is now (delay, loss, pause, slow disk): what
+    /// its messages, its processes and its disk suffer from the
+    /// degradations that reach it (see [`crate::model::gray`]).
+    pub fn degraded(&self, i: usize) -> Degraded {
+        self.input_degraded(i)
+    }
+    /// How degraded input `i` is (members first, then what the kind added
+    /// with [`Inputs::add`]). For an input that is another cluster's output
+    /// (Patroni's `dcs`), the delay a request to that cluster sees: a
+    /// majority of its members must have it, so the majority-th smallest
+    /// of their delays (and it is paused while a majority is).
+    pub fn input_degraded(&self, i: usize) -> Degraded {
+        self.degraded.get(i).copied().unwrap_or_default()
+    }
+    /// Counts a failover that a gray failure caused while the old leader
+    /// still ran (Patroni's leader key expiring on a slow primary).
+    pub fn false_failover(&mut self) {
+        self.gray.false_failovers += 1;
+    }
+    /// Counts a flap: a healthy member marked down or a role moved and
+    /// back because of a gray failure (a VIP moving to a backup that missed
+    /// adverts, a server marked DOWN after slow checks).
+    pub fn flap(&mut self) {
+        self.gray.flaps += 1;
+    }
+    /// Starts (`true`) or ends a split brain: two members acting as leader
+    /// or master at once. The time in between is reported per cluster.
+    pub fn split_brain(&mut self, on: bool) {
+        match (on, self.gray.split_since) {
+            (true, None) => self.gray.split_since = Some(self.now),
+            (false, Some(t)) => {
+                self.gray.split_brain += self.now - t;
+                self.gray.split_since = None;
+            }
+            _ => {}
+        }
+    }
+    /// Whether the change being handled was started by a degradation.
+    pub fn gray_cause(&self) -> bool {
+        self.cause_gray
+    }
     /// Whether input `i` is up: the index [`Inputs::add`] returned.
     pub fn input(&self, i: usize) -> bool {
         self.inputs[i]
@@ -445,12 +545,18 @@ impl ClusterCx<'_> {
     /// this cluster.
     pub fn data_loss(&mut self) {
         self.data_loss[0] += 1;
+        if self.cause_gray {
+            self.gray.data_loss += 1;
+        }
     }
     /// Records that data of one data set (a Longhorn volume) was lost:
     /// counted only for the services that read that set's outputs (see
     /// [`ClusterKind::output_data_set`]).
     pub fn data_loss_in(&mut self, set: usize) {
         self.data_loss[1 + set] += 1;
+        if self.cause_gray {
+            self.gray.data_loss += 1;
+        }
     }
     /// Whether a timeline is being recorded; build trace text only then.
     pub fn tracing(&self) -> bool {

@@ -34,6 +34,12 @@ pub enum Ev {
     /// The battery of power element `element` reaches the end of the
     /// runtime it had (or its `shutdown_at` level).
     BatteryLow { element: u32 },
+    /// Degradation `index` of `element` (a gray failure) starts or ends.
+    Degrade {
+        element: u32,
+        index: u32,
+        begins: bool,
+    },
 }
 
 /// A readable timeline of one replication.

@@ -66,6 +66,19 @@ pub struct Accumulator {
     /// Down time per cluster output, flattened in cluster order.
     pub outputs: Vec<Moments>,
     pub events: Moments,
+    /// Per cluster, what gray failures did (see [`GrayAcc`]).
+    pub gray: Vec<GrayAcc>,
+}
+
+/// Per cluster, per replication: the gray-failure figures, kept apart from
+/// those of real failures (see `cluster::GrayTally`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrayAcc {
+    pub false_failovers: Moments,
+    pub flaps: Moments,
+    pub split_brain: Moments,
+    pub downtime: Moments,
+    pub data_loss: Moments,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +108,7 @@ impl Accumulator {
             services: vec![ServiceAcc::default(); model.services.len()],
             outputs: vec![Moments::default(); model.clusters.iter().map(|c| c.outputs.len()).sum()],
             events: Moments::default(),
+            gray: vec![GrayAcc::default(); model.clusters.len()],
         }
     }
 
@@ -119,6 +133,13 @@ impl Accumulator {
         for (acc, d) in self.outputs.iter_mut().zip(&o.outputs_down) {
             acc.push(*d);
         }
+        for (acc, g) in self.gray.iter_mut().zip(&o.gray) {
+            acc.false_failovers.push(g.false_failovers);
+            acc.flaps.push(g.flaps);
+            acc.split_brain.push(g.split_brain);
+            acc.downtime.push(g.downtime);
+            acc.data_loss.push(g.data_loss);
+        }
         self.events.push(o.events);
     }
 
@@ -133,7 +154,9 @@ impl Accumulator {
                 self.first + self.count
             ));
         }
-        if self.services.len() != other.services.len() || self.outputs.len() != other.outputs.len()
+        if self.services.len() != other.services.len()
+            || self.outputs.len() != other.outputs.len()
+            || self.gray.len() != other.gray.len()
         {
             return Err("the accumulators come from different models".into());
         }
@@ -155,6 +178,13 @@ impl Accumulator {
         }
         for (a, b) in self.outputs.iter_mut().zip(&other.outputs) {
             a.merge(b);
+        }
+        for (a, b) in self.gray.iter_mut().zip(&other.gray) {
+            a.false_failovers.merge(&b.false_failovers);
+            a.flaps.merge(&b.flaps);
+            a.split_brain.merge(&b.split_brain);
+            a.downtime.merge(&b.downtime);
+            a.data_loss.merge(&b.data_loss);
         }
         self.events.merge(&other.events);
         Ok(())
@@ -409,6 +439,27 @@ pub struct ClusterResult {
     pub name: String,
     pub kind: String,
     pub outputs: Vec<OutputResult>,
+    /// What gray failures (degradations) did to the cluster, apart from
+    /// real failures; present only when a degradation reaches its inputs,
+    /// so documents of models without degradations keep their shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gray: Option<GrayResult>,
+}
+
+/// A cluster's gray-failure figures, per year, with 95% intervals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GrayResult {
+    /// Failovers a degradation caused while the old leader still ran.
+    pub false_failovers_per_year: Estimate,
+    /// Healthy members marked down, or roles moved and back.
+    pub flaps_per_year: Estimate,
+    /// Minutes per year with two leaders or masters at once.
+    pub split_brain_minutes_per_year: Estimate,
+    /// Minutes per year the cluster's first output was down because of a
+    /// degradation.
+    pub downtime_minutes_per_year: Estimate,
+    /// Data-loss events per year a degradation started.
+    pub data_loss_events_per_year: Estimate,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -511,7 +562,18 @@ pub fn summarize(model: &Model, acc: &Accumulator, horizon: Nanos) -> RunResult 
     let clusters = model
         .clusters
         .iter()
-        .map(|c| ClusterResult {
+        .enumerate()
+        .map(|(ci, c)| ClusterResult {
+            gray: (model.gray.exposed[ci] && c.kind.reacts_to_degradation()).then(|| {
+                let g = &acc.gray[ci];
+                GrayResult {
+                    false_failovers_per_year: g.false_failovers.estimate(1.0 / years, 0.0),
+                    flaps_per_year: g.flaps.estimate(1.0 / years, 0.0),
+                    split_brain_minutes_per_year: g.split_brain.estimate(per_year_minutes, 0.0),
+                    downtime_minutes_per_year: g.downtime.estimate(per_year_minutes, 0.0),
+                    data_loss_events_per_year: g.data_loss.estimate(1.0 / years, 0.0),
+                }
+            }),
             name: c.name.clone(),
             kind: c.kind.kind().to_string(),
             outputs: c

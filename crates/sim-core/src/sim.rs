@@ -7,7 +7,7 @@
 //! one forward sweep re-evaluates exactly the dirty nodes; a node never has to
 //! be visited twice because everything it reads comes before it.
 
-use crate::cluster::{ClusterCx, ClusterState, TimerTag};
+use crate::cluster::{ClusterCx, ClusterState, Degraded, GrayTally, TimerTag};
 use crate::engine::{Engine, EventId};
 use crate::model::compile::{Model, NodeKind};
 use crate::model::expr::Counters;
@@ -130,6 +130,8 @@ pub struct RepOutcome {
     /// measurements then cover only the time before it stopped and must
     /// not be used.
     pub overrun: Option<Box<Overrun>>,
+    /// Per cluster, what gray failures did to it.
+    pub gray: Vec<GrayTally>,
 }
 
 impl RepOutcome {
@@ -149,7 +151,10 @@ impl RepOutcome {
 pub struct ServiceRep {
     pub downtime: Nanos,
     pub outages: u64,
-    /// Durations of the outages that ended before the horizon.
+    /// Durations of the outages that ended before the horizon, of those a
+    /// real failure started: an outage a degradation started (a false
+    /// failover) is counted in the clusters' gray-failure figures instead,
+    /// so the recovery time stays the answer to "how long after a failure".
     pub recoveries: Vec<Nanos>,
     pub data_loss: u64,
     /// When the first outage began, if one did (time to first failure).
@@ -239,6 +244,18 @@ struct ClusterRun {
     /// rebuilding them (most callbacks are timers).
     inputs: Vec<bool>,
     components: Vec<u32>,
+    /// Per input, its degradation now (empty while nothing reaches the
+    /// cluster), refreshed when a degradation starts or ends.
+    degraded: Vec<Degraded>,
+    gray: GrayTally,
+}
+
+/// How a cluster is called.
+#[derive(Clone, Copy)]
+enum Call {
+    Inputs,
+    Timer(TimerTag),
+    Degradation,
 }
 
 /// A replication in progress.
@@ -278,6 +295,10 @@ pub struct Replication<'m> {
     index: u64,
     max_events: u64,
     overrun: Option<Box<Overrun>>,
+    /// Per element, per degradation: the added latency drawn for the
+    /// episode in progress (0 for kinds without one), `None` between
+    /// episodes.
+    gray_active: Vec<Vec<Option<Nanos>>>,
 }
 
 impl<'m> Replication<'m> {
@@ -342,6 +363,8 @@ impl<'m> Replication<'m> {
                     share: 0,
                     inputs: Vec::with_capacity(c.inputs.len()),
                     components: Vec::with_capacity(c.n_members),
+                    degraded: Vec::new(),
+                    gray: GrayTally::default(),
                 })
                 .collect(),
             svc_share: vec![(0, 0, 0); model.services.len()],
@@ -361,6 +384,11 @@ impl<'m> Replication<'m> {
             index,
             max_events: DEFAULT_MAX_EVENTS,
             overrun: None,
+            gray_active: model
+                .elements
+                .iter()
+                .map(|e| vec![None; e.degradations.len()])
+                .collect(),
         }
     }
 
@@ -439,6 +467,12 @@ impl<'m> Replication<'m> {
                     format!(
                         "cluster `{}`'s timers",
                         self.model.clusters[*cluster as usize].name
+                    )
+                }
+                Ev::Degrade { element, .. } => {
+                    format!(
+                        "element `{}` (degradation)",
+                        self.model.elements[*element as usize].name
                     )
                 }
                 Ev::Inject { element, .. } => {
@@ -531,6 +565,20 @@ impl<'m> Replication<'m> {
                     },
                 );
             }
+            // Drawn after the element's failure modes, and only for
+            // elements that have degradations, so a model without any
+            // draws exactly what it drew before they existed.
+            for (k, d) in el.degradations.iter().enumerate() {
+                let at = d.every.sample(&mut self.rng);
+                self.engine.schedule_at(
+                    at,
+                    Ev::Degrade {
+                        element: e as u32,
+                        index: k as u32,
+                        begins: true,
+                    },
+                );
+            }
         }
         // Periodic checks of latent modes and battery ages draw their phases
         // after every other process, and only in models that have them, so a
@@ -594,6 +642,122 @@ impl<'m> Replication<'m> {
             );
         }
         self.start_repair(e as u32, m as u32);
+    }
+
+    /// Degradation `k` of element `e` starts or ends: the clusters it
+    /// reaches see their inputs' new degradation and react.
+    fn degrade(&mut self, e: usize, k: usize, begins: bool) {
+        let d = &self.model.elements[e].degradations[k];
+        let (element, index) = (e as u32, k as u32);
+        if begins {
+            let length = d.duration.sample(&mut self.rng);
+            let amount = d.delay.as_ref().map_or(0, |x| x.sample(&mut self.rng));
+            self.gray_active[e][k] = Some(amount);
+            self.engine.schedule_in(
+                length,
+                Ev::Degrade {
+                    element,
+                    index,
+                    begins: false,
+                },
+            );
+        } else {
+            self.gray_active[e][k] = None;
+            let gap = d.every.sample(&mut self.rng);
+            self.engine.schedule_in(
+                gap.max(1),
+                Ev::Degrade {
+                    element,
+                    index,
+                    begins: true,
+                },
+            );
+        }
+        let cause = d.cause;
+        if let Some(t) = self.trace.as_mut() {
+            let amount = self.gray_active[e][k];
+            let mode = match (d.kind, amount) {
+                (crate::model::gray::GrayKind::Loss, _) => {
+                    format!("loss degradation ({:.0}% of messages)", d.loss * 100.0)
+                }
+                (_, Some(a)) if a > 0 => {
+                    format!("{} degradation (+{})", d.kind.name(), crate::time::Human(a))
+                }
+                _ => format!("{} degradation", d.kind.name()),
+            };
+            t.push_layer(
+                self.engine.now(),
+                "element",
+                &self.model.elements[e].name,
+                TraceEvent::Fault { mode, begins },
+            );
+        }
+        for i in 0..self.model.gray.notify[e].len() {
+            let c = self.model.gray.notify[e][i];
+            self.refresh_degraded(c);
+            self.call_cluster(c, cause, false, Call::Degradation);
+        }
+        self.sweep(cause, false);
+    }
+
+    /// What the degradations in progress do to element `e`: everything on
+    /// its path added up (see [`crate::model::gray`]).
+    fn element_degraded(&self, e: usize) -> Degraded {
+        use crate::model::gray::GrayKind;
+        let mut out = Degraded::default();
+        let mut kept = 1.0;
+        for s in &self.model.gray.sources[e] {
+            for (d, a) in self.model.elements[*s]
+                .degradations
+                .iter()
+                .zip(&self.gray_active[*s])
+            {
+                let Some(a) = a else { continue };
+                match d.kind {
+                    GrayKind::Delay => out.delay += a,
+                    GrayKind::SlowDisk => out.disk += a,
+                    GrayKind::Pause => out.paused = true,
+                    GrayKind::Loss => kept *= 1.0 - d.loss,
+                }
+            }
+        }
+        out.loss = 1.0 - kept;
+        out
+    }
+
+    /// Recomputes cluster `c`'s per-input degradations.
+    fn refresh_degraded(&mut self, c: usize) {
+        use crate::model::gray::InputGray;
+        let row: Vec<Degraded> = self.model.gray.inputs[c]
+            .iter()
+            .map(|g| match g {
+                InputGray::None => Degraded::default(),
+                InputGray::Element(e) => self.element_degraded(*e),
+                InputGray::Cluster(other) => {
+                    let cl = &self.model.clusters[*other];
+                    let mut each: Vec<Degraded> = cl.inputs[..cl.n_members]
+                        .iter()
+                        .map(|n| match self.model.nodes[*n].kind {
+                            NodeKind::Element { element, .. } => self.element_degraded(element),
+                            _ => Degraded::default(),
+                        })
+                        .collect();
+                    let majority = each.len() / 2 + 1;
+                    each.sort_by_key(|d| d.delay);
+                    let delay = each.get(majority - 1).map_or(0, |d| d.delay);
+                    let paused = each.iter().filter(|d| d.paused).count() >= majority;
+                    each.sort_by_key(|d| d.disk);
+                    let disk = each.get(majority - 1).map_or(0, |d| d.disk);
+                    Degraded {
+                        delay,
+                        disk,
+                        loss: 0.0,
+                        paused,
+                    }
+                }
+            })
+            .collect();
+        self.clusters[c].degraded = row;
     }
 
     fn handle(&mut self, ev: Ev) {
@@ -714,9 +878,14 @@ impl<'m> Replication<'m> {
                 planned,
             } => {
                 let c = cluster as usize;
-                self.call_cluster(c, cause, planned, Some(TimerTag(tag)));
+                self.call_cluster(c, cause, planned, Call::Timer(TimerTag(tag)));
                 self.sweep(cause, planned);
             }
+            Ev::Degrade {
+                element,
+                index,
+                begins,
+            } => self.degrade(element as usize, index as usize, begins),
         }
     }
 
@@ -892,7 +1061,7 @@ impl<'m> Replication<'m> {
                 }
                 NodeKind::Output { cluster, index } => self.clusters[*cluster].out[*index],
                 NodeKind::Cluster { cluster } => {
-                    self.call_cluster(*cluster, cause, planned, None);
+                    self.call_cluster(*cluster, cause, planned, Call::Inputs);
                     i += 1;
                     continue;
                 }
@@ -930,10 +1099,15 @@ impl<'m> Replication<'m> {
     }
 
     /// Runs a cluster callback and marks outputs it changed.
-    fn call_cluster(&mut self, c: usize, cause: Cause, planned: bool, timer: Option<TimerTag>) {
+    fn call_cluster(&mut self, c: usize, cause: Cause, planned: bool, call: Call) {
         let cl = &self.model.clusters[c];
+        let cause_gray = self
+            .model
+            .causes
+            .get(cause as usize)
+            .is_some_and(|k| k.gray);
         let run = &mut self.clusters[c];
-        if timer.is_none() {
+        if matches!(call, Call::Inputs) {
             let (inputs, components) = (&mut run.inputs, &mut run.components);
             inputs.clear();
             inputs.extend(cl.inputs.iter().map(|m| self.up[*m]));
@@ -979,10 +1153,14 @@ impl<'m> Replication<'m> {
             member_names: &cl.member_names,
             components: &run.components,
             has_network: cl.net.is_some(),
+            degraded: &run.degraded,
+            cause_gray,
+            gray: &mut run.gray,
         };
-        match timer {
-            Some(tag) => run.state.on_timer(&mut cx, tag),
-            None => run.state.on_inputs(&mut cx),
+        match call {
+            Call::Timer(tag) => run.state.on_timer(&mut cx, tag),
+            Call::Inputs => run.state.on_inputs(&mut cx),
+            Call::Degradation => run.state.on_degradation(&mut cx),
         }
         let mut flipped = cx.flipped;
         let share_changed = run.share != share_before;
@@ -1036,9 +1214,12 @@ impl<'m> Replication<'m> {
                 if up {
                     if let Some((since, c)) = self.svc_down_since[service].take() {
                         let d = now - since;
+                        let gray = self.model.causes.get(c as usize).is_some_and(|k| k.gray);
                         let s = &mut self.svc[service];
                         s.downtime += d;
-                        s.recoveries.push(d);
+                        if !gray {
+                            s.recoveries.push(d);
+                        }
                         add_cause(&mut s.causes, c, d);
                         if let Some(t) = self.trace.as_mut() {
                             t.push_layer(
@@ -1072,6 +1253,23 @@ impl<'m> Replication<'m> {
                     }
                 } else {
                     self.out_down_since[cluster][index] = Some(now);
+                }
+                // The first output's downtime that a degradation started is
+                // the downtime gray failures cost the cluster.
+                if index == 0 {
+                    let g = &mut self.clusters[cluster].gray;
+                    if up {
+                        if let Some(since) = g.down_since.take() {
+                            g.downtime += now - since;
+                        }
+                    } else if self
+                        .model
+                        .causes
+                        .get(cause as usize)
+                        .is_some_and(|k| k.gray)
+                    {
+                        g.down_since = Some(now);
+                    }
                 }
                 if let Some(t) = self.trace.as_mut() {
                     t.push_layer(now, "cluster", &n.name, TraceEvent::State { up });
@@ -1141,7 +1339,17 @@ impl<'m> Replication<'m> {
                 .map(|(c, k)| u64::from(self.clusters[*c].data_loss[*k]))
                 .sum();
         }
+        for run in &mut self.clusters {
+            let g = &mut run.gray;
+            if let Some(since) = g.split_since.take() {
+                g.split_brain += horizon - since;
+            }
+            if let Some(since) = g.down_since.take() {
+                g.downtime += horizon - since;
+            }
+        }
         let outcome = RepOutcome {
+            gray: self.clusters.iter().map(|c| c.gray).collect(),
             services: self.svc,
             outputs_down: self.out_down.into_iter().flatten().collect(),
             events: self.engine.processed(),

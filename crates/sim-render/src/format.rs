@@ -634,7 +634,33 @@ pub fn result_report(r: &RunResult, top_causes: usize) -> String {
         out.push_str("\nclusters:\n");
         out.push_str(&cl);
     }
+    out.push_str(&gray_report(r));
     out
+}
+
+/// What gray failures (degradations) did to each cluster they reach, kept
+/// apart from real failures; empty when no degradation reaches a cluster.
+pub fn gray_report(r: &RunResult) -> String {
+    let mut lines = String::new();
+    for c in &r.clusters {
+        if let Some(g) = &c.gray {
+            let _ = writeln!(
+                lines,
+                "  {} ({}): false failovers {}/yr, flaps {}/yr, split brain {}/yr, downtime {}/yr, data loss {}/yr",
+                c.name,
+                c.kind,
+                pm(&g.false_failovers_per_year, sig),
+                pm(&g.flaps_per_year, sig),
+                pm(&g.split_brain_minutes_per_year, minutes),
+                pm(&g.downtime_minutes_per_year, minutes),
+                pm(&g.data_loss_events_per_year, sig),
+            );
+        }
+    }
+    if lines.is_empty() {
+        return lines;
+    }
+    format!("\ngray failures (degradations; apart from real failures, whose recoveries the table shows):\n{lines}")
 }
 
 /// The request-weighted figures of the services where a share of requests

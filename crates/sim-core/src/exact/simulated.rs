@@ -46,7 +46,9 @@ pub struct ElementImportance {
 }
 
 /// The model with element `e` made perfect: no failure modes, no
-/// maintenance.
+/// maintenance. Its gray failures (`degradations`) stay: they are not
+/// failures of the element, and the map of where they reach is built from
+/// them.
 fn perfect(model: &Model, e: usize) -> Model {
     let mut m = model.clone();
     m.elements[e].modes.clear();
@@ -64,6 +66,7 @@ fn failed(model: &Model, e: usize, horizon: Nanos) -> Model {
         element: e,
         mode: "always failed".into(),
         planned: false,
+        gray: false,
         label: format!("{} always failed", m.elements[e].name),
     });
     m.elements[e].modes = vec![FailureMode {

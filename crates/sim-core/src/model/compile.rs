@@ -47,6 +47,7 @@ pub const ELEMENT_KEYS: &[&str] = &[
     "maintenance",
     "host",
     "battery",
+    "degradations",
 ];
 pub const FAILURE_KEYS: &[&str] = &[
     "preset",
@@ -93,6 +94,8 @@ pub struct Model {
     pub design: Option<super::design::DesignSpace>,
     /// Every node's `requires` as counters, for incremental evaluation.
     pub counters: CounterPlan,
+    /// Where degradations reach (empty vectors without any).
+    pub gray: super::gray::GrayMap,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +109,9 @@ pub struct Element {
     pub modes: Vec<FailureMode>,
     /// For a VM, the host it runs on.
     pub host: Option<usize>,
+    /// Gray failures: episodes that leave it up but slow (see
+    /// [`super::gray`]).
+    pub degradations: Vec<super::gray::Degradation>,
     /// For a power element with a battery (a UPS): what carries its loads
     /// through an outage of what it `requires`.
     pub battery: Option<Battery>,
@@ -172,6 +178,9 @@ pub struct CauseInfo {
     pub element: usize,
     pub mode: String,
     pub planned: bool,
+    /// A degradation (gray failure) rather than a failure mode: what it
+    /// causes is reported apart from what real failures cause.
+    pub gray: bool,
     /// `element mode`, as shown to users.
     pub label: String,
 }
@@ -535,6 +544,7 @@ impl<'s> Compiler<'s> {
                         modes: Vec::new(),
                         host: None,
                         battery: None,
+                        degradations: Vec::new(),
                     });
                     element_tables.push((id, format!("{section}.{}", k.name), v));
                 }
@@ -1087,6 +1097,14 @@ impl<'s> Compiler<'s> {
             let battery = self.battery(b, &format!("{path}.battery"))?;
             self.elements[id].battery = Some(battery);
         }
+        let src = self.src;
+        let kind = self.elements[id].kind;
+        let degradations = super::gray::read(src, &mut f, path, kind, |what| {
+            let c = self.add_cause(id, &format!("{what} degradation"), false);
+            self.causes[c as usize].gray = true;
+            c
+        })?;
+        self.elements[id].degradations = degradations;
         f.finish(ELEMENT_KEYS)
     }
 
@@ -1341,6 +1359,7 @@ impl<'s> Compiler<'s> {
             element,
             mode: mode.to_string(),
             planned,
+            gray: false,
             label,
         });
         (self.causes.len() - 1) as u32
@@ -1627,8 +1646,10 @@ impl<'s> Compiler<'s> {
                 _ => false,
             },
         );
+        let gray = gray_map(&nodes, &self.elements, &self.clusters);
         Ok(Model {
             counters,
+            gray,
             name,
             description,
             text_hash: fnv1a(self.src.text),
@@ -1727,5 +1748,102 @@ impl ClusterKind for PendingKind {
     }
     fn new_state(&self) -> Box<dyn cluster::ClusterState> {
         unreachable!("replaced before compilation finishes")
+    }
+}
+
+/// Works out where the degradations reach, on the compiled graph (nodes in
+/// topological order, `dependents` filled in).
+pub(crate) fn gray_map(
+    nodes: &[Node],
+    elements: &[Element],
+    clusters: &[Cluster],
+) -> super::gray::GrayMap {
+    use super::gray::{GrayMap, InputGray};
+    use NodeKind;
+    let mut sources: Vec<Vec<usize>> = vec![Vec::new(); elements.len()];
+    if elements.iter().all(|e| e.degradations.is_empty()) {
+        return GrayMap {
+            sources,
+            inputs: clusters
+                .iter()
+                .map(|c| vec![InputGray::None; c.inputs.len()])
+                .collect(),
+            notify: vec![Vec::new(); elements.len()],
+            exposed: vec![false; clusters.len()],
+        };
+    }
+    for (s, e) in elements.iter().enumerate() {
+        if e.degradations.is_empty() {
+            continue;
+        }
+        // Down the `requires` edges, through elements only: a degradation
+        // slows what runs on or behind the element, not a cluster's
+        // decision (which the cluster makes from what it reads).
+        let mut seen = vec![false; nodes.len()];
+        let mut stack = vec![e.node];
+        while let Some(n) = stack.pop() {
+            if std::mem::replace(&mut seen[n], true) {
+                continue;
+            }
+            if let NodeKind::Element { element, .. } = nodes[n].kind {
+                sources[element].push(s);
+                stack.extend(nodes[n].dependents.iter().copied());
+            }
+        }
+    }
+    // Element order, whatever order the walk found them in.
+    sources.iter_mut().for_each(|v| v.sort_unstable());
+    let element_of = |n: usize| match nodes[n].kind {
+        NodeKind::Element { element, .. } => Some(element),
+        _ => None,
+    };
+    let reached = |c: usize| -> Vec<usize> {
+        let mut v: Vec<usize> = clusters[c].inputs[..clusters[c].n_members]
+            .iter()
+            .filter_map(|n| element_of(*n))
+            .flat_map(|e| sources[e].iter().copied())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let mut inputs = Vec::new();
+    let mut notify: Vec<Vec<usize>> = vec![Vec::new(); elements.len()];
+    let mut exposed = Vec::new();
+    for (c, cl) in clusters.iter().enumerate() {
+        let mut row = Vec::new();
+        let mut hit: Vec<usize> = Vec::new();
+        for n in &cl.inputs {
+            let g = match (element_of(*n), &nodes[*n].kind) {
+                (Some(e), _) if !sources[e].is_empty() => {
+                    hit.extend(sources[e].iter().copied());
+                    InputGray::Element(e)
+                }
+                (None, NodeKind::Output { cluster, .. } | NodeKind::Cluster { cluster }) => {
+                    let r = reached(*cluster);
+                    if r.is_empty() {
+                        InputGray::None
+                    } else {
+                        hit.extend(r);
+                        InputGray::Cluster(*cluster)
+                    }
+                }
+                _ => InputGray::None,
+            };
+            row.push(g);
+        }
+        hit.sort_unstable();
+        hit.dedup();
+        for s in &hit {
+            notify[*s].push(c);
+        }
+        exposed.push(!hit.is_empty());
+        inputs.push(row);
+    }
+    GrayMap {
+        sources,
+        inputs,
+        notify,
+        exposed,
     }
 }

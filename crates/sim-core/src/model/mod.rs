@@ -7,6 +7,7 @@ pub mod edit;
 pub mod element;
 pub mod expr;
 pub mod fields;
+pub mod gray;
 pub mod network;
 pub mod presets;
 pub mod schema;

@@ -131,6 +131,22 @@ pub fn json_schema_with(registry: &Registry) -> Value {
         };
         maintenance.insert(k.to_string(), v);
     }
+    let mut degradation = Map::new();
+    for k in super::gray::DEGRADATION_KEYS {
+        let v = match *k {
+            "kind" => {
+                json!({ "enum": super::gray::GrayKind::NAMES, "description": "What the episode does: extra message delay, message loss, a process pause, a slow disk." })
+            }
+            "every" => dist("Time from the end of one episode to the start of the next."),
+            "duration" => dist("How long an episode lasts."),
+            "delay" => dist("The added latency, drawn per episode (`delay`, `slow-disk`)."),
+            "loss" => {
+                json!({ "type": "number", "minimum": 0, "maximum": 1, "description": "The share of messages lost (`loss`)." })
+            }
+            _ => text("Free text."),
+        };
+        degradation.insert(k.to_string(), v);
+    }
     let mut element = Map::new();
     for k in ELEMENT_KEYS {
         let v = match *k {
@@ -154,6 +170,9 @@ pub fn json_schema_with(registry: &Registry) -> Value {
                     .collect(),
                     &["runtime"],
                 )
+            }
+            "degradations" => {
+                json!({ "type": "array", "items": { "$ref": "#/$defs/degradation" }, "description": "Gray failures: episodes that leave the element up but slow (hosts, VMs, switches, components)." })
             }
             _ => text("Free text."),
         };
@@ -284,6 +303,7 @@ pub fn json_schema_with(registry: &Registry) -> Value {
         "$defs": {
             "failure": closed(failure, &[]),
             "maintenance": closed(maintenance, &["every", "duration"]),
+            "degradation": closed(degradation, &["kind", "every", "duration"]),
             "element": closed(element, &[])
         }
     })

@@ -33,6 +33,41 @@
 //!   its /failsafe calls). When the DCS is back, the members race again:
 //!   U(0, loop_wait) + `promotion`.
 //!
+//! Gray failures (a degradation on the primary's path to the DCS: its own
+//! host's network, or the DCS members', read through
+//! [`ClusterCx::degraded`] and [`ClusterCx::input_degraded`]):
+//!
+//! - the primary runs its HA loop every `loop_wait` from the moment it
+//!   became primary, renewing the leader key on each;
+//! - a renewal fails when its round trip (twice the one-way delay of the
+//!   primary and of the DCS, plus the DCS's fsync delay) exceeds
+//!   `retry_timeout`, or while the primary or a majority of the DCS is
+//!   paused, or every message is lost ("DCS or network issues shorter than
+//!   this will not cause Patroni to demote the leader", Patroni docs,
+//!   `retry_timeout`; a partial loss is retried within it and not
+//!   modelled);
+//! - on a failed renewal the primary demotes itself `retry_timeout` after
+//!   the loop began ("In case the update of the leader lock fails,
+//!   Postgres is immediately demoted", Patroni docs, DCS Failsafe Mode),
+//!   unless `failsafe_mode` is on and it still reaches every member's REST
+//!   API: each `POST /failsafe` has a 2 s timeout (`ha.py`
+//!   `call_failsafe_member`, `timeout=2`), so every member must be up and
+//!   the round trip to it within 2 s. A paused primary demotes nothing;
+//! - the key expires `ttl` after the last renewal that landed; then the
+//!   replicas whose own DCS path works race. A replica withdraws while the
+//!   old primary still answers as primary (`ha.py` `_is_healthiest_node`:
+//!   "Primary is still alive"), so a failsafe primary keeps its role; a
+//!   demoted or paused one does not, and a replica is promoted while the
+//!   old primary still runs: a false failover, counted with
+//!   [`ClusterCx::false_failover`], losing what the existing lag model
+//!   says (asynchronous replication) or nothing (`synchronous_mode`);
+//! - when the path works again the next loop renews the key; a primary
+//!   that demoted itself but still holds the key promotes itself again
+//!   (`promotion`);
+//! - a primary paused through its own key's expiry resumes as primary and
+//!   accepts writes beside the new one until its next loop finds the key
+//!   taken and demotes it: a split brain of at most `loop_wait`.
+//!
 //! `postgres-manual` (seed 003's two PostgreSQL nodes, primary/replica with
 //! no failover manager): after a primary crash, writes stay down until a
 //! human notices and promotes the replica (`response` + `promotion`), or
@@ -286,6 +321,9 @@ impl ClusterKind for Patroni {
     fn outputs(&self) -> &'static [&'static str] {
         &["writes", "reads"]
     }
+    fn reacts_to_degradation(&self) -> bool {
+        !self.manual
+    }
     fn lint(&self) -> Vec<Lint> {
         if !self.manual && self.loop_wait + 2 * self.retry_timeout > self.ttl {
             return vec![Lint {
@@ -316,6 +354,10 @@ impl ClusterKind for Patroni {
             timers: Timers::new(),
             lags: vec![0; self.nodes],
             started: false,
+            leader_since: 0,
+            gray: None,
+            excluded: None,
+            zombie: None,
         })
     }
 }
@@ -352,6 +394,27 @@ struct PgState {
     lags: Vec<u64>,
     started: bool,
     timers: Timers<PgTimer>,
+    /// When the current primary took the role: its HA loop (and each
+    /// leader-key renewal) runs at `leader_since + k * loop_wait`.
+    leader_since: Nanos,
+    /// The primary's renewals are failing (a gray failure).
+    gray: Option<PgGray>,
+    /// A member the leader race skips (the old primary of a false
+    /// failover, which cannot reach the DCS).
+    excluded: Option<usize>,
+    /// An old primary, paused through a false failover, that will run as
+    /// a second primary when it resumes: (member, its loop's phase).
+    zombie: Option<(usize, Nanos)>,
+}
+
+/// A primary whose leader-key renewals fail.
+#[derive(Debug, Clone, Copy)]
+struct PgGray {
+    primary: usize,
+    /// The key expires `ttl` after the last renewal that landed.
+    expiry: Timer,
+    /// The path works again; the next loop renews at this timer.
+    refresh: Option<Timer>,
 }
 
 /// What a Patroni timer is for.
@@ -365,6 +428,12 @@ enum PgTimer {
     Demote,
     /// A new synchronous standby is chosen after the old one left.
     Resync,
+    /// The leader key of a primary whose renewals fail has expired.
+    GrayExpired,
+    /// The primary's loop renews the key after its path recovered.
+    GrayRefresh,
+    /// A paused old primary's next loop finds the key taken: it demotes.
+    ZombieDemote,
 }
 
 impl PgState {
@@ -409,6 +478,9 @@ impl PgState {
         for i in 0..self.up.len() {
             if !self.up[i] || self.cfg.priority[i] == 0 && Some(i) != old {
                 continue;
+            }
+            if Some(i) == self.excluded || self.renewal_fails(cx, i) {
+                continue; // cannot reach the DCS to take the key
             }
             if self.cfg.sync && self.sync_sb.is_some() && self.sync_sb != Some(i) && Some(i) != old
             {
@@ -470,6 +542,7 @@ impl PgState {
     }
 
     fn after_new_leader(&mut self, cx: &mut ClusterCx<'_>) {
+        self.leader_since = cx.now();
         self.lags.iter_mut().for_each(|l| *l = 0);
         self.demoted = false;
         self.blocked = false;
@@ -485,7 +558,116 @@ impl PgState {
             let who = super::name(cx, p);
             cx.trace(|| format!("{who} is primary"));
         }
+        self.gray_check(cx);
         self.check_dcs(cx);
+    }
+
+    /// Whether member `i`'s DCS requests fail now: the round trip exceeds
+    /// `retry_timeout`, it or a majority of the DCS is paused, or every
+    /// message is lost (see the module documentation).
+    fn renewal_fails(&self, cx: &ClusterCx<'_>, i: usize) -> bool {
+        if self.cfg.manual {
+            return false;
+        }
+        let me = cx.degraded(i);
+        let dcs = self
+            .cfg
+            .dcs
+            .map(|d| cx.input_degraded(d))
+            .unwrap_or_default();
+        let rtt = 2 * (me.delay + dcs.delay) + dcs.disk;
+        me.paused || dcs.paused || me.loss >= 1.0 || rtt > self.cfg.retry_timeout
+    }
+
+    /// Whether the primary `p` reaches every member's REST API within the
+    /// 2 s of `POST /failsafe` (`ha.py` `call_failsafe_member`).
+    fn sees_all(&self, cx: &ClusterCx<'_>, p: usize) -> bool {
+        const FAILSAFE_TIMEOUT: Nanos = 2 * NANOS_PER_SEC;
+        let me = cx.degraded(p);
+        !me.paused
+            && (0..self.up.len()).all(|j| {
+                let other = cx.degraded(j);
+                self.up[j]
+                    && (j == p || cx.connected(p, j))
+                    && !other.paused
+                    && 2 * (me.delay + other.delay) <= FAILSAFE_TIMEOUT
+            })
+    }
+
+    /// Starts or ends the gray-failure handling of the primary's renewals.
+    fn gray_check(&mut self, cx: &mut ClusterCx<'_>) {
+        if let Some((z, phase)) = self.zombie {
+            if !cx.degraded(z).paused && cx.member_up(z) && cx.gray_cause() {
+                // It resumes as primary beside the new one until its next
+                // loop finds the key taken.
+                self.zombie = None;
+                let at = super::next_on_grid(phase, self.cfg.loop_wait, cx.now());
+                let who = super::name(cx, z);
+                let wait = at - cx.now();
+                cx.trace(|| {
+                    format!(
+                        "{who} resumes still running as primary: split brain until its next loop in {}",
+                        Human(wait)
+                    )
+                });
+                cx.split_brain(true);
+                self.timers
+                    .schedule(cx, at - cx.now(), PgTimer::ZombieDemote);
+            }
+        }
+        let Some(p) = self.primary().filter(|_| !self.cfg.manual) else {
+            return;
+        };
+        let failing = self.renewal_fails(cx, p);
+        match (failing, self.gray) {
+            (true, None) => {
+                let now = cx.now();
+                let last = super::last_on_grid(self.leader_since, self.cfg.loop_wait, now);
+                let expires = (last + self.cfg.ttl).max(now);
+                let who = super::name(cx, p);
+                cx.trace(|| {
+                    format!(
+                        "{who}'s leader-key renewals fail (DCS path degraded): the key expires in {}",
+                        Human(expires - now)
+                    )
+                });
+                let expiry = self
+                    .timers
+                    .schedule(cx, expires - now, PgTimer::GrayExpired);
+                self.gray = Some(PgGray {
+                    primary: p,
+                    expiry,
+                    refresh: None,
+                });
+            }
+            (true, Some(mut g)) => {
+                // Failing again before the renewal that would have landed.
+                if let Some(t) = g.refresh.take() {
+                    self.timers.cancel(cx, t);
+                }
+                self.gray = Some(g);
+            }
+            (false, Some(mut g)) if g.refresh.is_none() => {
+                let at = super::next_on_grid(self.leader_since, self.cfg.loop_wait, cx.now());
+                g.refresh = Some(
+                    self.timers
+                        .schedule(cx, at - cx.now(), PgTimer::GrayRefresh),
+                );
+                self.gray = Some(g);
+            }
+            _ => {}
+        }
+    }
+
+    /// Forgets the gray-failure handling (the primary crashed or a renewal
+    /// landed).
+    fn clear_gray(&mut self, cx: &mut ClusterCx<'_>) {
+        if let Some(g) = self.gray.take() {
+            self.timers.cancel(cx, g.expiry);
+            if let Some(t) = g.refresh {
+                self.timers.cancel(cx, t);
+            }
+        }
     }
 
     /// Schedules or cancels the demotion of a primary that lost the DCS.
@@ -493,12 +675,23 @@ impl PgState {
         if self.cfg.manual || self.primary().is_none() {
             return;
         }
-        let safe = self.cfg.failsafe && self.up.iter().all(|u| *u);
-        if self.dcs_ok || safe {
+        let p = self.primary().expect("checked above");
+        let gray = self.gray.is_some();
+        let safe =
+            self.cfg.failsafe && self.up.iter().all(|u| *u) && (!gray || self.sees_all(cx, p));
+        let reachable = self.dcs_ok && !gray;
+        if gray && cx.degraded(p).paused {
+            // A frozen primary demotes nothing.
             if let Some(id) = self.demote_timer.take() {
                 self.timers.cancel(cx, id);
             }
-            if self.demoted && self.dcs_ok {
+            return;
+        }
+        if reachable || safe {
+            if let Some(id) = self.demote_timer.take() {
+                self.timers.cancel(cx, id);
+            }
+            if self.demoted && reachable {
                 // The members race again; the old primary has the most WAL.
                 let d = below(cx, self.cfg.loop_wait) + cx.sample(&self.cfg.promotion);
                 let p = self.primary().expect("checked above");
@@ -512,7 +705,15 @@ impl PgState {
                 self.set_timer(cx, d, PgTimer::Promoted);
             }
         } else if !self.demoted && self.demote_timer.is_none() {
-            let d = below(cx, self.cfg.loop_wait) + self.cfg.retry_timeout;
+            // A renewal that fails on a degraded path times out at the
+            // primary's next loop; a DCS without quorum is found on a loop
+            // whose phase is not tracked.
+            let d = if gray {
+                super::next_on_grid(self.leader_since, self.cfg.loop_wait, cx.now()) - cx.now()
+                    + self.cfg.retry_timeout
+            } else {
+                below(cx, self.cfg.loop_wait) + self.cfg.retry_timeout
+            };
             cx.trace(|| {
                 format!(
                     "DCS unreachable: the primary demotes itself in {}",
@@ -559,6 +760,7 @@ impl ClusterState for PgState {
                     if let Some(id) = self.demote_timer.take() {
                         self.timers.cancel(cx, id);
                     }
+                    self.clear_gray(cx);
                     let writing = !self.demoted && !self.blocked;
                     self.lags.iter_mut().for_each(|l| *l = 0);
                     if writing && !planned {
@@ -646,8 +848,81 @@ impl ClusterState for PgState {
         self.publish(cx);
     }
 
+    fn on_degradation(&mut self, cx: &mut ClusterCx<'_>) {
+        self.gray_check(cx);
+        self.check_dcs(cx);
+        self.publish(cx);
+    }
+
     fn on_timer(&mut self, cx: &mut ClusterCx<'_>, tag: TimerTag) {
         match self.timers.fired(tag) {
+            PgTimer::GrayExpired => {
+                let Some(g) = self.gray.take() else {
+                    return;
+                };
+                if let Some(t) = g.refresh {
+                    self.timers.cancel(cx, t);
+                }
+                let p = g.primary;
+                let paused = cx.degraded(p).paused;
+                // The replicas ask the old primary over its REST API, which
+                // answers only if it runs, is still primary and its answer
+                // comes back in time (the same 2 s as `POST /failsafe`).
+                let answers = !paused && !self.demoted && self.sees_all(cx, p);
+                cx.trace(|| "leader key expired while the primary still runs".to_string());
+                if answers {
+                    // Failsafe kept it primary: replicas ask it over the
+                    // REST API and withdraw ("Primary is still alive").
+                    cx.trace(|| "replicas see the primary still alive: no failover".to_string());
+                    self.gray_check(cx);
+                    self.check_dcs(cx);
+                    self.publish(cx);
+                    return;
+                }
+                let writing = !self.demoted && !self.blocked;
+                if writing || paused {
+                    self.draw_lags(cx, p);
+                }
+                if let Some(id) = self.demote_timer.take() {
+                    self.timers.cancel(cx, id);
+                }
+                self.excluded = Some(p);
+                self.phase = Phase::Leaderless;
+                self.try_elect(cx, false, None);
+                self.excluded = None;
+                if let Phase::Promoting(w) = self.phase {
+                    cx.false_failover();
+                    let (old, new) = (super::name(cx, p), super::name(cx, w));
+                    cx.trace(|| format!("false failover: {new} takes over while {old} still runs"));
+                    if paused {
+                        self.zombie = Some((p, self.leader_since));
+                    }
+                } else {
+                    // Nobody else can take the key: the old primary keeps
+                    // it once its renewals land again.
+                    self.phase = Phase::Leader(p);
+                    self.gray_check(cx);
+                    self.check_dcs(cx);
+                }
+            }
+            PgTimer::GrayRefresh => {
+                if let Some(mut g) = self.gray.take() {
+                    g.refresh = None;
+                    if Some(g.primary) == self.primary() && !self.renewal_fails(cx, g.primary) {
+                        self.timers.cancel(cx, g.expiry);
+                        let who = super::name(cx, g.primary);
+                        cx.trace(|| format!("{who} renews the leader key again"));
+                        self.check_dcs(cx);
+                    } else {
+                        self.gray = Some(g);
+                        self.gray_check(cx);
+                    }
+                }
+            }
+            PgTimer::ZombieDemote => {
+                cx.split_brain(false);
+                cx.trace(|| "the old primary finds the leader key taken and demotes".to_string());
+            }
             PgTimer::Expired => {
                 self.timer = None;
                 if let Phase::KeyHeld(old) = self.phase {

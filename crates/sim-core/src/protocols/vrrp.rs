@@ -33,6 +33,22 @@
 //!   exist. When the network returns, the masters hear each other on their
 //!   next advert and the lower priority steps back (RFC 5798).
 //!
+//! - Gray failures (a degradation read through [`ClusterCx::degraded`]):
+//!   adverts from the master reach a backup `max(delay of the master, delay
+//!   of the backup)` late (a shared slow switch counts once), and not at all
+//!   while the master is paused. A backup's Master_Down_Timer restarts on
+//!   each advert it receives, so after the last advert that arrived in time
+//!   (sent at L) it fires at L + Master_Down_Interval unless the next one
+//!   (sent at L + advert_int) arrives first: a delay above MDI - advert_int
+//!   makes the backup MASTER while the old master still runs (RFC 5798
+//!   6.4.2; HA-FACTS 10: "a master that is only slow gives two masters
+//!   until adverts flow again"). Both claim the VIP until the new master
+//!   hears the better one's delayed advert and returns to BACKUP (RFC 5798
+//!   6.4.3): a VIP flap ([`ClusterCx::flap`]) and a split brain of
+//!   advert_int + delay - MDI ([`ClusterCx::split_brain`]). A delay that
+//!   ends early lets the next advert arrive on time and ends it sooner.
+//!   Partial loss is not modelled.
+//!
 //! Equal priorities are broken by member order (the first member wins),
 //! standing in for the RFC's higher-primary-IP rule. Advert delivery on the
 //! LAN is taken as instantaneous (microseconds against seconds).
@@ -295,6 +311,9 @@ impl ClusterKind for Vrrp {
     fn outputs(&self) -> &'static [&'static str] {
         &["vip", "serving", "single_master"]
     }
+    fn reacts_to_degradation(&self) -> bool {
+        true
+    }
     fn new_state(&self) -> Box<dyn ClusterState> {
         let n = self.priority.len();
         Box::new(VrrpState {
@@ -320,6 +339,7 @@ impl ClusterKind for Vrrp {
             meet: None,
             timers: Timers::new(),
             vip_lost_at: None,
+            deaf: vec![None; n],
         })
     }
 }
@@ -355,6 +375,8 @@ enum VrrpTimer {
     Script(usize),
     /// The network is back and the masters of a split brain meet.
     Resolve,
+    /// Router `i` receives the delayed advert of the master it was deaf to.
+    Heard(usize),
 }
 
 struct VrrpState {
@@ -367,6 +389,18 @@ struct VrrpState {
     meet: Option<Timer>,
     timers: Timers<VrrpTimer>,
     vip_lost_at: Option<Nanos>,
+    /// Per router, a master whose adverts it does not receive in time (a
+    /// gray failure): (that master, when its last timely advert was sent,
+    /// when the next one arrives, the timer for that arrival).
+    deaf: Vec<Option<Deaf>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Deaf {
+    master: usize,
+    last: Nanos,
+    until: Nanos,
+    timer: Option<Timer>,
 }
 
 /// A set of routers by index (a group has at most 64), iterated in index
@@ -444,9 +478,85 @@ impl VrrpState {
             .reduce(|a, b| if self.beats(b, a) { b } else { a })
         {
             for m in ms.iter() {
-                if m != best {
+                if m != best && !self.deaf_to(m, best, cx.now()) {
                     self.step_down(cx, m, "hears a better master");
                 }
+            }
+        }
+    }
+
+    /// Whether router `i` does not yet receive master `m`'s adverts.
+    fn deaf_to(&self, i: usize, m: usize, now: Nanos) -> bool {
+        self.deaf[i].is_some_and(|d| d.master == m && now < d.until)
+    }
+
+    /// Works out which backups stop receiving the single master's adverts
+    /// in time, or receive them again, after a degradation started or
+    /// ended (see the module documentation).
+    fn degradation_changed(&mut self, cx: &mut ClusterCx<'_>) {
+        let now = cx.now();
+        let adv = self.cfg.advert_int;
+        let masters = self.masters();
+        // Deafness to a router that is no longer master is over.
+        for i in 0..self.r.len() {
+            if let Some(d) = self.deaf[i].filter(|d| !self.r[d.master].master) {
+                if let Some(t) = d.timer {
+                    self.timers.cancel(cx, t);
+                }
+                self.deaf[i] = None;
+            }
+        }
+        if !self.net_up || masters.len() != 1 {
+            return;
+        }
+        let m = masters.first();
+        let dm = cx.degraded(m);
+        for i in 0..self.r.len() {
+            let Some(my) = self.prio(i).filter(|_| i != m && !self.r[i].master) else {
+                continue;
+            };
+            let delay = dm.delay.max(cx.degraded(i).delay);
+            let phase = self.r[m].adv_phase;
+            match self.deaf[i] {
+                None if dm.paused || delay > 0 => {
+                    let last = last_on_grid(phase, adv, now);
+                    let until = if dm.paused {
+                        Nanos::MAX
+                    } else {
+                        crate::protocols::next_on_grid(phase, adv, now) + delay
+                    };
+                    if until > last + self.cfg.master_down(my) {
+                        let timer = (until != Nanos::MAX)
+                            .then(|| self.timers.schedule(cx, until - now, VrrpTimer::Heard(i)));
+                        self.deaf[i] = Some(Deaf {
+                            master: m,
+                            last,
+                            until,
+                            timer,
+                        });
+                    }
+                }
+                Some(d) if d.master == m && !dm.paused && delay == 0 => {
+                    // The next advert goes out on time (a resumed master
+                    // sends at once: its advert timer is overdue).
+                    let next = if d.until == Nanos::MAX {
+                        now
+                    } else {
+                        crate::protocols::next_on_grid(phase, adv, now)
+                    };
+                    if next < d.until {
+                        if let Some(t) = d.timer {
+                            self.timers.cancel(cx, t);
+                        }
+                        let timer = Some(self.timers.schedule(cx, next - now, VrrpTimer::Heard(i)));
+                        self.deaf[i] = Some(Deaf {
+                            until: next,
+                            timer,
+                            ..d
+                        });
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -485,6 +595,16 @@ impl VrrpState {
                 )
             } else {
                 None
+            };
+            let heard = match (heard, self.deaf[i]) {
+                (Some(m), Some(d)) if d.master == m && now < d.until => {
+                    // Its adverts do not arrive in time: the timer runs
+                    // from the last one that did.
+                    self.r[i].accepting = None;
+                    self.r[i].heard_until = d.last;
+                    None
+                }
+                _ => heard,
             };
             let mut accept = None;
             if let Some(m) = heard {
@@ -628,6 +748,13 @@ impl VrrpState {
                 });
             }
         }
+        if live.len() > 1 {
+            if cx.gray_cause() {
+                cx.split_brain(true);
+            }
+        } else {
+            cx.split_brain(false);
+        }
         cx.set_output(0, vip);
         cx.set_output(1, serving);
         cx.set_output(2, live.len() <= 1);
@@ -641,6 +768,11 @@ impl VrrpState {
 }
 
 impl ClusterState for VrrpState {
+    fn on_degradation(&mut self, cx: &mut ClusterCx<'_>) {
+        self.degradation_changed(cx);
+        self.settle(cx);
+    }
+
     fn on_inputs(&mut self, cx: &mut ClusterCx<'_>) {
         let n = self.r.len();
         if !self.started {
@@ -772,6 +904,17 @@ impl ClusterState for VrrpState {
                     r.prio0_at = None;
                     let who = super::name(cx, i);
                     cx.trace(|| format!("{who} becomes MASTER (Master_Down_Timer expired)"));
+                    if cx.gray_cause() && self.masters().iter().any(|m| m != i && self.r[m].up) {
+                        // The old master still runs: the VIP flaps.
+                        cx.flap();
+                    }
+                }
+                self.settle(cx);
+            }
+            VrrpTimer::Heard(i) => {
+                if let Some(d) = self.deaf[i].take() {
+                    let (who, m) = (super::name(cx, i), super::name(cx, d.master));
+                    cx.trace(|| format!("{who} receives {m}'s advert again"));
                 }
                 self.settle(cx);
             }

@@ -18,7 +18,8 @@ pub const KIND: &str = "hasim-shard";
 /// 2: every service's accumulator has `error_weighted` and
 ///    `request_downtime`.
 /// 3: the file carries a `digest` of its contents.
-pub const VERSION: u32 = 3;
+/// 4: the accumulator has per-cluster gray-failure figures (`gray`).
+pub const VERSION: u32 = 4;
 
 /// A shard's results: everything a merge needs, including the model text,
 /// so shards can be merged anywhere without the model file.
@@ -116,6 +117,9 @@ impl ShardFile {
         let v = h.schema_version;
         if v < 2 {
             return Err(format!("{name} is a shard of format {v}, written by an older hasim before it recorded request-weighted downtime; merging it would count that as zero, so run its replications again with this hasim (format {VERSION})"));
+        }
+        if v == 3 {
+            return Err(format!("{name} is a shard of format 3, written by an older hasim before it recorded gray failures (false failovers, flaps, split brain); merging it would count them as zero, so run its replications again with this hasim (format {VERSION})"));
         }
         if v < VERSION {
             return Err(format!("{name} is a shard of format {v}, written by an older hasim without an integrity digest; run its replications again with this hasim (format {VERSION})"));

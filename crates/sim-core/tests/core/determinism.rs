@@ -166,3 +166,47 @@ fn a_replication_year_costs_hundreds_of_events_not_billions() {
         "{per_year} events per replication-year"
     );
 }
+
+/// The same contract on a model with degradations (gray failures): the
+/// delay spikes draw from the replication's stream and the kinds' gray
+/// figures are exact integer sums, so threads and shards keep every bit.
+#[test]
+fn degradations_keep_identical_bits_for_threads_and_shards() {
+    let text = include_str!("../../../../models/patroni-delay-spikes.toml");
+    let model = load("patroni-delay-spikes.toml", text).unwrap();
+    let opts = RunOptions {
+        seed: 9,
+        replications: 60,
+        batch: 16,
+        ..Default::default()
+    };
+    let with = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| run(&model, &opts).unwrap())
+    };
+    let one = with(1);
+    assert!(
+        one.gray
+            .iter()
+            .any(|g| g.false_failovers.n > 0 && g.false_failovers != Default::default()),
+        "the model's spikes cause gray figures (seed 9)"
+    );
+    let json =
+        |a: &Accumulator| serde_json::to_string(&summarize(&model, a, opts.horizon)).unwrap();
+    assert_eq!(json(&one), json(&with(3)), "1 vs 3 threads differ (seed 9)");
+    let mut merged = Accumulator::new(&model, 0);
+    for (from, to) in [(0, 7), (7, 41), (41, 60)] {
+        let part = RunOptions {
+            replications: to - from,
+            ..opts.clone()
+        };
+        let shard = run_range(&model, &part, from, &mut |_| true).unwrap();
+        let shard: Accumulator =
+            serde_json::from_str(&serde_json::to_string(&shard).unwrap()).unwrap();
+        merged.merge(&shard).unwrap();
+    }
+    assert_eq!(merged, one, "shards do not merge to the whole run (seed 9)");
+}

@@ -10,6 +10,7 @@ mod determinism;
 mod distributions;
 mod etcd_vrrp_haproxy;
 mod generic_kinds;
+mod gray;
 mod key_defaults;
 mod network;
 mod place;
