@@ -7,9 +7,8 @@ use crate::{Common, Exports, SimOptions};
 use anyhow::{anyhow, bail, Context, Result};
 use indexmap::IndexMap;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
 use sim_core::analysis;
-use sim_core::export::{CompareDoc, Document, ModelId, Point, SCHEMA_VERSION};
+use sim_core::export::{CompareDoc, Document, Point};
 use sim_core::model::compile::{self, Model};
 use sim_core::model::diag::did_you_mean;
 use sim_core::model::Source;
@@ -700,24 +699,6 @@ fn parse_injection(model: &Model, spec: &str, down: bool) -> Result<Injection> {
     Ok(Injection { element, at, down })
 }
 
-#[derive(Serialize)]
-struct ScenarioDoc<'a> {
-    schema_version: u32,
-    model: ModelId,
-    seed: u64,
-    horizon_seconds: f64,
-    timeline: &'a [sim_core::sim::TraceEntry],
-    services: Vec<ScenarioService>,
-}
-
-#[derive(Serialize)]
-struct ScenarioService {
-    name: String,
-    downtime_seconds: f64,
-    outages: u64,
-    recovery_seconds: Vec<f64>,
-}
-
 pub fn scenario(
     path: &Path,
     fail: &[String],
@@ -764,18 +745,6 @@ pub fn scenario(
             },
         )?;
     }
-    let services: Vec<ScenarioService> = l
-        .model
-        .services
-        .iter()
-        .zip(&o.services)
-        .map(|(s, r)| ScenarioService {
-            name: s.name.clone(),
-            downtime_seconds: r.downtime as f64 / 1e9,
-            outages: r.outages,
-            recovery_seconds: r.recoveries.iter().map(|d| *d as f64 / 1e9).collect(),
-        })
-        .collect();
     let mut text = format!(
         "scenario on {} (seed {seed}), simulated to {}\n\n",
         l.model.name,
@@ -783,23 +752,19 @@ pub fn scenario(
     );
     text.push_str(&timeline(&t));
     text.push('\n');
-    let rows: Vec<Vec<String>> = services
+    let rows: Vec<Vec<String>> = l
+        .model
+        .services
         .iter()
-        .map(|s| {
-            let still_down = !o.final_up[l
-                .model
-                .services
-                .iter()
-                .find(|x| x.name == s.name)
-                .expect("same model")
-                .node];
+        .zip(&o.services)
+        .map(|(s, r)| {
             vec![
                 s.name.clone(),
-                format::seconds(s.downtime_seconds),
-                s.outages.to_string(),
-                if still_down {
+                format::seconds(r.downtime as f64 / 1e9),
+                r.outages.to_string(),
+                if !o.final_up[s.node] {
                     "still down at the end".into()
-                } else if s.outages == 0 {
+                } else if r.outages == 0 {
                     "never down".into()
                 } else {
                     "up".into()
@@ -812,15 +777,11 @@ pub fn scenario(
         &rows,
     ));
     if let Some(f) = export {
-        let doc = ScenarioDoc {
-            schema_version: SCHEMA_VERSION,
-            model: ModelId::of(&l.model),
-            seed,
-            horizon_seconds: horizon as f64 / 1e9,
-            timeline: &t.entries,
-            services,
-        };
-        output::write(f, &(serde_json::to_string_pretty(&doc)? + "\n"))?;
+        // The document the playground writes too (sim_render::scenario).
+        output::write(
+            f,
+            &sim_render::scenario::json(&l.model, seed, horizon, &o, &t),
+        )?;
         if f == "-" {
             return Ok(ExitCode::SUCCESS);
         }
@@ -829,8 +790,6 @@ pub fn scenario(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `hasim exact`: the exact steady-state analysis as text on stdout, and
-/// as JSON to `--export-json`.
 /// The simulation options of `hasim exact --simulated-importance`.
 pub struct SimulatedImportance<'a> {
     pub replications: u64,
@@ -839,6 +798,8 @@ pub struct SimulatedImportance<'a> {
     pub threads: Option<usize>,
 }
 
+/// `hasim exact`: the exact steady-state analysis as text on stdout, and
+/// as JSON to `--export-json`.
 pub fn exact(
     path: &Path,
     max_cut_order: usize,
