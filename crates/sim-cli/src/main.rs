@@ -189,10 +189,13 @@ enum Command {
         #[arg(long)]
         keys: bool,
     },
-    /// Turn real configuration files into a model: keepalived.conf today
-    /// (one file per router; routers of one virtual_router_id become one
-    /// vrrp cluster). Each value cites its file and line; what no config
-    /// says is a marked ASSUMPTION.
+    /// Turn real configuration files into a model: keepalived.conf (one
+    /// file per router; routers of one virtual_router_id become one vrrp
+    /// cluster), haproxy.cfg, patroni.yml, Kubernetes manifests and
+    /// Longhorn StorageClasses, corosync.conf with the Proxmox HA
+    /// resources.cfg and groups.cfg, Terraform for Proxmox VMs and the K3s
+    /// config, each recognised by its content. Each value cites its file
+    /// and line; what no config says is a marked ASSUMPTION.
     Import {
         /// Configuration files, recognised by their content.
         #[arg(required = true)]
