@@ -896,6 +896,13 @@ impl<'m> Replication<'m> {
         } else {
             self.faults[e] -= 1;
         }
+        self.trace_fault(e, mode, down);
+        self.mark(self.model.elements[e].node);
+        self.sweep(cause, planned);
+    }
+
+    /// Traces a failure mode of element `e` starting or ending.
+    fn trace_fault(&mut self, e: usize, mode: &str, down: bool) {
         if let Some(t) = self.trace.as_mut() {
             t.push_layer(
                 self.engine.now(),
@@ -907,8 +914,6 @@ impl<'m> Replication<'m> {
                 },
             );
         }
-        self.mark(self.model.elements[e].node);
-        self.sweep(cause, planned);
     }
 
     /// A latent battery failure of power element `e` starts or ends: the
@@ -921,17 +926,7 @@ impl<'m> Replication<'m> {
                 b.dead -= 1;
             }
         }
-        if let Some(t) = self.trace.as_mut() {
-            t.push_layer(
-                self.engine.now(),
-                "element",
-                &self.model.elements[e].name,
-                TraceEvent::Fault {
-                    mode: mode.to_string(),
-                    begins: down,
-                },
-            );
-        }
+        self.trace_fault(e, mode, down);
         self.mark(self.model.elements[e].node);
         let other = self.causes.other();
         self.sweep(other, false);
