@@ -3,6 +3,9 @@
 //! in votes and appends, and the lints on timers close to the round trip.
 //! Every statistical test uses a fixed seed and prints it on failure.
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 use sim_core::model::load;
 use sim_core::sim::{Injection, RepOptions, Replication};
 use sim_core::time::{Nanos, NANOS_PER_MILLI, NANOS_PER_SEC};
@@ -37,27 +40,10 @@ fn etcd_model(members: usize, faults: Option<(&str, &str)>, extra: &str) -> Stri
 /// Scenario replications `0..reps` with random faults off and `faults`
 /// injected; returns each one's downtime of the first service.
 fn downtimes(model: &Model, seed: u64, reps: u64, faults: &[(&str, Nanos, bool)]) -> Vec<Nanos> {
-    let injections: Vec<Injection> = faults
+    shared::scenario_runs(model, seed, reps, 60 * S, faults)
         .iter()
-        .map(|(name, at, down)| Injection {
-            element: model
-                .elements
-                .iter()
-                .position(|e| e.name == *name)
-                .unwrap_or_else(|| panic!("no element {name}")),
-            at: *at,
-            down: *down,
-        })
-        .collect();
-    (0..reps)
-        .map(|i| {
-            let opts = RepOptions {
-                horizon: 60 * S,
-                random_faults: false,
-                injections: injections.clone(),
-                trace: false,
-            };
-            let out = Replication::new(model, seed, i).run(&opts).0;
+        .enumerate()
+        .map(|(i, out)| {
             assert!(out.overrun.is_none(), "seed {seed} replication {i} overran");
             out.services[0].downtime
         })

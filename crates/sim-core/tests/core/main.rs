@@ -26,38 +26,4 @@ pub fn k_of_n_model(k: u32, n: u32, mtbf_h: f64, mttr_h: f64, crew: bool) -> Str
     shared::k_of_n(k, n, mtbf_h, mttr_h, u32::from(crew))
 }
 
-/// Runs replications `0..reps` of `model` with random failures off and the
-/// given faults injected, each `(element name, time, down)`, and returns
-/// what each replication measured.
-pub fn scenario_runs(
-    model: &sim_core::Model,
-    seed: u64,
-    reps: u64,
-    horizon: sim_core::time::Nanos,
-    faults: &[(&str, sim_core::time::Nanos, bool)],
-) -> Vec<sim_core::sim::RepOutcome> {
-    use sim_core::sim::{Injection, RepOptions, Replication};
-    let injections: Vec<Injection> = faults
-        .iter()
-        .map(|(name, at, down)| Injection {
-            element: model
-                .elements
-                .iter()
-                .position(|e| e.name == *name)
-                .unwrap_or_else(|| panic!("no element {name}")),
-            at: *at,
-            down: *down,
-        })
-        .collect();
-    (0..reps)
-        .map(|i| {
-            let opts = RepOptions {
-                horizon,
-                random_faults: false,
-                injections: injections.clone(),
-                trace: false,
-            };
-            Replication::new(model, seed, i).run(&opts).0
-        })
-        .collect()
-}
+pub use shared::scenario_runs;
