@@ -97,6 +97,11 @@ pub fn report(
             });
         }
     }
+    // A comment shows no charts, so gfm draws none.
+    let charts = match format {
+        Format::Gfm => None,
+        Format::Html | Format::Markdown => Some(review::draw_charts(&doc)?),
+    };
     let rendered = review::render(
         &Review {
             loaded: &loaded,
@@ -105,9 +110,10 @@ pub fn report(
             horizon: &sim.horizon,
             output: out,
             searches: &searches,
+            charts: charts.as_ref(),
         },
         format,
-    )?;
+    );
     let mut written = Vec::new();
     // The charts first, so the document never points at a missing file.
     for (name, svg) in &rendered.charts {

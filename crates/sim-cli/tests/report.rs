@@ -671,3 +671,91 @@ fn the_first_page_names_the_cheapest_design_and_each_failure() {
     assert!(!skipped.contains("Cheapest meeting"), "{skipped}");
     assert!(skipped.contains("searched it for no target"), "{skipped}");
 }
+
+/// Every `<figure class="chart-...">` element of an HTML review replaced by
+/// its class, so documents with and without their charts compare.
+fn without_charts(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("<figure class=\"chart-") {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find("</figure>").expect("a closed figure") + i;
+        let class = &rest[i + 15..];
+        out.push_str(&format!(
+            "[chart {}]",
+            &class[..class.find(['"', ' ']).unwrap()]
+        ));
+        rest = &rest[end + "</figure>".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The playground's review binding (the wasm crate's `review`, natively)
+/// renders, from the accumulators of its own comparison, the document
+/// `hasim report --no-design-search` writes for the same models, seed and
+/// options: gfm (which shows no charts) byte for byte, HTML byte for byte
+/// apart from the two charts, which the wasm build cannot draw and whose
+/// places say so.
+#[test]
+fn the_playground_review_is_the_cli_report() {
+    let d = scratch("playground-review");
+    let designs: Vec<serde_json::Value> = [A, B]
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "name": m,
+                "text": std::fs::read_to_string(root().join(m)).unwrap(),
+            })
+        })
+        .collect();
+    let designs = serde_json::Value::Array(designs).to_string();
+    let options = r#"{"seed": "5", "replications": 40, "horizon": "2y"}"#;
+    let out = sim_wasm::api::compare(&designs, options, &mut |_, _| true).unwrap();
+    let parts = serde_json::to_string(&[&out.accumulators]).unwrap();
+
+    let html_out = d.join("review.html");
+    let cli_html = report(&[A, B], &html_out, &["--no-design-search"]);
+    let wasm_html = sim_wasm::api::review(
+        &designs,
+        options,
+        &parts,
+        "html",
+        html_out.to_str().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        wasm_html.matches("no-chart").count(),
+        2,
+        "both charts' places say why they are missing"
+    );
+    assert_eq!(without_charts(&wasm_html), without_charts(&cli_html));
+    assert!(cli_html.contains("<svg "), "the CLI draws its charts");
+
+    let o = hasim(&[
+        "report",
+        A,
+        B,
+        "-n",
+        "40",
+        "--horizon",
+        "2y",
+        "--seed",
+        "5",
+        "--no-design-search",
+        "--format",
+        "gfm",
+        "-o",
+        "-",
+    ]);
+    assert_ok(&o);
+    let wasm_gfm = sim_wasm::api::review(&designs, options, &parts, "gfm", "-").unwrap();
+    assert_eq!(wasm_gfm, stdout(&o));
+
+    // Accumulators of another run length are refused, not rendered.
+    let short = r#"{"seed": "5", "replications": 41, "horizon": "2y"}"#;
+    let e = sim_wasm::api::review(&designs, short, &parts, "html", "r.html").unwrap_err();
+    assert!(e.message.contains("replications"), "{}", e.message);
+    let e = sim_wasm::api::review(&designs, options, &parts, "pdf", "r.pdf").unwrap_err();
+    assert!(e.message.contains("html, md or gfm"), "{}", e.message);
+}

@@ -9,7 +9,7 @@
 use sim_core::export::CompareDoc;
 use sim_core::model::Loaded;
 use sim_core::runner::{run, RunOptions};
-use sim_render::review::{render, Format, Rendered, Review};
+use sim_render::review::{draw_charts, render, Format, Rendered, Review};
 
 /// The review of the home-lab write-up as written against its corrected
 /// layout, from `replications` replications of ten years each.
@@ -35,6 +35,7 @@ pub fn review(replications: u64) -> Rendered {
         .collect();
     let models: Vec<_> = loaded.iter().map(|l| &l.model).collect();
     let doc = CompareDoc::new(&models, &accs, &opts);
+    let charts = draw_charts(&doc).expect("the charts draw");
     let review = Review {
         loaded: &loaded,
         doc: &doc,
@@ -44,8 +45,9 @@ pub fn review(replications: u64) -> Rendered {
         // An embedder that wants the first page to name the cheapest design
         // runs `sim_core::plan::design::search` and passes it here.
         searches: &[],
+        charts: Some(&charts),
     };
-    render(&review, Format::Markdown).expect("the charts draw")
+    render(&review, Format::Markdown)
 }
 
 #[allow(dead_code)]

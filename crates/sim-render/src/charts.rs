@@ -386,8 +386,9 @@ fn cdf_lines(results: &[(String, &RunResult)]) -> Vec<Cdf> {
         .collect()
 }
 
-/// Causes shown per service in the downtime bar chart.
-pub const TOP_CAUSES: usize = 5;
+/// Causes shown per service in the downtime bar chart: as many as the
+/// review's causes table lists.
+pub const TOP_CAUSES: usize = crate::review::TOP_CAUSES;
 
 const CDF_HEIGHT: u32 = 420;
 

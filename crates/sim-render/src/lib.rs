@@ -11,7 +11,6 @@ pub mod exact;
 pub mod format;
 pub mod place;
 pub mod plan;
-#[cfg(feature = "charts")]
 pub mod review;
 pub mod scenario;
 pub mod summary;

@@ -12,7 +12,17 @@
 //! The document holds no date and no timing: the same models, seed and
 //! options give the same bytes, for any thread count, like every other
 //! output of hasim.
+//!
+//! The charts are an input ([`Charts`], SVG text), not drawn here: plotters,
+//! which draws them, measures text with a font through ab_glyph, and on
+//! wasm32 plotters has no such backend (it measures text in the browser's
+//! DOM, which a Web Worker has not, and with the browser's fonts, which
+//! would change the bytes). So the review builds without the `charts`
+//! feature, the playground renders it in its worker, and `hasim report`
+//! passes what [`draw_charts`] draws. Without charts every other byte of
+//! the document is the same, and each chart's place says where to get it.
 
+#[cfg(feature = "charts")]
 use crate::charts::{self, ChartError};
 use crate::{format, plan};
 use sim_core::analysis;
@@ -21,12 +31,39 @@ use sim_core::model::compile::{ElementKind, Model};
 use sim_core::model::{Loaded, Source};
 use sim_core::plan::headroom::MemberLoad;
 use sim_core::plan::{Case, Headroom, Verdict};
-use sim_core::runner::{RunOptions, RunResult};
+use sim_core::runner::RunOptions;
+#[cfg(feature = "charts")]
+use sim_core::runner::RunResult;
 use sim_core::time::Human;
 use std::fmt::Write;
 use std::path::Path;
 
-type Result<T> = std::result::Result<T, ChartError>;
+/// Causes listed per service in the causes table (and drawn per service in
+/// the downtime chart).
+pub const TOP_CAUSES: usize = 5;
+
+/// The review's two charts as SVG documents: the recovery-time
+/// distribution and the downtime by cause, one line or bar group per
+/// service and design.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charts {
+    pub recovery: String,
+    pub causes: String,
+}
+
+/// Draws the review's charts with plotters, as `hasim report` shows them.
+#[cfg(feature = "charts")]
+pub fn draw_charts(doc: &CompareDoc) -> std::result::Result<Charts, ChartError> {
+    let results: Vec<(String, &RunResult)> = doc
+        .designs
+        .iter()
+        .map(|d| (d.model.name.clone(), &d.result))
+        .collect();
+    Ok(Charts {
+        recovery: charts::Chart::recovery("recovery time per outage", &results).svg()?,
+        causes: charts::Chart::causes("downtime by cause", &results).svg()?,
+    })
+}
 
 /// Everything a section may read: the loaded models, the comparison
 /// document of `hasim compare` (also for a single design) run with `opts`,
@@ -44,20 +81,14 @@ pub struct Review<'a> {
     /// The design searches run for the first page (none when the models
     /// declare no `[design]` space or the search was skipped).
     pub searches: &'a [crate::summary::DesignSearch],
+    /// The charts ([`draw_charts`] with the `charts` feature); without them
+    /// each chart's place in the document says which command draws it.
+    pub charts: Option<&'a Charts>,
 }
 
 impl Review<'_> {
     fn several(&self) -> bool {
         self.loaded.len() > 1
-    }
-
-    /// Each design's name and results, for the charts.
-    fn results(&self) -> Vec<(String, &RunResult)> {
-        self.doc
-            .designs
-            .iter()
-            .map(|d| (d.model.name.clone(), &d.result))
-            .collect()
     }
 }
 
@@ -82,11 +113,11 @@ enum Block {
         blocks: Vec<Block>,
     },
     /// An SVG chart: inlined in HTML, a file named `STEM.{file}.svg` beside
-    /// a Markdown document.
+    /// a Markdown document; without its SVG, a note in its place.
     Chart {
         file: &'static str,
         caption: String,
-        svg: String,
+        svg: Option<String>,
     },
 }
 
@@ -97,7 +128,7 @@ struct Section {
     blocks: Vec<Block>,
 }
 
-type SectionFn = fn(&Review<'_>) -> Result<Section>;
+type SectionFn = fn(&Review<'_>) -> Section;
 
 /// The sections, in the order of the document.
 const SECTIONS: &[SectionFn] = &[
@@ -150,12 +181,12 @@ pub struct Rendered {
     pub charts: Vec<(String, String)>,
 }
 
-/// Renders the review of `r` in `format`: the same models, results and
-/// options give the same bytes.
-pub fn render(r: &Review<'_>, format: Format) -> Result<Rendered> {
-    let sections = SECTIONS.iter().map(|f| f(r)).collect::<Result<Vec<_>>>()?;
+/// Renders the review of `r` in `format`: the same models, results, options
+/// and charts give the same bytes.
+pub fn render(r: &Review<'_>, format: Format) -> Rendered {
+    let sections: Vec<Section> = SECTIONS.iter().map(|f| f(r)).collect();
     let (title, intro) = front(r);
-    Ok(match format {
+    match format {
         Format::Html => Rendered {
             text: html(&title, &intro, &sections),
             charts: Vec::new(),
@@ -174,7 +205,7 @@ pub fn render(r: &Review<'_>, format: Format) -> Result<Rendered> {
                 charts: Vec::new(),
             }
         }
-    })
+    }
 }
 
 /// The document's title and the paragraph under it.
@@ -205,7 +236,7 @@ fn front(r: &Review<'_>) -> (String, Vec<Inline>) {
 /// largest causes of each design's downtime, each with the warning that
 /// names its element, which says what to change (built by
 /// [`crate::summary`], which the playground shows too).
-fn summary(r: &Review<'_>) -> Result<Section> {
+fn summary(r: &Review<'_>) -> Section {
     let s = crate::summary::summary(r.loaded, r.doc, r.searches);
     let mut blocks: Vec<Block> = s.verdicts.into_iter().map(Block::Para).collect();
     for d in s.designs {
@@ -237,15 +268,15 @@ fn summary(r: &Review<'_>) -> Result<Section> {
             blocks.push(Block::List(d.structure));
         }
     }
-    Ok(Section {
+    Section {
         id: "summary",
         title: "Summary",
         blocks,
-    })
+    }
 }
 
 /// What each figure of the document means, in a sentence each.
-fn glossary(r: &Review<'_>) -> Result<Section> {
+fn glossary(r: &Review<'_>) -> Section {
     let terms: &[(&str, &str)] = &[
         ("availability", "the share of simulated time the service was up, the mean over replications with its 95% confidence interval."),
         ("nines", "-log10(1 - availability): 3.0 is 99.9%."),
@@ -260,7 +291,7 @@ fn glossary(r: &Review<'_>) -> Result<Section> {
         ("minimal cut set", "a set of parts whose being down together takes the service down, with no smaller such set inside it; a single part is a single point of failure."),
         ("N+1", "every single failure of a host, power feed or switch leaves every HA VM and pod a place to run."),
     ];
-    Ok(Section {
+    Section {
         id: "glossary",
         title: "Glossary",
         blocks: vec![Block::List(
@@ -271,11 +302,11 @@ fn glossary(r: &Review<'_>) -> Result<Section> {
                 .map(|(t, m)| vec![strong(*t), text(format!(": {m}"))])
                 .collect(),
         )],
-    })
+    }
 }
 
 /// What each design is made of, from its model file.
-fn designs(r: &Review<'_>) -> Result<Section> {
+fn designs(r: &Review<'_>) -> Section {
     let mut blocks = Vec::new();
     for l in r.loaded {
         let m = &l.model;
@@ -369,16 +400,16 @@ fn designs(r: &Review<'_>) -> Result<Section> {
             blocks.push(Block::List(more));
         }
     }
-    Ok(Section {
+    Section {
         id: "designs",
         title: "Designs",
         blocks,
-    })
+    }
 }
 
 /// The design smells of `hasim validate`, rendered the same way, and the
 /// presets that are assumptions.
-fn validation(r: &Review<'_>) -> Result<Section> {
+fn validation(r: &Review<'_>) -> Section {
     let mut blocks = Vec::new();
     // The designs of the document are the loaded models, in order.
     for (l, d) in r.loaded.iter().zip(&r.doc.designs) {
@@ -418,17 +449,17 @@ fn validation(r: &Review<'_>) -> Result<Section> {
             ));
         }
     }
-    Ok(Section {
+    Section {
         id: "validation",
         title: "Validation warnings",
         blocks,
-    })
+    }
 }
 
 /// Per service (and design): availability, downtime, outages, recovery
 /// percentiles and data loss with their 95% intervals, and for several
 /// designs the difference against the baseline.
-fn results(r: &Review<'_>) -> Result<Section> {
+fn results(r: &Review<'_>) -> Section {
     let several = r.several();
     let doc = &r.doc;
     let mut blocks = Vec::new();
@@ -577,19 +608,19 @@ fn results(r: &Review<'_>) -> Result<Section> {
             rows,
         });
     }
-    Ok(Section {
+    Section {
         id: "results",
         title: "Results",
         blocks,
-    })
+    }
 }
 
 /// The attribution the run computed: downtime charged to the fault that
 /// started each outage.
-fn causes(r: &Review<'_>) -> Result<Section> {
+fn causes(r: &Review<'_>) -> Section {
     let mut blocks = vec![Block::Para(vec![text(format!(
         "The {} largest causes per service. Downtime is charged to the fault that started the outage, including the time the cluster software took to react to it.",
-        charts::TOP_CAUSES
+        TOP_CAUSES
     ))])];
     for d in &r.doc.designs {
         if r.several() {
@@ -605,7 +636,7 @@ fn causes(r: &Review<'_>) -> Result<Section> {
                     String::new(),
                 ]);
             }
-            for c in s.downtime_causes.iter().take(charts::TOP_CAUSES) {
+            for c in s.downtime_causes.iter().take(TOP_CAUSES) {
                 rows.push(vec![
                     s.name.clone(),
                     c.cause.clone(),
@@ -619,18 +650,18 @@ fn causes(r: &Review<'_>) -> Result<Section> {
             rows,
         });
     }
-    Ok(Section {
+    Section {
         id: "causes",
         title: "Top downtime causes",
         blocks,
-    })
+    }
 }
 
 /// The capacity planner's headroom verdict per design, as `hasim plan MODEL`
 /// gives it with the same seed: the failures that lose something and the
 /// peak load of every member. A design search is only pointed at: it
 /// simulates every design of the space, far more work than the report.
-fn capacity(r: &Review<'_>) -> Result<Section> {
+fn capacity(r: &Review<'_>) -> Section {
     let failures = plan::DEFAULT_FAILURES;
     let mut blocks = vec![Block::Para(vec![
         text(format!(
@@ -689,11 +720,11 @@ fn capacity(r: &Review<'_>) -> Result<Section> {
             blocks.push(Block::Pre(commands.join("\n")));
         }
     }
-    Ok(Section {
+    Section {
         id: "capacity",
         title: "Capacity",
         blocks,
-    })
+    }
 }
 
 /// The cases that lose something, and each member's peak load over every
@@ -817,36 +848,40 @@ fn capacity_tables(m: &Model, h: &Headroom) -> Vec<Block> {
 }
 
 /// The charts of `hasim run --plot` / `hasim compare --plot`, one per figure.
-fn charts(r: &Review<'_>) -> Result<Section> {
-    let results = r.results();
+fn charts(r: &Review<'_>) -> Section {
     let per = if r.several() {
         "service and design"
     } else {
         "service"
     };
-    Ok(Section {
+    Section {
         id: "charts",
         title: "Charts",
         blocks: vec![
             Block::Chart {
                 file: "recovery",
                 caption: format!("Recovery time per outage: the fraction of outages over within a given time (log scale), one line per {per}."),
-                svg: charts::Chart::recovery("recovery time per outage", &results).svg()?,
+                svg: r.charts.map(|c| c.recovery.clone()),
             },
             Block::Chart {
                 file: "causes",
                 caption: format!(
-                    "Downtime per year by the fault that started it, the {} largest per {per}.",
-                    charts::TOP_CAUSES
+                    "Downtime per year by the fault that started it, the {TOP_CAUSES} largest per {per}."
                 ),
-                svg: charts::Chart::causes("downtime by cause", &results).svg()?,
+                svg: r.charts.map(|c| c.causes.clone()),
             },
         ],
-    })
+    }
 }
 
+/// What stands in a chart's place when the document was made without
+/// charts (in the playground, whose engine has no chart renderer): the
+/// command of the Reproduce section writes the same document with them.
+const NO_CHART: &str =
+    "Not drawn here: the command under Reproduce writes this document with the chart.";
+
 /// How to get this document, and its numbers as JSON, again.
-fn reproduce(r: &Review<'_>) -> Result<Section> {
+fn reproduce(r: &Review<'_>) -> Section {
     let paths: Vec<String> = r.loaded.iter().map(|l| shell_word(&l.name)).collect();
     let options = sim_options(r);
     let command = format!(
@@ -876,7 +911,7 @@ fn reproduce(r: &Review<'_>) -> Result<Section> {
             ]
         })
         .collect();
-    Ok(Section {
+    Section {
         id: "reproduce",
         title: "Reproduce",
         blocks: vec![
@@ -895,7 +930,7 @@ fn reproduce(r: &Review<'_>) -> Result<Section> {
                 rows: files,
             },
         ],
-    })
+    }
 }
 
 /// The simulation options of this document as command-line options.
@@ -1058,7 +1093,23 @@ fn html_block(o: &mut String, b: &Block) {
             }
             o.push_str("</details>\n");
         }
-        Block::Chart { file, caption, svg } => {
+        Block::Chart {
+            file,
+            caption,
+            svg: None,
+        } => {
+            let _ = writeln!(
+                o,
+                "<figure class=\"chart-{file} no-chart\">\n<p>{}</p>\n<figcaption>{}</figcaption>\n</figure>",
+                esc(NO_CHART),
+                esc(caption)
+            );
+        }
+        Block::Chart {
+            file,
+            caption,
+            svg: Some(svg),
+        } => {
             // plotters escapes the text it draws; the SVG element gets a role
             // and a label for screen readers.
             let svg = svg.trim().replacen(
@@ -1220,7 +1271,16 @@ fn md_block(o: &mut String, b: &Block, stem: &str, charts: &mut Vec<(String, Str
                 o.push_str("\n</details>\n");
             }
         }
-        Block::Chart { file, caption, svg } => {
+        Block::Chart {
+            caption, svg: None, ..
+        } => {
+            let _ = writeln!(o, "*{}* {}", md_esc(caption), md_esc(NO_CHART));
+        }
+        Block::Chart {
+            file,
+            caption,
+            svg: Some(svg),
+        } => {
             let name = format!("{stem}.{file}.svg");
             let _ = writeln!(
                 o,

@@ -1,5 +1,8 @@
 //! The rendering library's examples run as tests, so they cannot rot.
 
+// The example draws the review's charts, which need the `charts` feature.
+#![cfg(feature = "charts")]
+
 #[path = "../examples/design_review.rs"]
 mod design_review;
 

@@ -310,6 +310,10 @@ pub struct CompareOut {
     /// per service the verdict sentence `hasim report` opens with, and per
     /// design what to fix first.
     pub summary: String,
+    /// Every design's accumulated replications, JSON `[accumulator, ...]`
+    /// in the format of a [`compare_range`] part: opaque to the page, which
+    /// hands it back to [`review`] so the review needs no second run.
+    pub accumulators: String,
 }
 
 /// `hasim compare A B ...`: every design with the same seeds.
@@ -411,6 +415,19 @@ pub fn compare_merge(
     parts_json: &str,
 ) -> Result<CompareOut, ApiError> {
     let (loaded, opts) = compare_inputs(designs_json, options_json)?;
+    let accs = merge_parts(&loaded, &opts, parts_json)?;
+    Ok(compare_out(&loaded, &opts, &accs))
+}
+
+/// Adds the parts (JSON `["[acc, ...]", ...]`, in replication order) into
+/// one accumulator per design and checks they hold replications
+/// `0..replications` (with `target_ci`, which stops early, at most that
+/// many), so nothing is counted twice or missing.
+fn merge_parts(
+    loaded: &[compile::Loaded],
+    opts: &RunOptions,
+    parts_json: &str,
+) -> Result<Vec<Accumulator>, ApiError> {
     let parts: Vec<String> =
         serde_json::from_str(parts_json).map_err(|e| ApiError::input(format!("parts: {e}")))?;
     let mut accs: Vec<Accumulator> = loaded
@@ -433,15 +450,19 @@ pub fn compare_merge(
                 .map_err(|e| ApiError::input(format!("part {}: {e}", k + 1)))?;
         }
     }
-    for (acc, l) in accs.iter().zip(&loaded) {
-        if acc.count != opts.replications || (acc.count > 0 && acc.first != 0) {
+    for (acc, l) in accs.iter().zip(loaded) {
+        let count_ok = match opts.target_ci {
+            None => acc.count == opts.replications,
+            Some(_) => acc.count <= opts.replications,
+        };
+        if !count_ok || (acc.count > 0 && acc.first != 0) {
             return Err(ApiError::input(format!(
                 "the parts hold {} replications of `{}` from index {}, not {} from 0",
                 acc.count, l.model.name, acc.first, opts.replications
             )));
         }
     }
-    Ok(compare_out(&loaded, &opts, &accs))
+    Ok(accs)
 }
 
 /// Everything the page shows of a comparison, from each design's
@@ -491,7 +512,61 @@ fn compare_out(loaded: &[compile::Loaded], opts: &RunOptions, accs: &[Accumulato
         // `[design]` space, far more than the comparison asked for.
         summary: serde_json::to_string(&sim_render::summary::summary(loaded, &doc, &[]))
             .expect("serializes"),
+        accumulators: serde_json::to_string(accs).expect("serializes"),
     }
+}
+
+/// `hasim report A B ... --no-design-search -o OUTPUT` (or `--format
+/// gfm`/`md`) for a comparison the page has already run: `parts_json` is
+/// what [`compare_merge`] takes (the page passes `[accumulators]` of its
+/// comparison), `format` is `html`, `md` or `gfm`, and `output` the file
+/// name the document's Reproduce command writes. The document is the CLI's
+/// byte for byte, except that it has no charts (the wasm build has no
+/// chart renderer: see `sim_render::review`), whose places say so; gfm,
+/// which shows no charts, is the same bytes. The design search is not run
+/// (it simulates every design of a `[design]` space).
+pub fn review(
+    designs_json: &str,
+    options_json: &str,
+    parts_json: &str,
+    format: &str,
+    output: &str,
+) -> Result<String, ApiError> {
+    let format = sim_render::review::Format::named(format).map_err(ApiError::input)?;
+    let (loaded, opts) = compare_inputs(designs_json, options_json)?;
+    for (i, a) in loaded.iter().enumerate() {
+        if let Some(b) = loaded[..i].iter().find(|b| b.model.name == a.model.name) {
+            return Err(ApiError::input(format!(
+                "{} and {} are both named `{}`: the review tells designs apart by their [model] name, so give each its own",
+                b.name, a.name, a.model.name
+            )));
+        }
+    }
+    let accs = merge_parts(&loaded, &opts, parts_json)?;
+    let models: Vec<&Model> = loaded.iter().map(|l| &l.model).collect();
+    let doc = sim_core::export::CompareDoc::new(&models, &accs, &opts);
+    // The horizon as the user wrote it, for the Reproduce command, as the
+    // CLI keeps its `--horizon` argument (whose default is the same).
+    let horizon = horizon_text(options_json);
+    let review = sim_render::review::Review {
+        loaded: &loaded,
+        doc: &doc,
+        opts: &opts,
+        horizon: &horizon,
+        output,
+        searches: &[],
+        charts: None,
+    };
+    Ok(sim_render::review::render(&review, format).text)
+}
+
+/// The `horizon` of the options as written (already checked by
+/// [`options`]), or the CLI's default `10y`.
+fn horizon_text(options_json: &str) -> String {
+    serde_json::from_str::<OptionsIn>(options_json)
+        .ok()
+        .and_then(|o| o.horizon)
+        .unwrap_or_else(|| "10y".to_string())
 }
 
 #[derive(Deserialize)]

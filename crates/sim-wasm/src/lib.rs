@@ -96,9 +96,11 @@ pub fn run(
 /// service), `recovery` one recovery distribution list per design, and
 /// `view` (JSON) the tables and chart labels the page shows, rendered by
 /// sim-render like the CLI's tables, each service with its exact
-/// steady-state figures beside the simulated ones, and `summary` (JSON) the
+/// steady-state figures beside the simulated ones, `summary` (JSON) the
 /// review's first page from `sim_render::summary`: each service's verdict
-/// and each design's largest causes of downtime with their fixes.
+/// and each design's largest causes of downtime with their fixes, and
+/// `accumulators` (an opaque string) what `review` renders the design
+/// review from without running again.
 #[wasm_bindgen]
 pub fn compare(
     designs: &str,
@@ -118,6 +120,7 @@ fn compare_object(out: api::CompareOut) -> JsValue {
         ("documents", out.documents.into()),
         ("recovery", out.recovery.into()),
         ("summary", out.summary.into()),
+        ("accumulators", out.accumulators.into()),
     ])
 }
 
@@ -143,6 +146,23 @@ pub fn compare_range(
 pub fn compare_merge(designs: &str, options: &str, parts: &str) -> Result<JsValue, JsValue> {
     let out = api::compare_merge(designs, options, parts).map_err(to_js_error)?;
     Ok(compare_object(out))
+}
+
+/// The design review of a comparison the page has run (`hasim report
+/// --no-design-search`): `designs` and `options` as given to `compare`,
+/// `parts` a JSON array of opaque strings (`[result.accumulators]` of
+/// `compare` or `compareMerge`), `format` `html`, `md` or `gfm`, `output`
+/// the file name its Reproduce command names. Returns the document, the
+/// CLI's bytes except for the charts, which this build cannot draw.
+#[wasm_bindgen]
+pub fn review(
+    designs: &str,
+    options: &str,
+    parts: &str,
+    format: &str,
+    output: &str,
+) -> Result<String, JsValue> {
+    api::review(designs, options, parts, format, output).map_err(to_js_error)
 }
 
 /// Sweeps parameters of one model. `axes` is JSON `[{path, values: [..]}]`
