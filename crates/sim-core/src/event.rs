@@ -34,6 +34,9 @@ pub enum Ev {
     /// The battery of power element `element` reaches the end of the
     /// runtime it had (or its `shutdown_at` level).
     BatteryLow { element: u32 },
+    /// The standby generator of power element `element` takes the load
+    /// (`runs`) or stops (fuel out or a failure while running).
+    Generator { element: u32, runs: bool },
     /// Degradation `index` of `element` (a gray failure) starts or ends.
     Degrade {
         element: u32,

@@ -223,6 +223,26 @@ impl BatteryRun {
     }
 }
 
+/// A standby generator during a replication (see
+/// [`crate::model::compile::Generator`]).
+#[derive(Default)]
+struct GeneratorRun {
+    /// Whether the element's `requires` held at the last evaluation.
+    mains: bool,
+    /// Carrying the load now.
+    running: bool,
+    /// The pending start or stop.
+    pending: Option<EventId>,
+    /// What the outage is charged to once the generator failed it (a
+    /// start or running failure), for the rest of that outage.
+    blame: Option<Cause>,
+    /// What the pending stop is charged to (a running failure, or the
+    /// outage itself when the fuel runs out).
+    stop_cause: Cause,
+    /// What took the mains away.
+    outage_cause: Cause,
+}
+
 struct CrewState {
     busy: u32,
     queue: VecDeque<(u32, u32)>,
@@ -280,6 +300,11 @@ pub struct Replication<'m> {
     hidden: Vec<Vec<bool>>,
     /// Per element: its battery, for power elements that have one.
     batteries: Vec<Option<BatteryRun>>,
+    /// Per element: its standby generator, for power elements that have one.
+    generators: Vec<Option<GeneratorRun>>,
+    /// Whether random faults are on: without them (a scenario, a lint's
+    /// replay) a generator always starts and never fails while running.
+    random_faults: bool,
     crews: Vec<CrewState>,
     /// Per cluster, its protocol state and what the simulation keeps for it
     /// (one struct, so a callback finds all of it with one index).
@@ -345,6 +370,17 @@ impl<'m> Replication<'m> {
                     })
                 })
                 .collect(),
+            generators: model
+                .elements
+                .iter()
+                .map(|e| {
+                    e.generator.as_ref().map(|_| GeneratorRun {
+                        mains: true,
+                        ..GeneratorRun::default()
+                    })
+                })
+                .collect(),
+            random_faults: false,
             crews: model
                 .crews
                 .iter()
@@ -423,6 +459,7 @@ impl<'m> Replication<'m> {
         if opts.trace {
             self.trace = Some(Trace::default());
         }
+        self.random_faults = opts.random_faults;
         self.initialise();
         if opts.random_faults {
             self.schedule_fault_processes();
@@ -491,6 +528,12 @@ impl<'m> Replication<'m> {
                 Ev::BatteryLow { element } => {
                     format!(
                         "element `{}`'s battery",
+                        self.model.elements[*element as usize].name
+                    )
+                }
+                Ev::Generator { element, .. } => {
+                    format!(
+                        "element `{}`'s generator",
                         self.model.elements[*element as usize].name
                     )
                 }
@@ -862,6 +905,7 @@ impl<'m> Replication<'m> {
                 self.mark(self.model.elements[e].node);
                 self.sweep(cause, planned);
             }
+            Ev::Generator { element, runs } => self.generator_event(element as usize, runs),
             Ev::Inject { element, down } => {
                 let e = element as usize;
                 if self.injected[e] == down {
@@ -932,9 +976,127 @@ impl<'m> Replication<'m> {
         self.sweep(other, false);
     }
 
-    /// Evaluates power element `e`, which has a battery, `fed` saying
-    /// whether its `requires` holds; `cause` is what changed.
+    /// The generator of power element `e` takes the load (`runs`) or
+    /// stops.
+    fn generator_event(&mut self, e: usize, runs: bool) {
+        let Some(spec) = self.model.elements[e].generator.as_ref() else {
+            return;
+        };
+        let Some(g) = self.generators[e].as_mut() else {
+            return;
+        };
+        g.pending = None;
+        if g.mains {
+            return;
+        }
+        let cause;
+        if runs {
+            g.running = true;
+            cause = g.outage_cause;
+            // It runs until the mains return, its fuel runs out or it
+            // fails, whichever comes first.
+            let fail = if self.random_faults {
+                Some(spec.run_failure_every.sample(&mut self.rng))
+            } else {
+                None
+            };
+            let stop = match (fail, spec.fuel) {
+                (Some(f), Some(t)) if t <= f => Some((t, g.outage_cause)),
+                (Some(f), _) => Some((f, spec.run_cause)),
+                (None, Some(t)) => Some((t, g.outage_cause)),
+                (None, None) => None,
+            };
+            if let Some((at, c)) = stop {
+                g.stop_cause = c;
+                g.pending = Some(self.engine.schedule_in(
+                    at,
+                    Ev::Generator {
+                        element: e as u32,
+                        runs: false,
+                    },
+                ));
+            }
+        } else {
+            g.running = false;
+            g.blame = Some(g.stop_cause);
+            cause = g.stop_cause;
+        }
+        if let Some(t) = self.trace.as_mut() {
+            let text = if runs {
+                "generator carries the load"
+            } else if cause == spec.run_cause {
+                "generator failed while running"
+            } else {
+                "generator out of fuel"
+            };
+            t.push_layer(
+                self.engine.now(),
+                "element",
+                &self.model.elements[e].name,
+                TraceEvent::Note {
+                    text: text.to_string(),
+                },
+            );
+        }
+        self.mark(self.model.elements[e].node);
+        self.sweep(cause, false);
+    }
+
+    /// Whether power element `e`'s loads are fed, by its `requires`
+    /// (`mains`) or by its generator, and what an outage of that feed is
+    /// charged to. A change of the mains starts or stops the generator.
+    fn generator_feed(&mut self, e: usize, mains: bool, cause: Cause) -> (bool, Cause) {
+        let (Some(spec), Some(g)) = (
+            self.model.elements[e].generator.as_ref(),
+            self.generators[e].as_mut(),
+        ) else {
+            return (mains, cause);
+        };
+        if mains != g.mains {
+            g.mains = mains;
+            g.running = false;
+            g.blame = None;
+            if let Some(id) = g.pending.take() {
+                self.engine.cancel(id);
+            }
+            if !mains {
+                g.outage_cause = cause;
+                let fails = self.random_faults
+                    && spec.start_failure > 0.0
+                    && self.rng.unit() < spec.start_failure;
+                if fails {
+                    g.blame = Some(spec.start_cause);
+                } else {
+                    g.pending = Some(self.engine.schedule_in(
+                        spec.start_delay,
+                        Ev::Generator {
+                            element: e as u32,
+                            runs: true,
+                        },
+                    ));
+                }
+                if fails {
+                    if let Some(t) = self.trace.as_mut() {
+                        t.push_layer(
+                            self.engine.now(),
+                            "element",
+                            &self.model.elements[e].name,
+                            TraceEvent::Note {
+                                text: "generator failed to start".to_string(),
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        let g = self.generators[e].as_ref().expect("checked above");
+        (mains || g.running, g.blame.unwrap_or(cause))
+    }
+
+    /// Evaluates power element `e`, which has a battery or a generator,
+    /// `fed` saying whether its `requires` holds; `cause` is what changed.
     fn battery_up(&mut self, e: usize, fed: bool, cause: Cause) -> bool {
+        let (fed, cause) = self.generator_feed(e, fed, cause);
         let el = &self.model.elements[e];
         let (Some(spec), Some(b)) = (el.battery.as_ref(), self.batteries[e].as_mut()) else {
             return self.faults[e] == 0 && fed;
@@ -1040,7 +1202,7 @@ impl<'m> Replication<'m> {
                 NodeKind::Element { element, requires } => {
                     let holds = self.counters.value(&self.model.counters, i);
                     debug_assert_eq!(holds, requires.as_ref().is_none_or(|r| r.eval(&self.up)));
-                    if self.batteries[*element].is_some() {
+                    if self.batteries[*element].is_some() || self.generators[*element].is_some() {
                         self.battery_up(*element, holds, cause)
                     } else {
                         self.faults[*element] == 0 && holds

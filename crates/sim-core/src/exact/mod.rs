@@ -478,6 +478,12 @@ fn build_functions(
         let f = match &node.kind {
             NodeKind::Element { element, requires } => (|| {
                 let el = &model.elements[*element];
+                if el.generator.is_some() {
+                    return Err(NotSolved {
+                        part: node.name.clone(),
+                        reason: "it has a standby generator, whose start and running failures matter only during outages of what it requires and whose time to take the load is bridged (or not) by a battery, which the exact analysis does not model".to_string(),
+                    });
+                }
                 if el.battery.is_some() {
                     return Err(NotSolved {
                         part: node.name.clone(),

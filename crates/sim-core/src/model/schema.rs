@@ -171,6 +171,20 @@ pub fn json_schema_with(registry: &Registry) -> Value {
                     &["runtime"],
                 )
             }
+            "generator" => {
+                let d = |what: &str| json!({ "type": "string", "pattern": DURATION, "description": what });
+                closed(
+                    [
+                        ("start_delay".to_string(), d("From the outage to the generator carrying the load (default 10 s, NFPA 110 Type 10).")),
+                        ("start_failure".to_string(), json!({ "type": "number", "minimum": 0, "maximum": 1, "description": "Probability that a start fails. Required." })),
+                        ("run_failure_every".to_string(), text("Time to a failure while running (default exp(1500h), derived from Marqusee & Jenket 2020).")),
+                        ("fuel".to_string(), d("Running time on a full tank (default: refuelled, unlimited).")),
+                    ]
+                    .into_iter()
+                    .collect(),
+                    &["start_failure"],
+                )
+            }
             "degradations" => {
                 json!({ "type": "array", "items": { "$ref": "#/$defs/degradation" }, "description": "Gray failures: episodes that leave the element up but slow (hosts, VMs, switches, components)." })
             }

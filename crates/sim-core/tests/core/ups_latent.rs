@@ -411,3 +411,82 @@ fn bad_batteries_and_latent_modes_are_located_errors() {
         assert_eq!((d.line, d.column), (*line, *column), "{text}\ngave: {err}");
     }
 }
+
+/// A UPS with a standby generator, against the closed form of an outage
+/// reaching the hosts. Utility outages are exponential with mean D; the
+/// battery (recharged at once) carries B; the generator starts after S < B
+/// unless it fails to start (probability p), and then fails while running
+/// at rate r. With memoryless outages an outage reaches the hosts when
+///   the start fails and it lasts longer than B: p e^(-B/D), or
+///   the generator starts, the outage outlasts S, the generator fails
+///   before the outage ends (r / (r + 1/D)) and what is left of the outage
+///   outlasts the full battery: (1-p) e^(-S/D) r/(r + 1/D) e^(-B/D).
+/// A service that requires the utility directly counts the outages; one
+/// that requires the UPS counts those that reach the hosts.
+#[test]
+fn generator_outages_reaching_the_hosts_match_their_closed_form() {
+    let seed = 17_031;
+    let text = r#"
+[power.utility]
+failures = [{ every = "exp(5d)", repair = "exp(1h)" }]
+
+[power.ups]
+requires = "utility"
+battery = { runtime = "30m", recharge = "1ms" }
+generator = { start_delay = "20s", start_failure = 0.2, run_failure_every = "exp(2h)" }
+
+[services.raw]
+requires = "utility"
+
+[services.protected]
+requires = "ups"
+"#;
+    let model = load("generator.toml", text).unwrap();
+    let opts = RepOptions {
+        horizon: 10 * NANOS_PER_YEAR,
+        random_faults: true,
+        injections: vec![],
+        trace: false,
+    };
+    let (mut outages, mut reached) = (0u64, 0u64);
+    for i in 0..40 {
+        let (out, _) = Replication::new(&model, seed, i).run(&opts);
+        outages += out.services[0].outages;
+        reached += out.services[1].outages;
+    }
+    let (d, b, s, p, r) = (HOUR, 0.5 * HOUR, 20.0e9, 0.2, 1.0 / (2.0 * HOUR));
+    let truth =
+        p * (-b / d).exp() + (1.0 - p) * (-s / d).exp() * r / (r + 1.0 / d) * (-b / d).exp();
+    let share = reached as f64 / outages as f64;
+    let half = 4.0 * (truth * (1.0 - truth) / outages as f64).sqrt();
+    assert!(
+        (share - truth).abs() <= half,
+        "{reached} of {outages} outages reached the hosts ({share:.4}), closed form {truth:.4} ± {half:.4} (seed {seed})"
+    );
+    // Without the generator's help the battery alone lets e^(-B/D) through.
+    assert!(share < 0.8 * (-b / d).exp());
+    // The exact analysis refuses the generator with its reason.
+    let err = analyse(&model, Options::default()).services[1]
+        .result
+        .clone()
+        .unwrap_err();
+    assert!(err.reason.contains("standby generator"), "{err}");
+}
+
+/// A generator on anything but a power element, or one whose start
+/// failure probability is missing, is a located error.
+#[test]
+fn bad_generators_are_located_errors() {
+    let on_host = "[hosts.h]\ngenerator = { start_failure = 0.1 }\n";
+    let err = load("gen-host.toml", on_host).unwrap_err().to_string();
+    assert!(
+        err.contains("only power elements") && err.contains("gen-host.toml:2:"),
+        "{err}"
+    );
+    let missing = "[power.ups]\ngenerator = { start_delay = \"10s\" }\n";
+    let err = load("gen-missing.toml", missing).unwrap_err().to_string();
+    assert!(
+        err.contains("start_failure") && err.contains("gen-missing.toml:2:"),
+        "{err}"
+    );
+}
