@@ -68,7 +68,8 @@ pub const KEYS: &[KeySpec] = &[
     KeySpec::new("node_cpu", T::PerMemberQuantity("a CPU quantity"), D::Follows("unlimited"), "Allocatable CPU of each node."),
     KeySpec::new("node_memory", T::PerMemberQuantity("a byte size"), D::Follows("unlimited"), "Allocatable memory of each node."),
     KeySpec::new("anti_affinity", T::Choice(&["none", "preferred", "required"]), D::Is("none"), "Pod anti-affinity on the node topology key: required (requiredDuringSchedulingIgnoredDuringExecution) or preferred."),
-    KeySpec::new("node-monitor-grace-period", T::Duration, D::Is("40s"), "kube-controller-manager `--node-monitor-grace-period` (40 s; 50 s from v1.32, kubernetes PR #126287)."),
+    KeySpec::new("version", T::Text, D::Follows("unset: the defaults of Kubernetes before v1.32"), "The Kubernetes minor version the cluster runs (\"1.31\", \"v1.32.4\"): the defaults that changed upstream follow it (node-monitor-grace-period)."),
+    KeySpec::new("node-monitor-grace-period", T::Duration, D::Follows("40s before v1.32, 50s from v1.32 (see `version`)"), "kube-controller-manager `--node-monitor-grace-period`: 40 s before v1.32, 50 s from v1.32 (kubernetes PR #126287)."),
     KeySpec::new("node-monitor-period", T::Duration, D::Is("5s"), "kube-controller-manager `--node-monitor-period` (5 s)."),
     KeySpec::new("tolerationSeconds", T::Duration, D::Is("300s"), "How long pods tolerate a not-ready or unreachable node (DefaultTolerationSeconds admission plugin: 300 s)."),
     KeySpec::new("pod_start", T::Dist, D::Is("uniform(5s, 20s)"), "Time for a pod to start and pass readiness (ASSUMPTION: a small cached image)."),
@@ -79,6 +80,27 @@ pub const KEYS: &[KeySpec] = &[
     KeySpec::new("rwo", T::Bool, D::Is("false"), "The volume is ReadWriteOnce: a replacement pod waits for the old node's detach."),
     KeySpec::new("detach_wait", T::Duration, D::Is("6m"), "How long the attach/detach controller waits before force-detaching from a lost node (ReconcilerMaxWaitForUnmountDuration, 6 min)."),
 ];
+
+/// A Kubernetes version as `(major, minor)`: "1.32", "v1.32", "1.32.4"
+/// and "v1.32.4+k3s1" all read as (1, 32). `None` when it is not one.
+pub fn parse_version(s: &str) -> Option<(u32, u32)> {
+    let s = s.trim();
+    let s = s.strip_prefix('v').unwrap_or(s);
+    let mut parts = s.split(['.', '+', '-']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// The node-monitor grace period's default for a version: 50 s from
+/// v1.32, 40 s before it and when the version is unknown (kubernetes PR
+/// #126287, HA-FACTS section 6).
+pub fn default_grace(version: Option<(u32, u32)>) -> Nanos {
+    match version {
+        Some(v) if v >= (1, 32) => 50 * NANOS_PER_SEC,
+        _ => 40 * NANOS_PER_SEC,
+    }
+}
 
 /// `kind = "deployment"` in the model format.
 pub const DEPLOYMENT_SPEC: crate::cluster::KindSpec = crate::cluster::KindSpec {
@@ -171,11 +193,26 @@ impl Workload {
                     .with_help("use \"required\" (requiredDuringSchedulingIgnoredDuringExecution), \"preferred\" or \"none\""))
             }
         };
-        // kube-controller-manager: node-monitor-grace-period 40 s (50 s from
-        // v1.32, kubernetes PR #126287), node-monitor-period 5 s.
+        // kube-controller-manager's node-monitor-grace-period changed from
+        // 40 s to 50 s in v1.32 (kubernetes PR #126287), so its default
+        // follows the version the model names. A model that names none gets
+        // the older 40 s, the value every bundled model was written against;
+        // `hasim explain` shows which applied. node-monitor-period is 5 s in
+        // every version.
+        let version = match f.string("version")? {
+            None => None,
+            Some((s, v)) => Some(parse_version(s).ok_or_else(|| {
+                f.src
+                    .error(
+                        v.span.clone(),
+                        format!("`{}.version` `{s}` is not a Kubernetes version", f.path),
+                    )
+                    .with_help("write the minor version, for example \"1.31\" or \"v1.32.4\"")
+            })?),
+        };
         let grace = f
             .duration("node-monitor-grace-period")?
-            .unwrap_or(40 * NANOS_PER_SEC);
+            .unwrap_or_else(|| default_grace(version));
         let monitor = f
             .duration("node-monitor-period")?
             .unwrap_or(5 * NANOS_PER_SEC);

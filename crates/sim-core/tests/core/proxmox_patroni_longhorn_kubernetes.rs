@@ -1020,6 +1020,65 @@ fn k8s_seed001_two_replicas_keep_two_of_two_three_replicas_cannot() {
     }
 }
 
+/// The node-monitor grace period's default follows the Kubernetes version
+/// the model names: 40 s before v1.32 and when none is named, 50 s from
+/// v1.32 (kubernetes PR #126287). The evicted replica of a 2-replica
+/// Deployment with required anti-affinity is back after the grace period,
+/// the next 5 s monitor pass, tolerationSeconds (300 s) and its 10 s start;
+/// an explicit grace period wins over the version's default; a version
+/// that is not one is a located error.
+#[test]
+fn k8s_grace_period_default_follows_the_version() {
+    let seed = 403;
+    let hour = 3600 * S;
+    let faults = [
+        ("homelab-02", 10 * S, true),
+        ("homelab-02", 10 * S + hour, false),
+    ];
+    let back_after = |extra: &str| -> Vec<Nanos> {
+        let m = load(
+            "k.toml",
+            &k8s_model(
+                &format!("replicas = 2\nanti_affinity = \"required\"\n{extra}"),
+                "",
+            ),
+        )
+        .unwrap();
+        scenario(&m, seed, 40, 3 * hour, &faults)
+            .iter()
+            .map(|o| o.services[1].downtime)
+            .collect()
+    };
+    for (extra, grace) in [
+        ("", 40),
+        ("version = \"1.31\"", 40),
+        ("version = \"v1.32.4+k3s1\"", 50),
+        ("version = \"1.35\"", 50),
+        (
+            "version = \"1.35\"\nnode-monitor-grace-period = \"40s\"",
+            40,
+        ),
+    ] {
+        let lo = (grace + 310) * S;
+        for d in back_after(extra) {
+            assert!(
+                (lo..lo + 5 * S).contains(&d),
+                "seed {seed}, `{extra}`: 2/2 back after {} s, expected {}..{} s",
+                secs(d),
+                grace + 310,
+                grace + 315
+            );
+        }
+    }
+    let e = load("k.toml", &k8s_model("version = \"latest\"", ""))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("k.toml:") && e.contains("latest") && e.contains("not a Kubernetes version"),
+        "{e}"
+    );
+}
+
 #[test]
 fn k8s_seed001_monte_carlo_availability_and_overload() {
     let seed = 402;
