@@ -388,7 +388,7 @@ fn cdf_lines(results: &[(String, &RunResult)]) -> Vec<Cdf> {
 
 /// Causes shown per service in the downtime bar chart: as many as the
 /// review's causes table lists.
-pub const TOP_CAUSES: usize = crate::review::TOP_CAUSES;
+pub use crate::format::TOP_CAUSES;
 
 const CDF_HEIGHT: u32 = 420;
 

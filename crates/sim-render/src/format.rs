@@ -1,5 +1,9 @@
 //! Human formatting of results: tables, durations and `mean ± CI` cells.
 
+/// Causes of downtime listed per service in the review's causes table and
+/// drawn per service in its downtime chart.
+pub const TOP_CAUSES: usize = 5;
+
 use sim_core::exact::cost::Machinery;
 use sim_core::export::{CompareDoc, Comparison, Document};
 use sim_core::runner::{RunResult, ServiceResult};

@@ -39,8 +39,9 @@ use std::fmt::Write;
 use std::path::Path;
 
 /// Causes listed per service in the causes table (and drawn per service in
-/// the downtime chart).
-pub const TOP_CAUSES: usize = 5;
+/// the downtime chart): one constant in [`format`], which both this module
+/// and the charts read, so neither imports the other for it.
+pub use crate::format::TOP_CAUSES;
 
 /// The review's two charts as SVG documents: the recovery-time
 /// distribution and the downtime by cause, one line or bar group per
