@@ -42,6 +42,7 @@ let validator = null;
 let runner = null;
 let running = null; // {id, kind, started}
 let pendingImport = null; // the id of the import the validator is reading
+let pendingReview = null; // {id, name}: the design review the validator is rendering
 
 function startValidator() {
   validator?.terminate();
@@ -78,6 +79,11 @@ function onValidatorMessage(msg) {
     renderTabs();
     if (d === state.designs[state.active]) renderValidation();
     clearStaleError();
+  } else if ((msg.type === 'done' || msg.type === 'error') && msg.id === pendingReview?.id) {
+    const { name } = pendingReview;
+    pendingReview = null;
+    if (msg.type === 'done') download(name, msg.result, 'text/html');
+    else $('status').textContent = `The review could not be written: ${msg.error.message}`;
   } else if ((msg.type === 'done' || msg.type === 'error') && msg.id === pendingImport) {
     pendingImport = null;
     if (msg.type === 'done') showImport(msg.result);
@@ -622,6 +628,7 @@ function showCompare(result, run) {
   if (view.services.length) root.append(legend(view.services[0].table.columns));
   $('exports').hidden = false;
   $('export-csv').hidden = false;
+  $('export-review').hidden = false;
 }
 
 /** A line of the shared summary (plain, code and strong runs) as inline
@@ -761,6 +768,7 @@ function showExact(result, run) {
   }
   $('exports').hidden = false;
   $('export-csv').hidden = true;
+  $('export-review').hidden = true;
 }
 
 /** Down time of every cluster output, one column per design. */
@@ -821,6 +829,7 @@ function showSweep(result, run) {
   root.append(card);
   $('exports').hidden = false;
   $('export-csv').hidden = false;
+  $('export-review').hidden = true;
 }
 
 // ---------------------------------------------------------------- topology
@@ -1110,6 +1119,25 @@ function exportJson() {
   download(exportName('json'), text, 'application/json');
 }
 
+/** The design review of the last comparison (`hasim report
+ * --no-design-search`'s HTML, the same bytes but for the two charts), rendered
+ * by the validator worker from the comparison's accumulators. */
+function exportReview() {
+  const l = state.last;
+  if (!l || l.kind !== 'compare' || pendingReview) return;
+  const name = exportName('html').replace(/^compare-/, 'review-');
+  pendingReview = { id: nextId++, name };
+  validator.postMessage({
+    type: 'review',
+    id: pendingReview.id,
+    designs: l.run.designs,
+    options: JSON.stringify(l.run.options),
+    parts: [l.result.accumulators],
+    format: 'html',
+    output: name,
+  });
+}
+
 function exportCsv() {
   if (state.last) download(exportName('csv'), state.last.result.csv, 'text/csv');
 }
@@ -1395,6 +1423,7 @@ async function main() {
   });
   $('export-json').addEventListener('click', exportJson);
   $('export-csv').addEventListener('click', exportCsv);
+  $('export-review').addEventListener('click', exportReview);
   $('share').addEventListener('click', share);
   // For the tests: a deliberate panic in the validation worker.
   window.hasimDebug = { panic: () => validator.postMessage({ type: 'panic', id: 0 }) };

@@ -8,7 +8,7 @@
 // web/test-results/ (git-ignored).
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -189,6 +189,23 @@ test('the verdict comes first, in the words and numbers of hasim report', { skip
   assert.ok(folded.length >= 2);
   for (const f of folded) assert.ok(cli.bullets.has(f), `hasim report lists: ${f}`);
   await page.screenshot({ path: join(artifacts, 'playground-verdict.png'), fullPage: false });
+  // "Review" downloads the design review of this comparison, rendered in
+  // the page's engine from the run it already has (the native test
+  // the_playground_review_is_the_cli_report holds its bytes to hasim
+  // report's): its first page says each verdict the page shows.
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 30000 }), page.click('#export-review')]);
+  assert.match(dl.suggestedFilename(), /^review-.+\.html$/);
+  const html = readFileSync(await dl.path(), 'utf8');
+  assert.match(html, /^<!DOCTYPE html>/i);
+  const plain = html
+    .replace(/<[^>]*>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ');
+  for (const v of shown) assert.ok(plain.includes(v.text), `the downloaded review says: ${v.text}`);
 });
 
 test('at 1280 px the comparison fits: Δ next to the sticky name, every header explained', { skip: missing ?? false }, async () => {
