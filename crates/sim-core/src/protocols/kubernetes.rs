@@ -81,17 +81,6 @@ pub const KEYS: &[KeySpec] = &[
     KeySpec::new("detach_wait", T::Duration, D::Is("6m"), "How long the attach/detach controller waits before force-detaching from a lost node (ReconcilerMaxWaitForUnmountDuration, 6 min)."),
 ];
 
-/// A Kubernetes version as `(major, minor)`: "1.32", "v1.32", "1.32.4"
-/// and "v1.32.4+k3s1" all read as (1, 32). `None` when it is not one.
-pub fn parse_version(s: &str) -> Option<(u32, u32)> {
-    let s = s.trim();
-    let s = s.strip_prefix('v').unwrap_or(s);
-    let mut parts = s.split(['.', '+', '-']);
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
-}
-
 /// The node-monitor grace period's default for a version: 50 s from
 /// v1.32, 40 s before it and when the version is unknown (kubernetes PR
 /// #126287, HA-FACTS section 6).
@@ -199,17 +188,7 @@ impl Workload {
         // the older 40 s, the value every bundled model was written against;
         // `hasim explain` shows which applied. node-monitor-period is 5 s in
         // every version.
-        let version = match f.string("version")? {
-            None => None,
-            Some((s, v)) => Some(parse_version(s).ok_or_else(|| {
-                f.src
-                    .error(
-                        v.span.clone(),
-                        format!("`{}.version` `{s}` is not a Kubernetes version", f.path),
-                    )
-                    .with_help("write the minor version, for example \"1.31\" or \"v1.32.4\"")
-            })?),
-        };
+        let version = super::version(f, "Kubernetes", "\"1.31\" or \"v1.32.4\"")?;
         let grace = f
             .duration("node-monitor-grace-period")?
             .unwrap_or_else(|| default_grace(version));

@@ -106,6 +106,39 @@ fn per_member<T: Clone>(
 
 /// Reads `key` as either one integer (applied to every member) or a list of
 /// integers, one per member, each in `min..=max`.
+/// A software version as `(major, minor)`: "1.32", "v1.32", "1.32.4",
+/// "v1.32.4+k3s1" and "3.2.0" all read as their first two numbers. `None`
+/// when it is not one.
+pub fn parse_version(s: &str) -> Option<(u32, u32)> {
+    let s = s.trim();
+    let s = s.strip_prefix('v').unwrap_or(s);
+    let mut parts = s.split(['.', '+', '-']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// Reads a kind's optional `version` key (the upstream release whose
+/// defaults and rules the model follows), with a located error naming the
+/// software and an example when it is not a version.
+pub(crate) fn version(
+    f: &mut Fields<'_, '_>,
+    software: &str,
+    example: &str,
+) -> Result<Option<(u32, u32)>, Diagnostic> {
+    match f.string("version")? {
+        None => Ok(None),
+        Some((s, v)) => parse_version(s).map(Some).ok_or_else(|| {
+            f.src
+                .error(
+                    v.span.clone(),
+                    format!("`{}.version` `{s}` is not a {software} version", f.path),
+                )
+                .with_help(format!("write the minor version, for example {example}"))
+        }),
+    }
+}
+
 pub(crate) fn per_member_ints(
     f: &mut Fields<'_, '_>,
     key: &str,

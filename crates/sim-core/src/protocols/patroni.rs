@@ -91,9 +91,10 @@ use crate::time::{Human, Nanos, NANOS_PER_MIN, NANOS_PER_SEC};
 /// patroni/config.py).
 pub const KEYS: &[KeySpec] = &[
     KeySpec::new("dcs", T::Ref, D::Required, "The `cluster.output` of the DCS holding the leader key (`etcd.quorum`)."),
+    KeySpec::new("version", T::Text, D::Follows("unset: Patroni 3.2 or later"), "The Patroni version (\"3.1\", \"4.0.4\"): from 3.2 Patroni adjusts `loop_wait` and `retry_timeout` until loop_wait + 2 x retry_timeout <= ttl (patroni/config.py `_validate_and_adjust_timeouts`, Patroni 3.2.0 release notes); before 3.2 it runs the values as written."),
     KeySpec::new("ttl", T::Duration, D::Is("30s"), "Leader key lifetime (`ttl`, default 30 s, at least 20 s)."),
-    KeySpec::new("loop_wait", T::Duration, D::Is("10s"), "HA loop interval (`loop_wait`, default 10 s)."),
-    KeySpec::new("retry_timeout", T::Duration, D::Is("10s"), "DCS and PostgreSQL retry timeout (`retry_timeout`, default 10 s)."),
+    KeySpec::new("loop_wait", T::Duration, D::Is("10s"), "HA loop interval (`loop_wait`, default 10 s, at least 1 s from Patroni 3.2, which lowers it to ttl - 2 x retry_timeout when the rule is broken)."),
+    KeySpec::new("retry_timeout", T::Duration, D::Is("10s"), "DCS and PostgreSQL retry timeout (`retry_timeout`, default 10 s, at least 3 s from Patroni 3.2, which lowers it to (ttl - 1 s) / 2 when even loop_wait 1 s breaks the rule)."),
     KeySpec::new("maximum_lag_on_failover", T::Quantity("a byte size"), D::Is("1048576"), "A replica further behind does not take over (default 1048576 bytes)."),
     KeySpec::new("replication_lag", T::Dist, D::Is("exp(5ms)"), "How far replicas trail the primary (ASSUMPTION: streaming replication on a LAN)."),
     KeySpec::new("wal_rate", T::Quantity("a byte size per second"), D::Is("100000"), "WAL written per second, which turns lag into bytes lost (ASSUMPTION: 100 kB/s)."),
@@ -117,7 +118,7 @@ pub const PATRONI_SPEC: crate::cluster::KindSpec = crate::cluster::KindSpec {
     name: "patroni",
     summary: "Patroni / PostgreSQL: leader lock in a DCS, automatic failover to a replica.",
     keys: KEYS,
-    lints: &[crate::cluster::LintInfo { id: "patroni-ttl-too-short", meaning: "loop_wait + 2 x retry_timeout exceeds ttl: the leader key can expire while the primary retries." }],
+    lints: &[crate::cluster::LintInfo { id: "patroni-ttl-too-short", meaning: "loop_wait + 2 x retry_timeout exceeds ttl: Patroni 3.2+ lowers loop_wait (and retry_timeout) to fit, older versions let the leader key expire while the primary retries." }],
     build: build_patroni,
 };
 
@@ -144,6 +145,31 @@ fn build_postgres_manual<'t>(
     Ok(std::sync::Arc::new(Patroni::from_fields(f, inputs, true)?))
 }
 
+/// Patroni's own check of its timers (patroni/config.py
+/// `_validate_and_adjust_timeouts`, enforced from Patroni 3.2.0): raise
+/// `loop_wait` to at least 1 s and `retry_timeout` to at least 3 s; then,
+/// if `loop_wait + 2 * retry_timeout > ttl`, lower `loop_wait` to
+/// `ttl - 2 * retry_timeout`, or, when even a 1 s loop breaks the rule, set
+/// `loop_wait` to 1 s and `retry_timeout` to `(ttl - 1 s) / 2` in whole
+/// seconds (Patroni keeps these timers as integers). Patroni logs a warning
+/// and runs the adjusted values, so hasim simulates those. Without it a
+/// ttl of 20 s with the default 10 s loop and 10 s retry would demote the
+/// primary at the very instant its key expires.
+pub fn adjust_timeouts(ttl: Nanos, loop_wait: Nanos, retry_timeout: Nanos) -> (Nanos, Nanos) {
+    const MIN_LOOP_WAIT: Nanos = NANOS_PER_SEC;
+    let loop_wait = loop_wait.max(MIN_LOOP_WAIT);
+    let retry_timeout = retry_timeout.max(3 * NANOS_PER_SEC);
+    if MIN_LOOP_WAIT + 2 * retry_timeout > ttl {
+        let whole = |t: Nanos| t / NANOS_PER_SEC;
+        let retry = (whole(ttl) - whole(MIN_LOOP_WAIT)) / 2 * NANOS_PER_SEC;
+        (MIN_LOOP_WAIT, retry)
+    } else if loop_wait + 2 * retry_timeout > ttl {
+        (ttl - 2 * retry_timeout, retry_timeout)
+    } else {
+        (loop_wait, retry_timeout)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Patroni {
     pub manual: bool,
@@ -152,6 +178,9 @@ pub struct Patroni {
     pub ttl: Nanos,
     pub loop_wait: Nanos,
     pub retry_timeout: Nanos,
+    /// `loop_wait` and `retry_timeout` as the model wrote them, before
+    /// Patroni's adjustment (for the lint that says what changed).
+    pub written: (Nanos, Nanos),
     pub max_lag: u64,
     pub lag: Dist,
     pub wal_rate: u64,
@@ -198,6 +227,7 @@ impl Patroni {
                 ttl: 0,
                 loop_wait: 0,
                 retry_timeout: 0,
+                written: (0, 0),
                 max_lag: u64::MAX,
                 lag,
                 wal_rate,
@@ -222,8 +252,13 @@ impl Patroni {
                 "Patroni's `ttl` is at least 20s (patroni/config.py)",
             ));
         }
-        let loop_wait = f.duration("loop_wait")?.unwrap_or(10 * NANOS_PER_SEC);
-        let retry_timeout = f.duration("retry_timeout")?.unwrap_or(10 * NANOS_PER_SEC);
+        let version = super::version(f, "Patroni", "\"3.1\" or \"4.0.4\"")?;
+        let written_loop = f.duration("loop_wait")?.unwrap_or(10 * NANOS_PER_SEC);
+        let written_retry = f.duration("retry_timeout")?.unwrap_or(10 * NANOS_PER_SEC);
+        let (loop_wait, retry_timeout) = match version {
+            Some(v) if v < (3, 2) => (written_loop, written_retry),
+            _ => adjust_timeouts(ttl, written_loop, written_retry),
+        };
         let max_lag = super::quantity(
             f,
             "maximum_lag_on_failover",
@@ -245,6 +280,7 @@ impl Patroni {
             ttl,
             loop_wait,
             retry_timeout,
+            written: (written_loop, written_retry),
             max_lag,
             lag,
             wal_rate,
@@ -325,16 +361,27 @@ impl ClusterKind for Patroni {
         !self.manual
     }
     fn lint(&self) -> Vec<Lint> {
-        if !self.manual && self.loop_wait + 2 * self.retry_timeout > self.ttl {
+        let (loop_wait, retry_timeout) = self.written;
+        if !self.manual && loop_wait + 2 * retry_timeout > self.ttl {
+            let adjusted = (self.loop_wait, self.retry_timeout) != self.written;
+            let consequence = if adjusted {
+                format!(
+                    "Patroni 3.2+ adjusts it to loop_wait {} and retry_timeout {}, and hasim runs those",
+                    Human(self.loop_wait),
+                    Human(self.retry_timeout)
+                )
+            } else {
+                "the leader key can expire while the primary is still retrying, so a DCS hiccup demotes it".to_string()
+            };
             return vec![Lint {
                 id: "patroni-ttl-too-short",
                 message: format!(
-                    "loop_wait {} + 2 * retry_timeout {} exceeds ttl {}: the leader key can expire while the primary is still retrying, so a DCS hiccup demotes it",
-                    Human(self.loop_wait),
-                    Human(self.retry_timeout),
+                    "loop_wait {} + 2 * retry_timeout {} exceeds ttl {}: {consequence}",
+                    Human(loop_wait),
+                    Human(retry_timeout),
                     Human(self.ttl)
                 ),
-                rule: "Patroni docs: loop_wait + 2 * retry_timeout <= ttl".into(),
+                rule: "Patroni docs: loop_wait + 2 * retry_timeout <= ttl (enforced from Patroni 3.2.0, patroni/config.py _validate_and_adjust_timeouts)".into(),
             }];
         }
         Vec::new()

@@ -262,6 +262,86 @@ fn vrrp_delayed_adverts_cause_one_flap_and_a_split_brain_of_the_documented_lengt
 /// after real failures (ttl - U(0, loop_wait) + promotion) rises. Each
 /// direction is asserted between settings whose 95% intervals separate,
 /// and the shortest and longest ttl must separate on both.
+/// Patroni 3.2+ runs its own check of the timers (patroni/config.py
+/// `_validate_and_adjust_timeouts`): raise loop_wait to 1 s and
+/// retry_timeout to 3 s at least, then fit loop_wait + 2 x retry_timeout
+/// into ttl by lowering loop_wait, or, when even a 1 s loop does not fit,
+/// by setting loop_wait to 1 s and retry_timeout to (ttl - 1 s) / 2 in
+/// whole seconds.
+#[test]
+fn patroni_adjusts_timers_that_break_its_rule_as_patroni_3_2_does() {
+    use sim_core::protocols::patroni::adjust_timeouts;
+    // The defaults fit a 30 s ttl and stay.
+    assert_eq!(adjust_timeouts(30 * S, 10 * S, 10 * S), (10 * S, 10 * S));
+    // ttl 25 s: the loop shrinks to 25 - 2 x 10 = 5 s.
+    assert_eq!(adjust_timeouts(25 * S, 10 * S, 10 * S), (5 * S, 10 * S));
+    // ttl 20 s: 1 + 2 x 10 > 20, so loop 1 s and retry (20 - 1) // 2 = 9 s.
+    assert_eq!(adjust_timeouts(20 * S, 10 * S, 10 * S), (S, 9 * S));
+    // ttl 21 s: 1 + 2 x 10 = 21 fits with a 1 s loop, so only the loop moves.
+    assert_eq!(adjust_timeouts(21 * S, 10 * S, 10 * S), (S, 10 * S));
+    // Below the minimums, both are raised first.
+    assert_eq!(adjust_timeouts(30 * S, 0, S), (S, 3 * S));
+}
+
+/// The `patroni-ttl-too-short` warning `hasim validate` gives the model.
+fn ttl_lint(model: &sim_core::Model, text: &str) -> sim_core::model::Diagnostic {
+    let src = sim_core::model::Source {
+        name: "gray-patroni.toml",
+        text,
+    };
+    analysis::lint(model, &src)
+        .into_iter()
+        .find(|d| d.id == Some("patroni-ttl-too-short"))
+        .expect("the rule is broken as written")
+}
+
+/// The same 20 s delay on the primary's host as above, with ttl 20 s and
+/// the default loop_wait 10 s / retry_timeout 10 s. Patroni 3.2+ (the
+/// default here) runs loop_wait 1 s and retry_timeout 9 s: the primary's
+/// loop fails to renew from 3603 s, it demotes itself 9 s into that
+/// renewal, and the key expires ttl after the last renewal that landed, in
+/// [3602 s, 3603 s], so writes are down for 10 s before a replica is even
+/// allowed to race. Patroni 3.1 runs the values as written: the loop at
+/// 3610 s times out at 3620 s, the very instant the key renewed at 3600 s
+/// expires, so the demotion and the expiry coincide.
+#[test]
+fn patroni_ttl_20s_runs_the_adjusted_timers_unless_the_version_is_older_than_3_2() {
+    for seed in [1, 2, 3] {
+        let text = patroni_model(PRIMARY_DELAY, "", "ttl = \"20s\"");
+        let (model, o, t) = traced(&text, seed, 2 * NANOS_PER_HOUR);
+        let pg = cluster(&model, "pg");
+        let demoted = first(&t, "demoted to read-only").expect("a demotion");
+        let expired = first(&t, "leader key expired").expect("an expiry");
+        assert!(
+            (3612 * S..=3613 * S).contains(&demoted),
+            "seed {seed}: demoted at {demoted} ns: {t:#?}"
+        );
+        assert!(
+            (3622 * S..=3623 * S).contains(&expired),
+            "seed {seed}: key expired at {expired} ns"
+        );
+        assert_eq!(o.gray[pg].false_failovers, 1, "seed {seed}");
+        let l = ttl_lint(&model, &text);
+        assert!(
+            l.message
+                .contains("adjusts it to loop_wait 1s and retry_timeout 9s"),
+            "{}",
+            l.message
+        );
+
+        let old = patroni_model(PRIMARY_DELAY, "", "ttl = \"20s\"\nversion = \"3.1\"");
+        let (model, o, t) = traced(&old, seed, 2 * NANOS_PER_HOUR);
+        assert_eq!(
+            first(&t, "leader key expired"),
+            Some(3620 * S),
+            "seed {seed}: {t:#?}"
+        );
+        assert_eq!(o.gray[pg].false_failovers, 1, "seed {seed}");
+        let l = ttl_lint(&model, &old);
+        assert!(l.message.contains("can expire"), "{}", l.message);
+    }
+}
+
 #[test]
 fn patroni_ttl_sweep_trades_false_failovers_against_recovery_time() {
     use sim_core::runner::{run, summarize, RunOptions};
@@ -273,7 +353,7 @@ fn patroni_ttl_sweep_trades_false_failovers_against_recovery_time() {
         ..RunOptions::default()
     };
     let mut points = Vec::new();
-    for ttl in ["20s", "30s", "60s"] {
+    for ttl in ["30s", "45s", "60s"] {
         let t = text.replace("ttl = \"30s\"", &format!("ttl = \"{ttl}\""));
         let model = load("patroni-delay-spikes.toml", &t).unwrap();
         let acc = run(&model, &opts).unwrap();
