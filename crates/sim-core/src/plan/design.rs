@@ -212,7 +212,8 @@ pub fn search(
 }
 
 /// [`search`] with the kinds of `registry`, for a model that uses kinds
-/// defined outside the library.
+/// defined outside the library: [`prepare`], every remaining design
+/// simulated with the same seed, then [`rank`].
 #[allow(clippy::too_many_arguments)]
 pub fn search_with(
     registry: &crate::cluster::Registry,
@@ -224,6 +225,60 @@ pub fn search_with(
     opts: &RunOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Search, SearchError> {
+    let prepared = prepare(registry, src, root, model, service, target)?;
+    let mut accs = Vec::with_capacity(prepared.todo.len());
+    for (k, m) in prepared.models().into_iter().enumerate() {
+        if !progress(k, prepared.todo.len()) {
+            return Err(SearchError::Cancelled);
+        }
+        let acc = run_range(m, opts, 0, &mut |_: Progress| true).map_err(|e| match e {
+            Stopped::Cancelled => SearchError::Cancelled,
+            Stopped::Overrun(o) => SearchError::Overrun(o),
+        })?;
+        accs.push(acc);
+    }
+    progress(prepared.todo.len(), prepared.todo.len());
+    Ok(rank(prepared, &accs, opts))
+}
+
+/// A design search before simulation: every design of the space, compiled,
+/// the invalid and dominated ones classified, and the rest (`todo`) to
+/// simulate. Deterministic, so every shard of a search builds the same.
+pub struct Prepared {
+    pub designs: Vec<Candidate>,
+    compiled: Vec<Option<Model>>,
+    /// `None` for the designs still to simulate.
+    status: Vec<Option<Status>>,
+    /// The designs to simulate, in the order of the space.
+    pub todo: Vec<usize>,
+    service: String,
+    target: f64,
+}
+
+impl Prepared {
+    /// The compiled models of [`Prepared::todo`], in its order.
+    pub fn models(&self) -> Vec<&Model> {
+        self.todo
+            .iter()
+            .map(|i| {
+                self.compiled[*i]
+                    .as_ref()
+                    .expect("valid designs are compiled")
+            })
+            .collect()
+    }
+}
+
+/// Steps 1 and 2 of the search (see the module comment): every design of
+/// the space built and compiled, and the dominated ones dropped.
+pub fn prepare(
+    registry: &crate::cluster::Registry,
+    src: &Source<'_>,
+    root: &Value,
+    model: &Model,
+    service: &str,
+    target: f64,
+) -> Result<Prepared, SearchError> {
     let space = model.design.as_ref().ok_or(SearchError::NoDesign)?;
     if !model.services.iter().any(|s| s.name == service) {
         let names: Vec<&str> = model.services.iter().map(|s| s.name.as_str()).collect();
@@ -280,16 +335,31 @@ pub fn search_with(
     let todo: Vec<usize> = (0..designs.len())
         .filter(|i| status[*i].is_none())
         .collect();
-    for (k, i) in todo.iter().enumerate() {
-        if !progress(k, todo.len()) {
-            return Err(SearchError::Cancelled);
-        }
+    Ok(Prepared {
+        designs,
+        compiled,
+        status,
+        todo,
+        service: service.to_string(),
+        target,
+    })
+}
+
+/// Steps 3 and 4 of the search: the simulated designs' results from their
+/// accumulators (`accs[k]` of `prepared.todo[k]`, all of `opts`), the
+/// cheapest design meeting the target and the Pareto frontier.
+pub fn rank(prepared: Prepared, accs: &[crate::runner::Accumulator], opts: &RunOptions) -> Search {
+    let Prepared {
+        designs,
+        compiled,
+        mut status,
+        todo,
+        service,
+        target,
+    } = prepared;
+    for (i, acc) in todo.iter().zip(accs) {
         let m = compiled[*i].as_ref().expect("valid designs are compiled");
-        let acc = run_range(m, opts, 0, &mut |_: Progress| true).map_err(|e| match e {
-            Stopped::Cancelled => SearchError::Cancelled,
-            Stopped::Overrun(o) => SearchError::Overrun(o),
-        })?;
-        let r = summarize(m, &acc, opts.horizon);
+        let r = summarize(m, acc, opts.horizon);
         let s = r
             .services
             .iter()
@@ -307,7 +377,6 @@ pub fn search_with(
         .into_iter()
         .map(|s| s.expect("every design was classified"))
         .collect();
-    progress(todo.len(), todo.len());
     let mut sim: Vec<usize> = todo.clone();
     sim.sort_by(|a, b| {
         let (oa, ob) = (out(&status, *a), out(&status, *b));
@@ -331,15 +400,15 @@ pub fn search_with(
         }
     }
     let cheapest = sim.iter().copied().find(|i| out(&status, *i).meets);
-    Ok(Search {
+    Search {
         designs,
         status,
-        service: service.to_string(),
+        service,
         target,
         replications: opts.replications,
         cheapest,
         pareto,
-    })
+    }
 }
 
 fn out(status: &[Status], i: usize) -> &Outcome {

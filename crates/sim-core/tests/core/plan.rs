@@ -364,7 +364,7 @@ use sim_core::{run, summarize, RunOptions, NANOS_PER_YEAR};
 /// them; repairs take exp(48 h) without alerting and exp(8 h) with it.
 /// Alerting is free and listed second in an `ordered` choice, so every
 /// design without it is dominated by its twin with it.
-const SPACE: &str = r#"
+pub(crate) const SPACE: &str = r#"
 [model]
 name = "servers"
 [components.s1]
