@@ -69,6 +69,7 @@ pub mod import;
 pub mod model;
 pub mod plan;
 pub mod protocols;
+pub mod rare;
 pub mod rng;
 pub mod runner;
 pub mod sim;

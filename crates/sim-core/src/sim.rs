@@ -278,6 +278,99 @@ enum Call {
     Degradation,
 }
 
+/// The change of measure of importance sampling (see [`crate::rare`]): the
+/// true exponential failure rate of every failure mode and the rate of its
+/// repair, from which each cycle's biased rates are computed.
+#[derive(Debug, Clone)]
+pub struct Biasing {
+    /// Per element, per mode: the failure rate, per nanosecond.
+    pub rates: Vec<Vec<f64>>,
+    /// Per element, per mode: one over the mean repair time, per nanosecond.
+    pub repair_rates: Vec<Vec<f64>>,
+    /// The probability that the next fault-process transition out of a
+    /// state with something failed is a failure rather than a repair
+    /// (balanced failure biasing's `p`, Shahabuddin 1994).
+    pub p: f64,
+    /// The sum of all the failure rates (the rate of leaving "all up").
+    pub total: f64,
+}
+
+/// What a regenerative cycle measured (see [`Replication::run_cycle`]).
+#[derive(Debug, Clone)]
+pub struct CycleOutcome {
+    /// Per service: its downtime and outages during the cycle.
+    pub downtime: Vec<Nanos>,
+    pub outages: Vec<u64>,
+    /// From the first failure to the return to the settled all-up state.
+    pub length: Nanos,
+    /// The natural log of the cycle's likelihood ratio.
+    pub log_lr: f64,
+    /// The cycle reached its time cap before it regenerated: its
+    /// measurements stop at the cap.
+    pub cut: bool,
+    pub events: u64,
+}
+
+/// The most probability failure forcing gives a mode's failure in a window.
+const FORCE_CAP: f64 = 0.5;
+
+/// Importance sampling's state of one failure mode during a cycle.
+#[derive(Clone, Default)]
+struct ModeBias {
+    down: bool,
+    /// The pending failure, while the mode is up.
+    pending: Option<EventId>,
+    /// When the pending failure was drawn.
+    drawn_at: Nanos,
+    /// The probability with which it was forced into the window (0: drawn
+    /// from the true law), the window's length, and the true probability
+    /// of a failure in it.
+    forced: f64,
+    window: f64,
+    q: f64,
+    /// When the mode's repair in progress ends, once it has started.
+    repair_at: Option<Nanos>,
+}
+
+impl ModeBias {
+    /// The log of true over biased probability that the draw made at
+    /// `drawn_at` has not fired by `now`.
+    fn survival(&self, rate: f64, now: Nanos) -> f64 {
+        if self.forced == 0.0 {
+            return 0.0;
+        }
+        let x = (now - self.drawn_at) as f64;
+        if x < self.window {
+            let p_true = -libm::expm1(-rate * x);
+            -rate * x - libm::log1p(-self.forced * p_true / self.q)
+        } else {
+            -rate * self.window - libm::log1p(-self.forced)
+        }
+    }
+
+    /// The log of true over biased density of the draw firing at `now`.
+    fn density(&self, rate: f64, now: Nanos) -> f64 {
+        if self.forced == 0.0 {
+            return 0.0;
+        }
+        let x = (now - self.drawn_at) as f64;
+        if x <= self.window {
+            libm::log(self.q / self.forced)
+        } else {
+            -rate * self.window - libm::log1p(-self.forced)
+        }
+    }
+}
+
+/// Importance sampling's state during one cycle.
+struct BiasRun<'m> {
+    spec: &'m Biasing,
+    modes: Vec<Vec<ModeBias>>,
+    n_down: usize,
+    n_modes: usize,
+    log_lr: f64,
+}
+
 /// A replication in progress.
 pub struct Replication<'m> {
     model: &'m Model,
@@ -324,6 +417,8 @@ pub struct Replication<'m> {
     /// episode in progress (0 for kinds without one), `None` between
     /// episodes.
     gray_active: Vec<Vec<Option<Nanos>>>,
+    /// Set only during an importance-sampling cycle.
+    bias: Option<Box<BiasRun<'m>>>,
 }
 
 impl<'m> Replication<'m> {
@@ -425,6 +520,7 @@ impl<'m> Replication<'m> {
                 .iter()
                 .map(|e| vec![None; e.degradations.len()])
                 .collect(),
+            bias: None,
         }
     }
 
@@ -657,13 +753,23 @@ impl<'m> Replication<'m> {
             if c.busy < size {
                 c.busy += 1;
                 let t = fm.repair.sample(&mut self.rng);
-                self.engine.schedule_in(t, Ev::Repaired { element, mode });
+                self.schedule_repair(t, element, mode);
             } else {
                 c.queue.push_back((element, mode));
             }
         } else {
             let t = fm.repair.sample(&mut self.rng);
-            self.engine.schedule_in(t, Ev::Repaired { element, mode });
+            self.schedule_repair(t, element, mode);
+        }
+    }
+
+    /// Schedules the end of a repair `t` from now; importance sampling
+    /// keeps when each repair ends, which bounds its forcing windows.
+    fn schedule_repair(&mut self, t: Nanos, element: u32, mode: u32) {
+        self.engine.schedule_in(t, Ev::Repaired { element, mode });
+        if let Some(b) = self.bias.as_deref_mut() {
+            b.modes[element as usize][mode as usize].repair_at =
+                Some(self.engine.now().saturating_add(t));
         }
     }
 
@@ -807,6 +913,7 @@ impl<'m> Replication<'m> {
         match ev {
             Ev::Fail { element, mode } => {
                 let (e, m) = (element as usize, mode as usize);
+                self.bias_transition(e, m, true);
                 let fm = &self.model.elements[e].modes[m];
                 if fm.planned {
                     let now = self.engine.now();
@@ -828,29 +935,29 @@ impl<'m> Replication<'m> {
                 } else {
                     self.fault(e, true, cause, planned, &fm.name);
                 }
+                self.rebias();
             }
             Ev::Repaired { element, mode } => {
                 let (e, m) = (element as usize, mode as usize);
+                self.bias_transition(e, m, false);
                 let fm = &self.model.elements[e].modes[m];
                 let now = self.engine.now();
                 if fm.planned {
                     let next = self.next_window[e][m].max(now);
                     self.engine.schedule_at(next, Ev::Fail { element, mode });
                 } else {
-                    let t = fm.every.sample(&mut self.rng);
-                    self.engine.schedule_in(t, Ev::Fail { element, mode });
+                    // Under importance sampling the next failure is drawn
+                    // with the biased rates, by `rebias` below.
+                    if self.bias.is_none() {
+                        let t = fm.every.sample(&mut self.rng);
+                        self.engine.schedule_in(t, Ev::Fail { element, mode });
+                    }
                     if let Some(crew) = fm.crew {
                         // The crew moves on to the next repair in line (FIFO).
                         if let Some((qe, qm)) = self.crews[crew].queue.pop_front() {
                             let qfm = &self.model.elements[qe as usize].modes[qm as usize];
                             let t = qfm.repair.sample(&mut self.rng);
-                            self.engine.schedule_in(
-                                t,
-                                Ev::Repaired {
-                                    element: qe,
-                                    mode: qm,
-                                },
-                            );
+                            self.schedule_repair(t, qe, qm);
                         } else {
                             self.crews[crew].busy -= 1;
                         }
@@ -863,6 +970,7 @@ impl<'m> Replication<'m> {
                 } else {
                     self.fault(e, false, cause, planned, &fm.name);
                 }
+                self.rebias();
             }
             Ev::Check { element, mode } => {
                 let (e, m) = (element as usize, mode as usize);
@@ -1464,6 +1572,277 @@ impl<'m> Replication<'m> {
             }
         }
         first
+    }
+
+    /// Runs one regenerative cycle of importance sampling (see
+    /// [`crate::rare`]): the model starts with everything up and runs, with
+    /// no faults, until its clusters have settled (nothing left scheduled);
+    /// a first failure is chosen, and from it the failure processes run
+    /// with the biased rates of `spec` until every failure mode is repaired
+    /// and the clusters have settled again, or `cap` has passed. The
+    /// all-up period before the first failure is not simulated: it is
+    /// exponential with rate `spec.total` from a state that does not
+    /// change, and the estimator adds its mean.
+    ///
+    /// Fails, naming the reason, when the model never settles (a cluster
+    /// keeps timers running with everything up) or a service is down with
+    /// everything up: then the all-up state is no regeneration point.
+    pub fn run_cycle(mut self, spec: &'m Biasing, cap: Nanos) -> Result<CycleOutcome, String> {
+        // A day of simulated time is far more than any kind needs to elect
+        // its leaders and place its workloads.
+        const SETTLE: Nanos = 86_400 * 1_000_000_000;
+        self.random_faults = true;
+        self.initialise();
+        let mut events = 0u64;
+        while let Some((_, ev)) = self.engine.pop_until(SETTLE) {
+            self.handle(ev);
+            events += 1;
+            if events >= self.max_events {
+                return Err(format!(
+                    "the model does not settle with everything up: {events} events in its \
+                     first simulated day without a failure"
+                ));
+            }
+        }
+        if self.engine.pending() > 0 {
+            return Err(
+                "the model does not settle with everything up (a cluster keeps timers \
+                 running after a day without failures, as `timers = \"continuous\"` does), \
+                 so the all-up state is no regeneration point"
+                    .to_string(),
+            );
+        }
+        if let Some(s) = self.svc_down_since.iter().position(Option::is_some) {
+            return Err(format!(
+                "service `{}` is down with every element up, so the all-up state is no \
+                 regeneration point",
+                self.model.services[s].name
+            ));
+        }
+        let start = self.engine.now();
+        for s in &mut self.svc {
+            *s = ServiceRep::default();
+        }
+        // The first failure: mode (e, m) fails first with probability
+        // rate / total; it is drawn from an even mixture of that and the
+        // uniform choice, so rare modes start cycles too, and the ratio of
+        // the two probabilities (at most 2 for the likely modes) starts the
+        // likelihood ratio.
+        let modes: Vec<(usize, usize)> = spec
+            .rates
+            .iter()
+            .enumerate()
+            .flat_map(|(e, r)| (0..r.len()).map(move |m| (e, m)))
+            .collect();
+        let n_modes = modes.len();
+        if n_modes == 0 {
+            return Err("nothing in the model can fail".to_string());
+        }
+        let u = self.rng.unit();
+        let q = |(e, m): (usize, usize)| 0.5 * spec.rates[e][m] / spec.total + 0.5 / n_modes as f64;
+        let mut acc = 0.0;
+        let mut first = modes[n_modes - 1];
+        for &k in &modes {
+            acc += q(k);
+            if u < acc {
+                first = k;
+                break;
+            }
+        }
+        let (fe, fm) = first;
+        let mut run = BiasRun {
+            spec,
+            modes: spec
+                .rates
+                .iter()
+                .map(|r| vec![ModeBias::default(); r.len()])
+                .collect(),
+            n_down: 0,
+            n_modes,
+            log_lr: libm::log(spec.rates[fe][fm] / spec.total / q(first)),
+        };
+        run.modes[fe][fm].pending = Some(self.engine.schedule_at(
+            start,
+            Ev::Fail {
+                element: fe as u32,
+                mode: fm as u32,
+            },
+        ));
+        run.modes[fe][fm].drawn_at = start;
+        self.bias = Some(Box::new(run));
+        let end = start.saturating_add(cap);
+        let mut cut = true;
+        while let Some((_, ev)) = self.engine.pop_until(end) {
+            self.handle(ev);
+            events += 1;
+            if events >= self.max_events {
+                return Err(format!(
+                    "a cycle used up its budget of {} events (raise it with --max-events if \
+                     the model is right)",
+                    self.max_events
+                ));
+            }
+            let b = self.bias.as_deref().expect("set above");
+            if b.n_down == 0 && self.engine.pending() == b.n_modes {
+                cut = false;
+                break;
+            }
+        }
+        let now = if cut { end } else { self.engine.now() };
+        // A cut cycle's pending draws survived to the cap.
+        let log_lr = {
+            let b = self.bias.as_deref().expect("set above");
+            let mut l = b.log_lr;
+            for (e, row) in b.modes.iter().enumerate() {
+                for (m, d) in row.iter().enumerate() {
+                    if !d.down {
+                        l += d.survival(spec.rates[e][m], now);
+                    }
+                }
+            }
+            l
+        };
+        let (outcome, _) = self.finish(now);
+        Ok(CycleOutcome {
+            downtime: outcome.services.iter().map(|s| s.downtime).collect(),
+            outages: outcome.services.iter().map(|s| s.outages).collect(),
+            length: now - start,
+            log_lr,
+            cut,
+            events: outcome.events,
+        })
+    }
+
+    /// Under importance sampling, failure mode (e, m) fails (`fails`) or is
+    /// repaired now. The likelihood ratio takes in, for every mode that was
+    /// up, the ratio of the true to the biased probability of what its
+    /// pending draw did since it was drawn: survive, or (for the failing
+    /// mode) fail now.
+    fn bias_transition(&mut self, e: usize, m: usize, fails: bool) {
+        let now = self.engine.now();
+        let Some(b) = self.bias.as_deref_mut() else {
+            return;
+        };
+        let spec = b.spec;
+        for (i, row) in b.modes.iter_mut().enumerate() {
+            for (k, d) in row.iter_mut().enumerate() {
+                if d.down {
+                    continue;
+                }
+                if fails && (i, k) == (e, m) {
+                    b.log_lr += d.density(spec.rates[i][k], now);
+                } else {
+                    b.log_lr += d.survival(spec.rates[i][k], now);
+                }
+                // Every draw is made again from here (see `rebias`).
+                d.drawn_at = now;
+                d.forced = 0.0;
+            }
+        }
+        let d = &mut b.modes[e][m];
+        if fails {
+            d.pending = None;
+            d.down = true;
+            b.n_down += 1;
+        } else {
+            d.down = false;
+            d.repair_at = None;
+            b.n_down -= 1;
+        }
+    }
+
+    /// Under importance sampling, draws every up mode's next failure again
+    /// for the state just entered (the true law forgets its past, so a new
+    /// draw only changes what the likelihood ratio must correct). With
+    /// something failed, failure forcing over the window to the first
+    /// repair end: balanced failure biasing (Shahabuddin 1994) made exact
+    /// for repairs of any distribution. Each up mode fails inside the
+    /// window with theta times its true probability there (theta chosen so
+    /// that in a window of typical length the modes up fail with total
+    /// probability p, evenly), capped at [`FORCE_CAP`] and never below the
+    /// true probability, at a time from the truncated exponential, and
+    /// otherwise after the window. Every factor of the ratio is then
+    /// bounded: 1 / theta for a forced failure, below 1 / (1 - cap) for a
+    /// survival. Scaling the rates up instead would multiply the ratio by
+    /// exp(extra rate x window), whose variance is infinite for
+    /// exponential or lognormal repairs. With everything up, the true law.
+    fn rebias(&mut self) {
+        let now = self.engine.now();
+        let Some(b) = self.bias.as_deref_mut() else {
+            return;
+        };
+        let spec = b.spec;
+        let window = if b.n_down == 0 {
+            None
+        } else {
+            b.modes
+                .iter()
+                .flatten()
+                .filter_map(|d| d.repair_at)
+                .min()
+                .map(|t| t.saturating_sub(now).max(1) as f64)
+        };
+        let n_up = b.n_modes - b.n_down;
+        // The mean time to the first repair end, were the repairs in
+        // progress exponential: the scale against which a window is long.
+        let mut repairs = 0.0;
+        for (e, row) in b.modes.iter().enumerate() {
+            for (m, d) in row.iter().enumerate() {
+                if d.down {
+                    repairs += spec.repair_rates[e][m];
+                }
+            }
+        }
+        let typical = 1.0 / repairs.max(f64::MIN_POSITIVE);
+        for (e, rates) in spec.rates.iter().enumerate() {
+            for (m, &rate) in rates.iter().enumerate() {
+                let d = &mut b.modes[e][m];
+                if d.down {
+                    continue;
+                }
+                if window.is_none() && d.pending.is_some() && d.forced == 0.0 {
+                    // Already drawn from the true law, which forgets.
+                    continue;
+                }
+                if let Some(id) = d.pending.take() {
+                    self.engine.cancel(id);
+                }
+                let t = match window {
+                    Some(w) => {
+                        let q = -libm::expm1(-rate * w);
+                        // Scaled with the true probability, so a forced
+                        // failure's factor is the same constant 1 / theta
+                        // whatever the window; capped at one half, so a
+                        // survival's factor stays below 2.
+                        let theta = spec.p / (n_up as f64 * rate * typical);
+                        let forced = (theta * q).min(FORCE_CAP).max(q);
+                        d.forced = forced;
+                        d.window = w;
+                        d.q = q;
+                        if self.rng.unit() < forced {
+                            // Inverse of the exponential's CDF truncated to the window.
+                            let v = self.rng.unit();
+                            (-libm::log1p(-v * q) / rate).min(w)
+                        } else {
+                            w + crate::dist::ziggurat::exponential(&mut self.rng) / rate
+                        }
+                    }
+                    None => {
+                        d.forced = 0.0;
+                        crate::dist::ziggurat::exponential(&mut self.rng) / rate
+                    }
+                };
+                d.drawn_at = now;
+                let at = (t as Nanos).max(1);
+                d.pending = Some(self.engine.schedule_in(
+                    at,
+                    Ev::Fail {
+                        element: e as u32,
+                        mode: m as u32,
+                    },
+                ));
+            }
+        }
     }
 
     fn finish(mut self, horizon: Nanos) -> (RepOutcome, Option<Trace>) {

@@ -16,6 +16,7 @@ mod network;
 mod place;
 mod plan;
 mod proxmox_patroni_longhorn_kubernetes;
+mod rare;
 mod study_shards;
 mod ups_latent;
 mod warnings;
