@@ -167,7 +167,7 @@ def hasim_exact(binary, path):
 def hasim(binary, path, reps, years, seed):
     out = path[:-5] + ".json"
     subprocess.run(
-        [binary, "run", path, "-n", str(reps), "--horizon", f"{years}y", "-j", "1",
+        [binary, "run", path, "--estimator", "mc", "-n", str(reps), "--horizon", f"{years}y", "-j", "1",
          "--seed", str(seed), "--export-json", out],
         check=True, capture_output=True,
     )

@@ -70,7 +70,7 @@ pub(crate) fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     b.build().context("cannot start worker threads")
 }
 
-fn progress_bar(total: u64, label: &str) -> ProgressBar {
+pub(crate) fn progress_bar(total: u64, label: &str) -> ProgressBar {
     let pb = ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
     pb.set_style(
         ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} replications, ETA {eta}")
@@ -184,11 +184,20 @@ fn parse_shard(s: &str) -> Result<(usize, usize)> {
     Ok((i, n))
 }
 
+/// How `run` estimates: the estimator asked for and, for importance
+/// sampling, how many regenerative cycles.
+#[derive(Clone, Copy)]
+pub struct Estimation {
+    pub choice: sim_core::rare::Choice,
+    pub cycles: u64,
+}
+
 pub fn run_many(
     paths: &[std::path::PathBuf],
     common: &Common,
     trace: Option<u64>,
     shard: Option<&str>,
+    est: Estimation,
 ) -> Result<ExitCode> {
     if paths.len() > 1 {
         let ex = &common.exports;
@@ -205,12 +214,18 @@ pub fn run_many(
         if i > 0 {
             output::print("\n")?;
         }
-        run(p, common, trace, shard)?;
+        run(p, common, trace, shard, est)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) -> Result<ExitCode> {
+fn run(
+    path: &Path,
+    common: &Common,
+    trace: Option<u64>,
+    shard: Option<&str>,
+    est: Estimation,
+) -> Result<ExitCode> {
     let l = load(path)?;
     let opts = options(&common.sim)?;
     // The warnings that make the run's numbers meaningless (nothing can
@@ -225,6 +240,12 @@ fn run(path: &Path, common: &Common, trace: Option<u64>, shard: Option<&str>) ->
         eprintln!("{d}\n");
     }
     let threads = pool(common.sim.threads)?;
+    let bias = sim_core::rare::choose(&l.model, est.choice)
+        .map_err(|e| anyhow!("--estimator is: model `{}`: {e}", l.model.name))?;
+    if let Some(bias) = bias {
+        crate::rare::refuse(common, trace, shard)?;
+        return crate::rare::run(&l, common, &opts, &bias, est.cycles, &threads);
+    }
     if let Some(s) = shard {
         let (i, n) = parse_shard(s)?;
         if opts.target_ci.is_some() {

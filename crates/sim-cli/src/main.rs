@@ -11,6 +11,7 @@ use sim_render::format;
 mod output;
 mod plan;
 mod plot;
+mod rare;
 mod report;
 
 use clap::{Args, Parser, Subcommand};
@@ -40,6 +41,16 @@ enum Command {
         /// to the --export-json file; combine shards with `hasim merge`.
         #[arg(long, value_name = "I/N")]
         shard: Option<String>,
+        /// How to estimate: `mc` (plain Monte Carlo over replications), `is`
+        /// (importance sampling over regenerative cycles, for designs of
+        /// five nines and more) or `auto` (`is` when the model qualifies and
+        /// every service's exact unavailability is below 1e-4).
+        #[arg(long, value_name = "mc|is|auto", default_value = "auto")]
+        estimator: sim_core::rare::Choice,
+        /// Regenerative cycles for importance sampling (the most, with
+        /// --target-ci); -n counts plain Monte Carlo's replications.
+        #[arg(long, value_name = "N", default_value_t = 200_000)]
+        cycles: u64,
     },
     /// Vary model parameters and run every combination (hyperfine style).
     Sweep {
@@ -343,7 +354,18 @@ fn main() -> ExitCode {
             common,
             trace,
             shard,
-        } => commands::run_many(&models, &common, trace, shard.as_deref()),
+            estimator,
+            cycles,
+        } => commands::run_many(
+            &models,
+            &common,
+            trace,
+            shard.as_deref(),
+            commands::Estimation {
+                choice: estimator,
+                cycles,
+            },
+        ),
         Command::Sweep {
             model,
             list,

@@ -44,7 +44,8 @@
 //! and any split of the cycles.
 
 use crate::model::compile::Model;
-use crate::sim::{Biasing, CycleOutcome, Replication};
+use crate::sim::Replication;
+pub use crate::sim::{Biasing, CycleOutcome};
 use crate::stats::{student_t_quantile, Estimate, U256};
 use crate::time::{Nanos, NANOS_PER_SEC, NANOS_PER_YEAR};
 use serde::{Deserialize, Serialize};
@@ -514,5 +515,36 @@ pub fn summarize(model: &Model, bias: &Biasing, acc: &RareAcc) -> RareResult {
         mean_cycle_hours: cycle / 3600.0,
         likelihood_ratio: estimate(sl / n, libm::sqrt(sample_var(n, sl, sll) / n), acc.count, t),
         services,
+    }
+}
+
+/// Decides which estimator runs: `Ok(Some(bias))` for importance sampling,
+/// `Ok(None)` for plain Monte Carlo. `Auto` picks importance sampling when
+/// the model qualifies and the exact analysis solves every service with an
+/// unavailability below [`AUTO_BELOW`]; `Importance` on a model that does
+/// not qualify is an error saying why.
+pub fn choose(model: &Model, choice: Choice) -> Result<Option<Biasing>, String> {
+    match choice {
+        Choice::MonteCarlo => Ok(None),
+        Choice::Importance => qualify(model).map(Some),
+        Choice::Auto => {
+            let Ok(bias) = qualify(model) else {
+                return Ok(None);
+            };
+            let a = crate::exact::analyse(
+                model,
+                crate::exact::Options {
+                    max_cut_order: 1,
+                    max_rows: 0,
+                },
+            );
+            let rare = !a.services.is_empty()
+                && a.services.iter().all(|s| {
+                    s.result
+                        .as_ref()
+                        .is_ok_and(|r| r.unavailability > 0.0 && r.unavailability < AUTO_BELOW)
+                });
+            Ok(rare.then_some(bias))
+        }
     }
 }

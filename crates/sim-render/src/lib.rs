@@ -11,6 +11,7 @@ pub mod exact;
 pub mod format;
 pub mod place;
 pub mod plan;
+pub mod rare;
 pub mod review;
 pub mod scenario;
 pub mod summary;
