@@ -26,10 +26,12 @@ const SWEEP: &[&str] = &[
     "3",
 ];
 
-/// The design search of the tests: the model's 16 designs, 8 simulated.
+/// The design search of the tests: the model's 16 designs, 8 simulated,
+/// and the placement, which the shards record and the merge proposes.
 const PLAN: &[&str] = &[
     "plan",
     MODEL,
+    "--place",
     "--target",
     "99.9%",
     "--service",
@@ -97,7 +99,11 @@ fn merged(files: &[&String], out: &Path) -> (Vec<u8>, Vec<u8>) {
 /// two, merged in order, reversed, and mixed.
 fn check_merges_to_the_whole(command: &[&str], dir: &Path) {
     let whole = dir.join("whole.json");
-    let o = run(&with(command, &["--export-json", path(&whole)]));
+    let chart = dir.join("whole.svg");
+    let o = run(&with(
+        command,
+        &["--export-json", path(&whole), "--plot", path(&chart)],
+    ));
     assert_ok(&o);
     let (text, json) = (o.stdout, std::fs::read(&whole).unwrap());
     assert!(!text.is_empty() && !json.is_empty());
@@ -118,6 +124,21 @@ fn check_merges_to_the_whole(command: &[&str], dir: &Path) {
         );
         assert!(j == json, "{what}: merged --export-json bytes differ");
     }
+    // The chart the whole command draws (availability against the swept
+    // value, the Pareto chart of the search) is drawn by merge too.
+    let merged_chart = dir.join("merged.svg");
+    assert_ok(&hasim(&[
+        "merge",
+        &two[0],
+        &one[1],
+        &two[2],
+        "--plot",
+        path(&merged_chart),
+    ]));
+    assert!(
+        std::fs::read(&chart).unwrap() == std::fs::read(&merged_chart).unwrap(),
+        "merge --plot draws another chart"
+    );
 }
 
 #[test]
@@ -302,4 +323,36 @@ fn bad_shards_and_options_are_refused_by_name() {
     ]));
     assert!(e.contains("--target"), "{e}");
     assert!(!x.exists(), "no shard is written after a refusal");
+}
+
+#[test]
+fn merge_of_run_shards_draws_the_run_chart() {
+    let d = tempfile::tempdir().unwrap();
+    let command = ["run", MODEL, "-n", "30", "--horizon", "1y"];
+    let chart = d.path().join("whole.svg");
+    assert_ok(&run(&with(&command, &["--plot", path(&chart)])));
+    let files = shards(&command, 2, "2", d.path(), "run");
+    let merged = d.path().join("merged.svg");
+    assert_ok(&hasim(&[
+        "merge",
+        &files[1],
+        &files[0],
+        "--plot",
+        path(&merged),
+    ]));
+    assert!(std::fs::read(&chart).unwrap() == std::fs::read(&merged).unwrap());
+    // A run shard refuses the outputs that need every replication, as a
+    // sweep's and a plan's do.
+    let e = assert_clean_failure(&run(&with(
+        &command,
+        &[
+            "--shard",
+            "0/2",
+            "--export-json",
+            path(&d.path().join("x.json")),
+            "--plot",
+            path(&chart),
+        ],
+    )));
+    assert!(e.contains("--plot cannot be combined with --shard"), "{e}");
 }
