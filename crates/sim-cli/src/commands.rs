@@ -14,7 +14,7 @@ use sim_core::model::diag::did_you_mean;
 use sim_core::model::Source;
 use sim_core::runner::{run_range, summarize, Accumulator, Progress, RunOptions, RunResult};
 use sim_core::sim::Injection;
-use sim_core::study::{self, shard, shard::ShardFile};
+use sim_core::study::{self, shard, shard::ShardFile, shard::StudyShard};
 use sim_core::text::plural;
 use sim_core::time::{
     parse_duration, Human, Nanos, MAX_HORIZON, NANOS_PER_HOUR, NANOS_PER_MIN, NANOS_PER_YEAR,
@@ -49,14 +49,6 @@ pub(crate) fn options(c: &SimOptions) -> Result<RunOptions> {
         max_events: Some(c.max_events),
     })
     .map_err(|e| anyhow!("--{} {}", e.option.flag(), e.message))
-}
-
-/// Reads one shard file, refusing anything that is not an intact shard of
-/// this format.
-fn read_shard(p: &Path) -> Result<ShardFile> {
-    let name = p.display().to_string();
-    let text = std::fs::read_to_string(p).with_context(|| format!("cannot read shard {name}"))?;
-    ShardFile::parse(&name, &text).map_err(|e| anyhow!("{e}"))
 }
 
 pub(crate) fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
@@ -192,6 +184,55 @@ pub struct Estimation {
     pub cycles: u64,
 }
 
+/// The shard `I/N` and the file it goes to, after refusing what a shard
+/// cannot do: `--target-ci` (each shard must run a fixed range, or the
+/// shards would not add up to the whole), and the chart and the other
+/// exports, which need every shard's replications and so belong to `merge`.
+pub(crate) fn shard_args<'a>(
+    spec: &str,
+    opts: &RunOptions,
+    common: &'a Common,
+) -> Result<(usize, usize, &'a str)> {
+    let (i, n) = parse_shard(spec)?;
+    if opts.target_ci.is_some() {
+        bail!("--target-ci cannot be combined with --shard: each shard must run a fixed range of replications");
+    }
+    let out = common.exports.export_json.as_deref().ok_or_else(|| {
+        anyhow!("--shard needs --export-json FILE to write the shard's results to")
+    })?;
+    for (flag, given) in [
+        ("--plot", common.plot.is_some()),
+        ("--export-csv", common.exports.export_csv.is_some()),
+        (
+            "--export-markdown",
+            common.exports.export_markdown.is_some(),
+        ),
+    ] {
+        if given {
+            bail!("{flag} cannot be combined with --shard: a shard holds only part of the replications; give {flag} to `hasim merge` of all the shards");
+        }
+    }
+    Ok((i, n, out))
+}
+
+/// One line per item of a study shard's slice, for the message that says
+/// where its replications went.
+pub(crate) fn slice_summary(parts: &[shard::Part], of: usize) -> String {
+    parts
+        .iter()
+        .map(|p| {
+            format!(
+                "{}/{of} `{}` replications {}..{}",
+                p.item + 1,
+                p.label,
+                p.accumulator.first,
+                p.accumulator.first + p.accumulator.count
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn run_many(
     paths: &[std::path::PathBuf],
     common: &Common,
@@ -247,13 +288,7 @@ fn run(
         return crate::rare::run(&l, common, &opts, &bias, est.cycles, &threads);
     }
     if let Some(s) = shard {
-        let (i, n) = parse_shard(s)?;
-        if opts.target_ci.is_some() {
-            bail!("--target-ci cannot be combined with --shard: each shard must run a fixed range of replications");
-        }
-        let out = common.exports.export_json.as_deref().ok_or_else(|| {
-            anyhow!("--shard needs --export-json FILE to write the shard's results to")
-        })?;
+        let (i, n, out) = shard_args(s, &opts, common)?;
         let (lo, hi) = shard::range(opts.replications, i, n);
         let part = RunOptions {
             replications: hi - lo,
@@ -317,17 +352,92 @@ fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn merge(paths: &[std::path::PathBuf], exports: &Exports) -> Result<ExitCode> {
+/// Reads one shard file of any kind, refusing anything that is not an
+/// intact shard of this format.
+fn read_any_shard(p: &Path) -> Result<(String, shard::AnyShard)> {
+    let name = p.display().to_string();
+    let text = std::fs::read_to_string(p).with_context(|| format!("cannot read shard {name}"))?;
+    let s = shard::parse_any(&name, &text).map_err(|e| anyhow!("{e}"))?;
+    Ok((name, s))
+}
+
+/// `hasim merge`: the shards of one `run`, `sweep` or `plan --target`,
+/// printed and exported exactly as the unsharded command would have.
+pub fn merge(
+    paths: &[std::path::PathBuf],
+    exports: &Exports,
+    plot: Option<&str>,
+) -> Result<ExitCode> {
     exports.check_writable()?;
-    let mut shards = Vec::new();
-    for p in paths {
-        shards.push((p.display().to_string(), read_shard(p)?));
+    output::check_all([plot])?;
+    let shards = paths
+        .iter()
+        .map(|p| read_any_shard(p))
+        .collect::<Result<Vec<_>>>()?;
+    // Shards of different commands cannot add up to anything; say which two
+    // files disagree before any other check speaks of options or models.
+    let (first_name, first) = &shards[0];
+    if let Some((name, s)) = shards[1..].iter().find(|(_, s)| s.kind() != first.kind()) {
+        bail!(
+            "{name} is a `{}` file but {first_name} is a `{}` file: refusing to merge shards of different commands",
+            s.kind(),
+            first.kind()
+        );
     }
+    let mut runs = Vec::new();
+    let mut studies = Vec::new();
+    for (name, s) in shards {
+        match s {
+            shard::AnyShard::Run(f) => runs.push((name, f)),
+            shard::AnyShard::Study(f) => studies.push((name, f)),
+        }
+    }
+    if !runs.is_empty() {
+        return merge_runs(&runs, exports, plot);
+    }
+    let merged = shard::merge_study(&studies).map_err(|e| anyhow!("{e}"))?;
+    match merged.study {
+        shard::Study::Sweep { .. } => {
+            let (_, points) = shard::sweep_points(&merged).map_err(|e| anyhow!("{e}"))?;
+            let mut out = SweepOutput::new(&points[0].0 .1, &merged.options, exports, plot);
+            for ((point, model), acc) in &points {
+                out.push(point, summarize(model, acc, merged.options.horizon))?;
+            }
+            out.finish()
+        }
+        shard::Study::Plan {
+            failures,
+            place,
+            skip_invalid,
+            ..
+        } => {
+            let (loaded, search) = shard::plan_search(&merged).map_err(|e| anyhow!("{e}"))?;
+            crate::plan::output(
+                &loaded,
+                &crate::plan::Outcome {
+                    failures,
+                    search: Some((search, merged.options.clone())),
+                    place,
+                    skip_invalid,
+                    seed: merged.options.seed,
+                },
+                exports,
+                plot,
+            )
+        }
+    }
+}
+
+fn merge_runs(
+    shards: &[(String, ShardFile)],
+    exports: &Exports,
+    plot: Option<&str>,
+) -> Result<ExitCode> {
     let shard::Merged {
         model,
         options,
         accumulator: acc,
-    } = shard::merge(&shards).map_err(|e| anyhow!("{e}"))?;
+    } = shard::merge(shards).map_err(|e| anyhow!("{e}"))?;
     let opts = &options;
     let result = summarize(&model, &acc, opts.horizon);
     let mut doc = Document::new(&model, opts);
@@ -336,6 +446,12 @@ pub fn merge(paths: &[std::path::PathBuf], exports: &Exports) -> Result<ExitCode
         result,
     });
     write_exports(&doc, exports)?;
+    if let Some(p) = plot {
+        crate::plot::save(
+            p,
+            &Chart::results(&model.name, &[(model.name.clone(), &doc.points[0].result)]),
+        )?;
+    }
     if !stdout_taken(exports) {
         output::print(&(header(&doc) + &format::result_report(&doc.points[0].result, 3)))?;
     }
@@ -408,6 +524,7 @@ pub fn sweep(
     scan: &[String],
     steps: &[String],
     common: &Common,
+    shard: Option<&str>,
 ) -> Result<ExitCode> {
     common.check_writable()?;
     let loaded = load(path)?;
@@ -447,12 +564,39 @@ pub fn sweep(
     let points = study::sweep_points(sim_core::protocols::builtin(), &src, base, &axes)
         .map_err(|e| anyhow!("{e}"))?;
     let threads = pool(common.sim.threads)?;
-    let mut doc = Document::new(&points[0].1, &opts);
-    // The header follows the points, whose counts it shows.
-    let mut text = String::new();
+    if let Some(spec) = shard {
+        let (i, n, out) = shard_args(spec, &opts, common)?;
+        let items: Vec<(String, &Model)> = points
+            .iter()
+            .map(|(p, m)| (shard::point_label(p), m))
+            .collect();
+        let parts = shard::run_slice(&items, &opts, (i, n), |item, model, part, first| {
+            simulate(
+                model,
+                part,
+                first,
+                &threads,
+                &format!("shard {i}/{n}, point {}/{}", item + 1, items.len()),
+            )
+        })?;
+        let summary = slice_summary(&parts, items.len());
+        let file = StudyShard::new(
+            &loaded.model,
+            &loaded.name,
+            &loaded.text,
+            opts,
+            shard::Study::Sweep { axes },
+            items.len(),
+            (i, n),
+            parts,
+        );
+        output::write(out, &file.to_json())?;
+        eprintln!("sweep shard {i}/{n}: points {summary} written to {out}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = SweepOutput::new(&points[0].1, &opts, &common.exports, common.plot.as_deref());
     let started = Instant::now();
     for (i, (p, model)) in points.iter().enumerate() {
-        let label: Vec<String> = p.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let acc = simulate(
             model,
             &opts,
@@ -460,15 +604,52 @@ pub fn sweep(
             &threads,
             &format!("point {}/{}", i + 1, points.len()),
         )?;
-        let result = summarize(model, &acc, opts.horizon);
-        let parameters = study::point_parameters(p);
-        // With --target-ci each point stops at its own count.
-        let count = if opts.target_ci.is_some() {
+        out.push(p, summarize(model, &acc, opts.horizon))?;
+    }
+    eprintln!(
+        "{} points in {:.2} s",
+        points.len(),
+        started.elapsed().as_secs_f64()
+    );
+    out.finish()
+}
+
+/// What `hasim sweep` prints and writes, filled point by point: the sweep
+/// and the merge of its shards both go through it, so their bytes cannot
+/// drift apart.
+struct SweepOutput<'a> {
+    doc: Document,
+    /// The points' tables; the header goes above them at the end, as it
+    /// shows the counts of every point.
+    text: String,
+    /// With --target-ci each point stops at its own count, which its
+    /// heading then shows.
+    own_counts: bool,
+    exports: &'a Exports,
+    plot: Option<&'a str>,
+}
+
+impl<'a> SweepOutput<'a> {
+    fn new(first: &Model, opts: &RunOptions, exports: &'a Exports, plot: Option<&'a str>) -> Self {
+        SweepOutput {
+            doc: Document::new(first, opts),
+            text: String::new(),
+            own_counts: opts.target_ci.is_some(),
+            exports,
+            plot,
+        }
+    }
+
+    /// Adds a point's result, and rewrites the exports and the chart, so an
+    /// interrupted sweep keeps what finished.
+    fn push(&mut self, point: &[(String, String)], result: RunResult) -> Result<()> {
+        let count = if self.own_counts {
             format!(" · {}", plural(result.replications, "replication"))
         } else {
             String::new()
         };
-        text.push_str(&format!("── {}{count} ──\n", label.join(", ")));
+        let text = &mut self.text;
+        text.push_str(&format!("── {}{count} ──\n", shard::point_label(point)));
         let requests = format::lost_requests(result.services.iter());
         text.push_str(&format::table(
             &format::service_header(requests),
@@ -480,22 +661,25 @@ pub fn sweep(
         ));
         text.push_str(&format::gray_report(&result));
         text.push('\n');
-        doc.points.push(Point { parameters, result });
-        // Rewritten after every point: an interrupted sweep keeps what finished.
-        write_exports(&doc, &common.exports)?;
-        if let Some(p) = &common.plot {
-            crate::plot::save(p, &Chart::Sweep(&doc))?;
+        self.doc.points.push(Point {
+            parameters: study::point_parameters(point),
+            result,
+        });
+        write_exports(&self.doc, self.exports)?;
+        if let Some(p) = self.plot {
+            crate::plot::save(p, &Chart::Sweep(&self.doc))?;
         }
+        Ok(())
     }
-    eprintln!(
-        "{} points in {:.2} s",
-        points.len(),
-        started.elapsed().as_secs_f64()
-    );
-    if !stdout_taken(&common.exports) {
-        output::print(&(header(&doc) + &text))?;
+
+    /// Prints the header and every point's table, unless an export took
+    /// stdout.
+    fn finish(self) -> Result<ExitCode> {
+        if !stdout_taken(self.exports) {
+            output::print(&(header(&self.doc) + &self.text))?;
+        }
+        Ok(ExitCode::SUCCESS)
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs every design with the same options, so replication `i` of each uses

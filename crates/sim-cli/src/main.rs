@@ -68,6 +68,11 @@ enum Command {
         step: Vec<String>,
         #[command(flatten)]
         common: Common,
+        /// Run only shard I of N (I counts from 0) of the sweep's points ×
+        /// replications and write mergeable results to the --export-json
+        /// file; combine shards with `hasim merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
     },
     /// Run several designs with the same seeds and compare them service by service.
     Compare {
@@ -145,12 +150,24 @@ enum Command {
         skip_invalid: bool,
         #[command(flatten)]
         common: Common,
+        /// With --target, simulate only shard I of N (I counts from 0) of the
+        /// search's designs × replications and write mergeable results to
+        /// the --export-json file; combine shards with `hasim merge`.
+        #[arg(long, value_name = "I/N", requires = "target")]
+        shard: Option<String>,
     },
-    /// Combine shard results (from `run --shard`) into the result of the whole run.
+    /// Combine shard results (from `run`, `sweep` or `plan --target` with
+    /// `--shard`) into the output of the whole command.
     Merge {
-        /// Shard files written by `run --shard I/N --export-json FILE`, in any order.
+        /// Shard files written by `run`, `sweep` or `plan --target` with
+        /// `--shard I/N --export-json FILE`, in any order, all of one command.
         #[arg(required = true)]
         shards: Vec<PathBuf>,
+        /// Draw the whole command's chart to an .svg or .png file: what its
+        /// --plot would have drawn (results of a run, availability against the
+        /// swept parameter, the Pareto chart of a design search).
+        #[arg(long, value_name = "FILE")]
+        plot: Option<String>,
         #[command(flatten)]
         exports: Exports,
     },
@@ -372,7 +389,8 @@ fn main() -> ExitCode {
             scan,
             step,
             common,
-        } => commands::sweep(&model, &list, &scan, &step, &common),
+            shard,
+        } => commands::sweep(&model, &list, &scan, &step, &common, shard.as_deref()),
         Command::Compare { models, common } => commands::compare(&models, &common),
         Command::Validate {
             models,
@@ -405,6 +423,7 @@ fn main() -> ExitCode {
             place,
             skip_invalid,
             common,
+            shard,
         } => plan::command(
             &model,
             usize::from(failures),
@@ -412,11 +431,16 @@ fn main() -> ExitCode {
                 target: target.as_deref(),
                 service: service.as_deref(),
                 skip_invalid,
+                shard: shard.as_deref(),
             },
             place,
             &common,
         ),
-        Command::Merge { shards, exports } => commands::merge(&shards, &exports),
+        Command::Merge {
+            shards,
+            plot,
+            exports,
+        } => commands::merge(&shards, &exports, plot.as_deref()),
         Command::Exact {
             model,
             max_cut_order,

@@ -7,11 +7,13 @@ pub use sim_render::plan::*;
 use crate::commands;
 use crate::output;
 use crate::plot;
-use crate::Common;
+use crate::{Common, Exports};
 use anyhow::{anyhow, bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use sim_core::plan::design::{self, Status};
+use sim_core::runner::RunOptions;
+use sim_core::study::shard::{self, Study, StudyShard};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -34,6 +36,22 @@ pub struct SearchArgs<'a> {
     pub service: Option<&'a str>,
     /// Plan with the valid designs when some are invalid, instead of failing.
     pub skip_invalid: bool,
+    /// `--shard I/N`: simulate only this slice of the search and write it
+    /// for `hasim merge`.
+    pub shard: Option<&'a str>,
+}
+
+/// What `hasim plan` reports, apart from the model and the outputs: the
+/// unsharded command and the merge of its shards both hand it to
+/// [`output`], so they print the same bytes.
+pub struct Outcome {
+    pub failures: usize,
+    /// The design search, ranked, and the options it was simulated with.
+    pub search: Option<(design::Search, RunOptions)>,
+    pub place: bool,
+    pub skip_invalid: bool,
+    /// The seed of the headroom's transients (the run's `--seed`).
+    pub seed: u64,
 }
 
 /// `hasim plan MODEL`.
@@ -48,6 +66,7 @@ pub fn command(
         target,
         service,
         skip_invalid,
+        shard,
     } = args;
     common.check_writable()?;
     let loaded = commands::load(path)?;
@@ -78,7 +97,55 @@ pub fn command(
     if target.is_none() && common.plot.is_some() {
         bail!("--plot draws the Pareto chart of a design search: give --target too");
     }
-    let h = sim_core::plan::headroom(model, failures, common.sim.seed);
+    if let (Some(spec), Some(target), Some(service)) = (shard, target, &service) {
+        let opts = commands::options(&common.sim)?;
+        let (i, n, out) = commands::shard_args(spec, &opts, common)?;
+        let threads = commands::pool(common.sim.threads)?;
+        let prepared = design::prepare(
+            sim_core::protocols::builtin(),
+            &loaded.source(),
+            &loaded.tree,
+            model,
+            service,
+            target,
+        )
+        .map_err(|e| anyhow!("{e}"))?;
+        let items: Vec<(String, &sim_core::Model)> = prepared
+            .todo
+            .iter()
+            .map(|d| prepared.designs[*d].label.clone())
+            .zip(prepared.models())
+            .collect();
+        let parts = shard::run_slice(&items, &opts, (i, n), |item, m, part, first| {
+            commands::simulate(
+                m,
+                part,
+                first,
+                &threads,
+                &format!("shard {i}/{n}, design {}/{}", item + 1, items.len()),
+            )
+        })?;
+        let summary = commands::slice_summary(&parts, items.len());
+        let file = StudyShard::new(
+            model,
+            &loaded.name,
+            &loaded.text,
+            opts,
+            Study::Plan {
+                target,
+                service: service.clone(),
+                failures,
+                place,
+                skip_invalid,
+            },
+            items.len(),
+            (i, n),
+            parts,
+        );
+        output::write(out, &file.to_json())?;
+        eprintln!("design search shard {i}/{n}: designs {summary} written to {out}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut search = None;
     if let (Some(target), Some(service)) = (target, &service) {
         let opts = commands::options(&common.sim)?;
@@ -111,15 +178,46 @@ pub fn command(
         pb.finish_and_clear();
         search = Some((s, opts));
     }
-    let (place_text, placement, placed) = match place {
+    output(
+        &loaded,
+        &Outcome {
+            failures,
+            search,
+            place,
+            skip_invalid,
+            seed: common.sim.seed,
+        },
+        &common.exports,
+        common.plot.as_deref(),
+    )
+}
+
+/// Prints and writes what `hasim plan` reports: the headroom (computed
+/// here, as it needs no simulation), the design search, the placement, and
+/// the exit code they give.
+pub fn output(
+    loaded: &commands::Loaded,
+    outcome: &Outcome,
+    ex: &Exports,
+    plot: Option<&str>,
+) -> Result<ExitCode> {
+    let Outcome {
+        failures,
+        search,
+        place,
+        skip_invalid,
+        seed,
+    } = outcome;
+    let model = &loaded.model;
+    let h = sim_core::plan::headroom(model, *failures, *seed);
+    let (place_text, placement, placed) = match *place {
         true => {
-            let (t, j, ok) = sim_render::place::section(&loaded, &h);
+            let (t, j, ok) = sim_render::place::section(loaded, &h);
             (t, Some(j), ok)
         }
         false => (String::new(), None, true),
     };
     let space = model.design.as_ref();
-    let ex = &common.exports;
     // The same text goes to the terminal and to --export-markdown.
     let mut text = headroom_text(model, &h);
     if let (Some((s, opts)), Some(space)) = (&search, space) {
@@ -130,7 +228,7 @@ pub fn command(
     if !commands::stdout_taken(ex) {
         output::print(&text)?;
     }
-    if let (Some(path), Some((s, _)), Some(space)) = (&common.plot, &search, space) {
+    if let (Some(path), Some((s, _)), Some(space)) = (plot, search, space) {
         plot::save(path, &plot::Chart::pareto(&model.name, s, space))?;
     }
     if let Some(f) = &ex.export_json {
@@ -142,7 +240,7 @@ pub fn command(
             design_search: search
                 .as_ref()
                 .zip(space)
-                .map(|((s, _), space)| search_json(s, space, common.sim.seed)),
+                .map(|((s, _), space)| search_json(s, space, *seed)),
             placement,
         };
         output::write(f, &(serde_json::to_string_pretty(&doc)? + "\n"))?;
@@ -161,9 +259,9 @@ pub fn command(
     // An invalid design is a mistake in the design space (the table above
     // says which and why); the answer over the rest is only trusted when
     // the user asked for it.
-    if let Some((s, _)) = &search {
+    if let Some((s, _)) = search {
         let invalid = s.count(|x| matches!(x, Status::Invalid(_)));
-        if invalid > 0 && !skip_invalid {
+        if invalid > 0 && !*skip_invalid {
             eprintln!(
                 "error: {invalid} of {} designs do not give a valid model (listed above as invalid); fix the design space, or pass --skip-invalid to plan with the valid designs only",
                 s.designs.len()

@@ -261,12 +261,34 @@ pub enum Study {
     /// other options of the command (`failures`, `place`, `skip_invalid`),
     /// so that the merge prints what the unsharded command would have.
     Plan {
+        #[serde(with = "exact_f64")]
         target: f64,
         service: String,
         failures: usize,
         place: bool,
         skip_invalid: bool,
     },
+}
+
+/// A float written as text and read back to the same bits. serde_json
+/// (without its `float_roundtrip` feature, which would change how every
+/// JSON model is read) reads some numbers one unit in the last place off:
+/// `--target 99.9%` is 0.9990000000000001, which came back as another
+/// float, so the shard failed its own digest, and a merge would have ranked
+/// against another target. Rust's own parser rounds correctly, and its
+/// `Display` writes the shortest text that reads back to the same float.
+mod exact_f64 {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&x.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse()
+            .map_err(|_| D::Error::custom(format!("`{text}` is not a number")))
+    }
 }
 
 impl Study {

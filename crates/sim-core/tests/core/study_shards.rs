@@ -170,6 +170,39 @@ fn sweep_shards_merge_to_the_unsharded_accumulators() {
 }
 
 #[test]
+fn a_plan_shard_reads_back_its_target_to_the_bit() {
+    // 99.9% is 0.9990000000000001, a float serde_json's default parser
+    // reads back one unit in the last place off; the shard must keep it
+    // (and so pass its digest) for every target a user can type.
+    let loaded = Loaded::new("servers.toml", crate::plan::SPACE).unwrap();
+    for text in ["99.9%", "99.95%", "0.9995", "99.99%", "99.999%", "90%"] {
+        let target = design::parse_target(text).unwrap();
+        let study = Study::Plan {
+            target,
+            service: "app".into(),
+            failures: 1,
+            place: false,
+            skip_invalid: false,
+        };
+        let file = StudyShard::new(
+            &loaded.model,
+            &loaded.name,
+            &loaded.text,
+            opts(1),
+            study.clone(),
+            0,
+            (0, 1),
+            Vec::new(),
+        );
+        match shard::parse_any("s.json", &file.to_json()) {
+            Ok(AnyShard::Study(s)) => assert_eq!(s.study, study, "{text}"),
+            Ok(AnyShard::Run(_)) => panic!("{text}: read back as a run shard"),
+            Err(e) => panic!("{text}: {e}"),
+        }
+    }
+}
+
+#[test]
 fn design_search_shards_rank_like_the_unsharded_search() {
     let loaded = Loaded::new("servers.toml", crate::plan::SPACE).unwrap();
     let o = opts(30);
