@@ -11,7 +11,10 @@ use sim_core::runner::{run_replication, DEFAULT_MAX_EVENTS};
 use sim_core::NANOS_PER_YEAR;
 
 fn five_nines() -> sim_core::Model {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/five-nines-3-of-5.toml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../models/five-nines-3-of-5.toml"
+    );
     let text = std::fs::read_to_string(path).expect("the bundled model");
     sim_core::load("five-nines-3-of-5.toml", &text).expect("it loads")
 }

@@ -1,12 +1,11 @@
 //! The subcommands.
 
 use crate::format;
-use crate::output;
+use crate::output::{self, progress_bar, stdout_taken};
 use crate::plot::Chart;
 use crate::{Common, Exports, SimOptions};
 use anyhow::{anyhow, bail, Context, Result};
 use indexmap::IndexMap;
-use indicatif::{ProgressBar, ProgressStyle};
 use sim_core::analysis;
 use sim_core::export::{CompareDoc, Document, Point};
 use sim_core::model::compile::{self, Model};
@@ -62,17 +61,6 @@ pub(crate) fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     b.build().context("cannot start worker threads")
 }
 
-pub(crate) fn progress_bar(total: u64, label: &str) -> ProgressBar {
-    let pb = ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
-    pb.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} replications, ETA {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    pb.set_prefix(label.to_string());
-    pb
-}
-
 /// Runs replications `first..first + opts.replications` with a progress bar.
 pub(crate) fn simulate(
     model: &Model,
@@ -92,7 +80,7 @@ pub(crate) fn simulate(
     acc.map_err(|e| anyhow!("model `{}`: {e}", model.name))
 }
 
-fn write_exports(doc: &Document, ex: &Exports) -> Result<()> {
+pub(crate) fn write_exports(doc: &Document, ex: &Exports) -> Result<()> {
     if let Some(f) = &ex.export_json {
         output::write(f, &doc.to_json())?;
     }
@@ -125,16 +113,9 @@ impl Common {
     }
 }
 
-/// Exports going to stdout replace the table there.
-pub(crate) fn stdout_taken(ex: &Exports) -> bool {
-    [&ex.export_json, &ex.export_csv, &ex.export_markdown]
-        .iter()
-        .any(|e| e.as_deref() == Some("-"))
-}
-
 /// The line above a result: the replications shown are those run (all
 /// points' counts), not the requested maximum `--target-ci` may stop short of.
-fn header(doc: &Document) -> String {
+pub(crate) fn header(doc: &Document) -> String {
     format!(
         "model {} (hash {}) · {} × {} · seed {}\n\n",
         doc.model.name,
@@ -352,112 +333,6 @@ fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads one shard file of any kind, refusing anything that is not an
-/// intact shard of this format.
-fn read_any_shard(p: &Path) -> Result<(String, shard::AnyShard)> {
-    let name = p.display().to_string();
-    let text = std::fs::read_to_string(p).with_context(|| format!("cannot read shard {name}"))?;
-    let s = shard::parse_any(&name, &text).map_err(|e| anyhow!("{e}"))?;
-    Ok((name, s))
-}
-
-/// `hasim merge`: the shards of one `run`, `sweep` or `plan --target`,
-/// printed and exported exactly as the unsharded command would have.
-pub fn merge(
-    paths: &[std::path::PathBuf],
-    exports: &Exports,
-    plot: Option<&str>,
-) -> Result<ExitCode> {
-    exports.check_writable()?;
-    output::check_all([plot])?;
-    let shards = paths
-        .iter()
-        .map(|p| read_any_shard(p))
-        .collect::<Result<Vec<_>>>()?;
-    // Shards of different commands cannot add up to anything; say which two
-    // files disagree before any other check speaks of options or models.
-    let (first_name, first) = &shards[0];
-    if let Some((name, s)) = shards[1..].iter().find(|(_, s)| s.kind() != first.kind()) {
-        bail!(
-            "{name} is a `{}` file but {first_name} is a `{}` file: refusing to merge shards of different commands",
-            s.kind(),
-            first.kind()
-        );
-    }
-    let mut runs = Vec::new();
-    let mut studies = Vec::new();
-    for (name, s) in shards {
-        match s {
-            shard::AnyShard::Run(f) => runs.push((name, f)),
-            shard::AnyShard::Study(f) => studies.push((name, f)),
-        }
-    }
-    if !runs.is_empty() {
-        return merge_runs(&runs, exports, plot);
-    }
-    let merged = shard::merge_study(&studies).map_err(|e| anyhow!("{e}"))?;
-    match merged.study {
-        shard::Study::Sweep { .. } => {
-            let (_, points) = shard::sweep_points(&merged).map_err(|e| anyhow!("{e}"))?;
-            let mut out = SweepOutput::new(&points[0].0 .1, &merged.options, exports, plot);
-            for ((point, model), acc) in &points {
-                out.push(point, summarize(model, acc, merged.options.horizon))?;
-            }
-            out.finish()
-        }
-        shard::Study::Plan {
-            failures,
-            place,
-            skip_invalid,
-            ..
-        } => {
-            let (loaded, search) = shard::plan_search(&merged).map_err(|e| anyhow!("{e}"))?;
-            crate::plan::output(
-                &loaded,
-                &crate::plan::Outcome {
-                    failures,
-                    search: Some((search, merged.options.clone())),
-                    place,
-                    skip_invalid,
-                    seed: merged.options.seed,
-                },
-                exports,
-                plot,
-            )
-        }
-    }
-}
-
-fn merge_runs(
-    shards: &[(String, ShardFile)],
-    exports: &Exports,
-    plot: Option<&str>,
-) -> Result<ExitCode> {
-    let shard::Merged {
-        model,
-        options,
-        accumulator: acc,
-    } = shard::merge(shards).map_err(|e| anyhow!("{e}"))?;
-    let opts = &options;
-    let result = summarize(&model, &acc, opts.horizon);
-    let mut doc = Document::new(&model, opts);
-    doc.points.push(Point {
-        parameters: IndexMap::new(),
-        result,
-    });
-    write_exports(&doc, exports)?;
-    if let Some(p) = plot {
-        crate::plot::save(
-            p,
-            &Chart::results(&model.name, &[(model.name.clone(), &doc.points[0].result)]),
-        )?;
-    }
-    if !stdout_taken(exports) {
-        output::print(&(header(&doc) + &format::result_report(&doc.points[0].result, 3)))?;
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 /// Formats a duration in ns exactly, in the largest unit that divides it.
 fn exact_duration(ns: Nanos) -> String {
     for (unit, scale) in [
@@ -617,7 +492,7 @@ pub fn sweep(
 /// What `hasim sweep` prints and writes, filled point by point: the sweep
 /// and the merge of its shards both go through it, so their bytes cannot
 /// drift apart.
-struct SweepOutput<'a> {
+pub(crate) struct SweepOutput<'a> {
     doc: Document,
     /// The points' tables; the header goes above them at the end, as it
     /// shows the counts of every point.
@@ -630,7 +505,12 @@ struct SweepOutput<'a> {
 }
 
 impl<'a> SweepOutput<'a> {
-    fn new(first: &Model, opts: &RunOptions, exports: &'a Exports, plot: Option<&'a str>) -> Self {
+    pub(crate) fn new(
+        first: &Model,
+        opts: &RunOptions,
+        exports: &'a Exports,
+        plot: Option<&'a str>,
+    ) -> Self {
         SweepOutput {
             doc: Document::new(first, opts),
             text: String::new(),
@@ -642,7 +522,7 @@ impl<'a> SweepOutput<'a> {
 
     /// Adds a point's result, and rewrites the exports and the chart, so an
     /// interrupted sweep keeps what finished.
-    fn push(&mut self, point: &[(String, String)], result: RunResult) -> Result<()> {
+    pub(crate) fn push(&mut self, point: &[(String, String)], result: RunResult) -> Result<()> {
         let count = if self.own_counts {
             format!(" · {}", plural(result.replications, "replication"))
         } else {
@@ -674,7 +554,7 @@ impl<'a> SweepOutput<'a> {
 
     /// Prints the header and every point's table, unless an export took
     /// stdout.
-    fn finish(self) -> Result<ExitCode> {
+    pub(crate) fn finish(self) -> Result<ExitCode> {
         if !stdout_taken(self.exports) {
             output::print(&(header(&self.doc) + &self.text))?;
         }

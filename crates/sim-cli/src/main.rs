@@ -7,6 +7,7 @@
 
 mod check;
 mod commands;
+mod merge;
 use sim_render::format;
 mod output;
 mod plan;
@@ -440,7 +441,7 @@ fn main() -> ExitCode {
             shards,
             plot,
             exports,
-        } => commands::merge(&shards, &exports, plot.as_deref()),
+        } => merge::merge(&shards, &exports, plot.as_deref()),
         Command::Exact {
             model,
             max_cut_order,

@@ -14,6 +14,7 @@
 //! Errors name the path the user gave, never the temporary file.
 
 use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -224,4 +225,22 @@ pub fn print(text: &str) -> Result<()> {
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())
+}
+
+pub(crate) fn progress_bar(total: u64, label: &str) -> ProgressBar {
+    let pb = ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    pb.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} replications, ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    pb.set_prefix(label.to_string());
+    pb
+}
+
+/// Exports going to stdout replace the table there.
+pub(crate) fn stdout_taken(ex: &crate::Exports) -> bool {
+    [&ex.export_json, &ex.export_csv, &ex.export_markdown]
+        .iter()
+        .any(|e| e.as_deref() == Some("-"))
 }

@@ -225,7 +225,7 @@ pub fn output(
         text.push_str(&search_text(s, space, opts));
     }
     text.push_str(&place_text);
-    if !commands::stdout_taken(ex) {
+    if !crate::output::stdout_taken(ex) {
         output::print(&text)?;
     }
     if let (Some(path), Some((s, _)), Some(space)) = (plot, search, space) {

@@ -1,8 +1,7 @@
 //! `hasim run` with importance sampling: the CLI's side of
 //! `sim_core::rare` (the estimator) and `sim_render::rare` (its text).
 
-use crate::commands::{progress_bar, stdout_taken};
-use crate::output;
+use crate::output::{self, progress_bar, stdout_taken};
 use crate::Common;
 use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
