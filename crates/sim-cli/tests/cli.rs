@@ -803,6 +803,35 @@ fn plots_render_with_their_series_and_labels() {
         text.contains("availability vs clusters.vip.advert_int") && text.contains("95% CI"),
         "sweep plot"
     );
+    // No degradation reaches this model's clusters: no trade-off panel.
+    assert!(
+        !text.contains("false failovers"),
+        "trade-off panel without gray failures"
+    );
+
+    // A timer sweep over a model with gray failures adds the trade-off
+    // panel: false failovers a year against recovery after real failures.
+    let ttl = d.join("ttl.svg");
+    assert_ok(&hasim(&[
+        "sweep",
+        "models/patroni-delay-spikes.toml",
+        "-n",
+        "5",
+        "-L",
+        "clusters.pg.ttl",
+        "20s,60s",
+        "--plot",
+        ttl.to_str().unwrap(),
+    ]));
+    let text = std::fs::read_to_string(&ttl).unwrap();
+    for label in [
+        "false failovers and recovery vs clusters.pg.ttl",
+        "pg false failovers/yr",
+        "postgres-writes recovery p50 (s)",
+        "recovery p50 after real failures (s)",
+    ] {
+        assert!(text.contains(label), "ttl sweep plot lacks `{label}`");
+    }
 
     let cmp = d.join("compare.svg");
     assert_ok(&hasim(&[

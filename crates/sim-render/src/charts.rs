@@ -154,6 +154,7 @@ impl<'a> Chart<'a> {
             Chart::Results { bars, .. } => CDF_HEIGHT + bars_height(bars.len()),
             Chart::Recovery { .. } => CDF_HEIGHT,
             Chart::Causes { bars, .. } => bars_height(bars.len()),
+            Chart::Sweep(doc) if has_gray(doc) => 560 + TRADEOFF_HEIGHT,
             Chart::Sweep(_) | Chart::Pareto { .. } => 560,
             Chart::Timeline { trace, horizon, .. } => {
                 120 + 28 * down_intervals(trace, *horizon).len().max(1) as u32
@@ -408,15 +409,37 @@ fn draw_results<DB: DrawingBackend>(
     draw_bars(&bottom, "downtime by cause", bars)
 }
 
+/// The height of the timer trade-off panel under a sweep's availability.
+const TRADEOFF_HEIGHT: u32 = 420;
+
+/// Whether any point of the sweep measured gray failures (a degradation
+/// reaches a cluster): then the plot adds the trade-off panel.
+fn has_gray(doc: &Document) -> bool {
+    doc.points
+        .iter()
+        .any(|p| p.result.clusters.iter().any(|c| c.gray.is_some()))
+}
+
 fn draw_sweep<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Result<()> {
+    if has_gray(doc) {
+        let (top, bottom) = area.split_vertically(560);
+        draw_sweep_availability(&top, doc)?;
+        draw_tradeoff(&bottom, doc)
+    } else {
+        draw_sweep_availability(area, doc)
+    }
+}
+
+/// The swept parameter the x axis shows and each point's x: the first
+/// parameter whose every value is numeric (durations in seconds), or with
+/// none the first parameter's distinct values in order.
+fn sweep_axis(doc: &Document) -> Result<(String, Vec<f64>)> {
     let Some(first) = doc.points.first() else {
         return Err(ChartError("nothing to plot".into()));
     };
     if first.parameters.is_empty() {
         return Err(ChartError("a sweep plot needs a swept parameter".into()));
     }
-    // A parameter's value as a number: numbers as they are, durations in
-    // seconds; `None` for anything else (true/false, names).
     let numeric = |v: &serde_json::Value| match v {
         serde_json::Value::Number(n) => n.as_f64(),
         serde_json::Value::String(s) => sim_core::time::parse_duration(s)
@@ -424,8 +447,6 @@ fn draw_sweep<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Result
             .map(|d| d as f64 / 1e9),
         _ => None,
     };
-    // The x axis is the first parameter whose every value is numeric; with
-    // none, the first parameter's distinct values in order.
     let param = first
         .parameters
         .keys()
@@ -438,7 +459,7 @@ fn draw_sweep<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Result
         .cloned()
         .expect("checked non-empty");
     let mut categories: Vec<String> = Vec::new();
-    let xs: Vec<f64> = doc
+    let xs = doc
         .points
         .iter()
         .map(|p| {
@@ -453,6 +474,171 @@ fn draw_sweep<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Result
             })
         })
         .collect();
+    Ok((param, xs))
+}
+
+/// The timer trade-off: per cluster that gray
+/// failures reach, false failovers a year with their 95% intervals on the
+/// left axis, and per service the median recovery after real failures on
+/// the right, both against the swept parameter. Points sharing the other
+/// parameters' values form one series, as in the availability panel.
+fn draw_tradeoff<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Result<()> {
+    let (param, xs) = sweep_axis(doc)?;
+    let first = &doc.points[0];
+    let (xmin, xmax) = xs
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(*x), b.max(*x))
+        });
+    let pad = ((xmax - xmin) * 0.05).max(0.5);
+    let gray: Vec<usize> = (0..first.result.clusters.len())
+        .filter(|c| {
+            doc.points
+                .iter()
+                .any(|p| p.result.clusters.get(*c).is_some_and(|x| x.gray.is_some()))
+        })
+        .collect();
+    let ff = |p: &sim_core::export::Point, c: usize| {
+        p.result.clusters[c]
+            .gray
+            .as_ref()
+            .map(|g| g.false_failovers_per_year)
+    };
+    let fmax = doc
+        .points
+        .iter()
+        .flat_map(|p| gray.iter().filter_map(move |c| ff(p, *c)))
+        .map(|e| e.ci95.map_or(e.mean, |c| c[1]))
+        .fold(0.0f64, f64::max)
+        .max(1.0)
+        // Headroom above the curves for the legend.
+        * 1.4;
+    let rmax = doc
+        .points
+        .iter()
+        .flat_map(|p| p.result.services.iter().filter_map(|s| s.recovery_seconds.p50))
+        .fold(0.0f64, f64::max)
+        .max(1.0)
+        // Headroom above the curves for the legend.
+        * 1.4;
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            format!("false failovers and recovery vs {param}"),
+            ("sans-serif", 20),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .right_y_label_area_size(80)
+        .build_cartesian_2d((xmin - pad)..(xmax + pad), 0.0..fmax)
+        .map_err(err)?
+        .set_secondary_coord((xmin - pad)..(xmax + pad), 0.0..rmax);
+    chart
+        .configure_mesh()
+        .x_desc(param.as_str())
+        .y_desc("false failovers / yr, 95% CI")
+        .draw()
+        .map_err(err)?;
+    chart
+        .configure_secondary_axes()
+        .y_desc("recovery p50 after real failures (s)")
+        .draw()
+        .map_err(err)?;
+    let others = |p: &sim_core::export::Point| -> String {
+        p.parameters
+            .iter()
+            .filter(|(k, _)| **k != param)
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut groups: Vec<String> = Vec::new();
+    for p in &doc.points {
+        let g = others(p);
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    let suffix = |g: &str| {
+        if g.is_empty() {
+            String::new()
+        } else {
+            format!(" ({g})")
+        }
+    };
+    let mut k = 0;
+    for g in &groups {
+        let in_group: Vec<(&sim_core::export::Point, f64)> = doc
+            .points
+            .iter()
+            .zip(xs.iter().copied())
+            .filter(|(p, _)| &others(p) == g)
+            .collect();
+        for &c in &gray {
+            let pts: Vec<(f64, f64, f64, f64)> = in_group
+                .iter()
+                .filter_map(|(p, x)| {
+                    let e = ff(p, c)?;
+                    let [lo, hi] = e.ci95.unwrap_or([e.mean, e.mean]);
+                    Some((*x, e.mean, lo.max(0.0), hi))
+                })
+                .collect();
+            let col = color(k);
+            k += 1;
+            chart
+                .draw_series(LineSeries::new(
+                    pts.iter().map(|p| (p.0, p.1)),
+                    col.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label(format!(
+                    "{} false failovers/yr{}",
+                    first.result.clusters[c].name,
+                    suffix(g)
+                ))
+                .legend(line_sample(col.stroke_width(2)));
+            chart
+                .draw_series(
+                    pts.iter()
+                        .map(|p| ErrorBar::new_vertical(p.0, p.2, p.1, p.3, col.filled(), 8)),
+                )
+                .map_err(err)?;
+        }
+        for (si, s) in first.result.services.iter().enumerate() {
+            let pts: Vec<(f64, f64)> = in_group
+                .iter()
+                .filter_map(|(p, x)| Some((*x, p.result.services[si].recovery_seconds.p50?)))
+                .collect();
+            if pts.is_empty() {
+                continue;
+            }
+            let col = color(k);
+            k += 1;
+            chart
+                .draw_secondary_series(DashedLineSeries::new(
+                    pts.iter().copied(),
+                    8,
+                    4,
+                    col.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label(format!("{} recovery p50 (s){}", s.name, suffix(g)))
+                .legend(line_sample(col.stroke_width(2)));
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+fn draw_sweep_availability<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Result<()> {
+    let (param, xs) = sweep_axis(doc)?;
+    let first = &doc.points[0];
     let (xmin, xmax) = xs
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
