@@ -477,6 +477,31 @@ fn sweep_axis(doc: &Document) -> Result<(String, Vec<f64>)> {
     Ok((param, xs))
 }
 
+/// Points sharing the values of every parameter but `param` form one
+/// series: each point's key (those values as text) and the distinct keys in
+/// order of first appearance.
+fn series_groups(doc: &Document, param: &str) -> (Vec<String>, Vec<String>) {
+    let keys: Vec<String> = doc
+        .points
+        .iter()
+        .map(|p| {
+            p.parameters
+                .iter()
+                .filter(|(k, _)| k.as_str() != param)
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect();
+    let mut groups: Vec<String> = Vec::new();
+    for k in &keys {
+        if !groups.contains(k) {
+            groups.push(k.clone());
+        }
+    }
+    (keys, groups)
+}
+
 /// The timer trade-off: per cluster that gray
 /// failures reach, false failovers a year with their 95% intervals on the
 /// left axis, and per service the median recovery after real failures on
@@ -544,21 +569,7 @@ fn draw_tradeoff<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Res
         .y_desc("recovery p50 after real failures (s)")
         .draw()
         .map_err(err)?;
-    let others = |p: &sim_core::export::Point| -> String {
-        p.parameters
-            .iter()
-            .filter(|(k, _)| **k != param)
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut groups: Vec<String> = Vec::new();
-    for p in &doc.points {
-        let g = others(p);
-        if !groups.contains(&g) {
-            groups.push(g);
-        }
-    }
+    let (keys, groups) = series_groups(doc, &param);
     let suffix = |g: &str| {
         if g.is_empty() {
             String::new()
@@ -572,7 +583,9 @@ fn draw_tradeoff<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Res
             .points
             .iter()
             .zip(xs.iter().copied())
-            .filter(|(p, _)| &others(p) == g)
+            .zip(&keys)
+            .filter(|(_, key)| *key == g)
+            .map(|(px, _)| px)
             .collect();
         for &c in &gray {
             let pts: Vec<(f64, f64, f64, f64)> = in_group
@@ -688,22 +701,7 @@ fn draw_sweep_availability<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Docume
         .iter()
         .map(|s| s.name.clone())
         .collect();
-    // Points sharing the values of every other parameter form one series.
-    let others = |p: &sim_core::export::Point| -> String {
-        p.parameters
-            .iter()
-            .filter(|(k, _)| **k != param)
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut groups: Vec<String> = Vec::new();
-    for p in &doc.points {
-        let g = others(p);
-        if !groups.contains(&g) {
-            groups.push(g);
-        }
-    }
+    let (keys, groups) = series_groups(doc, &param);
     let mut k = 0;
     for g in &groups {
         for (si, s) in services.iter().enumerate() {
@@ -711,7 +709,9 @@ fn draw_sweep_availability<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Docume
                 .points
                 .iter()
                 .zip(&xs)
-                .filter(|(p, _)| &others(p) == g)
+                .zip(&keys)
+                .filter(|(_, key)| *key == g)
+                .map(|(px, _)| px)
                 .map(|(p, x)| {
                     let a = &p.result.services[si].availability;
                     let [lo, hi] = a.ci95.unwrap_or([a.mean, a.mean]);
