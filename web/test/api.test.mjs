@@ -203,6 +203,32 @@ test('exact gives the bytes of `hasim exact --export-json`, the cells it prints,
   );
 });
 
+test('rare gives the bytes `hasim run --estimator is` exports and prints, or its refusal', () => {
+  const file = 'five-nines-3-of-5.toml';
+  const calls = [];
+  const r = engine.rare(`models/${file}`, model(file), JSON.stringify({ seed: 3 }), 5000, (done, total) => {
+    calls.push([done, total]);
+    return true;
+  });
+  const args = ['run', `models/${file}`, '--estimator', 'is', '--cycles', '5000', '--seed', '3'];
+  assert.equal(r.json, cli([...args, '--export-json', '-']));
+  assert.equal(r.text, cli(args));
+  assert.deepEqual(calls.at(-1), [5000, 5000]);
+  // A model with batteries does not qualify: the CLI's message.
+  const ups = 'homelab-k3s-ups.toml';
+  const refused = hasim(['run', `models/${ups}`, '--estimator', 'is']);
+  assert.notEqual(refused.status, 0);
+  assert.throws(
+    () => engine.rare(`models/${ups}`, model(ups), '{}', 1000),
+    (e) => {
+      assert.equal(e.name, 'InputError');
+      assert.match(e.message, /importance sampling needs only exponential failures/);
+      assert.ok(refused.stderr.includes(e.message), refused.stderr);
+      return true;
+    },
+  );
+});
+
 test('compare puts each service\'s exact figures beside the simulated ones', () => {
   const designs = JSON.stringify([A, B].map((f) => ({ name: `models/${f}`, text: model(f) })));
   const view = JSON.parse(engine.compare(designs, JSON.stringify(OPTS)).view);

@@ -4,25 +4,11 @@
 use crate::output::{self, progress_bar, stdout_taken};
 use crate::Common;
 use anyhow::{anyhow, bail, Result};
-use serde::Serialize;
 use sim_core::model::compile::Loaded;
-use sim_core::rare::{self, Biasing, RareOptions, RareResult};
+use sim_core::rare::{self, Biasing};
 use sim_core::runner::RunOptions;
 use std::process::ExitCode;
 use std::time::Instant;
-
-/// The JSON of an importance-sampling run. It is its own kind: plain
-/// Monte Carlo's document has recovery percentiles and causes that these
-/// cycles do not measure.
-#[derive(Serialize)]
-struct RareDoc<'a> {
-    kind: &'static str,
-    schema_version: u32,
-    model: &'a str,
-    hash: &'a str,
-    seed: u64,
-    result: &'a RareResult,
-}
 
 /// What importance sampling does not offer yet, refused by name rather than
 /// ignored.
@@ -53,13 +39,7 @@ pub fn run(
     cycles: u64,
     threads: &rayon::ThreadPool,
 ) -> Result<ExitCode> {
-    let ropts = RareOptions {
-        seed: opts.seed,
-        cycles,
-        target_ci: opts.target_ci,
-        batch: opts.batch.max(1000),
-        max_events: opts.max_events,
-    };
+    let ropts = rare::options_from(opts, cycles);
     let started = Instant::now();
     let pb = progress_bar(cycles, "cycles");
     let acc = threads.install(|| {
@@ -77,32 +57,10 @@ pub fn run(
         started.elapsed().as_secs_f64()
     );
     if let Some(f) = &common.exports.export_json {
-        let doc = RareDoc {
-            kind: "hasim-rare-run",
-            schema_version: 1,
-            model: &l.model.name,
-            hash: &l.model.text_hash,
-            seed: opts.seed,
-            result: &result,
-        };
-        let mut json = serde_json::to_string_pretty(&doc)?;
-        json.push('\n');
-        output::write(f, &json)?;
+        output::write(f, &rare::document_json(&l.model, opts.seed, &result))?;
     }
     if !stdout_taken(&common.exports) {
-        let exact = sim_core::exact::analyse(
-            &l.model,
-            sim_core::exact::Options {
-                max_cut_order: 1,
-                max_rows: 0,
-            },
-        );
-        let mut text = format!(
-            "model {} (hash {}) · {} cycles · seed {}\n\n",
-            l.model.name, l.model.text_hash, result.cycles, opts.seed
-        );
-        text.push_str(&sim_render::rare::report(&result, Some(&exact)));
-        output::print(&text)?;
+        output::print(&sim_render::rare::text(&l.model, opts.seed, &result))?;
     }
     Ok(ExitCode::SUCCESS)
 }

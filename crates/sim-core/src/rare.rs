@@ -548,3 +548,43 @@ pub fn choose(model: &Model, choice: Choice) -> Result<Option<Biasing>, String> 
         }
     }
 }
+
+/// The JSON of an importance-sampling run, the bytes of `hasim run
+/// --estimator is --export-json` and of the browser's: its own kind, since
+/// plain Monte Carlo's document has recovery percentiles and causes that
+/// these cycles do not measure.
+pub fn document_json(model: &Model, seed: u64, result: &RareResult) -> String {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        kind: &'static str,
+        schema_version: u32,
+        model: &'a str,
+        hash: &'a str,
+        seed: u64,
+        result: &'a RareResult,
+    }
+    let mut json = serde_json::to_string_pretty(&Doc {
+        kind: "hasim-rare-run",
+        schema_version: 1,
+        model: &model.name,
+        hash: &model.text_hash,
+        seed,
+        result,
+    })
+    .expect("serializes");
+    json.push('\n');
+    json
+}
+
+/// The options of an importance-sampling run from a plain run's: its seed,
+/// target and event budget, with `cycles` cycles in batches of at least
+/// 1,000 (cycles are short; smaller batches only add overhead).
+pub fn options_from(run: &crate::runner::RunOptions, cycles: u64) -> RareOptions {
+    RareOptions {
+        seed: run.seed,
+        cycles,
+        target_ci: run.target_ci,
+        batch: run.batch.max(1000),
+        max_events: run.max_events,
+    }
+}

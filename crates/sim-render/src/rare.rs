@@ -6,6 +6,26 @@ use crate::format::{availability, minutes, percent, pm, sig, table};
 use sim_core::exact::Analysis;
 use sim_core::rare::RareResult;
 
+/// What `hasim run` prints for an importance-sampling run of `model`: the
+/// header line and [`report`] with the exact analysis beside it.
+pub fn text(model: &sim_core::Model, seed: u64, r: &RareResult) -> String {
+    let exact = sim_core::exact::analyse(
+        model,
+        sim_core::exact::Options {
+            max_cut_order: 1,
+            max_rows: 0,
+        },
+    );
+    format!(
+        "model {} (hash {}) · {} cycles · seed {}\n\n{}",
+        model.name,
+        model.text_hash,
+        r.cycles,
+        seed,
+        report(r, Some(&exact))
+    )
+}
+
 /// The report of `r`, with each service's structural (exact) unavailability
 /// beside the estimate where the exact analysis solved it.
 pub fn report(r: &RareResult, exact: Option<&Analysis>) -> String {

@@ -292,6 +292,46 @@ pub fn run(
     })
 }
 
+/// What [`rare`] returns: the bytes `hasim run --estimator is` exports and
+/// prints.
+pub struct RareOut {
+    pub json: String,
+    pub text: String,
+}
+
+/// `hasim run --estimator is --cycles CYCLES`: importance sampling over
+/// regenerative cycles, with `run`'s options (the seed, `target_ci`, the
+/// event budget). A model it cannot serve is an input error saying why,
+/// the CLI's message.
+pub fn rare(
+    name: &str,
+    text: &str,
+    options_json: &str,
+    cycles: u64,
+    progress: &mut ProgressFn<'_>,
+) -> Result<RareOut, ApiError> {
+    let model = load(name, text)?;
+    let opts = options(options_json)?;
+    let bias = sim_core::rare::qualify(&model)
+        .map_err(|e| ApiError::input(format!("--estimator is: model `{}`: {e}", model.name)))?;
+    let ropts = sim_core::rare::options_from(&opts, cycles);
+    let mut cancelled = false;
+    let acc = sim_core::rare::run_range(&model, &bias, &ropts, 0, &mut |done| {
+        cancelled = !progress(done, cycles);
+        !cancelled
+    });
+    let acc = match acc {
+        Ok(acc) => acc,
+        Err(_) if cancelled => return Err(ApiError::cancelled()),
+        Err(e) => return Err(ApiError::input(format!("model `{}`: {e}", model.name))),
+    };
+    let result = sim_core::rare::summarize(&model, &bias, &acc);
+    Ok(RareOut {
+        json: sim_core::rare::document_json(&model, opts.seed, &result),
+        text: sim_render::rare::text(&model, opts.seed, &result),
+    })
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DesignIn {

@@ -88,6 +88,27 @@ pub fn run(
     ]))
 }
 
+/// Importance sampling for designs of five nines and more (`hasim run
+/// --estimator is --cycles CYCLES`). `options` is `run`'s JSON;
+/// `progress(done, total)` counts cycles. Returns `{ json, text }`: the
+/// bytes of the CLI's `--export-json` and of what it prints. A model that
+/// does not qualify throws an input Error saying why.
+#[wasm_bindgen]
+pub fn rare(
+    name: &str,
+    text: &str,
+    options: &str,
+    cycles: u32,
+    progress: Option<js_sys::Function>,
+) -> Result<JsValue, JsValue> {
+    let mut cb = callback(progress);
+    let out = api::rare(name, text, options, u64::from(cycles), &mut cb).map_err(to_js_error)?;
+    Ok(object(&[
+        ("json", out.json.into()),
+        ("text", out.text.into()),
+    ]))
+}
+
 /// Runs several designs with the same seeds. `designs` is JSON
 /// `[{name, text}, ...]`. Returns `{ json, csv, documents, recovery }`:
 /// `json` is the document of `hasim compare --export-json`, `documents` a
