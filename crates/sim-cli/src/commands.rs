@@ -69,7 +69,7 @@ pub(crate) fn simulate(
     threads: &rayon::ThreadPool,
     label: &str,
 ) -> Result<Accumulator> {
-    let pb = progress_bar(opts.replications, label);
+    let pb = progress_bar(opts.replications, label, "replications");
     let acc = threads.install(|| {
         run_range(model, opts, first, &mut |p: Progress| {
             pb.set_position(p.done);

@@ -227,12 +227,15 @@ pub fn print(text: &str) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn progress_bar(total: u64, label: &str) -> ProgressBar {
+/// A progress bar on stderr counting `unit` (replications, cycles).
+pub(crate) fn progress_bar(total: u64, label: &str, unit: &str) -> ProgressBar {
     let pb = ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
     pb.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} replications, ETA {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(&format!(
+            "{{prefix}} [{{bar:30}}] {{pos}}/{{len}} {unit}, ETA {{eta}}"
+        ))
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     pb.set_prefix(label.to_string());
     pb

@@ -41,7 +41,7 @@ pub fn run(
 ) -> Result<ExitCode> {
     let ropts = rare::options_from(opts, cycles);
     let started = Instant::now();
-    let pb = progress_bar(cycles, "cycles");
+    let pb = progress_bar(cycles, "importance sampling", "cycles");
     let acc = threads.install(|| {
         rare::run_range(&l.model, bias, &ropts, 0, &mut |done| {
             pb.set_position(done);
