@@ -432,8 +432,9 @@ fn draw_sweep<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Result
 
 /// The swept parameter the x axis shows and each point's x: the first
 /// parameter whose every value is numeric (durations in seconds), or with
-/// none the first parameter's distinct values in order.
-fn sweep_axis(doc: &Document) -> Result<(String, Vec<f64>)> {
+/// none the first parameter's distinct values in order; and the x range
+/// with 5% padding (at least half a unit) either side.
+fn sweep_axis(doc: &Document) -> Result<(String, Vec<f64>, std::ops::Range<f64>)> {
     let Some(first) = doc.points.first() else {
         return Err(ChartError("nothing to plot".into()));
     };
@@ -473,8 +474,14 @@ fn sweep_axis(doc: &Document) -> Result<(String, Vec<f64>)> {
                 i as f64
             })
         })
-        .collect();
-    Ok((param, xs))
+        .collect::<Vec<f64>>();
+    let (xmin, xmax) = xs
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(*x), b.max(*x))
+        });
+    let pad = ((xmax - xmin) * 0.05).max(0.5);
+    Ok((param, xs, (xmin - pad)..(xmax + pad)))
 }
 
 /// Points sharing the values of every parameter but `param` form one
@@ -508,14 +515,8 @@ fn series_groups(doc: &Document, param: &str) -> (Vec<String>, Vec<String>) {
 /// the right, both against the swept parameter. Points sharing the other
 /// parameters' values form one series, as in the availability panel.
 fn draw_tradeoff<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Result<()> {
-    let (param, xs) = sweep_axis(doc)?;
+    let (param, xs, x_range) = sweep_axis(doc)?;
     let first = &doc.points[0];
-    let (xmin, xmax) = xs
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-            (a.min(*x), b.max(*x))
-        });
-    let pad = ((xmax - xmin) * 0.05).max(0.5);
     let gray: Vec<usize> = (0..first.result.clusters.len())
         .filter(|c| {
             doc.points
@@ -555,9 +556,9 @@ fn draw_tradeoff<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Res
         .x_label_area_size(40)
         .y_label_area_size(80)
         .right_y_label_area_size(80)
-        .build_cartesian_2d((xmin - pad)..(xmax + pad), 0.0..fmax)
+        .build_cartesian_2d(x_range.clone(), 0.0..fmax)
         .map_err(err)?
-        .set_secondary_coord((xmin - pad)..(xmax + pad), 0.0..rmax);
+        .set_secondary_coord(x_range.clone(), 0.0..rmax);
     chart
         .configure_mesh()
         .x_desc(param.as_str())
@@ -650,14 +651,8 @@ fn draw_tradeoff<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Res
 }
 
 fn draw_sweep_availability<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Document) -> Result<()> {
-    let (param, xs) = sweep_axis(doc)?;
+    let (param, xs, x_range) = sweep_axis(doc)?;
     let first = &doc.points[0];
-    let (xmin, xmax) = xs
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-            (a.min(*x), b.max(*x))
-        });
-    let pad = ((xmax - xmin) * 0.05).max(0.5);
     let ys: Vec<f64> = doc
         .points
         .iter()
@@ -684,7 +679,7 @@ fn draw_sweep_availability<DB: DrawingBackend>(area: &Area<'_, DB>, doc: &Docume
         .x_label_area_size(40)
         .y_label_area_size(80)
         .build_cartesian_2d(
-            (xmin - pad)..(xmax + pad),
+            x_range.clone(),
             (ymin - ypad)..(ymax + ypad).min(100.0 + ypad),
         )
         .map_err(err)?;
