@@ -158,7 +158,7 @@ function renderTabs() {
     b.dataset.index = i;
     const dot = document.createElement('span');
     const v = d.validation;
-    dot.className = `dot${!v ? '' : !v.ok ? ' err' : v.diagnostics.length ? ' warn' : ''}`;
+    dot.className = `dot${!v ? '' : !v.ok ? ' err' : v.diagnostics.length ? ' warn' : ' ok'}`;
     b.append(dot, document.createTextNode(designLabel(d, i)));
     b.onclick = () => selectDesign(i);
     nav.append(b);

@@ -52,7 +52,7 @@ async function open(url = base) {
   await page.goto(url);
   await page.waitForSelector('body[data-ui="ready"][data-engine="ready"]', { timeout: 30000 });
   // Both designs validated (a coloured dot on every tab).
-  await page.waitForFunction(() => document.querySelectorAll('.tab .dot.err, .tab .dot.warn').length >= 2 || document.querySelectorAll('.tab:not(.add)').length < 2, null, { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelectorAll('.tab .dot.err, .tab .dot.warn, .tab .dot.ok').length >= 2 || document.querySelectorAll('.tab:not(.add)').length < 2, null, { timeout: 30000 });
 }
 
 /** Loads bundled example `file` into design tab `index` and waits until it

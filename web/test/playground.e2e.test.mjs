@@ -391,7 +391,7 @@ test('one wasm download for the page and its workers; the server compresses and 
   await open(base, p);
   // Both workers answered (the validator's dot on every tab), and a
   // cancelled run's fresh worker loads without another download.
-  await p.waitForFunction(() => document.querySelectorAll('.tab .dot.err, .tab .dot.warn').length >= 2, null, { timeout: 30000 });
+  await p.waitForFunction(() => document.querySelectorAll('.tab .dot.err, .tab .dot.warn, .tab .dot.ok').length >= 2, null, { timeout: 30000 });
   await p.click('#exact');
   await p.waitForFunction(() => !document.body.dataset.running, null, { timeout: 30000 });
   await p.fill('#replications', '5000000');
