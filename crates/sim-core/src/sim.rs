@@ -287,9 +287,9 @@ pub struct Biasing {
     pub rates: Vec<Vec<f64>>,
     /// Per element, per mode: one over the mean repair time, per nanosecond.
     pub repair_rates: Vec<Vec<f64>>,
-    /// The probability that the next fault-process transition out of a
-    /// state with something failed is a failure rather than a repair
-    /// (balanced failure biasing's `p`, Shahabuddin 1994).
+    /// The probability, shared evenly by the modes up, of a failure within
+    /// a repair window of typical length while something is failed
+    /// (balanced failure biasing's `p`, Shahabuddin 1994; see `rebias`).
     pub p: f64,
     /// The sum of all the failure rates (the rate of leaving "all up").
     pub total: f64,
@@ -1801,7 +1801,13 @@ impl<'m> Replication<'m> {
                     continue;
                 }
                 if window.is_none() && d.pending.is_some() && d.forced == 0.0 {
-                    // Already drawn from the true law, which forgets.
+                    // Everything is up again, which happens only at a
+                    // window's end (the last repair). A pending draw is then
+                    // either from the true law or one that went past the
+                    // window, whose remainder is exponential with the true
+                    // rate: either way it is already a true-law draw, and
+                    // `bias_transition` has taken its survival into the
+                    // ratio and marked it unforced.
                     continue;
                 }
                 if let Some(id) = d.pending.take() {
